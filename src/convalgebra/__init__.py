@@ -1,0 +1,72 @@
+"""convalgebra: the cost of convolutional network design as exact, symbolic algebra.
+
+A standard convolution costs K*K*M*N*I*I multiply-accumulates; every classic efficient
+module rewrites that expression. convalgebra holds the rewrites as rules, derives the
+exact savings, counts whole networks, and explains all of it.
+
+>>> import convalgebra as ca
+>>> e = ca.explain("depthwise-separable", K=3, M=512, N=512, I=14)
+>>> ca.text(e.ratio.macs)
+'1/N + 1/K**2'
+>>> e.numbers.rewritten.macs
+52283392
+
+Submodules load on first use, so ``import convalgebra`` is cheap and a concrete
+network count never waits for sympy.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+_EXPORTS: dict[str, str] = {
+    # errors
+    "ConvAlgebraError": "errors", "UnknownNameError": "errors", "InvalidValueError": "errors",
+    # symbols
+    **{name: "symbols" for name in ("K", "M", "N", "I", "F", "G", "t", "p", "k", "alpha", "rho",
+                                     "SYMBOLS", "parse_number", "parse_expression")},
+    # layers
+    **{name: "layers" for name in ("Conv", "Shuffle", "Series", "Parallel", "count", "total", "output_size")},
+    # rules
+    **{name: "rules" for name in ("Rewrite", "chain", "group", "stack", "factorize", "separate",
+                                   "depthwise", "reduce", "expand", "squeeze", "mix", "shuffle")},
+    # modules
+    **{name: "modules" for name in ("Module", "MODULES", "module", "compose", "standard", "module_names")},
+    # simplification and printing
+    "canonical": "simplification", "ratio": "simplification", "equal_channels": "simplification",
+    "text": "printing", "latex": "printing",
+    # explanation
+    "explain": "explanation", "Explanation": "explanation", "Cost": "explanation", "evaluate": "explanation",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module_name = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'convalgebra' has no attribute {name!r}") from None
+    value = getattr(importlib.import_module(f"{__name__}.{module_name}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .errors import ConvAlgebraError, InvalidValueError, UnknownNameError
+    from .explanation import Cost, Explanation, evaluate, explain
+    from .layers import Conv, Parallel, Series, Shuffle, count, output_size, total
+    from .modules import MODULES, Module, compose, module, module_names, standard
+    from .printing import latex, text
+    from .rules import (Rewrite, chain, depthwise, expand, factorize, group, mix, reduce, separate,
+                        shuffle, squeeze, stack)
+    from .simplification import canonical, equal_channels, ratio
+    from .symbols import (SYMBOLS, F, G, I, K, M, N, alpha, k, p, parse_expression, parse_number,
+                          rho, t)

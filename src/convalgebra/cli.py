@@ -1,0 +1,142 @@
+"""The command line: ``convalgebra explain NAME``, ``convalgebra list`` and the rest.
+
+Runs in-process, as tests and notebooks do; bad input gets one line and exit code 2:
+
+>>> main(["explain", "botleneck"], err=sys.stdout)
+convalgebra: error: unknown module 'botleneck'; did you mean bottleneck or resnext? (see 'convalgebra list')
+2
+>>> main(["explain", "group", "--set", "G=3", "K=3", "M=64", "N=64", "I=8"], err=sys.stdout)
+convalgebra: error: 3 groups do not divide the 64 output channels
+2
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any, Callable, Sequence, TextIO
+
+from .errors import ConvAlgebraError
+
+__all__ = ["main", "run", "build_parser"]
+
+FORMATS = ("text", "markdown", "latex", "json")
+
+
+class UsageError(ConvAlgebraError):
+    """The command line's words are off (argparse's complaint, as one line)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{self.prog.split()[-1]}: {message}" if " " in self.prog else message)
+
+
+def _values(items: list[str] | None) -> dict[Any, Any]:
+    from .symbols import parse_assignment
+
+    out: dict[Any, Any] = {}
+    for item in items or []:
+        sym, value = parse_assignment(item)
+        if sym in out:
+            raise UsageError(f"{sym} is set twice")
+        out[sym] = value
+    return out
+
+
+def _emit(obj: Any, fmt: str, out: TextIO) -> None:
+    if fmt == "json":
+        out.write(json.dumps(obj.to_dict(), indent=2) + "\n")
+    elif fmt == "markdown":
+        out.write(obj.to_markdown())
+    elif fmt == "latex":
+        out.write(obj.to_latex())
+    else:
+        out.write(obj.to_text() + "\n")
+
+
+# -- commands ------------------------------------------------------------------
+
+def _cmd_list(args: argparse.Namespace, out: TextIO) -> int:
+    from .modules import MODULES
+
+    width = max(len(m.name) for m in MODULES)
+    for m in MODULES:
+        params = ", ".join(f"{s}={d}" for s, d in m.parameters.items())
+        out.write(f"{m.name:<{width}}  {m.title} ({m.network}, {m.paper.year if m.paper else ''})"
+                  + (f"; {params}" if params else "") + "\n")
+    return 0
+
+
+def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
+    from .explanation import explain
+
+    _emit(explain(args.name, _values(args.set)), args.format, out)
+    return 0
+
+
+def _add_set(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--set", metavar="SYMBOL=VALUE", nargs="+", action="extend",
+                        help="give a symbol a value: an integer, decimal or fraction (e.g. --set K=3 M=512)")
+
+
+def _add_format(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser, one sub-command per task."""
+    parser = _Parser(prog="convalgebra", description=(
+        "The cost of convolutional network design as exact algebra. Costs are in MACs "
+        "(multiply-accumulates; 1 MAC = 2 FLOPs) and parameters."))
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"convalgebra {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    p = sub.add_parser("list", help="the article's ten modules")
+    p.set_defaults(func=_cmd_list)
+
+    p = sub.add_parser("explain", help="explain a module: layers, cost, savings ratio, numbers")
+    p.add_argument("name", help="module name, e.g. bottleneck (see 'convalgebra list')")
+    _add_set(p)
+    _add_format(p)
+    p.set_defaults(func=_cmd_explain)
+
+    for extend in _EXTENSIONS:
+        extend(sub)
+    return parser
+
+
+#: Sub-commands added by other parts of the library: each adds parsers to ``sub``.
+_EXTENSIONS: list[Callable[[Any], None]] = []
+
+
+def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the command line on ``argv``; return the exit code (0, or 2 for bad input)."""
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = build_parser()
+    try:
+        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        if not getattr(args, "command", None):
+            raise UsageError("no command given; try 'convalgebra list' or 'convalgebra explain bottleneck'")
+        return int(args.func(args, out))
+    except SystemExit as stop:  # --help and --version
+        return 0 if stop.code in (0, None) else 2
+    except ConvAlgebraError as error:
+        err.write(f"convalgebra: error: {_one_line(str(error))}\n")
+        return 2
+    except RecursionError:
+        err.write("convalgebra: error: input too deeply nested\n")
+        return 2
+
+
+def _one_line(message: str) -> str:
+    return " ".join(message.split())
+
+
+def run() -> None:
+    """Entry point of the ``convalgebra`` script and ``python -m convalgebra``."""
+    sys.exit(main())

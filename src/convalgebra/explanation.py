@@ -1,0 +1,375 @@
+"""``explain``: a module's layers, cost, savings and numbers, for a reader.
+
+>>> e = explain("depthwise-separable", K=3, M=512, N=512, I=14)
+>>> e.ratio.macs == 1/N + 1/K**2
+True
+>>> e.numbers.baseline, e.numbers.rewritten
+(Cost(macs=462422016, params=2359296), Cost(macs=52283392, params=266752))
+>>> print(e.to_text().splitlines()[0])
+depthwise-separable: depthwise separable convolution (MobileNet V1)
+
+The same object renders as Markdown and LaTeX and converts to a dict (the JSON contract):
+
+>>> sorted(e.to_dict())
+['baseline', 'layers', 'module', 'parameters', 'ratio', 'ratio_equal_channels', 'rewritten', 'values']
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Mapping, NamedTuple, Optional
+
+import sympy
+
+from .errors import InvalidValueError
+from .layers import Conv, CostRow, Shuffle, count, substitute, total
+from .modules import Module, module, standard
+from .printing import grouped, latex, text
+from .simplification import canonical, equal_channels
+from .symbols import DESCRIPTIONS, SYMBOLS, I, K, M, N, Number, alpha, rho
+from .values import Values, check_values
+
+__all__ = ["Cost", "Numbers", "Explanation", "explain", "evaluate", "layer_kind"]
+
+_UNITS = "MACs (multiply-accumulates; 1 MAC = 2 FLOPs)"
+
+
+class Cost(NamedTuple):
+    """A cost in MACs (multiply-accumulates) and parameters.
+
+    >>> Cost(10, 3).flops
+    20
+    """
+
+    macs: Any
+    params: Any
+
+    @property
+    def flops(self) -> Any:
+        """Floating-point operations: 2 per multiply-accumulate."""
+        return 2 * self.macs
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """Exact costs at given values: integers, and the ratio as a Fraction."""
+
+    values: Values
+    baseline: Cost
+    rewritten: Cost
+    layers: tuple[CostRow, ...]
+
+    @property
+    def ratio(self) -> Cost:
+        return Cost(Fraction(self.rewritten.macs, self.baseline.macs),
+                    Fraction(self.rewritten.params, self.baseline.params))
+
+
+def evaluate(mod: Module, values: Mapping[Any, Any]) -> Numbers:
+    """The module's exact integer costs at ``values`` (module parameters default).
+
+    ``alpha`` scales the channels M and N, ``rho`` the input size I (MobileNet's
+    multipliers); each scaled size must come out whole.
+
+    >>> evaluate(module("bottleneck"), {"K": 3, "M": 256, "N": 256, "I": 56}).rewritten
+    Cost(macs=218365952, params=69632)
+    """
+    given = check_values(values)
+    full: Values = {s: d for s, d in mod.parameters.items() if d is not None}
+    full.update(given)
+    scaled = dict(full)
+    for sym, multiplier, sizes in ((alpha, full.get(alpha), (M, N)), (rho, full.get(rho), (I,))):
+        for size in sizes:
+            if multiplier is not None and size in full:
+                scaled[size] = _scaled(size, full[size], multiplier, sym)
+    missing = [str(s) for s in (K, M, N, I, *mod.parameters) if s not in scaled]
+    if missing:
+        raise InvalidValueError(f"no value for {' '.join(missing)}; set each (for example {missing[0]}=3)")
+    size = scaled[I]
+    base = substitute(standard(), scaled)
+    block = substitute(mod.block(), scaled)
+    rows = tuple(count(block, size))
+    ordered = {s: full[s] for s in SYMBOLS.values() if s in full}
+    return Numbers(ordered, Cost(*total(base, size)), Cost(*total(block, size)), rows)
+
+
+def _scaled(size: sympy.Symbol, value: Number, multiplier: Number, name: sympy.Symbol) -> int:
+    product = Fraction(value) * Fraction(multiplier)
+    if product.denominator != 1:
+        raise InvalidValueError(f"{name} = {multiplier} makes {size} = {value} x {multiplier} = {product}, not whole")
+    return int(product)
+
+
+def layer_kind(layer: Any) -> str:
+    """What a layer is, in the words a course uses.
+
+    >>> layer_kind(Conv(8, 8, (3, 3), groups=8)), layer_kind(Conv(8, 16, (1, 1), groups=2))
+    ('depthwise', 'group pointwise')
+    """
+    if isinstance(layer, Shuffle):
+        return "shuffle"
+    if layer.is_depthwise:
+        return "depthwise"
+    kind = "pointwise" if layer.is_pointwise else "conv"
+    return kind if layer.groups == 1 else "group " + kind
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """Everything ``explain`` derives for one module; render with ``to_text``,
+    ``to_markdown``, ``to_latex`` or ``to_dict``."""
+
+    module: Module
+    baseline: Cost
+    rewritten: Cost
+    layers: tuple[CostRow, ...]
+    ratio: Cost
+    ratio_equal_channels: Cost
+    numbers: Optional[Numbers] = None
+    example: Optional[Numbers] = field(default=None, repr=False)
+
+    # -- data ---------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract: expressions as text ``parse_expr`` reads, numbers exact."""
+        out: dict[str, Any] = {
+            "module": self.module.name,
+            "parameters": {str(s): _json_number(d) for s, d in self.module.parameters.items()},
+            "baseline": _cost_dict(self.baseline),
+            "rewritten": _cost_dict(self.rewritten),
+            "layers": [_layer_dict(row) for row in self.layers],
+            "ratio": _cost_dict(self.ratio),
+            "ratio_equal_channels": _cost_dict(self.ratio_equal_channels),
+        }
+        if self.numbers is not None:
+            n = self.numbers
+            out["values"] = {
+                "given": {str(s): _json_number(v) for s, v in n.values.items()},
+                "baseline": {"macs": n.baseline.macs, "params": n.baseline.params},
+                "rewritten": {"macs": n.rewritten.macs, "params": n.rewritten.params},
+                "ratio": {"macs": str(n.ratio.macs), "params": str(n.ratio.params)},
+            }
+        return out
+
+    # -- text ---------------------------------------------------------------
+    def to_text(self) -> str:
+        """Plain text for a reader in a course."""
+        m = self.module
+        lines = [f"{m.name}: {m.title}" + (f" ({m.network})" if m.network else "")]
+        if m.paper:
+            lines.append(f"  {m.paper}")
+        lines.append("")
+        if m.summary:
+            lines += _wrap(m.summary) + [""]
+        if m.parameters:
+            lines.append("Parameters: " + ", ".join(
+                f"{s} = {_value_text(d)} ({DESCRIPTIONS.get(s, '')})" if d is not None else f"{s} (no default)"
+                for s, d in m.parameters.items()))
+        lines.append(f"Rewrite rule: {m.rule!r}")
+        if m.article:
+            lines.append(f"The article's rewrite: {m.article}")
+        lines += ["", "Layers (stride 1, SAME padding, on an I x I input; costs in MACs):"]
+        lines += _table(["#", "layer", "kernel", "in", "out", "groups", "MACs", "params"],
+                        [[str(i), layer_kind(r.layer) + _times(r), _kernel(r.layer), text(r.layer.in_channels),
+                          text(r.layer.out_channels), text(r.layer.groups), text(r.macs), text(r.params)]
+                         for i, r in enumerate(self.layers, 1)])
+        lines += ["", f"Cost, in {_UNITS}, and parameters:"]
+        width = max(len("standard convolution"), len(m.name))
+        for label, cost in (("standard convolution", self.baseline), (m.name, self.rewritten)):
+            lines.append(f"  {label:<{width}}  MACs   = {text(cost.macs)}")
+            lines.append(f"  {'':<{width}}  params = {text(cost.params)}")
+        lines += ["", f"Savings ratio, {m.name} / standard convolution:",
+                  f"  MACs:   {text(self.ratio.macs)}", f"  params: {text(self.ratio.params)}",
+                  "  with M = N (the article's shorthand):",
+                  f"  MACs:   {text(self.ratio_equal_channels.macs)}",
+                  f"  params: {text(self.ratio_equal_channels.params)}"]
+        numbers, note = self._shown_numbers()
+        if numbers is not None:
+            lines += ["", f"At {_values_text(numbers.values)}{note}:"]
+            lines += _table(["", "MACs", "FLOPs", "params"], [
+                [label, grouped(c.macs), grouped(2 * c.macs), grouped(c.params)]
+                for label, c in (("standard convolution", numbers.baseline), (m.name, numbers.rewritten))
+            ], right=True)
+            r = numbers.ratio
+            lines.append(f"  ratio: MACs {_fraction_text(r.macs)}, params {_fraction_text(r.params)}")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def _shown_numbers(self) -> tuple[Optional[Numbers], str]:
+        if self.numbers is not None:
+            return self.numbers, ""
+        return self.example, " (example values; set your own)"
+
+    # -- Markdown -------------------------------------------------------------
+    def to_markdown(self) -> str:
+        """Markdown with LaTeX math, as Jupyter and course pages render it."""
+        m = self.module
+        out = [f"### `{m.name}`: {m.title}" + (f" ({m.network})" if m.network else ""), ""]
+        if m.paper:
+            out += [f"*{m.paper}*", ""]
+        if m.summary:
+            out += [m.summary, ""]
+        if m.parameters:
+            out += ["Parameters: " + ", ".join(
+                f"${latex(s)} = {latex(d) if d is not None else '?'}$" for s, d in m.parameters.items()), ""]
+        out += [f"Rewrite rule: `{m.rule!r}`" + (f"; the article's rewrite: `{m.article}`" if m.article else ""), ""]
+        out += ["| # | layer | kernel | in | out | groups | MACs | params |",
+                "|---|---|---|---|---|---|---|---|"]
+        for i, r in enumerate(self.layers, 1):
+            cells = [str(i), layer_kind(r.layer) + _times(r), _kernel(r.layer)] + [
+                f"${latex(v)}$" for v in (r.layer.in_channels, r.layer.out_channels, r.layer.groups, r.macs, r.params)]
+            out.append("| " + " | ".join(cells) + " |")
+        out += ["", "Costs in MACs (multiply-accumulates; 1 MAC = 2 FLOPs):", "",
+                "| | MACs | params |", "|---|---|---|",
+                f"| standard convolution | ${latex(self.baseline.macs)}$ | ${latex(self.baseline.params)}$ |",
+                f"| {m.name} | ${latex(self.rewritten.macs)}$ | ${latex(self.rewritten.params)}$ |",
+                f"| ratio | ${latex(self.ratio.macs)}$ | ${latex(self.ratio.params)}$ |",
+                f"| ratio at $M = N$ | ${latex(self.ratio_equal_channels.macs)}$ | "
+                f"${latex(self.ratio_equal_channels.params)}$ |"]
+        numbers, note = self._shown_numbers()
+        if numbers is not None:
+            out += ["", f"At {_values_text(numbers.values)}{note}:", "",
+                    "| | MACs | params |", "|---|---:|---:|",
+                    f"| standard convolution | {grouped(numbers.baseline.macs)} | {grouped(numbers.baseline.params)} |",
+                    f"| {m.name} | {grouped(numbers.rewritten.macs)} | {grouped(numbers.rewritten.params)} |",
+                    f"| ratio | {_fraction_text(numbers.ratio.macs)} | {_fraction_text(numbers.ratio.params)} |"]
+        return "\n".join(out) + "\n"
+
+    # -- LaTeX ----------------------------------------------------------------
+    def to_latex(self) -> str:
+        """A LaTeX ``align*`` block to paste into a document (amsmath)."""
+        m = self.module
+        name = r"\text{" + m.name + "}"
+        std = r"\text{standard}"
+        rows = [
+            rf"{std} &= {latex(self.baseline.macs)} && \text{{MACs}}, & {latex(self.baseline.params)} && \text{{params}}",
+            rf"{name} &= {latex(self.rewritten.macs)} && \text{{MACs}}, & {latex(self.rewritten.params)} && \text{{params}}",
+            rf"\frac{{{name}}}{{{std}}} &= {latex(self.ratio.macs)} && \text{{MACs}}, & {latex(self.ratio.params)} && \text{{params}}",
+            rf"\left.\frac{{{name}}}{{{std}}}\right|_{{M=N}} &= {latex(self.ratio_equal_channels.macs)} && "
+            rf"\text{{MACs}}, & {latex(self.ratio_equal_channels.params)} && \text{{params}}",
+        ]
+        head = f"% {m.name}: {m.title}" + (f" ({m.network})" if m.network else "")
+        numbers = self.numbers
+        if numbers is not None:
+            rows.append(rf"\text{{at }} {_values_latex(numbers.values)}: \quad "
+                        rf"{numbers.baseline.macs} &\to {numbers.rewritten.macs} && \text{{MACs}}, & "
+                        rf"{numbers.baseline.params} \to {numbers.rewritten.params} && \text{{params}}")
+        return head + "\n\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
+
+    def _repr_latex_(self) -> str:
+        rows = [rf"\text{{standard}} &= {latex(self.baseline.macs)} \text{{ MACs}}",
+                rf"\text{{{self.module.name}}} &= {latex(self.rewritten.macs)} \text{{ MACs}}",
+                rf"\text{{ratio}} &= {latex(self.ratio.macs)}",
+                rf"\text{{ratio}}_{{M=N}} &= {latex(self.ratio_equal_channels.macs)}"]
+        return "$\\begin{aligned}" + r" \\ ".join(rows) + "\\end{aligned}$"
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+
+def explain(name_or_module: str | Module, values: Mapping[Any, Any] | None = None, **named: Any) -> Explanation:
+    """Explain a module: its layers, its cost before and after, and the savings ratio.
+
+    Values may be given by keyword (``K=3``) or as a mapping of symbols or names;
+    unset module parameters take their defaults in the numbers.
+
+    >>> e = explain("bottleneck")
+    >>> e.ratio_equal_channels.macs
+    (K**2 + 2*t)/(K**2*t**2)
+    >>> explain("group", G=0)
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: G = 0: expected a whole number >= 1
+    """
+    mod = module(name_or_module)
+    given = dict(values or {}, **named)
+    numbers = evaluate(mod, given) if given else None
+    baseline = Cost(*total(standard(), I))
+    rows = tuple(count(mod.block(), I))
+    rewritten = Cost(sum(r.macs for r in rows), sum(r.params for r in rows))
+    ratio = Cost(*(canonical(sympy.sympify(a) / b) for a, b in zip(rewritten, baseline)))
+    example = None
+    if numbers is None and mod.example and all(d is not None for d in mod.parameters.values()):
+        example = evaluate(mod, mod.example)
+    return Explanation(
+        mod, baseline, Cost(canonical(rewritten.macs), canonical(rewritten.params)), rows,
+        ratio, Cost(*(equal_channels(r) for r in ratio)), numbers, example,
+    )
+
+
+# -- helpers -------------------------------------------------------------------
+
+def _json_number(value: Any) -> Any:
+    if value is None or isinstance(value, int):
+        return value
+    return str(value)
+
+
+def _cost_dict(cost: Cost) -> dict[str, str]:
+    return {"macs": text(cost.macs), "params": text(cost.params)}
+
+
+def _layer_dict(row: CostRow) -> dict[str, Any]:
+    layer = row.layer
+    out: dict[str, Any] = {
+        "kind": layer_kind(layer),
+        "kernel": None if isinstance(layer, Shuffle) else [text(x) for x in layer.kernel],
+        "in": text(layer.in_channels),
+        "out": text(layer.out_channels),
+        "groups": text(layer.groups),
+        "macs": text(row.macs),
+        "params": text(row.params),
+    }
+    if isinstance(layer, Conv) and layer.count != 1:
+        out["count"] = text(layer.count)
+    if row.branch:
+        out["branch"] = row.branch[-1]
+    return out
+
+
+def _kernel(layer: Any) -> str:
+    if isinstance(layer, Shuffle):
+        return "-"
+    return "x".join(text(x) if not isinstance(x, sympy.Basic) or x.is_Atom else f"({text(x)})" for x in layer.kernel)
+
+
+def _times(row: CostRow) -> str:
+    """`` x count`` for a layer repeated in series."""
+    layer = row.layer
+    return "" if not isinstance(layer, Conv) or layer.count == 1 else f" x {text(layer.count)}"
+
+
+def _value_text(value: Any) -> str:
+    return text(value)
+
+
+def _values_text(values: Values) -> str:
+    return ", ".join(f"{s} = {text(v)}" for s, v in values.items())
+
+
+def _values_latex(values: Values) -> str:
+    return ", ".join(f"{latex(s)} = {latex(v)}" for s, v in values.items())
+
+
+def _fraction_text(value: Fraction) -> str:
+    if value.denominator == 1:
+        return f"{value.numerator}"
+    return f"{float(value):.4f} (= {value.numerator}/{value.denominator})"
+
+
+def _wrap(paragraph: str, width: int = 88) -> list[str]:
+    import textwrap
+
+    return textwrap.wrap(paragraph, width)
+
+
+def _table(header: list[str], rows: list[list[str]], right: bool = False) -> list[str]:
+    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
+
+    def line(cells: list[str]) -> str:
+        parts = [c.rjust(w) if right and i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))]
+        return ("  " + "  ".join(parts)).rstrip()
+
+    return [line(header)] + [line(r) for r in rows]

@@ -1,0 +1,379 @@
+"""Layers and blocks, and their exact cost.
+
+A block is a tree: :class:`Conv` and :class:`Shuffle` leaves, joined in
+:class:`Series` (one after another) or in :class:`Parallel` (side by side on the same
+input, outputs concatenated). The same formulas count symbols and plain numbers, so a
+concrete network is counted on Python integers without importing sympy.
+
+The article's standard convolution, K x K, M -> N, stride 1, SAME padding on I x I:
+
+>>> from convalgebra.symbols import K, M, N, I
+>>> conv = Conv(M, N, (K, K))
+>>> conv.macs(I), conv.params()
+(I**2*K**2*M*N, K**2*M*N)
+
+and its numbers, MobileNet V1's 14 x 14 layer with 512 channels:
+
+>>> Conv(512, 512, (3, 3)).macs(14)
+462422016
+
+Strides, padding and dilation follow the real convolution arithmetic:
+
+>>> Conv(3, 64, (7, 7), stride=2, padding=3).output_size(224)
+112
+>>> Conv(3, 64, (7, 7), stride=2, padding=3).output_size(I)
+I/2
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Iterator, Union
+
+from .errors import InvalidValueError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import sympy
+
+__all__ = [
+    "Value", "Conv", "Shuffle", "Series", "Parallel", "Layer", "Block",
+    "CostRow", "count", "total", "is_concrete", "exact_div", "output_size",
+]
+
+#: A size, channel count or cost: an exact number or a sympy expression.
+Value = Union[int, Fraction, "sympy.Expr"]
+Padding = Union[str, int, tuple[int, int]]
+
+
+def is_concrete(x: Any) -> bool:
+    """Whether ``x`` is a plain exact number rather than an expression with symbols.
+
+    >>> is_concrete(3), is_concrete(Fraction(1, 2))
+    (True, True)
+    """
+    if isinstance(x, (int, Fraction)):
+        return True
+    return bool(getattr(x, "is_Number", False))
+
+
+def _number(x: Any) -> int | Fraction:
+    """A concrete value as int, or Fraction when it is not whole."""
+    if isinstance(x, int):
+        return x
+    value = Fraction(int(x.p), int(x.q)) if hasattr(x, "q") else Fraction(x)
+    return int(value) if value.denominator == 1 else value
+
+
+def exact_div(a: Value, b: Value) -> Value:
+    """``a / b`` exactly: a Fraction (or int) for numbers, an expression otherwise.
+
+    >>> exact_div(64, 4), exact_div(6, 4)
+    (16, Fraction(3, 2))
+    """
+    if is_concrete(a) and is_concrete(b):
+        if b == 0:
+            raise InvalidValueError("division by zero")
+        value = Fraction(_number(a)) / Fraction(_number(b))
+        return int(value) if value.denominator == 1 else value
+    return a / b
+
+
+def _floor_div(x: Value, s: int) -> Value:
+    """floor(x / s); for an expression ``c*I + e`` it assumes ``c*I/s`` is whole."""
+    if is_concrete(x):
+        return math.floor(Fraction(_number(x)) / s)
+    const, rest = x.as_coeff_Add()
+    return rest / s + (const // s)
+
+
+def _ceil_div(x: Value, s: int) -> Value:
+    if is_concrete(x):
+        return math.ceil(Fraction(_number(x)) / s)
+    const, rest = x.as_coeff_Add()
+    return rest / s - ((-const) // s)
+
+
+def output_size(size: Value, kernel: Value, stride: int = 1, padding: Padding = "same",
+                dilation: int = 1) -> Value:
+    """The output size of one spatial dimension, as a real convolution computes it.
+
+    ``padding="same"`` keeps the size at stride 1 (and gives ceil(size/stride)
+    otherwise); an integer pads both sides.
+
+    >>> output_size(224, 11, stride=4, padding=2)
+    55
+    >>> output_size(299, 3, stride=2, padding=0)
+    149
+    >>> from convalgebra.symbols import I
+    >>> output_size(I, 11, stride=4, padding=2)
+    I/4 - 1
+    """
+    if padding == "same":
+        return size if stride == 1 else _ceil_div(size, stride)
+    if not isinstance(padding, int) or padding < 0:
+        raise InvalidValueError(f"padding {padding!r} is not 'same' or a whole number >= 0")
+    out = _floor_div(size + 2 * padding - dilation * (kernel - 1) - 1, stride) + 1
+    if is_concrete(out) and out < 1:
+        raise InvalidValueError(
+            f"a {kernel}-wide kernel with stride {stride} and padding {padding}"
+            f" leaves no output on a {size}-wide input"
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Conv:
+    """A 2-D convolution: ``kernel`` (height, width), ``in_channels`` -> ``out_channels``.
+
+    ``groups`` splits both channel sets into that many groups (the article's M -> M/G);
+    ``count`` repeats the layer in series (it must keep the size: stride 1, SAME).
+
+    >>> from convalgebra.symbols import K, M, N, I, G
+    >>> Conv(M, N, (K, K), groups=G).macs(I)
+    I**2*K**2*M*N/G
+    >>> Conv(M, M, (K, K), groups=M).params()  # depthwise
+    K**2*M
+    """
+
+    in_channels: Value
+    out_channels: Value
+    kernel: tuple[Value, Value] = (3, 3)
+    groups: Value = 1
+    stride: int = 1
+    padding: Padding = "same"
+    dilation: int = 1
+    bias: bool = False
+    count: Value = 1
+    name: str = ""
+
+    @property
+    def is_pointwise(self) -> bool:
+        """A 1 x 1 convolution.
+
+        >>> Conv(8, 16, (1, 1)).is_pointwise, Conv(8, 16, (3, 3)).is_pointwise
+        (True, False)
+        """
+        return self.kernel == (1, 1)
+
+    @property
+    def is_depthwise(self) -> bool:
+        """One filter per channel: groups equal to the input channels, in == out.
+
+        >>> Conv(8, 8, (3, 3), groups=8).is_depthwise
+        True
+        """
+        return self.groups == self.in_channels == self.out_channels and self.groups != 1
+
+    def output_size(self, size: Value) -> Value:
+        """Output size for an input of ``size`` x ``size`` (square in, square out)."""
+        kh, kw = self.kernel
+        pad_h, pad_w = self.padding if isinstance(self.padding, tuple) else (self.padding,) * 2
+        out_h = output_size(size, kh, self.stride, pad_h, self.dilation)
+        out_w = output_size(size, kw, self.stride, pad_w, self.dilation)
+        if out_h != out_w:
+            raise InvalidValueError(
+                f"{_kernel_text(self.kernel)} convolution with padding {self.padding!r}"
+                " gives a non-square output; pad so both sides agree"
+            )
+        return out_h
+
+    def fan_in(self) -> Value:
+        """Channels each filter sees: in_channels / groups (must be whole for numbers)."""
+        return _channels_per_group(self.in_channels, self.groups, "input")
+
+    def macs(self, size: Value) -> Value:
+        """Multiply-accumulates on an input of ``size`` x ``size``: Kh*Kw*(M/G)*N*F*F."""
+        _channels_per_group(self.out_channels, self.groups, "output")
+        out = self.output_size(size)
+        kh, kw = self.kernel
+        return _normal(kh * kw * self.fan_in() * self.out_channels * out * out * self.count)
+
+    def params(self) -> Value:
+        """Weights Kh*Kw*(M/G)*N, plus N biases when ``bias``."""
+        kh, kw = self.kernel
+        weights = kh * kw * self.fan_in() * self.out_channels
+        return _normal((weights + (self.out_channels if self.bias else 0)) * self.count)
+
+
+@dataclass(frozen=True)
+class Shuffle:
+    """ShuffleNet's channel shuffle: a permutation, zero MACs and zero parameters.
+
+    >>> Shuffle(12, 3).macs(7), Shuffle(12, 3).params()
+    (0, 0)
+    """
+
+    channels: Value
+    groups: Value
+    name: str = ""
+
+    @property
+    def in_channels(self) -> Value:
+        return self.channels
+
+    @property
+    def out_channels(self) -> Value:
+        return self.channels
+
+    def output_size(self, size: Value) -> Value:
+        return size
+
+    def macs(self, size: Value) -> Value:
+        _channels_per_group(self.channels, self.groups, "shuffled")
+        return 0
+
+    def params(self) -> Value:
+        return 0
+
+
+@dataclass(frozen=True)
+class Series:
+    """Layers one after another."""
+
+    items: tuple["Block", ...]
+
+    def __init__(self, *items: "Block") -> None:
+        object.__setattr__(self, "items", tuple(items))
+
+
+@dataclass(frozen=True)
+class Parallel:
+    """Branches side by side on the same input, outputs concatenated along channels."""
+
+    items: tuple["Block", ...]
+
+    def __init__(self, *items: "Block") -> None:
+        object.__setattr__(self, "items", tuple(items))
+
+
+Layer = Union[Conv, Shuffle]
+Block = Union[Conv, Shuffle, Series, Parallel]
+
+
+@dataclass(frozen=True)
+class CostRow:
+    """One layer's place in a block and its cost there."""
+
+    layer: Layer
+    input_size: Value
+    output_size: Value
+    macs: Value
+    params: Value
+    branch: tuple[int, ...] = field(default=())
+
+
+def count(block: Block, size: Value) -> list[CostRow]:
+    """Every layer of ``block`` on a ``size`` x ``size`` input, in order, with its cost.
+
+    >>> from convalgebra.symbols import M, N, I
+    >>> rows = count(Series(Conv(M, M, (3, 3), groups=M), Conv(M, N, (1, 1))), I)
+    >>> [row.macs for row in rows]
+    [9*I**2*M, I**2*M*N]
+    """
+    rows: list[CostRow] = []
+    _walk(block, size, rows, ())
+    return rows
+
+
+def total(block: Block, size: Value) -> tuple[Value, Value]:
+    """(MACs, params) of a block: the sums over its layers.
+
+    >>> total(Series(Conv(32, 32, (3, 3), groups=32), Conv(32, 64, (1, 1))), 112)
+    (29302784, 2336)
+    """
+    rows = count(block, size)
+    return _normal(sum(r.macs for r in rows)), _normal(sum(r.params for r in rows))
+
+
+def _walk(block: Block, size: Value, rows: list[CostRow], branch: tuple[int, ...]) -> Value:
+    if isinstance(block, Series):
+        for item in block.items:
+            size = _walk(item, size, rows, branch)
+        return size
+    if isinstance(block, Parallel):
+        outs = [_walk(item, size, rows, branch + (i,)) for i, item in enumerate(block.items)]
+        if any(o != outs[0] for o in outs[1:]):
+            raise InvalidValueError(f"parallel branches disagree on output size: {outs}")
+        return outs[0]
+    if isinstance(block, Conv) and block.count != 1 and (block.stride != 1 or block.padding != "same"):
+        raise InvalidValueError("a repeated layer must keep its size (stride 1, SAME padding)")
+    out = block.output_size(size)
+    rows.append(CostRow(block, size, out, block.macs(size), block.params(), branch))
+    return out
+
+
+def _channels_per_group(channels: Value, groups: Value, what: str) -> Value:
+    if is_concrete(groups) and groups <= 0:
+        raise InvalidValueError(f"groups must be a whole number >= 1, not {groups}")
+    per_group = _normal(exact_div(channels, groups))
+    if is_concrete(per_group) and (not isinstance(per_group, int) or per_group < 1):
+        raise InvalidValueError(
+            f"{groups} groups do not divide the {channels} {what} channels"
+        )
+    return per_group
+
+
+def _normal(x: Value) -> Value:
+    """An int where the value is whole, else as it is."""
+    if isinstance(x, Fraction) and x.denominator == 1:
+        return int(x)
+    if not isinstance(x, (int, Fraction)) and getattr(x, "is_Integer", False):
+        return int(x)
+    return x
+
+
+def _kernel_text(kernel: tuple[Value, Value]) -> str:
+    return f"{kernel[0]}x{kernel[1]}"
+
+
+def iter_layers(block: Block) -> Iterator[Layer]:
+    """The leaves of a block, in order."""
+    if isinstance(block, (Series, Parallel)):
+        for item in block.items:
+            yield from iter_layers(item)
+    else:
+        yield block
+
+
+def with_(layer: Conv, **changes: Any) -> Conv:
+    """A copy of ``layer`` with some fields changed."""
+    return replace(layer, **changes)
+
+
+def substitute(block: Block, values: dict[Any, Any]) -> Block:
+    """The block with numbers put in for its symbols; every channel count must come out whole.
+
+    >>> from convalgebra.symbols import M, N, t
+    >>> substitute(Series(Conv(M, N / t, (1, 1))), {M: 256, N: 256, t: 4})
+    Series(items=(Conv(in_channels=256, out_channels=64, kernel=(1, 1), groups=1, stride=1, padding='same', dilation=1, bias=False, count=1, name=''),))
+    >>> substitute(Conv(M, N / t, (1, 1)), {M: 256, N: 10, t: 4})
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: N/t = 5/2 channels: expected a whole number >= 1
+    """
+    if isinstance(block, (Series, Parallel)):
+        return type(block)(*(substitute(item, values) for item in block.items))
+    fields = ("in_channels", "out_channels", "groups", "count") if isinstance(block, Conv) else ("channels", "groups")
+    changes = {name: _whole(getattr(block, name), values, name) for name in fields}
+    if isinstance(block, Conv):
+        changes["kernel"] = tuple(_whole(v, values, "kernel") for v in block.kernel)
+    return replace(block, **changes)
+
+
+def _whole(expr: Value, values: dict[Any, Any], what: str) -> int:
+    if is_concrete(expr):
+        got = _normal(expr)
+    else:
+        got = _normal(expr.subs(values))
+        if not is_concrete(got):
+            missing = " ".join(sorted(str(s) for s in got.free_symbols))
+            raise InvalidValueError(f"no value for {missing}; set it (for example {missing.split()[0]}=4)")
+        got = _normal(_number(got))
+    least = 0 if what == "count" else 1
+    if not isinstance(got, int) or got < least:
+        noun = {"count": "layers", "groups": "groups", "kernel": "as the kernel size"}.get(what, "channels")
+        shown = f"{expr} = {got}" if not is_concrete(expr) else f"{got}"
+        raise InvalidValueError(f"{shown} {noun}: expected a whole number >= {least}")
+    return got

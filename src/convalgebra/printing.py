@@ -1,0 +1,85 @@
+"""Expressions as text and as LaTeX, the same on every run.
+
+sympy's own ``str`` writes a lone ``K**(-2)``; the library writes ``1/K**2``, as the
+papers do, and as ``parse_expr`` reads back:
+
+>>> from convalgebra.symbols import K, N
+>>> text(1/N + 1/K**2)
+'1/N + 1/K**2'
+>>> latex(1/N + 1/K**2)
+'\\\\frac{1}{N} + \\\\frac{1}{K^{2}}'
+>>> grouped(462422016)
+'462,422,016'
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import sympy
+from sympy.printing.precedence import PRECEDENCE
+from sympy.printing.str import StrPrinter
+
+__all__ = ["text", "latex", "grouped", "number_text"]
+
+
+class _Printer(StrPrinter):
+    """sympy's str printer, with a lone negative power written as a fraction."""
+
+    def _print_Pow(self, expr: sympy.Pow, rational: bool = False) -> str:
+        base, exp = expr.as_base_exp()
+        if exp.is_Rational and exp.is_negative and not rational:
+            if exp == -1:
+                return "1/" + self.parenthesize(base, PRECEDENCE["Pow"])
+            return "1/" + self._print(sympy.Pow(base, -exp, evaluate=False))
+        return super()._print_Pow(expr, rational)
+
+
+_PRINTER = _Printer({"order": None})
+
+
+def text(expr: Any) -> str:
+    """Plain text of an expression, number or Fraction: the form ``parse_expr`` reads back.
+
+    >>> from convalgebra.symbols import K, M, N, I, t
+    >>> text(I**2*K**2*M*N / t)
+    'I**2*K**2*M*N/t'
+    >>> text(Fraction(3, 4))
+    '3/4'
+    """
+    if isinstance(expr, (int, Fraction)):
+        return str(expr)
+    return _PRINTER.doprint(expr)
+
+
+def latex(expr: Any) -> str:
+    """LaTeX of an expression, from sympy's LaTeX printer.
+
+    >>> from convalgebra.symbols import K, t
+    >>> latex(1/(K**2*t))
+    '\\\\frac{1}{K^{2} t}'
+    """
+    if isinstance(expr, Fraction):
+        expr = sympy.Rational(expr.numerator, expr.denominator)
+    return sympy.latex(expr)
+
+
+def grouped(n: int) -> str:
+    """An integer with thousands separators, for people to read.
+
+    >>> grouped(52283392)
+    '52,283,392'
+    """
+    return f"{n:,}"
+
+
+def number_text(value: Any) -> str:
+    """An exact number: grouped digits when whole, else the fraction.
+
+    >>> number_text(266752), number_text(Fraction(1, 2))
+    ('266,752', '1/2')
+    """
+    if isinstance(value, int) or getattr(value, "is_Integer", False):
+        return grouped(int(value))
+    return text(value)

@@ -1,0 +1,334 @@
+"""The primitive rewrites of a convolution, and the combinator that chains them.
+
+The article's conclusion: every module splits the kernel (rows and columns, the
+channel dimension, into pieces in series) or groups the kernels. Each primitive here
+is one such move, a rule held as data: which convolutions it matches (``on``) and
+what each one becomes. A rule maps a block to a block, so rules chain.
+
+>>> from convalgebra.symbols import K, M, N, I, G, t
+>>> from convalgebra.layers import Conv, total
+>>> standard = Conv(M, N, (K, K))
+>>> total(group(G)(standard), I)
+(I**2*K**2*M*N/G, K**2*M*N/G)
+>>> resnext = chain(reduce(t), group(G))
+>>> resnext
+chain(reduce(t), group(G))
+>>> [(c.kernel, c.in_channels, c.out_channels, c.groups) for c in iter_layers(resnext(standard))]
+[((1, 1), M, N/t, 1), ((K, K), N/t, N/t, G), ((1, 1), N/t, N, 1)]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Any, Callable, Literal, Union
+
+from .errors import InvalidValueError
+from .layers import Block, Conv, Parallel, Series, Shuffle, Value, is_concrete, iter_layers
+
+__all__ = [
+    "Rewrite", "Chain", "Rule", "chain",
+    "group", "stack", "factorize", "separate", "depthwise",
+    "reduce", "expand", "squeeze", "mix", "shuffle", "iter_layers",
+]
+
+Target = Literal["spatial", "pointwise", "any"]
+Which = Literal["all", "first", "last"]
+
+
+@dataclass(frozen=True)
+class Rewrite:
+    """A rule: the convolutions it matches, and what each becomes.
+
+    ``on`` picks spatial (larger than 1 x 1), pointwise (1 x 1) or any convolutions;
+    ``which`` keeps all of them, or only the first or last in the block's order.
+    """
+
+    name: str
+    replace: Callable[[Conv], Block] = field(repr=False, compare=False)
+    on: Target = "spatial"
+    which: Which = "all"
+    summary: str = ""
+
+    def __call__(self, block: Block) -> Block:
+        matches = [i for i, layer in enumerate(iter_layers(block)) if self._matches(layer)]
+        if not matches:
+            raise InvalidValueError(f"{self.name} finds no {self.on} convolution to rewrite")
+        chosen = {"all": matches, "first": matches[:1], "last": matches[-1:]}[self.which]
+        return _map_leaves(block, lambda i, layer: self.replace(layer) if i in chosen else layer)
+
+    def _matches(self, layer: Any) -> bool:
+        if not isinstance(layer, Conv):
+            return False
+        if self.on == "any":
+            return True
+        return layer.is_pointwise == (self.on == "pointwise")
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+@dataclass(frozen=True)
+class Chain:
+    """Rules applied one after another, left to right."""
+
+    rules: tuple[Rule, ...]
+
+    def __call__(self, block: Block) -> Block:
+        for rule in self.rules:
+            block = rule(block)
+        return block
+
+    @property
+    def name(self) -> str:
+        return repr(self)
+
+    def __repr__(self) -> str:
+        return f"chain({', '.join(map(repr, self.rules))})"
+
+
+Rule = Union[Rewrite, Chain]
+
+
+def chain(*rules: Rule) -> Chain:
+    """Compose rules: ``chain(a, b)(block) == b(a(block))``.
+
+    >>> chain(reduce(4), group(32))
+    chain(reduce(4), group(32))
+    """
+    flat: list[Rule] = []
+    for rule in rules:
+        flat.extend(rule.rules if isinstance(rule, Chain) else (rule,))
+    return Chain(tuple(flat))
+
+
+def _map_leaves(block: Block, fn: Callable[[int, Any], Block]) -> Block:
+    counter = iter(range(10**9))
+
+    def walk(node: Block) -> Block:
+        if isinstance(node, (Series, Parallel)):
+            items = [walk(item) for item in node.items]
+            return type(node)(*_flatten(type(node), items))
+        return fn(next(counter), node)
+
+    return walk(block)
+
+
+def _flatten(kind: type, items: list[Block]) -> list[Block]:
+    """Series inside Series (or Parallel inside Parallel) is one level."""
+    out: list[Block] = []
+    for item in items:
+        out.extend(item.items if type(item) is kind and kind is Series else (item,))
+    return out
+
+
+def _on(on: Target) -> Target:
+    if on not in ("spatial", "pointwise", "any"):
+        raise InvalidValueError(f"on={on!r}; expected 'spatial', 'pointwise' or 'any'")
+    return on
+
+
+def _positive(name: str, value: Value) -> Value:
+    if is_concrete(value) and not value > 0:
+        raise InvalidValueError(f"{name} = {value}; expected a number > 0")
+    return value
+
+
+def group(G: Value, on: Target = "spatial", which: Which = "all") -> Rewrite:
+    """Group the kernels: split the channels into G groups (the article's M -> M/G).
+
+    >>> from convalgebra.symbols import M, N, K, G
+    >>> group(G)(Conv(M, N, (K, K))).groups
+    G
+    """
+    _positive("G", G)
+    return Rewrite(
+        f"group({G})" if on == "spatial" and which == "all" else f"group({G}, on={on!r})",
+        lambda c: replace(c, groups=c.groups * G), _on(on), which,
+        "split the input channels into G groups; each kernel sees M/G of them",
+    )
+
+
+def stack(k: Value, on: Target = "spatial") -> Rewrite:
+    """Split in series: a K x K kernel becomes (K-1)/(k-1) stacked k x k kernels (VGG).
+
+    >>> from convalgebra.symbols import M, N
+    >>> [(c.kernel, c.count) for c in iter_layers(stack(3)(Conv(M, N, (7, 7))))]
+    [((3, 3), 1), ((3, 3), 2)]
+    """
+    _positive("k", k)
+
+    def replace_(c: Conv) -> Block:
+        size, width = c.kernel
+        if size != width:
+            raise InvalidValueError(f"stack needs a square kernel, not {size}x{width}")
+        if is_concrete(k) and k == 1:
+            raise InvalidValueError("k = 1 cannot grow a receptive field; expected k >= 2")
+        more = (size - k) / (k - 1) if not (is_concrete(size) and is_concrete(k)) else _whole_count(size, k)
+        first = replace(c, kernel=(k, k))
+        if more == 0:
+            return first
+        return Series(first, replace(c, in_channels=c.out_channels, kernel=(k, k), count=more))
+
+    return Rewrite(f"stack({k})", replace_, _on(on), "all",
+                   "replace the K x K kernel by (K-1)/(k-1) k x k kernels in series")
+
+
+def _whole_count(size: Value, k: Value) -> int:
+    from fractions import Fraction
+
+    layers = Fraction(int(size) - 1, int(k) - 1)
+    if layers.denominator != 1 or layers < 1:
+        raise InvalidValueError(
+            f"a {size}x{size} kernel is not a stack of {k}x{k} kernels: (K-1)/(k-1) = {layers}"
+        )
+    return int(layers) - 1
+
+
+def factorize(on: Target = "spatial") -> Rewrite:
+    """Split rows and columns: K x K becomes K x 1 then 1 x K (Inception V2).
+
+    >>> from convalgebra.symbols import M, N, K
+    >>> [c.kernel for c in iter_layers(factorize()(Conv(M, N, (K, K))))]
+    [(K, 1), (1, K)]
+    """
+
+    def replace_(c: Conv) -> Block:
+        kh, kw = c.kernel
+        return Series(replace(c, kernel=(kh, 1)), replace(c, in_channels=c.out_channels, kernel=(1, kw)))
+
+    return Rewrite("factorize()", replace_, _on(on), "all",
+                   "convolve the rows with a K x 1 kernel, then the columns with 1 x K")
+
+
+def separate(order: Literal["depthwise-first", "pointwise-first"] = "depthwise-first",
+             on: Target = "spatial") -> Rewrite:
+    """Split off the channel dimension: a depthwise K x K and a pointwise 1 x 1.
+
+    ``depthwise-first`` is MobileNet's order; ``pointwise-first`` is Xception's.
+
+    >>> from convalgebra.symbols import M, N, K
+    >>> [(c.kernel, c.groups) for c in iter_layers(separate()(Conv(M, N, (K, K))))]
+    [((K, K), M), ((1, 1), 1)]
+    >>> [(c.kernel, c.groups) for c in iter_layers(separate("pointwise-first")(Conv(M, N, (K, K))))]
+    [((1, 1), 1), ((K, K), N)]
+    """
+    if order not in ("depthwise-first", "pointwise-first"):
+        raise InvalidValueError(f"order={order!r}; expected 'depthwise-first' or 'pointwise-first'")
+
+    def replace_(c: Conv) -> Block:
+        if order == "depthwise-first":
+            return Series(
+                replace(c, out_channels=c.in_channels, groups=c.in_channels),
+                replace(c, kernel=(1, 1), stride=1, padding="same"),
+            )
+        return Series(
+            replace(c, kernel=(1, 1), stride=1, padding="same"),
+            replace(c, in_channels=c.out_channels, groups=c.out_channels),
+        )
+
+    return Rewrite("separate()" if order == "depthwise-first" else f"separate({order!r})",
+                   replace_, _on(on), "all",
+                   "factor the channel dimension out of the kernel: depthwise K x K and pointwise 1 x 1")
+
+
+def depthwise(on: Target = "spatial") -> Rewrite:
+    """Make a convolution depthwise: one filter per channel (groups = channels).
+
+    >>> from convalgebra.symbols import M, K
+    >>> depthwise()(Conv(M, M, (K, K))).groups
+    M
+    """
+
+    def replace_(c: Conv) -> Block:
+        if c.in_channels != c.out_channels:
+            raise InvalidValueError(
+                f"depthwise needs as many output channels as input channels, not {c.in_channels} -> {c.out_channels}"
+            )
+        return replace(c, groups=c.in_channels)
+
+    return Rewrite("depthwise()", replace_, _on(on), "all", "one K x K filter per channel")
+
+
+def _wrap(c: Conv, width: Value) -> Block:
+    return Series(
+        Conv(c.in_channels, width, (1, 1)),
+        replace(c, in_channels=width, out_channels=width),
+        Conv(width, c.out_channels, (1, 1)),
+    )
+
+
+def reduce(t: Value, on: Target = "spatial") -> Rewrite:
+    """Pointwise reduce: 1 x 1 down to N/t channels, the convolution there, 1 x 1 up to N (ResNet).
+
+    >>> from convalgebra.symbols import M, N, K, t
+    >>> [(c.in_channels, c.out_channels) for c in iter_layers(reduce(t)(Conv(M, N, (K, K))))]
+    [(M, N/t), (N/t, N/t), (N/t, N)]
+    """
+    _positive("t", t)
+    return Rewrite(f"reduce({t})", lambda c: _wrap(c, _div(c.out_channels, t)), _on(on), "all",
+                   "1 x 1 down to N/t channels, the convolution at that width, 1 x 1 back up to N")
+
+
+def expand(t: Value, on: Target = "spatial") -> Rewrite:
+    """Pointwise expand: 1 x 1 up to t*M channels, the convolution there, 1 x 1 to N (MobileNet V2).
+
+    >>> from convalgebra.symbols import M, N, K, t
+    >>> [(c.in_channels, c.out_channels) for c in iter_layers(expand(t)(Conv(M, N, (K, K))))]
+    [(M, M*t), (M*t, M*t), (M*t, N)]
+    """
+    _positive("t", t)
+    return Rewrite(f"expand({t})", lambda c: _wrap(c, t * c.in_channels), _on(on), "all",
+                   "1 x 1 up to t*M channels, the convolution at that width, 1 x 1 down to N")
+
+
+def squeeze(t: Value, on: Target = "spatial") -> Rewrite:
+    """Pointwise squeeze: 1 x 1 down to N/t channels, then the convolution from there (SqueezeNet).
+
+    >>> from convalgebra.symbols import M, N, K, t
+    >>> [(c.kernel, c.in_channels, c.out_channels) for c in iter_layers(squeeze(t)(Conv(M, N, (K, K))))]
+    [((1, 1), M, N/t), ((K, K), N/t, N)]
+    """
+    _positive("t", t)
+
+    def replace_(c: Conv) -> Block:
+        width = _div(c.out_channels, t)
+        return Series(Conv(c.in_channels, width, (1, 1)), replace(c, in_channels=width))
+
+    return Rewrite(f"squeeze({t})", replace_, _on(on), "all", "1 x 1 down to N/t channels first")
+
+
+def mix(p: Value, on: Target = "spatial") -> Rewrite:
+    """Group the kernels by size: (1-p)*N of them shrink to 1 x 1, p*N stay K x K, side by side.
+
+    >>> from convalgebra.symbols import M, N, K, p
+    >>> [(c.kernel, c.out_channels) for c in iter_layers(mix(p)(Conv(M, N, (K, K))))]
+    [((1, 1), N*(1 - p)), ((K, K), N*p)]
+    """
+    if is_concrete(p) and not 0 <= p <= 1:
+        raise InvalidValueError(f"p = {p}; expected a share between 0 and 1")
+
+    def replace_(c: Conv) -> Block:
+        ones = replace(c, kernel=(1, 1), out_channels=(1 - p) * c.out_channels, stride=1, padding="same")
+        full = replace(c, out_channels=p * c.out_channels)
+        return Parallel(ones, full)
+
+    return Rewrite(f"mix({p})", replace_, _on(on), "all",
+                   "(1-p)*N of the kernels become 1 x 1; p*N stay K x K; outputs concatenated")
+
+
+def shuffle(G: Value, on: Target = "pointwise", which: Which = "first") -> Rewrite:
+    """Insert a channel shuffle of G groups after the matched convolution (zero MACs).
+
+    >>> from convalgebra.symbols import M, N, G
+    >>> [type(x).__name__ for x in iter_layers(shuffle(G)(Conv(M, N, (1, 1))))]
+    ['Conv', 'Shuffle']
+    """
+    _positive("G", G)
+    return Rewrite(f"shuffle({G})", lambda c: Series(c, Shuffle(c.out_channels, G)), _on(on), which,
+                   "permute the channels so the next grouped layer mixes every group")
+
+
+def _div(a: Value, b: Value) -> Value:
+    from .layers import exact_div
+
+    return exact_div(a, b)
