@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from typing import Any, Callable, Sequence, TextIO
+from typing import Any, Sequence, TextIO
 
 from .errors import ConvAlgebraError
 
@@ -104,13 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_format(p)
     p.set_defaults(func=_cmd_explain)
 
-    for extend in _EXTENSIONS:
-        extend(sub)
     return parser
-
-
-#: Sub-commands added by other parts of the library: each adds parsers to ``sub``.
-_EXTENSIONS: list[Callable[[Any], None]] = []
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
