@@ -308,7 +308,8 @@ def _channels_per_group(channels: Value, groups: Value, what: str) -> Value:
     if is_concrete(groups) and groups <= 0:
         raise InvalidValueError(f"groups must be a whole number >= 1, not {groups}")
     per_group = _normal(exact_div(channels, groups))
-    if is_concrete(per_group) and (not isinstance(per_group, int) or per_group < 1):
+    least = 0 if what == "output" else 1  # a share p = 0 leaves a branch with no kernels
+    if is_concrete(per_group) and (not isinstance(per_group, int) or per_group < least):
         raise InvalidValueError(
             f"{groups} groups do not divide the {channels} {what} channels"
         )
@@ -371,7 +372,7 @@ def _whole(expr: Value, values: dict[Any, Any], what: str) -> int:
             missing = " ".join(sorted(str(s) for s in got.free_symbols))
             raise InvalidValueError(f"no value for {missing}; set it (for example {missing.split()[0]}=4)")
         got = _normal(_number(got))
-    least = 0 if what == "count" else 1
+    least = 0 if what in ("count", "out_channels") else 1
     if not isinstance(got, int) or got < least:
         noun = {"count": "layers", "groups": "groups", "kernel": "as the kernel size"}.get(what, "channels")
         shown = f"{expr} = {got}" if not is_concrete(expr) else f"{got}"
