@@ -1,0 +1,168 @@
+"""The command line: explain and list, the JSON contract, bad input, and a fuzzer."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from fractions import Fraction
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sympy.parsing.sympy_parser import parse_expr
+
+import convalgebra as ca
+from convalgebra.cli import main
+
+LOCALS = {name: ca.SYMBOLS[name] for name in "K M N I G t p k".split()}
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def read(expr: str):
+    return parse_expr(expr, local_dict=LOCALS)
+
+
+def test_list_names_the_ten_modules_in_the_articles_order():
+    code, out, _ = run("list")
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()] == ca.module_names()
+
+
+def test_explain_text_reads_like_a_course_page():
+    code, out, err = run("explain", "bottleneck")
+    assert code == 0 and err == ""
+    for needle in ("bottleneck: bottleneck (ResNet)", "Deep Residual Learning", "reduce(t)",
+                   "(K*K*M*N) -> (M*N/t + K*K*N/t*N/t + N/t*N)", "MACs (multiply-accumulates; 1 MAC = 2 FLOPs)",
+                   "1/(K**2*t) + N*(K**2 + t)/(K**2*M*t**2)", "with M = N", "(K**2 + 2*t)/(K**2*t**2)",
+                   "example values"):
+        assert needle in out, needle
+
+
+@pytest.mark.parametrize("name", ca.module_names())
+def test_json_contract(name):
+    code, out, _ = run("explain", name, "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["module"] == name
+    mod = ca.module(name)
+    assert data["parameters"] == {str(s): (d if isinstance(d, int) else str(d)) for s, d in mod.parameters.items()}
+    e = ca.explain(name)
+    for key in ("baseline", "rewritten", "ratio", "ratio_equal_channels"):
+        for unit in ("macs", "params"):
+            assert read(data[key][unit]) - getattr(getattr(e, key), unit) == 0
+    assert read(data["baseline"]["macs"]) == ca.K**2 * ca.M * ca.N * ca.I**2
+    layers_sum = sum(read(layer["macs"]) for layer in data["layers"])
+    assert (layers_sum - read(data["rewritten"]["macs"])).expand() == 0
+    for layer in data["layers"]:
+        assert {"kernel", "in", "out", "groups", "macs", "params"} <= set(layer)
+    assert "values" not in data
+
+
+def test_json_values_are_exact():
+    code, out, _ = run("explain", "depthwise-separable", "--set", "K=3", "M=512", "N=512", "I=14", "--format", "json")
+    assert code == 0
+    values = json.loads(out)["values"]
+    assert values["baseline"] == {"macs": 462_422_016, "params": 2_359_296}
+    assert values["rewritten"] == {"macs": 52_283_392, "params": 266_752}
+    assert Fraction(values["ratio"]["macs"]) == Fraction(52_283_392, 462_422_016)
+
+
+def test_vgg_stack_layers_carry_their_count():
+    data = json.loads(run("explain", "vgg-stack", "--format", "json")[1])
+    assert [read(layer.get("count", "1")) for layer in data["layers"]] == [1, (ca.K - ca.k) / (ca.k - 1)]
+
+
+def test_set_gives_module_parameters_and_unset_ones_default():
+    code, out, _ = run("explain", "resnext", "--set", "K=3", "M=256", "N=256", "I=56", "G=8", "--format", "json")
+    values = json.loads(out)["values"]
+    # t = 2 by default, G = 8 as set: 256*128 + 9*(128/8)*128 + 128*256 per pixel
+    assert values["rewritten"]["macs"] == (256 * 128 + 9 * 16 * 128 + 128 * 256) * 56 * 56
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "latex"])
+def test_other_formats(fmt):
+    code, out, _ = run("explain", "depthwise-separable", "--format", fmt, "--set", "K=3", "M=512", "N=512", "I=14")
+    assert code == 0
+    assert r"\frac{1}{N} + \frac{1}{K^{2}}" in out
+    if fmt == "latex":
+        assert out.count(r"\begin{align*}") == 1 and out.rstrip().endswith(r"\end{align*}")
+    else:
+        assert "| 1 | depthwise |" in out and "52,283,392" in out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["explain", "botleneck"], "did you mean bottleneck"),
+    (["explain", "nonsense-module"], "unknown module 'nonsense-module'"),
+    (["explain", "group", "--set", "G=0"], "G = 0"),
+    (["explain", "bottleneck", "--set", "t=0"], "t = 0"),
+    (["explain", "bottleneck", "--set", "t=-2"], "t = -2"),
+    (["explain", "fire", "--set", "p=1.5"], "p = 3/2"),
+    (["explain", "group", "--set", "G=3", "M=64", "N=64", "K=3", "I=8"], "3 groups do not divide"),
+    (["explain", "group", "--set", "G3"], "not SYMBOL=VALUE"),
+    (["explain", "group", "--set", "Q=3"], "unknown symbol 'Q'"),
+    (["explain", "group", "--set", "M=__import__('os').system('touch /tmp/pwned')"], "is not a number"),
+    (["explain", "group", "--set", "M=1", "M=2"], "M is set twice"),
+    (["explain", "bottleneck", "--set", "K=3", "M=8", "N=10", "I=4"], "N/t = 5/2 channels"),
+    (["explain", "bottleneck", "--set", "K=3"], "no value for M N I"),
+    (["explain"], "required: name"),
+    (["explain", "group", "--format", "pdf"], "invalid choice"),
+    ([], "no command given"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_input_gets_one_line_and_exit_code_2(argv, message):
+    code, out, err = run(*argv)
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and err.startswith("convalgebra: error: ")
+    assert message in err
+    assert not os.path.exists("/tmp/pwned")
+
+
+def test_help_exits_0():
+    assert run("--help")[0] == 0
+    assert run("explain", "--help")[0] == 0
+
+
+WORDS = st.sampled_from(["explain", "list", "--set", "--format", "json", "text", "latex", "markdown",
+                         "bottleneck", "group", "fire", "K=3", "M=4", "N=8", "I=2", "G=2", "t=2", "p=1/2",
+                         "k=3", "G=0", "t=0", "M=", "=3", "-h", "--", "alpha=0.5", "rho=1/2", "F=2",
+                         "vgg-stack", "shufflenet", "K=4", "xception"])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.one_of(WORDS, st.text(max_size=12)), max_size=8))
+def test_fuzzed_command_lines_exit_0_or_2_without_a_traceback(argv):
+    code, out, err = run(*argv)
+    assert code in (0, 2)
+    assert "Traceback" not in err
+    if code == 2:
+        assert err.count("\n") == 1 and err.startswith("convalgebra: error: ")
+
+
+def test_the_same_input_prints_the_same_text_on_every_run():
+    """Separate interpreters with different hash seeds print identical output."""
+    script = ("from convalgebra.cli import main\n"
+              "import convalgebra as ca\n"
+              "for n in ca.module_names():\n"
+              "    main(['explain', n, '--format', 'json'])\n"
+              "    main(['explain', n])\n")
+    outs = set()
+    for seed in ("0", "1", "12345"):
+        env = dict(os.environ, PYTHONHASHSEED=seed)
+        outs.add(subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                                text=True, check=True).stdout)
+    assert len(outs) == 1
+
+
+def test_console_entry_point_runs_without_a_traceback():
+    done = subprocess.run([sys.executable, "-m", "convalgebra", "explain", "nope"], capture_output=True, text=True)
+    assert done.returncode == 2
+    assert done.stderr.startswith("convalgebra: error: unknown module 'nope'") and "Traceback" not in done.stderr

@@ -1,0 +1,88 @@
+"""Layers: the output-size arithmetic and the cost of one convolution, against enumeration."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import convalgebra as ca
+from convalgebra.layers import Conv, output_size, substitute, total
+
+import enumerate_macs as em
+
+
+@settings(max_examples=60, deadline=None)
+@given(size=st.integers(1, 9), kernel=st.integers(1, 5), stride=st.integers(1, 3),
+       padding=st.integers(0, 3), dilation=st.integers(1, 2),
+       cin=st.integers(1, 3), groups=st.integers(1, 2), cout_per=st.integers(1, 3))
+def test_convolution_cost_equals_enumeration(size, kernel, stride, padding, dilation, cin, groups, cout_per):
+    cin *= groups
+    cout = cout_per * groups
+    reach = dilation * (kernel - 1) + 1
+    if size + 2 * padding < reach:
+        with pytest.raises(ca.InvalidValueError):
+            output_size(size, kernel, stride, padding, dilation)
+        return
+    rng = random.Random(0)
+    counter = em.Counter()
+    out = em.conv2d(em.random_tensor(cin, size, rng), cout, (kernel, kernel), groups, stride,
+                    (padding, padding), dilation, counter, rng)
+    conv = Conv(cin, cout, (kernel, kernel), groups=groups, stride=stride, padding=padding, dilation=dilation)
+    assert conv.output_size(size) == len(out[0]) == len(out[0][0])
+    assert conv.macs(size) == counter.macs
+    assert conv.params() == cout * (cin // groups) * kernel * kernel
+
+
+@settings(max_examples=60, deadline=None)
+@given(multiple=st.integers(1, 40), kernel=st.integers(1, 11), stride=st.integers(1, 4),
+       padding=st.integers(0, 5), offset=st.integers(-3, 3))
+def test_symbolic_output_size_is_exact_at_multiples_of_the_stride(multiple, kernel, stride, padding, offset):
+    """For a size c*I + e, the closed form holds whenever c*I is a multiple of the stride."""
+    I = ca.I
+    size_expr = I + offset
+    value = stride * multiple
+    concrete_in = value + offset
+    if concrete_in < 1 or concrete_in + 2 * padding < kernel:
+        return
+    closed = output_size(size_expr, kernel, stride, padding)
+    assert closed.subs(I, value) == output_size(concrete_in, kernel, stride, padding)
+
+
+def test_rectangular_kernels_keep_a_square_map_with_matching_padding():
+    conv = Conv(8, 8, (1, 7), padding=(0, 3))
+    assert conv.output_size(17) == 17
+    assert conv.macs(17) == 7 * 8 * 8 * 17 * 17
+    with pytest.raises(ca.InvalidValueError, match="non-square"):
+        Conv(8, 8, (1, 7), padding=3).output_size(17)
+
+
+def test_bias_adds_one_parameter_per_output_channel():
+    assert Conv(3, 64, (3, 3), bias=True).params() == 3 * 3 * 3 * 64 + 64
+
+
+def test_groups_must_divide_channels():
+    with pytest.raises(ca.InvalidValueError, match="3 groups do not divide the 64"):
+        Conv(64, 64, (3, 3), groups=3).macs(8)
+
+
+def test_repeated_layers_count_in_series():
+    block = Conv(ca.N, ca.N, (3, 3), count=ca.k)
+    macs, params = total(block, ca.I)
+    assert macs == 9 * ca.N**2 * ca.I**2 * ca.k
+    assert total(substitute(block, {ca.N: 4, ca.k: 3}), 5) == (9 * 16 * 25 * 3, 9 * 16 * 3)
+
+
+def test_substitute_demands_whole_channel_counts():
+    with pytest.raises(ca.InvalidValueError, match="N/t = 5/2 channels"):
+        substitute(Conv(ca.M, ca.N / ca.t, (1, 1)), {ca.M: 4, ca.N: 10, ca.t: 4})
+    with pytest.raises(ca.InvalidValueError, match="no value for t"):
+        substitute(Conv(ca.M, ca.N / ca.t, (1, 1)), {ca.M: 4, ca.N: 10})
+
+
+def test_symbols_are_the_librarys_own():
+    assert ca.I is not sympy.I and ca.N is not sympy.N
+    assert all(s.is_positive for s in ca.SYMBOLS.values())

@@ -1,0 +1,102 @@
+"""Primitive rewrites and user compositions: layers, cost and savings with no new code."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import convalgebra as ca
+from convalgebra.layers import iter_layers, substitute
+from convalgebra.symbols import G, I, K, M, N, t
+
+import enumerate_macs as em
+from test_modules import run_block
+
+
+def kernels(mod):
+    return [(c.kernel, c.in_channels, c.out_channels, c.groups) for c in iter_layers(mod.block())
+            if isinstance(c, ca.Conv)]
+
+
+def test_every_module_is_a_chain_of_primitives():
+    primitives = {"group", "stack", "factorize", "separate", "depthwise", "reduce", "expand",
+                  "squeeze", "mix", "shuffle"}
+    for mod in ca.MODULES:
+        rules = getattr(mod.rule, "rules", (mod.rule,))
+        assert {r.name.split("(")[0] for r in rules} <= primitives, mod.name
+
+
+def test_grouped_inverted_bottleneck():
+    mod = ca.compose(ca.expand(t), ca.group(G, on="pointwise"), ca.depthwise(), name="grouped-inverted",
+                     parameters={t: 6, G: 2})
+    assert kernels(mod) == [((1, 1), M, M * t, G), ((K, K), M * t, M * t, M * t), ((1, 1), M * t, N, G)]
+    e = ca.explain(mod)
+    by_hand = (M * t * M / G + K**2 * t * M + t * M * N / G) / (K**2 * M * N)
+    assert sympy.simplify(e.ratio.macs - by_hand) == 0
+    n = ca.explain(mod, K=3, M=32, N=64, I=14).numbers
+    assert n.rewritten.macs == (32 * 192 // 2 + 9 * 192 + 192 * 64 // 2) * 14 * 14
+
+
+def test_factorized_depthwise_block():
+    mod = ca.compose(ca.separate(), ca.factorize(), name="factorized-depthwise")
+    assert kernels(mod) == [((K, 1), M, M, M), ((1, K), M, M, M), ((1, 1), M, N, 1)]
+    assert ca.text(ca.explain(mod).ratio.macs) == "2/(K*N) + 1/K**2"  # (2*K*M + M*N) / (K**2*M*N)
+
+
+def test_compose_infers_free_parameters():
+    mod = ca.compose(ca.reduce(t), ca.group(G))
+    assert list(mod.parameters) == [G, t]
+    with pytest.raises(ca.InvalidValueError, match="no value for G t"):
+        ca.explain(mod, K=3, M=8, N=8, I=4)
+    assert ca.explain(mod, K=3, M=8, N=8, I=4, G=2, t=2).numbers.rewritten.macs == (8 * 4 + 9 * 2 * 4 + 4 * 8) * 16
+
+
+def test_rules_that_find_nothing_to_rewrite_say_so():
+    with pytest.raises(ca.InvalidValueError, match="finds no spatial convolution"):
+        ca.chain(ca.separate("pointwise-first"), ca.factorize(on="pointwise"), ca.reduce(2, on="any"),
+                 ca.group(2, on="pointwise"), ca.stack(3))(ca.Conv(M, N, (1, 1)))
+
+
+def test_bad_rule_arguments():
+    with pytest.raises(ca.InvalidValueError):
+        ca.group(0)
+    with pytest.raises(ca.InvalidValueError):
+        ca.mix(2)
+    with pytest.raises(ca.InvalidValueError):
+        ca.separate("sideways")
+    with pytest.raises(ca.InvalidValueError, match="not a stack"):
+        ca.stack(3)(ca.Conv(M, N, (4, 4)))
+    with pytest.raises(ca.InvalidValueError, match="depthwise needs"):
+        ca.depthwise()(ca.Conv(M, N, (K, K)))
+
+
+PRIMITIVES = [
+    lambda: ca.group(2), lambda: ca.group(2, on="pointwise"), lambda: ca.factorize(), lambda: ca.separate(),
+    lambda: ca.separate("pointwise-first"), lambda: ca.reduce(2), lambda: ca.expand(2), lambda: ca.squeeze(2),
+    lambda: ca.mix(sympy.Rational(1, 2)), lambda: ca.shuffle(2), lambda: ca.depthwise(), lambda: ca.stack(3),
+]
+
+
+@settings(max_examples=40, deadline=None)
+@given(chain=st.lists(st.sampled_from(range(len(PRIMITIVES))), min_size=1, max_size=3),
+       m=st.integers(1, 2), n=st.integers(1, 2), size=st.integers(1, 4), kernel=st.sampled_from([3, 5]))
+def test_random_compositions_equal_enumeration(chain, m, n, size, kernel):
+    """Any chain that applies cleanly costs what running it costs, multiply-accumulate for multiply-accumulate."""
+    try:
+        mod = ca.compose(*(PRIMITIVES[i]() for i in chain))
+        values = {K: kernel, M: 4 * m, N: 4 * n}
+        block = substitute(mod.block(), values)
+        ca.total(block, size)
+    except ca.InvalidValueError:
+        return  # e.g. depthwise on M -> N with M != N, or groups that do not divide
+    rng = random.Random(0)
+    counter, params = em.Counter(), []
+    out = run_block(block, em.random_tensor(4 * m, size, rng), counter, params, rng)
+    assert len(out) == 4 * n
+    e = ca.explain(mod)
+    assert e.rewritten.macs.subs({**values, I: size}) == counter.macs
+    assert e.rewritten.params.subs(values) == sum(params)
