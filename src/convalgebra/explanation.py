@@ -288,15 +288,30 @@ def explain(name_or_module: str | Module, values: Mapping[Any, Any] | None = Non
     numbers = evaluate(mod, given) if given else None
     baseline = Cost(*total(standard(), I))
     rows = tuple(count(mod.block(), I))
-    rewritten = Cost(sum(r.macs for r in rows), sum(r.params for r in rows))
-    ratio = Cost(*(canonical(sympy.sympify(a) / b) for a, b in zip(rewritten, baseline)))
+    macs = canonical(sum(r.macs for r in rows))
+    macs_ratio = canonical(macs / baseline.macs)
+    macs_equal = equal_channels(macs_ratio)
+    if all(_keeps_size(r) for r in rows):
+        # every layer sees I x I and has no bias: params are MACs / I**2, term by term
+        params, params_ratio, params_equal = _per_pixel(macs), macs_ratio, macs_equal
+    else:
+        params = canonical(sum(r.params for r in rows))
+        params_ratio = canonical(params / baseline.params)
+        params_equal = equal_channels(params_ratio)
     example = None
     if numbers is None and mod.example and all(d is not None for d in mod.parameters.values()):
         example = evaluate(mod, mod.example)
-    return Explanation(
-        mod, baseline, Cost(canonical(rewritten.macs), canonical(rewritten.params)), rows,
-        ratio, Cost(*(equal_channels(r) for r in ratio)), numbers, example,
-    )
+    return Explanation(mod, baseline, Cost(macs, params), rows, Cost(macs_ratio, params_ratio),
+                       Cost(macs_equal, params_equal), numbers, example)
+
+
+def _keeps_size(row: CostRow) -> bool:
+    layer = row.layer
+    return isinstance(layer, Shuffle) or (row.output_size == row.input_size == I and not layer.bias)
+
+
+def _per_pixel(macs: sympy.Expr) -> sympy.Expr:
+    return sympy.Add(*(term / I**2 for term in sympy.Add.make_args(macs)))
 
 
 # -- helpers -------------------------------------------------------------------

@@ -352,7 +352,7 @@ def substitute(block: Block, values: dict[Any, Any]) -> Block:
     >>> substitute(Conv(M, N / t, (1, 1)), {M: 256, N: 10, t: 4})
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: N/t = 5/2 channels: expected a whole number >= 1
+    convalgebra.errors.InvalidValueError: N/t = 5/2 channels: expected a whole number
     """
     if isinstance(block, (Series, Parallel)):
         return type(block)(*(substitute(item, values) for item in block.items))
@@ -376,5 +376,6 @@ def _whole(expr: Value, values: dict[Any, Any], what: str) -> int:
     if not isinstance(got, int) or got < least:
         noun = {"count": "layers", "groups": "groups", "kernel": "as the kernel size"}.get(what, "channels")
         shown = f"{expr} = {got}" if not is_concrete(expr) else f"{got}"
-        raise InvalidValueError(f"{shown} {noun}: expected a whole number >= {least}")
+        wanted = "a whole number" if not isinstance(got, int) else f"at least {least}"
+        raise InvalidValueError(f"{shown} {noun}: expected {wanted}")
     return got

@@ -1,0 +1,67 @@
+"""Start-up and derivation speed of `explain`, measured against sympy's own import.
+
+Prints:
+  1. wall time of `python -m convalgebra explain bottleneck` over `python -c "import sympy"`,
+     alternating runs in the same session, medians and their ratio (target: at most 1.3x);
+  2. the time to derive all ten savings ratios (MACs and params, general and M = N) in a
+     fresh interpreter, after `import convalgebra` and sympy are loaded (target: under 0.2 s).
+
+Run: python benchmarks/startup.py [--runs 21]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+
+DERIVE = r"""
+import time, sympy, convalgebra
+from convalgebra.modules import MODULES
+from convalgebra.simplification import canonical, equal_channels
+from convalgebra.layers import count, total
+from convalgebra.modules import standard
+from convalgebra.symbols import I
+start = time.perf_counter()
+for m in MODULES:
+    rows = count(m.block(), I)
+    base = total(standard(), I)
+    macs = canonical(sum(r.macs for r in rows) / base[0])
+    params = canonical(sum(r.params for r in rows) / base[1])
+    equal_channels(macs), equal_channels(params)
+print(time.perf_counter() - start)
+"""
+
+
+def wall(argv: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=21)
+    args = parser.parse_args()
+    py = sys.executable
+    explain = [py, "-m", "convalgebra", "explain", "bottleneck"]
+    baseline = [py, "-c", "import sympy"]
+    wall(explain), wall(baseline)  # warm the file cache
+    ours, theirs = [], []
+    for _ in range(args.runs):
+        ours.append(wall(explain))
+        theirs.append(wall(baseline))
+    a, b = statistics.median(ours), statistics.median(theirs)
+    print(f"python -m convalgebra explain bottleneck: median {a * 1000:.0f} ms over {args.runs} runs")
+    print(f"python -c 'import sympy':                  median {b * 1000:.0f} ms over {args.runs} runs")
+    print(f"ratio: {a / b:.2f}x (target <= 1.3x)")
+    derive = [float(subprocess.run([py, "-c", DERIVE], check=True, capture_output=True, text=True).stdout)
+              for _ in range(5)]
+    print(f"all ten savings ratios (MACs and params, general and M = N), fresh interpreter: "
+          f"median {statistics.median(derive) * 1000:.0f} ms over 5 runs (target < 200 ms)")
+
+
+if __name__ == "__main__":
+    main()
