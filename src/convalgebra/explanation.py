@@ -168,7 +168,7 @@ class Explanation:
         lines.append(f"Rewrite rule: {m.rule!r}")
         if m.article:
             lines.append(f"The article's rewrite: {m.article}")
-        lines += ["", "Layers (stride 1, SAME padding, on an I x I input; costs in MACs):"]
+        lines += ["", "Layers (stride 1, SAME padding: an I x I input gives an F x F output, F = I; costs in MACs):"]
         lines += _table(["#", "layer", "kernel", "in", "out", "groups", "MACs", "params"],
                         [[str(i), layer_kind(r.layer) + _times(r), _kernel(r.layer), text(r.layer.in_channels),
                           text(r.layer.out_channels), text(r.layer.groups), text(r.macs), text(r.params)]
