@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import convalgebra as ca
 from convalgebra.layers import Conv, Parallel, Series, Shuffle, substitute
-from convalgebra.symbols import G, I, K, M, N, k, p, t
+from convalgebra.symbols import G, K, M, N, k, p, t
 
 import enumerate_macs as em
 
@@ -185,7 +185,7 @@ def test_mobilenet_v1_table_3_reproduced():
 @pytest.mark.parametrize("name", NAMES)
 def test_equal_channel_form_is_the_general_form_at_m_equals_n(name):
     e = ca.explain(name)
-    for general, equal in zip(e.ratio, e.ratio_equal_channels):
+    for general, equal in zip(e.ratio, e.ratio_equal_channels, strict=True):
         assert sympy.simplify(general.subs(M, N) - equal) == 0
         assert not equal.has(M)
 

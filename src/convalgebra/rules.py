@@ -20,15 +20,16 @@ chain(reduce(t), group(G))
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from fractions import Fraction
 from typing import Any, Callable, Literal, Union
 
 from .errors import InvalidValueError
-from .layers import Block, Conv, Parallel, Series, Shuffle, Value, is_concrete, iter_layers
+from .layers import Block, Conv, Parallel, Series, Shuffle, Value, exact_div, is_concrete, iter_layers
 
 __all__ = [
     "Rewrite", "Chain", "Rule", "chain",
     "group", "stack", "factorize", "separate", "depthwise",
-    "reduce", "expand", "squeeze", "mix", "shuffle", "iter_layers",
+    "reduce", "expand", "squeeze", "mix", "shuffle",
 ]
 
 Target = Literal["spatial", "pointwise", "any"]
@@ -174,8 +175,6 @@ def stack(k: Value, on: Target = "spatial") -> Rewrite:
 
 
 def _whole_count(size: Value, k: Value) -> int:
-    from fractions import Fraction
-
     layers = Fraction(int(size) - 1, int(k) - 1)
     if layers.denominator != 1 or layers < 1:
         raise InvalidValueError(
@@ -265,7 +264,7 @@ def reduce(t: Value, on: Target = "spatial") -> Rewrite:
     [(M, N/t), (N/t, N/t), (N/t, N)]
     """
     _positive("t", t)
-    return Rewrite(f"reduce({t})", lambda c: _wrap(c, _div(c.out_channels, t)), _on(on), "all",
+    return Rewrite(f"reduce({t})", lambda c: _wrap(c, exact_div(c.out_channels, t)), _on(on), "all",
                    "1 x 1 down to N/t channels, the convolution at that width, 1 x 1 back up to N")
 
 
@@ -291,7 +290,7 @@ def squeeze(t: Value, on: Target = "spatial") -> Rewrite:
     _positive("t", t)
 
     def replace_(c: Conv) -> Block:
-        width = _div(c.out_channels, t)
+        width = exact_div(c.out_channels, t)
         return Series(Conv(c.in_channels, width, (1, 1)), replace(c, in_channels=width))
 
     return Rewrite(f"squeeze({t})", replace_, _on(on), "all", "1 x 1 down to N/t channels first")
@@ -326,9 +325,3 @@ def shuffle(G: Value, on: Target = "pointwise", which: Which = "first") -> Rewri
     _positive("G", G)
     return Rewrite(f"shuffle({G})", lambda c: Series(c, Shuffle(c.out_channels, G)), _on(on), which,
                    "permute the channels so the next grouped layer mixes every group")
-
-
-def _div(a: Value, b: Value) -> Value:
-    from .layers import exact_div
-
-    return exact_div(a, b)
