@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Iterator, Union
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Union
 
 from .errors import InvalidValueError
 
@@ -40,6 +40,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Value", "Conv", "Shuffle", "Series", "Parallel", "Layer", "Block",
     "CostRow", "count", "total", "is_concrete", "exact_div", "output_size",
+    "Linear", "Pool", "AdaptivePool", "BatchNorm", "Residual", "pool_output_size", "AnyLayer", "AnyBlock",
 ]
 
 #: A size, channel count or cost: an exact number or a sympy expression.
@@ -297,6 +298,8 @@ def _walk(block: Block, size: Value, rows: list[CostRow], branch: tuple[int, ...
         if any(o != outs[0] for o in outs[1:]):
             raise InvalidValueError(f"parallel branches disagree on output size: {outs}")
         return outs[0]
+    if isinstance(block, Residual):
+        return block._walk(size, rows, branch)
     if isinstance(block, Conv) and block.count != 1 and (block.stride != 1 or block.padding != "same"):
         raise InvalidValueError("a repeated layer must keep its size (stride 1, SAME padding)")
     out = block.output_size(size)
@@ -356,6 +359,11 @@ def substitute(block: Block, values: dict[Any, Any]) -> Block:
     """
     if isinstance(block, (Series, Parallel)):
         return type(block)(*(substitute(item, values) for item in block.items))
+    if isinstance(block, Residual):
+        return Residual(substitute(block.body, values),
+                        None if block.shortcut is None else substitute(block.shortcut, values))
+    if isinstance(block, (Linear, Pool, AdaptivePool, BatchNorm)):
+        return replace(block, **{name: _whole(getattr(block, name), values, name) for name in _SIZED_FIELDS[type(block)]})
     fields = ("in_channels", "out_channels", "groups", "count") if isinstance(block, Conv) else ("channels", "groups")
     changes = {name: _whole(getattr(block, name), values, name) for name in fields}
     if isinstance(block, Conv):
@@ -379,3 +387,203 @@ def _whole(expr: Value, values: dict[Any, Any], what: str) -> int:
         wanted = "a whole number" if not isinstance(got, int) else f"at least {least}"
         raise InvalidValueError(f"{shown} {noun}: expected {wanted}")
     return got
+
+
+# -- the rest of a network: fully connected, pooling, batch norm, the residual sum --------
+
+def pool_output_size(size: Value, kernel: int, stride: int, padding: int = 0, ceil_mode: bool = False) -> Value:
+    """The output size of a pooling window, as PyTorch computes it (``ceil_mode`` rounds up).
+
+    With ``ceil_mode`` the last window may hang over the edge, but must start inside the
+    input (or its left padding):
+
+    >>> pool_output_size(109, 3, 2), pool_output_size(109, 3, 2, ceil_mode=True)
+    (54, 54)
+    >>> pool_output_size(110, 3, 2), pool_output_size(110, 3, 2, ceil_mode=True)
+    (54, 55)
+    >>> from convalgebra.symbols import I
+    >>> pool_output_size(I / 2 - 3, 3, 2, ceil_mode=True)
+    I/4 - 2
+    """
+    if not ceil_mode:
+        return output_size(size, kernel, stride, padding)
+    out = _ceil_div(size + 2 * padding - kernel, stride) + 1
+    overhang = (out - 1) * stride - (size + padding)
+    if is_concrete(overhang) and overhang >= 0:
+        out -= 1
+    if is_concrete(out) and out < 1:
+        raise InvalidValueError(
+            f"a {kernel}-wide pooling window with stride {stride} leaves no output on a {size}-wide input"
+        )
+    return out
+
+
+@dataclass(frozen=True)
+class Linear:
+    """A fully connected layer on the flattened ``in_channels x in_size x in_size`` input.
+
+    Its input must have size ``in_size`` (an adaptive pool before it sees to that); its
+    output is ``out_features`` values, a 1 x 1 map.
+
+    >>> fc = Linear(2048, 1000)               # ResNet-50's classifier
+    >>> fc.macs(1), fc.params()
+    (2048000, 2049000)
+    >>> Linear(256, 4096, in_size=6).macs(6)   # AlexNet's first classifier layer
+    37748736
+    """
+
+    in_channels: Value
+    out_features: Value
+    in_size: int = 1
+    bias: bool = True
+    name: str = ""
+
+    @property
+    def out_channels(self) -> Value:
+        return self.out_features
+
+    @property
+    def in_features(self) -> Value:
+        """The length of the flattened input: in_channels * in_size * in_size."""
+        return self.in_channels * self.in_size * self.in_size
+
+    def output_size(self, size: Value) -> Value:
+        if size != self.in_size:
+            raise InvalidValueError(
+                f"a linear layer on {self.in_channels} x {self.in_size} x {self.in_size} inputs gets a"
+                f" {size} x {size} input; pool to {self.in_size} x {self.in_size} first"
+            )
+        return 1
+
+    def macs(self, size: Value) -> Value:
+        """in_features * out_features multiply-accumulates (the bias is not counted)."""
+        self.output_size(size)
+        return _normal(self.in_features * self.out_features)
+
+    def params(self) -> Value:
+        return _normal(self.in_features * self.out_features + (self.out_features if self.bias else 0))
+
+
+@dataclass(frozen=True)
+class Pool:
+    """Max or average pooling (``kind``): no MACs, no parameters; it only changes the size.
+
+    ``stride`` defaults to the kernel; ``padding`` is at most half the kernel, as PyTorch
+    requires.
+
+    >>> Pool(64, 3, stride=2, padding=1).output_size(112)   # ResNet's stem
+    56
+    >>> Pool(96, 3, stride=2, ceil_mode=True).output_size(109), Pool(96, 3).params()
+    (54, 0)
+    """
+
+    channels: Value
+    kernel: int
+    stride: Optional[int] = None
+    padding: int = 0
+    ceil_mode: bool = False
+    kind: str = "max"
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        if self.stride is None:
+            object.__setattr__(self, "stride", self.kernel)
+        if self.kind not in ("max", "avg"):
+            raise InvalidValueError(f"pooling kind {self.kind!r}; expected 'max' or 'avg'")
+        if not isinstance(self.padding, int) or not 0 <= 2 * self.padding <= self.kernel:
+            raise InvalidValueError(f"pooling padding {self.padding!r}: expected at most half the kernel {self.kernel}")
+
+    in_channels = out_channels = property(lambda self: self.channels)
+
+    def output_size(self, size: Value) -> Value:
+        return pool_output_size(size, self.kernel, self.stride, self.padding, self.ceil_mode)
+
+    def macs(self, size: Value) -> Value:
+        return 0
+
+    def params(self) -> Value:
+        return 0
+
+
+@dataclass(frozen=True)
+class AdaptivePool:
+    """Pooling to a fixed ``output`` x ``output`` whatever the input size (global pooling at 1).
+
+    >>> AdaptivePool(2048).output_size(7), AdaptivePool(512, 7).output_size(14)
+    (1, 7)
+    """
+
+    channels: Value
+    output: int = 1
+    kind: str = "avg"
+    name: str = ""
+
+    in_channels = out_channels = property(lambda self: self.channels)
+
+    def output_size(self, size: Value) -> Value:
+        return self.output
+
+    def macs(self, size: Value) -> Value:
+        return 0
+
+    def params(self) -> Value:
+        return 0
+
+
+@dataclass(frozen=True)
+class BatchNorm:
+    """Batch normalization: its affine gamma and beta are 2 * channels parameters; no MACs
+    (at inference it folds into the convolution before it).
+
+    >>> BatchNorm(64).params(), BatchNorm(64).macs(56)
+    (128, 0)
+    """
+
+    channels: Value
+    name: str = ""
+
+    in_channels = out_channels = property(lambda self: self.channels)
+
+    def output_size(self, size: Value) -> Value:
+        return size
+
+    def macs(self, size: Value) -> Value:
+        return 0
+
+    def params(self) -> Value:
+        return _normal(2 * self.channels)
+
+
+@dataclass(frozen=True)
+class Residual:
+    """``body(x) + shortcut(x)``: ResNet's sum. The shortcut is the identity (``None``) or a
+    block, such as a strided 1 x 1 projection; the addition itself costs no MACs.
+
+    >>> block = Residual(Series(Conv(64, 64, (3, 3)), Conv(64, 64, (3, 3))))
+    >>> total(block, 56)
+    (231211008, 73728)
+    >>> [row.branch for row in count(Residual(Conv(64, 128, (3, 3), stride=2, padding=1),
+    ...                                       Conv(64, 128, (1, 1), stride=2, padding=0)), 56)]
+    [(0,), (1,)]
+    """
+
+    body: "Block"
+    shortcut: Optional["Block"] = None
+
+    def _walk(self, size: Value, rows: list[CostRow], branch: tuple[int, ...]) -> Value:
+        out = _walk(self.body, size, rows, branch + (0,))
+        short = size if self.shortcut is None else _walk(self.shortcut, size, rows, branch + (1,))
+        if out != short:
+            raise InvalidValueError(f"the residual sum adds a {out}-wide output to a {short}-wide shortcut")
+        return out
+
+
+#: The fields of each network layer that hold channel counts (numbers put in by ``substitute``).
+_SIZED_FIELDS: dict[type, tuple[str, ...]] = {
+    Linear: ("in_channels", "out_features"), Pool: ("channels",), AdaptivePool: ("channels",),
+    BatchNorm: ("channels",),
+}
+
+#: Every kind of leaf and of block, network layers included.
+AnyLayer = Union[Conv, Shuffle, Linear, Pool, AdaptivePool, BatchNorm]
+AnyBlock = Union[AnyLayer, Series, Parallel, Residual]

@@ -1,0 +1,587 @@
+"""Whole networks: named stages of the same layers and modules as the core, counted layer by layer.
+
+A network is a stem, stages built from the article's modules, and a classifier. Its cost
+at a concrete input size is an exact integer, from each layer's real output-size
+arithmetic, on plain Python ints (no sympy):
+
+>>> cost = network("resnet50").count(224)
+>>> cost.macs, cost.params
+(4089184256, 25557032)
+>>> [(s.name, s.module) for s in cost.stages]  # doctest: +NORMALIZE_WHITESPACE
+[('stem', ''), ('layer1', 'bottleneck'), ('layer2', 'bottleneck'), ('layer3', 'bottleneck'),
+ ('layer4', 'bottleneck'), ('head', '')]
+>>> cost.stages[3].macs_share, f"{float(cost.stages[3].macs_share):.1%}"   # layer3, at 14 x 14
+(Fraction(294, 821), '35.8%')
+
+The same layers give the cost as a closed form in the input size I, exact whenever I is
+a multiple of the network's total stride:
+
+>>> macs, params = network("resnet50").total_symbolic()
+>>> macs
+81456*I**2 + 2048000
+>>> network("resnet50").stride, macs.subs(I, 224) == cost.macs
+(32, True)
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, replace
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
+
+from .errors import InvalidValueError, UnknownNameError
+from .layers import (AdaptivePool, AnyBlock, AnyLayer, BatchNorm, Conv, CostRow, Linear, Parallel, Pool,
+                     Residual, Series, Shuffle, Value, _walk, is_concrete)
+
+if TYPE_CHECKING:  # pragma: no cover
+    import sympy
+
+__all__ = [
+    "Stage", "Network", "LayerCost", "StageCost", "NetworkCost",
+    "network", "network_names", "map_layers", "named", "leaves", "out_channels", "layer_kind", "parse_size",
+]
+
+_MACS_UNITS = "MACs (multiply-accumulates; 1 MAC = 2 FLOPs)"
+_CONVENTION = ("MACs of convolution and linear layers only (biases, batch norm, activations, pooling "
+               "and additions are not counted); params: all weights and biases plus batch norm's gamma and beta")
+
+
+# -- walking blocks ---------------------------------------------------------------
+
+def leaves(block: AnyBlock) -> Iterator[AnyLayer]:
+    """The layers of a block in order, descending into residual sums (body, then shortcut).
+
+    >>> [type(x).__name__ for x in leaves(Residual(Conv(8, 8), Series(Conv(8, 8, (1, 1)), BatchNorm(8))))]
+    ['Conv', 'Conv', 'BatchNorm']
+    """
+    if isinstance(block, (Series, Parallel)):
+        for item in block.items:
+            yield from leaves(item)
+    elif isinstance(block, Residual):
+        yield from leaves(block.body)
+        if block.shortcut is not None:
+            yield from leaves(block.shortcut)
+    else:
+        yield block
+
+
+def map_layers(block: AnyBlock, fn: Callable[[AnyLayer], AnyBlock]) -> AnyBlock:
+    """The block with every layer replaced by ``fn(layer)`` (a layer or a block), structure kept.
+
+    >>> map_layers(Series(Conv(3, 8), Conv(8, 8)), lambda c: Series(c, BatchNorm(c.out_channels)))
+    ... # doctest: +ELLIPSIS
+    Series(items=(Series(items=(Conv(...), BatchNorm(channels=8, name=''))), Series(...)))
+    """
+    if isinstance(block, (Series, Parallel)):
+        return type(block)(*(map_layers(item, fn) for item in block.items))
+    if isinstance(block, Residual):
+        return Residual(map_layers(block.body, fn), None if block.shortcut is None else map_layers(block.shortcut, fn))
+    return fn(block)
+
+
+_SHORT = {Conv: "conv", Shuffle: "shuffle", Linear: "fc", Pool: "pool", AdaptivePool: "avgpool", BatchNorm: "bn"}
+
+
+def named(block: AnyBlock, prefix: str = "") -> AnyBlock:
+    """The block with every layer named by its kind and place: ``conv1``, ``bn1``, ``conv2`` ...
+
+    >>> [x.name for x in leaves(named(Series(Conv(3, 8), BatchNorm(8), Conv(8, 8)), "0."))]
+    ['0.conv1', '0.bn1', '0.conv2']
+    """
+    seen: dict[str, int] = {}
+
+    def name(layer: AnyLayer) -> AnyLayer:
+        kind = _SHORT[type(layer)]
+        seen[kind] = seen.get(kind, 0) + 1
+        return replace(layer, name=f"{prefix}{kind}{seen[kind]}")
+
+    return map_layers(block, name)
+
+
+def out_channels(block: AnyBlock, in_channels: Value) -> Value:
+    """The channels ``block`` makes from ``in_channels``, checking that every layer gets what it expects.
+
+    >>> out_channels(Parallel(Conv(16, 64, (1, 1)), Conv(16, 64, (3, 3))), 16)
+    128
+    >>> out_channels(Series(Conv(3, 64), Conv(32, 64)), 3)
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: a 3x3 conv for 32 input channels gets 64
+    """
+    if isinstance(block, Series):
+        for item in block.items:
+            in_channels = out_channels(item, in_channels)
+        return in_channels
+    if isinstance(block, Parallel):
+        return sum(out_channels(item, in_channels) for item in block.items)
+    if isinstance(block, Residual):
+        out = out_channels(block.body, in_channels)
+        short = in_channels if block.shortcut is None else out_channels(block.shortcut, in_channels)
+        if out != short:
+            raise InvalidValueError(f"a residual sum adds {out} channels to a shortcut of {short}")
+        return out
+    if block.in_channels != in_channels:
+        raise InvalidValueError(f"a {layer_kind(block)} for {block.in_channels} input channels gets {in_channels}")
+    if isinstance(block, Conv) and block.count != 1 and block.in_channels != block.out_channels:
+        raise InvalidValueError(f"a conv repeated {block.count} times must keep its channels")
+    return block.out_channels
+
+
+def layer_kind(layer: AnyLayer) -> str:
+    """What a layer is, in a model summary's words.
+
+    >>> [layer_kind(x) for x in (Conv(8, 8, (3, 3), groups=8), Conv(8, 16, (1, 1)), Pool(8, 3, 2),
+    ...                          AdaptivePool(8), BatchNorm(8), Linear(8, 10))]
+    ['3x3 depthwise conv', '1x1 conv', 'max pool', 'adaptive avg pool', 'batch norm', 'linear']
+    """
+    if isinstance(layer, Conv):
+        kind = "depthwise conv" if layer.is_depthwise else ("group conv" if layer.groups != 1 else "conv")
+        return f"{_kernel_text(layer)} {kind}"
+    if isinstance(layer, Pool):
+        return f"{layer.kind} pool"
+    if isinstance(layer, AdaptivePool):
+        return f"adaptive {layer.kind} pool"
+    return {Shuffle: "channel shuffle", BatchNorm: "batch norm", Linear: "linear"}[type(layer)]
+
+
+def _kernel_text(layer: AnyLayer) -> str:
+    if isinstance(layer, Conv):
+        return f"{layer.kernel[0]}x{layer.kernel[1]}"
+    if isinstance(layer, Pool):
+        return f"{layer.kernel}x{layer.kernel}"
+    return "-"
+
+
+def _main_path(block: AnyBlock) -> Iterator[AnyLayer]:
+    """The layers the input size flows through: a branch stands for its siblings (they agree)."""
+    if isinstance(block, Series):
+        for item in block.items:
+            yield from _main_path(item)
+    elif isinstance(block, (Parallel, Residual)):
+        yield from _main_path(block.items[0] if isinstance(block, Parallel) else block.body)
+    else:
+        yield block
+
+
+# -- networks ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Stage:
+    """A named part of a network; ``module`` names the article's module it is built from
+    (or is empty); a ``side`` stage (an auxiliary classifier) branches off, its parameters
+    count and it does not run at inference."""
+
+    name: str
+    block: AnyBlock
+    module: str = ""
+    side: bool = False
+
+
+@dataclass(frozen=True)
+class Network:
+    """A network: stages in order on an ``in_channels`` x I x I input.
+
+    ``source`` says where the definition comes from (torchvision, a paper's table);
+    ``default_size`` is the input size it was designed for.
+    """
+
+    name: str
+    title: str
+    stages: tuple[Stage, ...]
+    paper: str = ""
+    source: str = ""
+    default_size: int = 224
+    in_channels: int = 3
+
+    def __post_init__(self) -> None:
+        channels: Value = self.in_channels
+        for stage in self.stages:
+            try:
+                out = out_channels(stage.block, channels)
+            except InvalidValueError as error:
+                raise InvalidValueError(f"{self.name}, stage {stage.name}: {error}") from None
+            if not stage.side:
+                channels = out
+
+    @property
+    def stride(self) -> int:
+        """The total stride: the closed form in I is exact when I is a multiple of it."""
+        total = 1
+        for stage in self.stages:
+            for layer in () if stage.side else _main_path(stage.block):
+                if isinstance(layer, (AdaptivePool, Linear)):
+                    return total
+                total *= getattr(layer, "stride", 1)
+        return total
+
+    def count(self, size: Optional[Value] = None, auxiliary: bool = False) -> "NetworkCost":
+        """Every layer's cost on a ``size`` x ``size`` input (default: ``default_size``).
+
+        A concrete size gives exact integers; a sympy expression (the symbol I) gives
+        closed forms. ``auxiliary=True`` also runs the side stages (training mode).
+
+        >>> network("resnet18").count(0)
+        Traceback (most recent call last):
+        ...
+        convalgebra.errors.InvalidValueError: I = 0: expected a whole number >= 1
+        """
+        size = self.default_size if size is None else _checked_size(size)
+        rows: list[LayerCost] = []
+        stages: list[StageCost] = []
+        for stage in self.stages:
+            runs = auxiliary or not stage.side
+            costs: list[CostRow] = []
+            try:
+                out = _walk(stage.block, size, costs, ())
+            except InvalidValueError as error:
+                if runs:
+                    raise InvalidValueError(f"{self.name} at I = {size}, stage {stage.name}: {error}") from None
+                out, costs = None, [CostRow(layer, size, None, 0, layer.params()) for layer in leaves(stage.block)]
+            stage_rows = [_layer_cost(stage, i, row, runs) for i, row in enumerate(costs, 1)]
+            rows += stage_rows
+            stages.append(StageCost(stage.name, stage.module, size, out, _sum(r.macs for r in stage_rows),
+                                    _sum(r.params for r in stage_rows), len(stage_rows), runs))
+            if not stage.side:
+                size = out
+        macs, params = _sum(s.macs for s in stages), _sum(s.params for s in stages)
+        stages = [replace(s, macs_share=_share(s.macs, macs), params_share=_share(s.params, params)) for s in stages]
+        rows = [replace(r, macs_share=_share(r.macs, macs), params_share=_share(r.params, params)) for r in rows]
+        return NetworkCost(self, stages[0].input_size, tuple(rows), tuple(stages), macs, params, auxiliary)
+
+    def total(self, size: Optional[Value] = None) -> tuple[Value, Value]:
+        """(MACs, params) at ``size``, exact.
+
+        >>> network("mobilenet_v2").total(224)
+        (300774272, 3504872)
+        """
+        cost = self.count(size)
+        return cost.macs, cost.params
+
+    def total_symbolic(self) -> "tuple[sympy.Expr, sympy.Expr]":
+        """(MACs, params) as closed forms in the input size I (expanded polynomials).
+
+        >>> network("vgg16").total_symbolic()[1]
+        138357544
+        """
+        import sympy
+
+        from .symbols import I
+
+        macs, params = self.total(I)
+        return sympy.expand(macs), sympy.expand(params)
+
+    def min_size(self, limit: int = 1024) -> int:
+        """The smallest input size the network takes (every layer has some output).
+
+        >>> network("inception_v3").min_size(), network("squeezenet1_1").min_size()
+        (75, 17)
+        """
+        for size in range(1, limit + 1):
+            try:
+                self.count(size)
+            except InvalidValueError:
+                continue
+            return size
+        raise InvalidValueError(f"{self.name} takes no input up to {limit} x {limit}")
+
+
+def _checked_size(size: Any) -> Value:
+    if isinstance(size, bool) or (is_concrete(size) and not isinstance(size, int)):
+        raise InvalidValueError(f"I = {size}: expected a whole number >= 1")
+    if isinstance(size, int) and size < 1:
+        raise InvalidValueError(f"I = {size}: expected a whole number >= 1")
+    if not isinstance(size, int) and not hasattr(size, "free_symbols"):
+        raise InvalidValueError(f"I = {size!r}: expected a whole number >= 1 or a sympy expression")
+    return size
+
+
+def _sum(values: Any) -> Value:
+    total: Value = 0
+    for v in values:
+        total = total + v
+    return total
+
+
+def _share(part: Value, whole: Value) -> Value:
+    if is_concrete(part) and is_concrete(whole):
+        return Fraction(part, whole) if whole else Fraction(0)
+    return part / whole
+
+
+def _layer_cost(stage: Stage, index: int, row: CostRow, runs: bool) -> "LayerCost":
+    layer = row.layer
+    return LayerCost(f"{stage.name}.{layer.name or index}", stage.name, stage.module, layer,
+                     row.input_size, row.output_size, row.macs if runs else 0, row.params, runs)
+
+
+@dataclass(frozen=True)
+class LayerCost:
+    """One layer of a network: where it is, its sizes, its cost and its share of the total.
+
+    ``runs`` is False for a side stage's layer (an auxiliary classifier at inference),
+    whose MACs are then 0.
+    """
+
+    name: str
+    stage: str
+    module: str
+    layer: AnyLayer
+    input_size: Value
+    output_size: Value
+    macs: Value
+    params: Value
+    runs: bool = True
+    macs_share: Value = 0
+    params_share: Value = 0
+
+
+@dataclass(frozen=True)
+class StageCost:
+    """One stage's sums over its layers."""
+
+    name: str
+    module: str
+    input_size: Value
+    output_size: Value
+    macs: Value
+    params: Value
+    layers: int
+    runs: bool = True
+    macs_share: Value = 0
+    params_share: Value = 0
+
+
+@dataclass(frozen=True)
+class NetworkCost:
+    """A network counted at one input size: layers, stages, totals; render with ``to_text``,
+    ``to_markdown``, ``to_latex`` or ``to_dict`` (the JSON contract)."""
+
+    network: Network
+    size: Value
+    layers: tuple[LayerCost, ...]
+    stages: tuple[StageCost, ...]
+    macs: Value
+    params: Value
+    auxiliary: bool = False
+
+    @property
+    def flops(self) -> Value:
+        """Floating-point operations: 2 per multiply-accumulate."""
+        return 2 * self.macs
+
+    # -- data ---------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract: totals and layers as integers, the closed form as text in I."""
+        from .printing import text
+
+        macs, params = self.network.total_symbolic()
+        return {
+            "network": self.network.name,
+            "title": self.network.title,
+            "input": {"channels": self.network.in_channels, "size": _json(self.size)},
+            "units": {"macs": _MACS_UNITS, "convention": _CONVENTION},
+            "total": {"macs": _json(self.macs), "params": _json(self.params)},
+            "total_symbolic": {"macs": text(macs), "params": text(params), "exact_when": f"I is a multiple of {self.network.stride}"},
+            "stages": [{"name": s.name, "module": s.module or None, "layers": s.layers, "output_size": _json(s.output_size),
+                        "macs": _json(s.macs), "params": _json(s.params), "runs": s.runs} for s in self.stages],
+            "layers": [_layer_dict(r) for r in self.layers],
+        }
+
+    # -- text ---------------------------------------------------------------
+    def to_text(self) -> str:
+        """A model summary: the layers, the stages, and the totals with their units."""
+        net = self.network
+        lines = [f"{net.name}: {net.title}"]
+        lines += [f"  {x}" for x in (net.paper, net.source) if x]
+        lines += ["", f"Input: {net.in_channels} x {self.size} x {self.size}. Costs in {_MACS_UNITS}:",
+                  f"  {_CONVENTION}.", "", "Layers:"]
+        lines += _table(["#", "layer", "kind", "in", "out", "groups", "stride", "output", "MACs", "MACs %",
+                         "params", "params %"], [_layer_cells(i, r) for i, r in enumerate(self.layers, 1)],
+                        right={0, 3, 4, 5, 6, 7, 8, 9, 10, 11})
+        lines += ["", "Stages:"]
+        lines += _table(["stage", "module", "layers", "output", "MACs", "MACs %", "params", "params %"],
+                        [_stage_cells(s) for s in self.stages], right={2, 3, 4, 5, 6, 7})
+        lines += [""] + self._totals()
+        if any(not s.runs for s in self.stages):
+            lines.append("  (side stages do not run at inference: their parameters count, their MACs do not)")
+        return "\n".join(lines)
+
+    def _totals(self) -> list[str]:
+        return [f"Total at I = {self.size}:",
+                f"  MACs   {_grouped(self.macs)} = {_scaled(self.macs, 9)} GMACs (multiply-accumulates)",
+                f"  FLOPs  {_grouped(self.flops)} = {_scaled(self.flops, 9)} GFLOPs (2 FLOPs per MAC)",
+                f"  params {_grouped(self.params)} = {_scaled(self.params, 6)} M"]
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    # -- Markdown and LaTeX ----------------------------------------------------
+    def to_markdown(self) -> str:
+        """Markdown with the closed form in LaTeX math, as Jupyter and course pages render it."""
+        from .printing import latex
+
+        net = self.network
+        macs, params = net.total_symbolic()
+        out = [f"### `{net.name}`: {net.title}", ""]
+        out += [f"*{x}*" for x in (net.paper, net.source) if x] + [""]
+        out += [f"Input {net.in_channels} x {self.size} x {self.size}; costs in {_MACS_UNITS}: {_CONVENTION}.", ""]
+        out += ["| stage | module | layers | output | MACs | MACs % | params | params % |",
+                "|---|---|---:|---:|---:|---:|---:|---:|"]
+        out += ["| " + " | ".join(_stage_cells(s)) + " |" for s in self.stages]
+        out += ["", "| # | layer | kind | in | out | groups | stride | output | MACs | MACs % | params | params % |",
+                "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        out += ["| " + " | ".join(_layer_cells(i, r)) + " |" for i, r in enumerate(self.layers, 1)]
+        out += ["", *(f"- {line.strip()}" for line in self._totals()[1:]), "",
+                f"Closed form in the input size $I$ (exact when $I$ is a multiple of {net.stride}):", "",
+                f"$$\\text{{MACs}}(I) = {latex(macs)}, \\qquad \\text{{params}} = {latex(params)}$$"]
+        return "\n".join(out) + "\n"
+
+    def to_latex(self) -> str:
+        """A LaTeX ``align*`` block: the closed form in I and the numbers at this size."""
+        from .printing import latex
+
+        net = self.network
+        macs, params = net.total_symbolic()
+        name = r"\text{" + net.name.replace("_", r"\_") + "}"
+        rows = [rf"{name}: \quad \text{{MACs}}(I) &= {latex(macs)} && (I \in {net.stride}\mathbb{{N}})",
+                rf"\text{{params}} &= {latex(params)}",
+                rf"\text{{MACs}}({self.size}) &= {_grouped(self.macs).replace(',', '{,}')}",
+                rf"\text{{params}} &= {_grouped(self.params).replace(',', '{,}')}"]
+        return f"% {net.name}: {net.title}\n\\begin{{align*}}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
+
+
+def _json(value: Any) -> Any:
+    if value is None or isinstance(value, int):
+        return value
+    from .printing import text
+
+    return text(value)
+
+
+def _layer_dict(row: LayerCost) -> dict[str, Any]:
+    layer = row.layer
+    kernel = list(layer.kernel) if isinstance(layer, Conv) else [layer.kernel] * 2 if isinstance(layer, Pool) else None
+    return {
+        "name": row.name, "stage": row.stage, "module": row.module or None, "kind": layer_kind(layer),
+        "kernel": None if kernel is None else [_json(k) for k in kernel],
+        "in": _json(layer.in_channels), "out": _json(layer.out_channels),
+        "groups": _json(getattr(layer, "groups", 1)), "stride": getattr(layer, "stride", 1),
+        "output_size": _json(row.output_size), "macs": _json(row.macs), "params": _json(row.params),
+        "runs": row.runs,
+    }
+
+
+def _layer_cells(index: int, row: LayerCost) -> list[str]:
+    layer = row.layer
+    size = "-" if row.output_size is None else f"{_text(layer.out_channels)}x{_text(row.output_size)}x{_text(row.output_size)}"
+    return [str(index), row.name, layer_kind(layer), _text(layer.in_channels), _text(layer.out_channels),
+            _text(getattr(layer, "groups", 1)), str(getattr(layer, "stride", 1)), size,
+            _grouped(row.macs) if row.runs else "(not run)", _percent(row.macs_share),
+            _grouped(row.params), _percent(row.params_share)]
+
+
+def _stage_cells(stage: StageCost) -> list[str]:
+    size = "-" if stage.output_size is None else f"{_text(stage.output_size)}x{_text(stage.output_size)}"
+    return [stage.name + ("" if stage.runs else " (side)"), stage.module or "-", str(stage.layers), size,
+            _grouped(stage.macs), _percent(stage.macs_share), _grouped(stage.params), _percent(stage.params_share)]
+
+
+def _text(value: Any) -> str:
+    return str(value) if isinstance(value, int) else _json(value)
+
+
+def _grouped(value: Any) -> str:
+    return f"{value:,}" if isinstance(value, int) else _text(value)
+
+
+def _percent(share: Any) -> str:
+    return f"{float(share) * 100:.2f}%" if isinstance(share, (int, Fraction)) else _text(share)
+
+
+def _scaled(value: Any, digits: int) -> str:
+    """An exact integer in units of 10**digits, to three decimals (half up), as the papers write it."""
+    if not isinstance(value, int):
+        return _text(value)
+    thousandths = (Fraction(value, 10**digits) * 1000 + Fraction(1, 2)).__floor__()
+    return f"{thousandths // 1000}.{thousandths % 1000:03d}"
+
+
+def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
+    widths = [max(len(c) for c in col) for col in zip(header, *rows)]
+
+    def line(cells: list[str]) -> str:
+        return ("  " + "  ".join(c.rjust(w) if i in right else c.ljust(w)
+                                 for i, (c, w) in enumerate(zip(cells, widths)))).rstrip()
+
+    return [line(header)] + [line(r) for r in rows]
+
+
+# -- lookup -----------------------------------------------------------------------
+
+def _key(name: str) -> str:
+    return "".join(ch for ch in name.strip().lower() if ch.isalnum() or ch == ".")
+
+
+def network_names() -> list[str]:
+    """The zoo's networks, by torchvision's names where torchvision has them.
+
+    >>> network_names()[:4]
+    ['alexnet', 'alexnet_grouped', 'vgg16', 'squeezenet1_0']
+    """
+    from .zoo import ZOO
+
+    return list(ZOO)
+
+
+def network(name: "str | Network") -> Network:
+    """The zoo's network called ``name`` (any case; ``_``, ``-`` and spaces ignored).
+
+    >>> network("ResNet-50").name
+    'resnet50'
+    >>> network("vgg")
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.UnknownNameError: unknown network 'vgg'; did you mean vgg16? (see 'convalgebra networks')
+    """
+    if isinstance(name, Network):
+        return name
+    from .zoo import ZOO, build
+
+    keys = {_key(n): n for n in ZOO}
+    found = keys.get(_key(str(name)))
+    if found is not None:
+        return build(found)
+    close = difflib.get_close_matches(_key(str(name)), list(keys), n=3, cutoff=0.6)
+    hint = (f"did you mean {' or '.join(keys[c] for c in close)}?" if close
+            else "known: " + ", ".join(ZOO))
+    raise UnknownNameError(f"unknown network {name!r}; {hint} (see 'convalgebra networks')")
+
+
+def parse_size(items: Sequence[str]) -> int:
+    """The input size from ``--set I=SIZE``; read without sympy when it is a plain whole number.
+
+    >>> parse_size(["I=299"])
+    299
+    >>> parse_size(["I=0"])
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: I = 0: expected a whole number >= 1
+    >>> parse_size(["K=3"])
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: a network takes only I, the input size (for example --set I=224), not K
+    """
+    if len(items) != 1:
+        raise InvalidValueError("set the input size once, for example --set I=224")
+    name, sep, value = items[0].partition("=")
+    if not (sep and name.strip() == "I" and value.strip().isascii() and value.strip().isdigit()):
+        from .symbols import parse_assignment
+
+        sym, number = parse_assignment(items[0])
+        if str(sym) != "I":
+            raise InvalidValueError(f"a network takes only I, the input size (for example --set I=224), not {sym}")
+        value = str(number)
+        if not (isinstance(number, int) and number >= 1):
+            raise InvalidValueError(f"I = {number}: expected a whole number >= 1")
+    return int(_checked_size(int(value)))
