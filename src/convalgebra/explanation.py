@@ -22,6 +22,7 @@ from typing import Any, Mapping, NamedTuple, Optional
 
 import sympy
 
+from .display import RichDisplay, as_latex
 from .errors import InvalidValueError
 from .layers import Conv, CostRow, Shuffle, count, substitute, total
 from .modules import Module, module, standard
@@ -49,6 +50,9 @@ class Cost(NamedTuple):
     def flops(self) -> Any:
         """Floating-point operations: 2 per multiply-accumulate."""
         return 2 * self.macs
+
+    def _repr_latex_(self) -> Optional[str]:
+        return as_latex(self)
 
 
 @dataclass(frozen=True)
@@ -116,7 +120,7 @@ def layer_kind(layer: Any) -> str:
 
 
 @dataclass(frozen=True)
-class Explanation:
+class Explanation(RichDisplay):
     """Everything ``explain`` derives for one module; render with ``to_text``,
     ``to_markdown``, ``to_latex`` or ``to_dict``."""
 
@@ -258,14 +262,7 @@ class Explanation:
                         rf"{numbers.baseline.params} \to {numbers.rewritten.params} && \text{{params}}")
         return head + "\n\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
 
-    def _repr_latex_(self) -> str:
-        rows = [rf"\text{{standard}} &= {latex(self.baseline.macs)} \text{{ MACs}}",
-                rf"\text{{{self.module.name}}} &= {latex(self.rewritten.macs)} \text{{ MACs}}",
-                rf"\text{{ratio}} &= {latex(self.ratio.macs)}",
-                rf"\text{{ratio}}_{{M=N}} &= {latex(self.ratio_equal_channels.macs)}"]
-        return "$\\begin{aligned}" + r" \\ ".join(rows) + "\\end{aligned}$"
-
-    def _repr_markdown_(self) -> str:
+    def _repr_markdown_(self) -> str:  # the CLI's Markdown; HTML and LaTeX come from display
         return self.to_markdown()
 
 
