@@ -40,6 +40,10 @@ _EXPORTS: dict[str, str] = {
     "text": "printing", "latex": "printing",
     # explanation
     "explain": "explanation", "Explanation": "explanation", "Cost": "explanation", "evaluate": "explanation",
+    # whole networks
+    **{name: "layers" for name in ("Linear", "Pool", "AdaptivePool", "BatchNorm", "Residual")},
+    **{name: "networks" for name in ("Network", "Stage", "NetworkCost", "network", "network_names")},
+    "to_torch": "torch_export",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -62,6 +66,9 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover
     from .errors import ConvAlgebraError, InvalidValueError, UnknownNameError
     from .explanation import Cost, Explanation, evaluate, explain
+    from .layers import AdaptivePool, BatchNorm, Linear, Pool, Residual
+    from .networks import Network, NetworkCost, Stage, network, network_names
+    from .torch_export import to_torch
     from .layers import Conv, Parallel, Series, Shuffle, count, output_size, total
     from .modules import MODULES, Module, compose, module, module_names, standard
     from .printing import latex, text

@@ -76,6 +76,24 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _cmd_network(args: argparse.Namespace, out: TextIO) -> int:
+    from .networks import network, parse_size
+
+    net = network(args.name)
+    _emit(net.count(parse_size(args.set) if args.set else None), args.format, out)
+    return 0
+
+
+def _cmd_networks(args: argparse.Namespace, out: TextIO) -> int:
+    from .networks import network, network_names
+
+    nets = [network(name) for name in network_names()]
+    width = max(len(n.name) for n in nets)
+    for n in nets:
+        out.write(f"{n.name:<{width}}  {n.title}, at {n.default_size} x {n.default_size}; {n.paper}\n")
+    return 0
+
+
 def _add_set(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", metavar="SYMBOL=VALUE", nargs="+", action="extend",
                         help="give a symbol a value: an integer, decimal or fraction (e.g. --set K=3 M=512)")
@@ -103,6 +121,16 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set(p)
     _add_format(p)
     p.set_defaults(func=_cmd_explain)
+
+    p = sub.add_parser("network", help="count a whole network layer by layer: MACs, params, shares")
+    p.add_argument("name", help="network name, e.g. resnet50 (see 'convalgebra networks')")
+    p.add_argument("--set", metavar="I=SIZE", nargs="+", action="extend",
+                   help="the input size I (default: the size the network was designed for, e.g. --set I=224)")
+    _add_format(p)
+    p.set_defaults(func=_cmd_network)
+
+    p = sub.add_parser("networks", help="the zoo of whole networks, with their papers")
+    p.set_defaults(func=_cmd_networks)
 
     return parser
 

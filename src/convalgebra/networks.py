@@ -88,6 +88,8 @@ def named(block: AnyBlock, prefix: str = "") -> AnyBlock:
 
     >>> [x.name for x in leaves(named(Series(Conv(3, 8), BatchNorm(8), Conv(8, 8)), "0."))]
     ['0.conv1', '0.bn1', '0.conv2']
+    >>> [x.name for x in leaves(named(Residual(Conv(3, 8), Conv(3, 8, (1, 1))), "0."))]
+    ['0.conv1', '0.shortcut.conv1']
     """
     seen: dict[str, int] = {}
 
@@ -96,6 +98,8 @@ def named(block: AnyBlock, prefix: str = "") -> AnyBlock:
         seen[kind] = seen.get(kind, 0) + 1
         return replace(layer, name=f"{prefix}{kind}{seen[kind]}")
 
+    if isinstance(block, Residual) and block.shortcut is not None:
+        return Residual(map_layers(block.body, name), named(block.shortcut, prefix + "shortcut."))
     return map_layers(block, name)
 
 
@@ -227,6 +231,16 @@ class Network:
         convalgebra.errors.InvalidValueError: I = 0: expected a whole number >= 1
         """
         size = self.default_size if size is None else _checked_size(size)
+        try:
+            return self._count(size, auxiliary)
+        except InvalidValueError as error:
+            if not isinstance(size, int) or size >= self.default_size:
+                raise
+            least = self.min_size(self.default_size)
+            raise InvalidValueError(f"{error} (the smallest input {self.name} takes is {least} x {least})") from None
+
+    def _count(self, size: Value, auxiliary: bool) -> "NetworkCost":
+        given = size
         rows: list[LayerCost] = []
         stages: list[StageCost] = []
         for stage in self.stages:
@@ -236,7 +250,7 @@ class Network:
                 out = _walk(stage.block, size, costs, ())
             except InvalidValueError as error:
                 if runs:
-                    raise InvalidValueError(f"{self.name} at I = {size}, stage {stage.name}: {error}") from None
+                    raise InvalidValueError(f"{self.name} at I = {given}, stage {stage.name}: {error}") from None
                 out, costs = None, [CostRow(layer, size, None, 0, layer.params()) for layer in leaves(stage.block)]
             stage_rows = [_layer_cost(stage, i, row, runs) for i, row in enumerate(costs, 1)]
             rows += stage_rows
@@ -247,7 +261,7 @@ class Network:
         macs, params = _sum(s.macs for s in stages), _sum(s.params for s in stages)
         stages = [replace(s, macs_share=_share(s.macs, macs), params_share=_share(s.params, params)) for s in stages]
         rows = [replace(r, macs_share=_share(r.macs, macs), params_share=_share(r.params, params)) for r in rows]
-        return NetworkCost(self, stages[0].input_size, tuple(rows), tuple(stages), macs, params, auxiliary)
+        return NetworkCost(self, given, tuple(rows), tuple(stages), macs, params, auxiliary)
 
     def total(self, size: Optional[Value] = None) -> tuple[Value, Value]:
         """(MACs, params) at ``size``, exact.
@@ -279,7 +293,7 @@ class Network:
         """
         for size in range(1, limit + 1):
             try:
-                self.count(size)
+                self._count(size, False)
             except InvalidValueError:
                 continue
             return size

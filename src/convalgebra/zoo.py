@@ -171,7 +171,8 @@ def _squeezenet(version: str, stem: Conv, groups: list[list[tuple[int, int, int,
         blocks: list[AnyBlock] = [_fire(*f) for f in fires]
         if i < len(groups) - 1:
             blocks.append(Pool(fires[-1][2] + fires[-1][3], 3, 2, ceil_mode=True))
-        stages.append(_stage(f"fire{first}-{first + len(fires) - 1}", blocks, "fire"))
+        last = first + len(fires) - 1
+        stages.append(_stage(f"fire{first}-{last}" if last > first else f"fire{first}", blocks, "fire"))
         first += len(fires)
     stages.append(_stage("classifier", [Series(_conv(512, 1000, 1, bias=True), AdaptivePool(1000))]))
     return _network(f"squeezenet{version}", f"SqueezeNet {version.replace('_', '.')}", stages,
