@@ -566,7 +566,9 @@ def network(name: "str | Network") -> Network:
     found = keys.get(_key(str(name)))
     if found is not None:
         return build(found)
-    close = difflib.get_close_matches(_key(str(name)), list(keys), n=3, cutoff=0.6)
+    wanted = _key(str(name))
+    close = [k for k in keys if wanted and k.startswith(wanted)]
+    close = list(dict.fromkeys(close + difflib.get_close_matches(wanted, list(keys), n=3, cutoff=0.6)))[:3]
     hint = (f"did you mean {' or '.join(keys[c] for c in close)}?" if close
             else "known: " + ", ".join(ZOO))
     raise UnknownNameError(f"unknown network {name!r}; {hint} (see 'convalgebra networks')")

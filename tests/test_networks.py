@@ -1,0 +1,337 @@
+"""Whole networks: the published figures reproduced, the closed form against the exact count,
+stages and shares that add up, the network layers' arithmetic, lookup and the command line."""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import subprocess
+import sys
+from fractions import Fraction
+from functools import lru_cache
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sympy.parsing.sympy_parser import parse_expr
+
+import convalgebra as ca
+from convalgebra.cli import main
+from convalgebra.errors import InvalidValueError, UnknownNameError
+from convalgebra.layers import (AdaptivePool, BatchNorm, Conv, Linear, Parallel, Pool, Residual, Series, count,
+                                pool_output_size, substitute, total)
+from convalgebra.modules import module_names
+from convalgebra.networks import leaves, network, network_names, out_channels
+from convalgebra.symbols import I
+
+NAMES = network_names()
+
+# torchvision's weight metadata: num_params exactly, and _ops in GMACs as published (3 decimals,
+# trailing zeros dropped). Computed here by the library, compared in the test.
+TORCHVISION = {
+    "resnet50": (25_557_032, "4.089"), "resnet18": (11_689_512, "1.814"),
+    "resnext50_32x4d": (25_028_904, "4.23"), "mobilenet_v2": (3_504_872, "0.301"),
+    "vgg16": (138_357_544, "15.47"), "squeezenet1_0": (1_248_424, "0.819"),
+    "squeezenet1_1": (1_235_496, "0.349"), "alexnet": (61_100_840, "0.714"),
+    "inception_v3": (27_161_264, "5.713"),
+}
+
+# torchvision's metadata "min_size": the smallest input each model takes.
+MIN_SIZES = {"alexnet": 63, "vgg16": 32, "squeezenet1_0": 21, "squeezenet1_1": 17, "resnet50": 1,
+             "resnext50_32x4d": 1, "mobilenet_v2": 1, "inception_v3": 75}
+
+
+def gmacs(macs: int) -> str:
+    """MACs in billions to three decimals, written as torchvision writes its metadata."""
+    thousandths = round(Fraction(macs, 10**6))
+    return f"{thousandths // 1000}.{thousandths % 1000:03d}".rstrip("0").rstrip(".")
+
+
+@pytest.mark.parametrize("name", sorted(TORCHVISION))
+def test_reproduces_torchvision_metadata(name):
+    params, ops = TORCHVISION[name]
+    cost = network(name).count()
+    assert (cost.params, gmacs(cost.macs)) == (params, ops)
+
+
+def test_reproduces_the_papers():
+    v1 = network("mobilenet_v1").count(224)
+    assert round(v1.macs / 1e6) == 569 and round(v1.params / 1e6, 1) == 4.2  # MobileNet V1, Table 1
+    assert round(network("shufflenet_v1").count(224).macs / 1e6) == 137      # ShuffleNet V1 1x g=3, Table 1
+    assert network("xception").count(299).params == 22_855_952                # Xception, Table 3
+
+
+@pytest.mark.parametrize("name", sorted(MIN_SIZES))
+def test_smallest_input_matches_torchvision(name):
+    assert network(name).min_size() == MIN_SIZES[name]
+
+
+@lru_cache(maxsize=None)
+def symbolic(name: str):
+    return network(name).total_symbolic()
+
+
+@pytest.mark.parametrize("name", NAMES)
+@settings(max_examples=8, deadline=None)
+@given(data=st.data())
+def test_closed_form_is_exact_at_multiples_of_the_total_stride(name, data):
+    net = network(name)
+    least = -(-net.min_size() // net.stride)
+    size = net.stride * data.draw(st.integers(least, least + 12), label="I / stride")
+    macs, params = symbolic(name)
+    assert (macs.subs(I, size), params) == net.total(size)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_closed_form_is_a_polynomial_of_degree_two_in_I(name):
+    macs, params = symbolic(name)
+    assert macs.free_symbols == {I} and macs.as_poly(I).degree() == 2
+    assert params.is_Integer
+
+
+@pytest.mark.parametrize("name", NAMES)
+@settings(max_examples=6, deadline=None)
+@given(data=st.data())
+def test_layers_and_stages_add_up_and_shares_sum_to_one(name, data):
+    net = network(name)
+    size = data.draw(st.integers(net.min_size(), 2 * net.default_size), label="I")
+    cost = net.count(size)
+    assert sum(r.macs for r in cost.layers) == sum(s.macs for s in cost.stages) == cost.macs
+    assert sum(r.params for r in cost.layers) == sum(s.params for s in cost.stages) == cost.params
+    for rows in (cost.layers, cost.stages):
+        assert sum(r.macs_share for r in rows) == 1 and sum(r.params_share for r in rows) == 1
+    assert [s.layers for s in cost.stages] == [sum(r.stage == s.name for r in cost.layers) for s in cost.stages]
+    assert all(isinstance(r.macs, int) and isinstance(r.params, int) for r in cost.layers)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_every_layer_is_counted_once_with_a_unique_name(name):
+    cost = network(name).count()
+    names = [r.name for r in cost.layers]
+    assert len(names) == len(set(names))
+    net = network(name)
+    assert len(cost.layers) == sum(len(list(leaves(s.block))) for s in net.stages)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stages_name_the_articles_modules(name):
+    for stage in network(name).stages:
+        assert stage.module == "" or stage.module in module_names()
+
+
+def test_networks_are_sums_of_the_articles_modules():
+    modules = {name: {s.module for s in network(name).stages} - {""} for name in NAMES}
+    assert modules["resnet50"] == {"bottleneck"} and modules["resnext50_32x4d"] == {"resnext"}
+    assert modules["mobilenet_v1"] == {"depthwise-separable"} and modules["shufflenet_v1"] == {"shufflenet"}
+    assert modules["mobilenet_v2"] == {"depthwise-separable", "inverted-bottleneck"}
+    assert modules["squeezenet1_0"] == {"fire"} and modules["vgg16"] == {"vgg-stack"}
+    assert modules["alexnet_grouped"] == {"group"} and "factorized" in modules["inception_v3"]
+
+
+def test_mobilenet_v1_block_is_the_separate_rule_of_a_conv():
+    block = network("mobilenet_v1").stages[1].block
+    convs = [x for x in leaves(block) if isinstance(x, Conv)]
+    rewritten = list(leaves(ca.separate()(Conv(32, 64, (3, 3), stride=1, padding=1))))
+    assert [(c.in_channels, c.out_channels, c.kernel, c.groups) for c in convs] == \
+        [(c.in_channels, c.out_channels, c.kernel, c.groups) for c in rewritten]
+
+
+def test_shufflenet_does_not_group_the_first_pointwise_of_stage_2():
+    stages = {s.name: s for s in network("shufflenet_v1").stages}
+    pointwise = [c for c in leaves(stages["stage2"].block) if isinstance(c, Conv) and c.kernel == (1, 1)]
+    assert [c.groups for c in pointwise[:3]] == [1, 3, 3]
+    assert all(c.groups == 3 for s in ("stage3", "stage4")
+               for c in leaves(stages[s].block) if isinstance(c, Conv) and c.kernel == (1, 1))
+
+
+def test_inception_auxiliary_classifier_counts_params_and_does_not_run():
+    net = network("inception_v3")
+    eval_mode, train_mode = net.count(299), net.count(299, auxiliary=True)
+    aux = next(s for s in eval_mode.stages if s.name == "AuxLogits")
+    assert not aux.runs and aux.macs == 0 and aux.params > 0
+    assert train_mode.params == eval_mode.params and train_mode.macs > eval_mode.macs
+    assert net.count(75).macs > 0  # the main path fits at 75; the auxiliary head would not
+    with pytest.raises(InvalidValueError, match="AuxLogits"):
+        net.count(75, auxiliary=True)
+
+
+def test_output_sizes_follow_the_real_arithmetic():
+    sizes = {s.name: s.output_size for s in network("inception_v3").count(299).stages}
+    assert (sizes["stem"], sizes["Mixed_5d"], sizes["Mixed_6e"], sizes["Mixed_7c"]) == (35, 35, 17, 8)
+    sizes = {s.name: s.output_size for s in network("squeezenet1_0").count(224).stages}
+    assert (sizes["conv1"], sizes["fire2-4"], sizes["fire5-8"]) == (54, 27, 13)  # ceil_mode pooling
+    assert [s.output_size for s in network("alexnet_grouped").count(227).stages][:2] == [27, 13]
+
+
+# -- the network layers ---------------------------------------------------------------
+
+def windows(size: int, kernel: int, stride: int, padding: int, ceil_mode: bool) -> int:
+    """The pooling windows by enumeration: they start every ``stride`` from the left padding.
+    Without ceil_mode a window must fit inside the padded input. With it, a window may hang
+    over the end, but must start inside the input (or its left padding), and is taken only
+    while the window before it had not reached the end of the padded input."""
+    taken = 0
+    for j in range(size + 2 * padding + 1):
+        start = -padding + j * stride
+        if ceil_mode:
+            taken += start < size and (j - 1) * stride + kernel < size + 2 * padding
+        else:
+            taken += start + kernel <= size + padding
+    return taken
+
+
+@settings(max_examples=300, deadline=None)
+@given(size=st.integers(1, 60), kernel=st.integers(1, 7), stride=st.integers(1, 4), data=st.data())
+def test_pool_output_size_counts_the_windows(size, kernel, stride, data):
+    padding = data.draw(st.integers(0, kernel // 2))
+    ceil_mode = data.draw(st.booleans())
+    expected = windows(size, kernel, stride, padding, ceil_mode)
+    if expected < 1:
+        with pytest.raises(InvalidValueError):
+            pool_output_size(size, kernel, stride, padding, ceil_mode)
+    else:
+        assert pool_output_size(size, kernel, stride, padding, ceil_mode) == expected
+
+
+def test_windows_in_words():
+    # ceil_mode keeps a last, partial window only when it starts inside the input
+    assert [windows(s, 3, 2, 0, True) for s in (5, 6, 7)] == [2, 3, 3]
+    assert [windows(s, 3, 2, 0, False) for s in (5, 6, 7)] == [2, 2, 3]
+    assert windows(1, 3, 2, 0, True) == 0 and windows(2, 2, 2, 1, True) == 2
+
+
+def test_closed_form_of_a_ceil_pool_is_exact_at_multiples_of_its_stride():
+    for m in range(3, 30):
+        assert pool_output_size(I / 2 - 3, 3, 2, ceil_mode=True).subs(I, 4 * m) == \
+            pool_output_size(2 * m - 3, 3, 2, ceil_mode=True)
+
+
+def test_linear_needs_its_input_size():
+    assert Linear(256, 4096, 6).macs(6) == 256 * 36 * 4096
+    with pytest.raises(InvalidValueError, match="pool to 6 x 6 first"):
+        Linear(256, 4096, 6).macs(7)
+    with pytest.raises(InvalidValueError):
+        count(Series(Conv(3, 8), Linear(8, 10)), I)
+
+
+def test_batch_norm_and_pools_cost_no_macs():
+    block = Series(Conv(3, 8), BatchNorm(8), Pool(8, 2), AdaptivePool(8), Linear(8, 10))
+    rows = count(block, 8)
+    assert [r.macs for r in rows] == [27 * 8 * 64, 0, 0, 0, 80]
+    assert [r.params for r in rows] == [27 * 8, 16, 0, 0, 90]
+    assert [r.output_size for r in rows] == [8, 8, 4, 1, 1]
+
+
+def test_residual_sums_sizes_that_agree():
+    assert total(Residual(Conv(8, 8)), 5) == total(Conv(8, 8), 5)
+    with pytest.raises(InvalidValueError, match="residual"):
+        total(Residual(Conv(8, 8, (3, 3), stride=2, padding=1)), 8)
+    with pytest.raises(InvalidValueError, match="residual"):
+        out_channels(Residual(Conv(8, 16)), 8)
+
+
+def test_substitute_reaches_the_network_layers():
+    from convalgebra.symbols import M, N
+
+    block = Series(Residual(Conv(M, M), Conv(M, M, (1, 1))), BatchNorm(M), Pool(M, 3, 2, 1), AdaptivePool(M),
+                   Linear(M, N))
+    fixed = substitute(block, {M: 64, N: 10})
+    assert [x.in_channels for x in leaves(fixed)] == [64] * 6
+    assert total(fixed, 8)[1] == 9 * 64 * 64 + 64 * 64 + 2 * 64 + 64 * 10 + 10
+
+
+def test_pool_refuses_too_much_padding():
+    with pytest.raises(InvalidValueError, match="at most half"):
+        Pool(8, 3, 2, padding=2)
+    with pytest.raises(InvalidValueError, match="max"):
+        Pool(8, 3, kind="median")
+
+
+# -- lookup and input sizes ---------------------------------------------------------------
+
+def test_lookup_forgives_case_and_punctuation_and_suggests():
+    assert network("ResNet-50").name == "resnet50" and network("MobileNet V2").name == "mobilenet_v2"
+    with pytest.raises(UnknownNameError, match="did you mean resnext50_32x4d"):
+        network("resnext50")
+    with pytest.raises(UnknownNameError, match="known: alexnet"):
+        network("transformer")
+
+
+@pytest.mark.parametrize("size", [0, -3, Fraction(3, 2), 2.0, True, "224"])
+def test_bad_sizes_are_refused(size):
+    with pytest.raises(InvalidValueError):
+        network("resnet18").count(size)
+
+
+def test_too_small_names_the_stage_and_the_smallest_size():
+    with pytest.raises(InvalidValueError, match=r"alexnet at I = 40, stage .*smallest input alexnet takes is 63"):
+        network("alexnet").count(40)
+
+
+# -- the command line -----------------------------------------------------------------------
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_network_text_is_a_model_summary_with_units():
+    code, out, err = run("network", "resnet50")
+    assert code == 0 and err == ""
+    assert "layer1.0.conv1" in out and "layer1.0.shortcut.conv1" in out and "Stages:" in out
+    assert "4,089,184,256 = 4.089 GMACs (multiply-accumulates)" in out
+    assert "8,178,368,512 = 8.178 GFLOPs (2 FLOPs per MAC)" in out and "25,557,032 = 25.557 M" in out
+    assert run("network", "resnet50") == (code, out, err)  # stable
+
+
+def test_network_json_contract():
+    code, out, _ = run("network", "squeezenet1_1", "--set", "I=227", "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and data["network"] == "squeezenet1_1" and data["input"]["size"] == 227
+    expected = network("squeezenet1_1").count(227)
+    assert data["total"] == {"macs": expected.macs, "params": expected.params}
+    macs = parse_expr(data["total_symbolic"]["macs"], local_dict={"I": I})
+    assert macs.subs(I, 224) == network("squeezenet1_1").count(224).macs
+    assert int(data["total_symbolic"]["params"]) == expected.params
+    for layer in data["layers"]:
+        assert {"name", "module", "kernel", "in", "out", "groups", "stride", "output_size", "macs", "params"} <= set(layer)
+        assert all(isinstance(layer[k], int) for k in ("in", "out", "groups", "stride", "output_size", "macs", "params"))
+    assert sum(layer["macs"] for layer in data["layers"]) == expected.macs
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "latex"])
+def test_network_markdown_and_latex_show_the_closed_form(fmt):
+    code, out, _ = run("network", "mobilenet_v2", "--format", fmt)
+    assert code == 0 and r"\frac{47751 I^{2}}{8} + 1280000" in out
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["network", "resnet5"], "unknown network 'resnet5'; did you mean resnet50"),
+    (["network", "resnet18", "--set", "I=0"], "I = 0: expected a whole number >= 1"),
+    (["network", "resnet18", "--set", "I=abc"], "'abc' is not a number"),
+    (["network", "alexnet", "--set", "I=8"], "smallest input alexnet takes is 63 x 63"),
+    (["network", "resnet18", "--set", "K=3"], "a network takes only I"),
+    (["network", "resnet18", "--set", "I=2.5"], "I = 5/2: expected a whole number"),
+    (["network", "resnet18", "--set", "I=8", "I=9"], "set the input size once"),
+    (["network", "resnet18", "--format", "yaml"], "invalid choice"),
+])
+def test_network_bad_input_is_one_line_and_exit_2(argv, message):
+    code, out, err = run(*argv)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert err.startswith("convalgebra: error: ") and message in err
+
+
+def test_networks_lists_each_network_with_its_paper():
+    code, out, _ = run("networks")
+    lines = out.splitlines()
+    assert code == 0 and [line.split()[0] for line in lines] == NAMES
+    assert all('"' in line and "(20" in line for line in lines)
+
+
+def test_a_concrete_count_does_not_import_sympy():
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "convalgebra", "network", "resnet50"],
+                            capture_output=True, text=True, check=True)
+    assert "4.089 GMACs" in result.stdout
+    assert "sympy" not in result.stderr

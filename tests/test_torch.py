@@ -1,0 +1,172 @@
+"""The algebra against PyTorch's own counter: every zoo network, the ten modules at drawn sizes,
+and drawn compositions of the primitives, exported to torch.nn.Module on the meta device and
+counted with torch.utils.flop_counter.FlopCounterMode (2 FLOPs per MAC)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+torch = pytest.importorskip("torch")
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
+from convalgebra import rules  # noqa: E402
+from convalgebra.errors import InvalidValueError  # noqa: E402
+from convalgebra.layers import (AdaptivePool, BatchNorm, Conv, Linear, Parallel, Pool, Residual, Series,  # noqa: E402
+                                Shuffle, substitute, total)
+from convalgebra.modules import MODULES, standard  # noqa: E402
+from convalgebra.networks import network, network_names, out_channels  # noqa: E402
+from convalgebra.symbols import G, I, K, M, N, k, p, t  # noqa: E402
+from convalgebra.torch_export import to_torch  # noqa: E402
+
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def torch_cost(model: "torch.nn.Module", channels: int, size: int) -> tuple[int, int]:
+    """(MACs, params) as PyTorch counts them: FLOPs of a forward pass on the meta device / 2,
+    and the sum of the parameters' sizes."""
+    model.eval()
+    with FlopCounterMode(display=False) as counter:
+        model(torch.empty(1, channels, size, size, device="meta"))
+    flops = counter.get_total_flops()
+    assert flops % 2 == 0
+    return flops // 2, sum(x.numel() for x in model.parameters())
+
+
+@pytest.mark.parametrize("name", network_names())
+def test_every_zoo_network_agrees_with_pytorch_at_two_sizes(name):
+    net = network(name)
+    model = to_torch(net, device="meta")
+    for size in (net.default_size, net.default_size - 37):  # the second is no multiple of the stride
+        assert torch_cost(model, 3, size) == net.total(size), size
+
+
+def module_values(name: str, draw) -> dict:
+    """Sizes at which the module is whole: channels multiples of everything they are divided by."""
+    g = draw(st.sampled_from([1, 2, 3, 4]))
+    r = draw(st.sampled_from([1, 2, 4]))
+    unit = g * r * 4
+    values = {G: g, t: r, p: Fraction(draw(st.sampled_from([1, 2, 3])), 4), k: 3,
+              M: unit * draw(st.integers(1, 3)), N: unit * draw(st.integers(1, 3)),
+              K: draw(st.sampled_from([3, 5, 7] if name == "vgg-stack" else [1, 3, 5])),
+              I: draw(st.integers(1, 12))}
+    if name == "fire":
+        values[K] = draw(st.sampled_from([3, 5]))  # the expand layer needs a spatial kernel to mix
+    return values
+
+
+@pytest.mark.parametrize("mod", MODULES, ids=lambda m: m.name)
+@SETTINGS
+@given(data=st.data())
+def test_each_module_agrees_with_pytorch(mod, data):
+    values = module_values(mod.name, data.draw)
+    try:
+        block = substitute(mod.block(), values)
+        base = substitute(standard(), values)
+        expected = total(block, values[I])
+    except InvalidValueError:
+        assume(False)
+    assert torch_cost(to_torch(block, device="meta"), values[M], values[I]) == expected
+    assert torch_cost(to_torch(base, device="meta"), values[M], values[I]) == total(base, values[I])
+
+
+PRIMITIVES = {
+    "group": lambda v: rules.group(v["g"]), "group-pointwise": lambda v: rules.group(v["g"], on="pointwise"),
+    "stack": lambda v: rules.stack(3), "factorize": lambda v: rules.factorize(),
+    "separate": lambda v: rules.separate(), "separate-pw": lambda v: rules.separate("pointwise-first"),
+    "depthwise": lambda v: rules.depthwise(), "reduce": lambda v: rules.reduce(v["r"]),
+    "expand": lambda v: rules.expand(v["r"]), "squeeze": lambda v: rules.squeeze(v["r"]),
+    "mix": lambda v: rules.mix(Fraction(1, 2)), "shuffle": lambda v: rules.shuffle(v["g"]),
+}
+
+
+@SETTINGS
+@given(names=st.lists(st.sampled_from(sorted(PRIMITIVES)), min_size=1, max_size=3),
+       g=st.sampled_from([1, 2, 4]), r=st.sampled_from([1, 2, 4]), m=st.integers(1, 3), n=st.integers(1, 3),
+       kernel=st.sampled_from([3, 5, 7]), size=st.integers(1, 10))
+def test_chains_of_primitives_agree_with_pytorch(names, g, r, m, n, kernel, size):
+    values = {"g": g, "r": r}
+    try:
+        rule = rules.chain(*(PRIMITIVES[name](values) for name in names))
+        block = substitute(rule(Conv(16 * m, 16 * n, (kernel, kernel))), {})
+        expected = total(block, size)
+        out_channels(block, 16 * m)
+    except InvalidValueError:
+        assume(False)
+    assert torch_cost(to_torch(block, device="meta"), 16 * m, size) == expected
+
+
+@st.composite
+def layer_blocks(draw, channels: int, depth: int = 2):
+    """A drawn block on ``channels`` input channels: convolutions of any shape and stride, pools,
+    batch norm, shuffles, and branches that concatenate or add. Returns (block, out channels)."""
+    kind = draw(st.sampled_from(["conv", "pool", "bn", "shuffle"] + (["series", "parallel", "residual"] if depth else [])))
+    if kind == "conv":
+        groups = draw(st.sampled_from([g for g in (1, 2, 4) if channels % g == 0]))
+        out = groups * draw(st.integers(1, 6))
+        kh, kw = draw(st.sampled_from([1, 3, 5])), draw(st.sampled_from([1, 3, 5]))
+        padding = draw(st.sampled_from(["same", (kh // 2, kw // 2)] + ([0] if kh == kw else [])))
+        stride = 1 if padding == "same" else draw(st.sampled_from([1, 2]))
+        return Conv(channels, out, (kh, kw), groups=groups, stride=stride, padding=padding,
+                    bias=draw(st.booleans())), out
+    if kind == "pool":
+        size = draw(st.sampled_from([2, 3]))
+        return Pool(channels, size, draw(st.sampled_from([1, 2])), draw(st.integers(0, size // 2)),
+                    draw(st.booleans()), draw(st.sampled_from(["max", "avg"]))), channels
+    if kind == "bn":
+        return BatchNorm(channels), channels
+    if kind == "shuffle":
+        return Shuffle(channels, draw(st.sampled_from([g for g in (1, 2, 4) if channels % g == 0]))), channels
+    if kind == "series":
+        first, mid = draw(layer_blocks(channels, depth - 1))
+        second, out = draw(layer_blocks(mid, depth - 1))
+        return Series(first, second), out
+    same = [Conv(channels, channels * 2, (3, 3)), Series(BatchNorm(channels), Conv(channels, channels, (1, 3)))]
+    body, out = draw(st.sampled_from([(same[0], channels * 2), (same[1], channels)]))
+    if kind == "parallel":
+        other, extra = draw(layer_blocks(channels, depth - 1).filter(lambda b: _keeps_size(b[0])))
+        return Parallel(body, other), out + extra
+    shortcut = None if out == channels else Conv(channels, out, (1, 1))
+    return Residual(body, shortcut), out
+
+
+def _keeps_size(block) -> bool:
+    try:
+        return _size(block, 9) == 9 and _size(block, 10) == 10
+    except InvalidValueError:
+        return False
+
+
+def _size(block, size):
+    from convalgebra.layers import _walk
+
+    return _walk(block, size, [], ())
+
+
+@SETTINGS
+@given(data=st.data(), channels=st.sampled_from([4, 8]), size=st.integers(1, 24), head=st.booleans())
+def test_drawn_compositions_agree_with_pytorch(data, channels, size, head):
+    block, out = data.draw(layer_blocks(channels, 3))
+    if head:
+        block = Series(block, AdaptivePool(out, 2), Linear(out, 10, 2))
+    try:
+        expected = total(block, size)
+    except InvalidValueError:
+        assume(False)
+    assert torch_cost(to_torch(block, device="meta"), channels, size) == expected
+
+
+def test_export_needs_numbers():
+    with pytest.raises(InvalidValueError, match="substitute"):
+        to_torch(standard())
+    with pytest.raises(InvalidValueError, match="pads unevenly"):
+        to_torch(Conv(4, 4, (2, 2), stride=2))
+
+
+def test_auxiliary_classifier_is_held_and_not_run():
+    model = to_torch(network("inception_v3"), device="meta")
+    assert "AuxLogits" in dict(model.stages.named_children())
+    assert torch_cost(model, 3, 75) == network("inception_v3").total(75)  # too small for the auxiliary head
