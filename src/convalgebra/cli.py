@@ -94,6 +94,29 @@ def _cmd_networks(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
+    from .plotting import output_format, plot_network, plot_ratios, save
+
+    output_format(args.out)  # refuse an unknown suffix before any work
+    names = args.names
+    if names[0] == "network":
+        if len(names) != 2:
+            raise UsageError("plot network takes one network name, for example: plot network resnet50 --out r.png")
+        if args.over or args.between:
+            raise UsageError("--over and --between apply to modules; plot network draws MACs per layer or stage")
+        from .networks import parse_size
+
+        fig = plot_network(names[1], by=args.by or "layer", input_size=parse_size(args.set) if args.set else None)
+    else:
+        if args.by:
+            raise UsageError("--by applies to 'plot network NAME'")
+        fig = plot_ratios(None if names == ["all"] else names, over=args.over or "N", values=_values(args.set),
+                          between=tuple(args.between) if args.between else None)
+    save(fig, args.out)
+    out.write(f"wrote {args.out}\n")
+    return 0
+
+
 def _add_set(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--set", metavar="SYMBOL=VALUE", nargs="+", action="extend",
                         help="give a symbol a value: an integer, decimal or fraction (e.g. --set K=3 M=512)")
@@ -131,6 +154,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("networks", help="the zoo of whole networks, with their papers")
     p.set_defaults(func=_cmd_networks)
+
+    p = sub.add_parser("plot", help="draw modules' MACs ratios, or a network's MACs per layer or stage, to a file",
+                       description="plot MODULE... [--over SYMBOL] [--set ...] --out FILE.png|FILE.svg, or "
+                                   "plot network NAME [--by layer|stage] [--set I=SIZE] --out FILE")
+    p.add_argument("names", nargs="+", metavar="NAME",
+                   help="modules (or 'all' for the ten), or 'network' and a network's name")
+    p.add_argument("--over", metavar="SYMBOL", help="the symbol along the x axis (default: N)")
+    p.add_argument("--between", metavar=("LOW", "HIGH"), nargs=2, help="the span of the x axis")
+    p.add_argument("--by", choices=("layer", "stage"), help="a network's bars: one per layer (default) or stage")
+    _add_set(p)
+    p.add_argument("--out", metavar="FILE", required=True, help="the file to write: .png or .svg")
+    p.set_defaults(func=_cmd_plot)
 
     return parser
 

@@ -1,0 +1,317 @@
+"""Figures: the ten modules' savings against any symbol, and a network's cost as bars.
+
+matplotlib (the ``plot`` extra) is imported only inside these functions, and pyplot not
+at all: each function returns a :class:`matplotlib.figure.Figure` that a notebook shows
+as it would any value, and that ``fig.savefig("ratios.svg")`` writes.
+
+The article's story in one figure, every module's MACs over the standard convolution's
+as the number of kernels N grows (M = N, each module at its default parameters):
+
+>>> fig = plot_ratios()
+>>> ax = fig.axes[0]
+>>> ax.get_xlabel(), ax.get_ylabel()
+('N: number of kernels = output channels (M = N)', 'MACs ratio: module / standard convolution')
+>>> [line.get_label() for line in ax.get_lines()][:3]
+['group (AlexNet): G = 2', 'vgg-stack (VGG): k = 3, K = 5', 'factorized (Inception V2): K = 7']
+
+A network's cost, layer by layer or stage by stage:
+
+>>> fig = plot_network("resnet50", by="stage")
+>>> fig.axes[0].get_ylabel()
+'MACs, millions (multiply-accumulates)'
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence, Union
+
+from .errors import ConvAlgebraError, InvalidValueError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import sympy
+    from matplotlib.figure import Figure
+
+    from .modules import Module
+
+__all__ = ["plot_ratios", "plot_network", "save", "output_format", "FORMATS"]
+
+#: The file formats a figure is written in, by suffix.
+FORMATS = {".png": "png", ".svg": "svg"}
+
+#: Each symbol's default span on the x axis, and whether its grid is whole numbers.
+_SPANS: dict[str, tuple[Any, Any, bool]] = {
+    "N": (8, 1024, True), "M": (8, 1024, True), "K": (1, 11, True), "G": (1, 64, True),
+    "t": (1, 16, False), "p": (0, 1, False), "k": (2, 7, True), "I": (7, 224, True),
+    "alpha": (0.25, 1, False), "rho": (0.25, 1, False),
+}
+_CHUNK = 65536
+_STYLES = ("-", "--", "-.", ":")
+_MARKERS = ("o", "s", "^", "v", "D", "P", "X", "*", "<", ">")
+
+
+def _matplotlib() -> None:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ConvAlgebraError("plotting needs matplotlib: pip install 'convalgebra[plot]'") from None
+
+
+def output_format(path: Union[str, os.PathLike]) -> str:
+    """The format a figure is written in, from the file's suffix (``.png`` or ``.svg``).
+
+    >>> output_format("ratios.SVG")
+    'svg'
+    >>> output_format("ratios.jpg")
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: cannot write 'ratios.jpg': expected a .png or .svg file
+    """
+    suffix = os.path.splitext(os.fspath(path))[1].lower()
+    if suffix not in FORMATS:
+        raise InvalidValueError(f"cannot write {os.fspath(path)!r}: expected a .png or .svg file")
+    return FORMATS[suffix]
+
+
+def save(fig: "Figure", path: Union[str, os.PathLike]) -> str:
+    """Write ``fig`` to ``path`` as PNG or SVG (by the suffix); return the format."""
+    fmt = output_format(path)
+    try:
+        fig.savefig(path, format=fmt, dpi=150)
+    except OSError as error:
+        raise InvalidValueError(f"cannot write {os.fspath(path)!r}: {error.strerror or error}") from None
+    return fmt
+
+
+def _figure(width: float, height: float) -> "Figure":
+    """A Figure outside pyplot (no global state), shown in a notebook as a PNG."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(width, height), layout="constrained")
+    fig._repr_png_ = functools.partial(_png, fig)  # type: ignore[attr-defined]
+    return fig
+
+
+def _png(fig: "Figure") -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
+    return buffer.getvalue()
+
+
+# -- the modules' ratios --------------------------------------------------------------
+
+def plot_ratios(modules: Union[None, str, "Module", Iterable[Union[str, "Module"]]] = None,
+                over: Union[str, "sympy.Symbol"] = "N", values: Optional[Mapping[Any, Any]] = None, *,
+                between: Optional[tuple[Any, Any]] = None, points: int = 200,
+                progress: Optional[bool] = None) -> "Figure":
+    """The MACs ratio (module over standard convolution) of ``modules`` against ``over``.
+
+    ``modules`` defaults to the article's ten; ``values`` fixes other symbols (names or
+    Symbols to numbers). M = N (the article's shorthand) unless M is set; any other
+    symbol left unset takes the module's default parameter, or the size in the module's
+    own example, and the legend names every value a module used.
+    ``between`` sets the span of the axis, ``points`` how many values it is drawn at;
+    over a large grid, ``progress`` shows a bar once the work takes a second or two.
+
+    >>> fig = plot_ratios(["bottleneck", "inverted-bottleneck"], over="t", values={"K": 3, "N": 256})
+    >>> [line.get_label() for line in fig.axes[0].get_lines()]
+    ['bottleneck (ResNet)', 'inverted-bottleneck (MobileNet V2)', 'standard convolution (= 1)']
+    >>> print(fig.axes[0].get_title())
+    Cost of each module relative to the standard K x K convolution, in MACs (multiply-accumulates)
+    at K = 3, N = 256, M = N
+    >>> plot_ratios(over="F")
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: F, the output size, follows from I; plot over I instead
+    """
+    _matplotlib()
+    import numpy as np
+
+    from . import progress as bar
+    from .modules import MODULES, module
+    from .symbols import DESCRIPTIONS, F, M, N, symbol
+    from .values import check_values
+
+    axis = over if not isinstance(over, str) else symbol(over.strip())
+    if axis == F:
+        raise InvalidValueError("F, the output size, follows from I; plot over I instead")
+    fixed = check_values(values or {})
+    if axis in fixed:
+        raise InvalidValueError(f"{axis} is the plot's axis; do not also set it")
+    chosen = [module(m) for m in ([modules] if isinstance(modules, str) or hasattr(modules, "rule")
+                                  else (modules if modules is not None else MODULES))]
+    if not chosen:
+        raise InvalidValueError("no module to plot; name at least one (see 'convalgebra list')")
+    # the article's shorthand M = N, unless the user sets M (or plots over M with N set)
+    tied = (N, M) if axis == M and N not in fixed else (M, N) if M not in fixed and axis != M else None
+    xs = _grid(str(axis), between, points)
+    curves = [_curve(m, axis, fixed, tied) for m in chosen]
+    ys = [np.empty_like(xs) for _ in curves]
+    steps = [(i, start) for i in range(len(curves)) for start in range(0, len(xs), _CHUNK)]
+    with np.errstate(all="ignore"):
+        for i, start in bar.progress(steps, description="plot_ratios", show=progress):
+            ys[i][start:start + _CHUNK] = curves[i][1](xs[start:start + _CHUNK])
+
+    fig = _figure(10, 5.6)
+    ax = fig.add_subplot()
+    every = max(1, len(xs) // 12)
+    for i, ((label, _), y) in enumerate(zip(curves, ys)):  # markers tell apart curves that coincide
+        ax.plot(xs, y, label=label, linewidth=2, linestyle=_STYLES[(i // 10) % len(_STYLES)],
+                marker=_MARKERS[i % len(_MARKERS)], markevery=(i % every, every), markersize=5)
+    ax.axhline(1, color="0.35", linewidth=1.2, linestyle=":", label="standard convolution (= 1)")
+    _scales(ax, xs, ys, str(axis))
+    ax.set_xlabel(f"{axis}: {DESCRIPTIONS[axis]}" + (f" ({tied[0]} = {axis})" if tied and axis in tied else ""))
+    ax.set_ylabel("MACs ratio: module / standard convolution")
+    shared = ", ".join([f"{s} = {v}" for s, v in fixed.items()] + ["M = N"] * bool(tied and axis not in tied))
+    ax.set_title("Cost of each module relative to the standard K x K convolution, in MACs "
+                 "(multiply-accumulates)" + (f"\nat {shared}" if shared else ""), fontsize="medium")
+    ax.grid(True, which="major", alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+    return fig
+
+
+def _grid(name: str, between: Optional[tuple[Any, Any]], points: int) -> Any:
+    import numpy as np
+
+    from .values import to_number
+
+    low, high, whole = _SPANS.get(name, (1, 100, False))
+    if between is not None:
+        if len(between) != 2:
+            raise InvalidValueError(f"between = {between!r}: expected two numbers, low and high")
+        low, high = (to_number(v, name) for v in between)
+    if not low < high:
+        raise InvalidValueError(f"{name} from {low} to {high}: expected low < high")
+    if isinstance(points, bool) or not isinstance(points, int) or points < 2:
+        raise InvalidValueError(f"points = {points!r}: expected a whole number >= 2")
+    low, high = float(low), float(high)
+    xs = np.geomspace(low, high, points) if low > 0 and high / low >= 20 else np.linspace(low, high, points)
+    return np.unique(np.round(xs)) if whole else xs
+
+
+def _curve(mod: "Module", axis: "sympy.Symbol", fixed: Mapping[Any, Any], tied: Any) -> tuple[str, Any]:
+    """The module's legend label and its ratio as a function of the axis (numpy arrays);
+    ``tied`` is a pair (symbol, the symbol it equals) or None."""
+    import numpy as np
+    import sympy
+
+    from .explanation import explain
+
+    expr = explain(mod).ratio.macs
+    if tied is not None:
+        expr = expr.subs(*tied)
+    own = {s: d for s, d in mod.parameters.items() if d is not None}
+    own.update({s: v for s, v in mod.example.items() if s not in own})
+    used = {}
+    for sym in sorted(expr.free_symbols - {axis}, key=lambda s: (s not in mod.parameters, str(s))):
+        if sym in fixed:
+            continue
+        if sym not in own:
+            raise InvalidValueError(f"{mod.name}: no value for {sym}; set it (for example {sym}=3)")
+        used[sym] = own[sym]
+    expr = expr.subs({**fixed, **used})
+    function = sympy.lambdify(axis, expr, "numpy")
+    label = f"{mod.name}" + (f" ({mod.network})" if mod.network else "")
+    if used:
+        label += ": " + ", ".join(f"{s} = {v}" for s, v in used.items())
+    return label, lambda x: np.broadcast_to(np.asarray(function(x), dtype=float), x.shape)
+
+
+def _scales(ax: Any, xs: Any, ys: Sequence[Any], name: str) -> None:
+    """Log axes where the values span more than a decade."""
+    import numpy as np
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, ScalarFormatter
+
+    low, high = float(xs[0]), float(xs[-1])
+    if low > 0 and high / low >= 20:
+        ax.set_xscale("log", base=2 if name in ("N", "M", "G", "t", "I") else 10)
+        ax.xaxis.set_major_formatter(ScalarFormatter())
+    finite = np.concatenate([y[np.isfinite(y)] for y in ys] + [np.array([1.0])])
+    if finite.min() > 0 and finite.max() / finite.min() > 10:
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda y, _: f"{y:g}"))
+        ax.yaxis.set_minor_formatter(NullFormatter())
+
+
+# -- a network's cost -------------------------------------------------------------------
+
+def plot_network(name: Any, by: str = "layer", input_size: Optional[int] = None) -> "Figure":
+    """A network's MACs as bars, one per layer that computes (convolutions and linear
+    layers, coloured by stage) or one per stage with its share of the total.
+
+    >>> fig = plot_network("mobilenet_v2", by="layer", input_size=160)
+    >>> fig.axes[0].get_title().splitlines()[0]
+    'mobilenet_v2 at 3 x 160 x 160: 0.154 GMACs (multiply-accumulates), 3.50 M params'
+    >>> plot_network("resnet50", by="block")
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: by = 'block': expected 'layer' or 'stage'
+    """
+    if by not in ("layer", "stage"):
+        raise InvalidValueError(f"by = {by!r}: expected 'layer' or 'stage'")
+    _matplotlib()
+    import matplotlib
+
+    from .networks import network
+
+    net = network(name)
+    if input_size is not None and (isinstance(input_size, bool) or not isinstance(input_size, int)):
+        raise InvalidValueError(f"I = {input_size!r}: expected a whole number >= 1")
+    cost = net.count(input_size)
+    from matplotlib.patches import Patch
+
+    stages = [s for s in cost.stages if s.runs]
+    if by == "stage":  # one bar per stage, coloured by the article's module it is built from
+        modules = list(dict.fromkeys(s.module for s in stages if s.module))
+        colours = {m: f"C{i % 10}" for i, m in enumerate(modules)}
+        colours[""] = "0.6"
+        fig = _figure(max(7.0, 0.75 * len(stages) + 3.5), 5)
+        ax = fig.add_subplot()
+        bars = ax.bar(range(len(stages)), [s.macs / 1e6 for s in stages], color=[colours[s.module] for s in stages])
+        ax.bar_label(bars, labels=[_percent(s.macs_share) for s in stages], fontsize="small", padding=2)
+        crowded = len(stages) * max(len(s.name) for s in stages) > 70
+        ax.set_xticks(range(len(stages)), [s.name for s in stages], rotation=35 if crowded else 0,
+                      ha="right" if crowded else "center", rotation_mode="anchor")
+        ax.set_xlabel("stage (bar labels: share of the network's MACs)")
+        handles = [Patch(color=colours[m], label=m) for m in modules]
+        if any(not s.module for s in stages):
+            handles.append(Patch(color=colours[""], label="no module (stem, head, ...)"))
+        legend_title = "built from"
+    else:  # one bar per layer that computes, coloured by stage
+        rows = [r for r in cost.layers if r.runs and r.macs]
+        palette = "tab10" if len(stages) <= 10 else "tab20"
+        colours = {s.name: matplotlib.colormaps[palette](i % 20) for i, s in enumerate(stages)}
+        fig = _figure(min(26.0, max(9.0, 0.14 * len(rows) + 4.5)), 5.5)
+        ax = fig.add_subplot()
+        ax.bar(range(len(rows)), [r.macs / 1e6 for r in rows], color=[colours[r.stage] for r in rows])
+        ax.set_xticks(range(len(rows)), [r.name for r in rows], rotation=90, fontsize=6 if len(rows) > 40 else 8)
+        ax.set_xlim(-0.7, len(rows) - 0.3)
+        ax.set_xlabel("layer (convolutions and linear layers, in order)")
+        handles = [Patch(color=colours[s.name], label=s.name + (f" ({s.module})" if s.module else ""))
+                   for s in stages]
+        legend_title = "stage"
+    ax.legend(handles=handles, title=legend_title, fontsize="small", loc="upper left", bbox_to_anchor=(1.01, 1.0),
+              frameon=False)
+    ax.set_ylabel("MACs, millions (multiply-accumulates)")
+    largest = max(stages, key=lambda s: s.macs)
+    ax.set_title(f"{net.name} at {net.in_channels} x {cost.size} x {cost.size}: {cost.macs / 1e9:.3f} GMACs "
+                 f"(multiply-accumulates), {cost.params / 1e6:.2f} M params\n"
+                 f"MACs per {by}; the largest stage, {largest.name}, has {_percent(largest.macs_share)} of them",
+                 fontsize="medium")
+    ax.grid(True, axis="y", alpha=0.3)
+    ax.set_axisbelow(True)
+    return fig
+
+
+def _percent(share: Any) -> str:
+    """A share as a percentage, with a second decimal below one percent.
+
+    >>> _percent(Fraction(1, 3)), _percent(Fraction(1, 2800))
+    ('33.3%', '0.04%')
+    """
+    return f"{float(share):.1%}" if share >= Fraction(1, 100) else f"{float(share):.2%}"
