@@ -65,12 +65,12 @@ class Paragraph:
 
 @dataclass(frozen=True)
 class Table:
-    """A table: header and rows of cells; ``numeric`` right-aligns all but the first column."""
+    """A table: header and rows of cells; the columns numbered in ``right`` align right (numbers)."""
 
     header: tuple[str, ...]
     rows: tuple[tuple[Piece, ...], ...]
     caption: str = ""
-    numeric: bool = False
+    right: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -133,7 +133,7 @@ def render_html(v: View) -> str:
 
 def _html_table(table: Table) -> list[str]:
     def cell(tag: str, piece: Piece, i: int) -> str:
-        style = ' style="text-align: right"' if table.numeric and i else ""
+        style = ' style="text-align: right"' if i in table.right else ""
         return f"<{tag}{style}>{_html_piece(piece)}</{tag}>"
 
     out = ["<table>"]
@@ -158,7 +158,7 @@ def render_markdown(v: View) -> str:
         else:
             if block.caption:
                 out += [block.caption + ":", ""]
-            align = ["---"] + [("---:" if block.numeric else "---")] * (len(block.header) - 1)
+            align = ["---:" if i in block.right else "---" for i in range(len(block.header))]
             out.append("| " + " | ".join(_markdown_piece(h, True) for h in block.header) + " |")
             out.append("|" + "|".join(align) + "|")
             out += ["| " + " | ".join(_markdown_piece(c, True) for c in row) + " |" for row in block.rows]
@@ -221,7 +221,8 @@ def as_latex(obj: Any) -> Optional[str]:
 
 
 class RichDisplay:
-    """Mixin: Jupyter shows the object through its :func:`view`."""
+    """Mixin: Jupyter shows the object through its :func:`view` (and its own ``to_markdown``,
+    the command line's, when it has one)."""
 
     __slots__ = ()
 
@@ -229,7 +230,8 @@ class RichDisplay:
         return as_html(self)
 
     def _repr_markdown_(self) -> str:
-        return as_markdown(self)
+        own = getattr(self, "to_markdown", None)
+        return own() if callable(own) else as_markdown(self)
 
     def _repr_latex_(self) -> Optional[str]:
         return as_latex(self)
@@ -315,7 +317,7 @@ def _explanation_view(e: Any) -> View:
             (m.name, grouped(numbers.rewritten.macs), grouped(2 * numbers.rewritten.macs),
              grouped(numbers.rewritten.params)),
             ("ratio", _fraction_text(r.macs), _fraction_text(r.macs), _fraction_text(r.params)),
-        ), numeric=True))
+        ), right=frozenset({1, 2, 3})))
     title = f"{m.name}: {m.title}" + (f" ({m.network})" if m.network else "")
     return View(title, tuple(blocks))
 
@@ -354,6 +356,37 @@ def _block_view(block: Any) -> View:
         Table(header, tuple(cells), caption=f"Layers; costs in {UNITS}"),
         Equations(((r"\text{MACs}", number_latex(macs)), (r"\text{params}", number_latex(params)))),
     ))
+
+
+@_view_of("convalgebra.networks.NetworkCost")
+def _network_cost_view(cost: Any) -> View:
+    from .networks import _CONVENTION, _MACS_UNITS, _layer_cells, _stage_cells
+
+    net = cost.network
+    macs, params = net.total_symbolic()
+    size = cost.size
+    blocks: list[Block] = [Paragraph((x,), note=True) for x in (net.paper, net.source) if x]
+    blocks.append(Paragraph((f"Input {net.in_channels} x {size} x {size}; costs in {_MACS_UNITS}: {_CONVENTION}.",)))
+    equations = [(r"\text{MACs}(I)", number_latex(macs))]
+    if isinstance(size, int):
+        equations.append((rf"\text{{MACs}}({size})", number_latex(cost.macs)))
+    equations.append((r"\text{params}", number_latex(params)))
+    blocks.append(Paragraph(("Closed form in the input size ", Math("I"), ", exact when ", Math("I"),
+                             f" is a multiple of {net.stride}:")))
+    blocks.append(Equations(tuple(equations)))
+    blocks.append(Table(("stage", "module", "layers", "output", "MACs", "MACs %", "params", "params %"),
+                        tuple(tuple(_stage_cells(st)) for st in cost.stages), caption="Stages",
+                        right=frozenset(range(2, 8))))
+    blocks.append(Table(("#", "layer", "kind", "in", "out", "groups", "stride", "output", "MACs", "MACs %",
+                         "params", "params %"),
+                        tuple(tuple(_layer_cells(i, r)) for i, r in enumerate(cost.layers, 1)),
+                        caption="Layers", right=frozenset({0, *range(3, 12)})))
+    return View(f"{net.name}: {net.title}", tuple(blocks))
+
+
+@_view_of("convalgebra.networks.Network")
+def _network_view(net: Any) -> View:
+    return _network_cost_view(net.count())
 
 
 def _latex_text(text: str) -> str:

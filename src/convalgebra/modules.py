@@ -27,6 +27,7 @@ from typing import Mapping, Optional
 
 import sympy
 
+from .display import RichDisplay
 from .errors import UnknownNameError
 from .layers import Block, Conv, Layer, iter_layers
 from .rules import (Rule, chain, depthwise, expand, factorize, group, mix, reduce, separate,
@@ -58,7 +59,7 @@ def standard() -> Conv:
 
 
 @dataclass(frozen=True, eq=False)
-class Module:
+class Module(RichDisplay):
     """A named rewrite of the standard convolution, with its paper and the article's reading.
 
     ``parameters`` maps each of the module's own symbols to its default value

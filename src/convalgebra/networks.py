@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
 
+from .display import RichDisplay
 from .errors import InvalidValueError, UnknownNameError
 from .layers import (AdaptivePool, AnyBlock, AnyLayer, BatchNorm, Conv, CostRow, Linear, Parallel, Pool,
                      Residual, Series, Shuffle, Value, _walk, is_concrete)
@@ -183,7 +184,7 @@ class Stage:
 
 
 @dataclass(frozen=True)
-class Network:
+class Network(RichDisplay):
     """A network: stages in order on an ``in_channels`` x I x I input.
 
     ``source`` says where the definition comes from (torchvision, a paper's table);
@@ -367,7 +368,7 @@ class StageCost:
 
 
 @dataclass(frozen=True)
-class NetworkCost:
+class NetworkCost(RichDisplay):
     """A network counted at one input size: layers, stages, totals; render with ``to_text``,
     ``to_markdown``, ``to_latex`` or ``to_dict`` (the JSON contract)."""
 
