@@ -228,6 +228,17 @@ class Shuffle:
     def params(self) -> Value:
         return 0
 
+    def permutation(self) -> list[int]:
+        """Where each output channel comes from: view as (groups, channels/groups), transpose, flatten.
+
+        >>> Shuffle(6, 3).permutation()
+        [0, 2, 4, 1, 3, 5]
+        """
+        per_group = _channels_per_group(self.channels, self.groups, "shuffled")
+        if not (isinstance(per_group, int) and isinstance(self.groups, int)):
+            raise InvalidValueError("a permutation needs whole numbers of channels and groups")
+        return [(i % self.groups) * per_group + i // self.groups for i in range(per_group * self.groups)]
+
 
 @dataclass(frozen=True)
 class Series:
@@ -341,17 +352,14 @@ def iter_layers(block: Block) -> Iterator[Layer]:
         yield block
 
 
-def with_(layer: Conv, **changes: Any) -> Conv:
-    """A copy of ``layer`` with some fields changed."""
-    return replace(layer, **changes)
-
-
 def substitute(block: Block, values: dict[Any, Any]) -> Block:
     """The block with numbers put in for its symbols; every channel count must come out whole.
 
     >>> from convalgebra.symbols import M, N, t
     >>> substitute(Series(Conv(M, N / t, (1, 1))), {M: 256, N: 256, t: 4})
     Series(items=(Conv(in_channels=256, out_channels=64, kernel=(1, 1), groups=1, stride=1, padding='same', dilation=1, bias=False, count=1, name=''),))
+    >>> substitute(Conv(N, N, (3, 3), count=N - 4), {N: 4})  # no repeats: no layer
+    Series(items=())
     >>> substitute(Conv(M, N / t, (1, 1)), {M: 256, N: 10, t: 4})
     Traceback (most recent call last):
     ...
@@ -368,6 +376,8 @@ def substitute(block: Block, values: dict[Any, Any]) -> Block:
     changes = {name: _whole(getattr(block, name), values, name) for name in fields}
     if isinstance(block, Conv):
         changes["kernel"] = tuple(_whole(v, values, "kernel") for v in block.kernel)
+        if changes["count"] == 0:  # e.g. a stack of (K-k)/(k-1) more layers at K = k
+            return Series()
     return replace(block, **changes)
 
 

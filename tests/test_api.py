@@ -1,0 +1,35 @@
+"""The public API: every name in ``__all__`` resolves, and importing is light."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import convalgebra as ca
+
+
+def test_every_public_name_resolves():
+    missing = [name for name in ca.__all__ if not hasattr(ca, name)]
+    assert missing == []
+    assert set(ca.__all__) <= set(dir(ca))
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    try:
+        ca.no_such_thing  # noqa: B018
+    except AttributeError as error:
+        assert "no_such_thing" in str(error)
+    else:  # pragma: no cover
+        raise AssertionError("no AttributeError")
+
+
+def test_import_loads_neither_sympy_nor_anything_heavy():
+    code = "import sys, convalgebra; print(sorted(m for m in ('sympy', 'torch', 'numpy', 'matplotlib') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+def test_errors_refine_the_builtins_they_mean():
+    assert issubclass(ca.UnknownNameError, LookupError)
+    assert issubclass(ca.InvalidValueError, ValueError)
+    assert issubclass(ca.UnknownNameError, ca.ConvAlgebraError)
