@@ -10,13 +10,23 @@ depthwise-separable: depthwise separable convolution (MobileNet V1)
 
 The same object renders as Markdown and LaTeX and converts to a dict (the JSON contract):
 
->>> sorted(e.to_dict())
-['baseline', 'layers', 'module', 'parameters', 'ratio', 'ratio_equal_channels', 'rewritten', 'values']
+>>> sorted(e.to_dict())  # doctest: +NORMALIZE_WHITESPACE
+['baseline', 'break_even', 'layers', 'limit_large_N', 'module', 'parameters', 'ratio',
+ 'ratio_equal_channels', 'rewritten', 'values']
+
+Where a module stops saving, and what its savings tend to for wide layers:
+
+>>> explain("inverted-bottleneck").break_even
+{t: K**2*N/(K**2 + M + N)}
+>>> text(e.limit_large_N)
+'1/K**2'
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from fractions import Fraction
 from typing import Any, Mapping, NamedTuple, Optional
 
@@ -31,7 +41,7 @@ from .simplification import canonical, equal_channels
 from .symbols import DESCRIPTIONS, SYMBOLS, I, K, M, N, Number, alpha, rho
 from .values import Values, check_values
 
-__all__ = ["Cost", "Numbers", "Explanation", "explain", "evaluate", "layer_kind"]
+__all__ = ["Cost", "Numbers", "Explanation", "explain", "evaluate", "scale", "layer_kind"]
 
 _UNITS = "MACs (multiply-accumulates; 1 MAC = 2 FLOPs)"
 
@@ -82,11 +92,7 @@ def evaluate(mod: Module, values: Mapping[Any, Any]) -> Numbers:
     given = check_values(values)
     full: Values = {s: d for s, d in mod.parameters.items() if d is not None}
     full.update(given)
-    scaled = dict(full)
-    for sym, multiplier, sizes in ((alpha, full.get(alpha), (M, N)), (rho, full.get(rho), (I,))):
-        for size in sizes:
-            if multiplier is not None and size in full:
-                scaled[size] = _scaled(size, full[size], multiplier, sym)
+    scaled = scale(full)
     missing = [str(s) for s in (K, M, N, I, *mod.parameters) if s not in scaled]
     if missing:
         raise InvalidValueError(f"no value for {' '.join(missing)}; set each (for example {missing[0]}=3)")
@@ -98,10 +104,36 @@ def evaluate(mod: Module, values: Mapping[Any, Any]) -> Numbers:
     return Numbers(ordered, Cost(*total(base, size)), Cost(*total(block, size)), rows)
 
 
-def _scaled(size: sympy.Symbol, value: Number, multiplier: Number, name: sympy.Symbol) -> int:
-    product = Fraction(value) * Fraction(multiplier)
+def scale(values: Values) -> Values:
+    """``values`` with MobileNet's multipliers applied: ``alpha`` scales M and N, ``rho`` scales I.
+
+    A scaled size must be whole; the error names the multipliers that give whole sizes
+    (MobileNet's rho = 0.714 is 160/224 = 5/7 rounded):
+
+    >>> scale({M: 512, N: 512, I: 14, alpha: Fraction(3, 4), rho: Fraction(5, 7)})
+    {M: 384, N: 384, I: 10, alpha: Fraction(3, 4), rho: Fraction(5, 7)}
+    >>> scale({I: 14, rho: Fraction(714, 1000)})
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: rho = 357/500 makes I = 14 x 357/500 = 2499/250, not whole; rho = n/14 gives whole sizes: the nearest is rho = 5/7 (I = 10)
+    """
+    scaled = dict(values)
+    for multiplier, sizes in ((alpha, (M, N)), (rho, (I,))):
+        present = [s for s in sizes if s in values]
+        for size in present if multiplier in values else ():
+            scaled[size] = _scaled(size, values, multiplier, present)
+    return scaled
+
+
+def _scaled(size: sympy.Symbol, values: Values, multiplier: sympy.Symbol, sizes: list[sympy.Symbol]) -> int:
+    value, factor = values[size], values[multiplier]
+    product = Fraction(value) * Fraction(factor)
     if product.denominator != 1:
-        raise InvalidValueError(f"{name} = {multiplier} makes {size} = {value} x {multiplier} = {product}, not whole")
+        unit = math.gcd(*(int(values[s]) for s in sizes))
+        nearest = Fraction(max(1, round(factor * unit)), unit)
+        whole = ", ".join(f"{s} = {nearest * values[s]}" for s in sizes)
+        raise InvalidValueError(f"{multiplier} = {factor} makes {size} = {value} x {factor} = {product}, not whole;"
+                                f" {multiplier} = n/{unit} gives whole sizes: the nearest is {multiplier} = {nearest} ({whole})")
     return int(product)
 
 
@@ -133,6 +165,21 @@ class Explanation(RichDisplay):
     numbers: Optional[Numbers] = None
     example: Optional[Numbers] = field(default=None, repr=False)
 
+    @cached_property
+    def break_even(self) -> dict[sympy.Symbol, sympy.Expr]:
+        """Each module parameter's value at which the module costs as many MACs as the standard
+        convolution (the others kept as symbols); see :func:`convalgebra.design.break_even`."""
+        from .design import break_even_points
+
+        return break_even_points(self.ratio.macs, self.module.parameters)
+
+    @cached_property
+    def limit_large_N(self) -> sympy.Expr:
+        """The MACs ratio with M = N as N grows without bound."""
+        from .design import large_N_limit
+
+        return large_N_limit(self.ratio_equal_channels.macs)
+
     # -- data ---------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract: expressions as text ``parse_expr`` reads, numbers exact."""
@@ -144,6 +191,8 @@ class Explanation(RichDisplay):
             "layers": [_layer_dict(row) for row in self.layers],
             "ratio": _cost_dict(self.ratio),
             "ratio_equal_channels": _cost_dict(self.ratio_equal_channels),
+            "break_even": {str(s): text(v) for s, v in self.break_even.items()},
+            "limit_large_N": text(self.limit_large_N),
         }
         if self.numbers is not None:
             n = self.numbers
@@ -186,7 +235,11 @@ class Explanation(RichDisplay):
                   f"  MACs:   {text(self.ratio.macs)}", f"  params: {text(self.ratio.params)}",
                   "  with M = N (the article's shorthand):",
                   f"  MACs:   {text(self.ratio_equal_channels.macs)}",
-                  f"  params: {text(self.ratio_equal_channels.params)}"]
+                  f"  params: {text(self.ratio_equal_channels.params)}",
+                  f"  as N grows without bound, with M = N, the MACs ratio tends to {text(self.limit_large_N)}"]
+        if self.break_even:
+            lines.append("Break-even, as many MACs as the standard convolution, at: "
+                         + "; ".join(f"{s} = {text(v)}" for s, v in self.break_even.items()))
         numbers, note = self._shown_numbers()
         if numbers is not None:
             lines += ["", f"At {_values_text(numbers.values)}{note}:"]
@@ -231,7 +284,11 @@ class Explanation(RichDisplay):
                 f"| {m.name} | ${latex(self.rewritten.macs)}$ | ${latex(self.rewritten.params)}$ |",
                 f"| ratio | ${latex(self.ratio.macs)}$ | ${latex(self.ratio.params)}$ |",
                 f"| ratio at $M = N$ | ${latex(self.ratio_equal_channels.macs)}$ | "
-                f"${latex(self.ratio_equal_channels.params)}$ |"]
+                f"${latex(self.ratio_equal_channels.params)}$ |",
+                f"| ratio at $M = N$, $N \\to \\infty$ | ${latex(self.limit_large_N)}$ | |"]
+        if self.break_even:
+            out += ["", "Break-even, as many MACs as the standard convolution, at "
+                    + "; ".join(f"${latex(s)} = {latex(v)}$" for s, v in self.break_even.items()) + "."]
         numbers, note = self._shown_numbers()
         if numbers is not None:
             out += ["", f"At {_values_text(numbers.values)}{note}:", "",
@@ -253,7 +310,10 @@ class Explanation(RichDisplay):
             rf"\frac{{{name}}}{{{std}}} &= {latex(self.ratio.macs)} && \text{{MACs}}, & {latex(self.ratio.params)} && \text{{params}}",
             rf"\left.\frac{{{name}}}{{{std}}}\right|_{{M=N}} &= {latex(self.ratio_equal_channels.macs)} && "
             rf"\text{{MACs}}, & {latex(self.ratio_equal_channels.params)} && \text{{params}}",
+            rf"\lim_{{N \to \infty}} \left.\frac{{{name}}}{{{std}}}\right|_{{M=N}} &= {latex(self.limit_large_N)} && "
+            rf"\text{{MACs}}",
         ]
+        rows += [rf"{latex(s)}_{{\text{{break-even}}}} &= {latex(v)}" for s, v in self.break_even.items()]
         head = f"% {m.name}: {m.title}" + (f" ({m.network})" if m.network else "")
         numbers = self.numbers
         if numbers is not None:
@@ -358,7 +418,9 @@ def _value_text(value: Any) -> str:
 
 
 def _values_text(values: Values) -> str:
-    return ", ".join(f"{s} = {text(v)}" for s, v in values.items())
+    scaled = {s: v for s, v in scale(values).items() if v != values[s]}
+    so = f" (so {', '.join(f'{s} = {v}' for s, v in scaled.items())})" if scaled else ""
+    return ", ".join(f"{s} = {text(v)}" for s, v in values.items()) + so
 
 
 def _values_latex(values: Values) -> str:

@@ -1,0 +1,811 @@
+"""Design questions in closed form: which module is cheaper, how many kernels a budget
+buys, where a module stops saving, and what its savings tend to for wide layers.
+
+The article: the savings of each module "make room for more kernels N". How many?
+A depthwise separable convolution with N' kernels costs K**2*M*I**2 + M*N'*I**2 MACs;
+setting that equal to the plain convolution's K**2*M*N*I**2 and solving for N':
+
+>>> text(budget("depthwise-separable").N)
+'K**2*(N - 1)'
+
+At which expansion t does MobileNet V2's block cost as much as the convolution it
+replaces, and what do a depthwise separable convolution's savings tend to as the layer
+widens (M = N, N -> oo)?
+
+>>> text(break_even("inverted-bottleneck").points[t])
+'K**2*N/(K**2 + M + N)'
+>>> text(limit_large_N("depthwise-separable").macs)
+'1/K**2'
+
+Which of two modules is cheaper, and when:
+
+>>> c = compare("depthwise-separable", "xception")
+>>> text(c.ratio.macs), c.a_cheaper_when
+('K**2*M/(N*(K**2 + M)) + M/(K**2 + M)', 'N > M')
+
+Every answer keeps its sympy expressions as attributes and renders as text, Markdown,
+LaTeX and a dict (the JSON contract), like ``explain``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any, Callable, Mapping, Optional
+
+import sympy
+
+from .display import Code, Equations, Math, Paragraph, Table, View, render_html, render_latex, render_markdown
+from .errors import InvalidValueError
+from .explanation import Cost, Numbers, evaluate, explain, scale
+from .modules import Module, module
+from .printing import grouped, latex, number_text, text
+from .simplification import canonical, equal_channels
+from .symbols import DESCRIPTIONS, SYMBOLS, G, I, K, M, N, Number, alpha, k, rho
+from .values import Values, check_values
+
+__all__ = [
+    "Comparison", "Budget", "BreakEven", "LargeNLimit",
+    "compare", "budget", "break_even", "limit_large_N",
+    "break_even_points", "large_N_limit", "condition_text", "N_PRIME",
+]
+
+_UNITS = "MACs (multiply-accumulates; 1 MAC = 2 FLOPs)"
+
+#: The number of kernels a module affords: the unknown of :func:`budget`.
+N_PRIME = sympy.Symbol("N'", positive=True)
+
+#: The smallest valid value of each whole-number symbol (others are only > 0).
+_AT_LEAST = {K: 1, M: 1, N: 1, I: 1, G: 1, k: 2}
+#: The order in which a condition is solved for a symbol: kernels first, as a designer asks.
+_SOLVE_FOR = (N, M, K, I, G, k)
+
+
+# -- algebra ---------------------------------------------------------------------
+
+def _sign(expr: Any) -> Optional[int]:
+    """+1 or -1 when ``expr`` has that sign for every valid size, else None.
+
+    Whole sizes are >= 1 (k >= 2) and the parameters > 0; the test writes each size as its
+    least value plus a positive unknown and asks sympy's assumptions.
+
+    >>> _sign(K**2 - 1), _sign(k - 1), _sign(M - N)
+    (1, 1, None)
+    """
+    expr = sympy.sympify(expr)
+    shifted = expr.subs({s: low + sympy.Dummy(positive=True) for s, low in _AT_LEAST.items() if expr.has(s)})
+    for form in (shifted, sympy.factor(shifted), sympy.expand(shifted)):
+        if form.is_positive:
+            return 1
+        if form.is_negative:
+            return -1
+    return None
+
+
+def _shortest(expr: Any) -> sympy.Expr:
+    """The shortest to read of the canonical, factored and common-factor forms (first on a tie).
+
+    >>> _shortest(K**2*N - K**2), _shortest(K**2*N/t - K**2 - M)
+    (K**2*(N - 1), K**2*N/t - K**2 - M)
+    """
+    expr = sympy.sympify(expr)
+    forms = [canonical(expr), sympy.factor(expr), sympy.factor_terms(sympy.together(expr))]
+    return min(forms, key=lambda form: len(text(form)))
+
+
+def _smallest_positive_root(expr: sympy.Expr, x: sympy.Symbol) -> Optional[sympy.Expr]:
+    """The smallest positive root in ``x`` of ``expr = 0``, in closed form (None when none is found).
+
+    The numerator is factored; a factor whose root does not involve the tensor sizes (like
+    k = K, the stack of one K x K kernel) is set aside when another factor remains. A
+    linear or quadratic factor is solved by formula: written with P(0) < 0, its root
+    (-b + sqrt(b**2 - 4*a*c))/(2*a) = -2*c/(b + sqrt(b**2 - 4*a*c)) is the smallest positive one.
+
+    >>> _smallest_positive_root(K**2*M*t**2 - (M + N)*t - N*K**2, t)
+    (M + N + sqrt(4*K**4*M*N + M**2 + 2*M*N + N**2))/(2*K**2*M)
+    """
+    numerator = sympy.fraction(sympy.together(expr))[0]
+    factors = [f for f, _ in sympy.factor_list(numerator)[1] if f.has(x)]
+    sized = [f for f in factors if f.free_symbols & {M, N, I}]
+    factors = sized or factors
+    if len(factors) == 1 and sympy.Poly(factors[0], x).degree() <= 2:
+        coeffs = sympy.Poly(factors[0], x).all_coeffs()[::-1]
+        c, b, a = [sympy.factor(v) for v in coeffs + [sympy.Integer(0)] * (3 - len(coeffs))]
+        sign = _sign(c)
+        if sign is not None:
+            a, b, c = (a, b, c) if sign < 0 else (-a, -b, -c)
+            if a == 0:
+                return _shortest(-c / b)
+            root = sympy.sqrt(sympy.factor(b**2 - 4 * a * c))
+            if _sign(a) == 1:
+                return sympy.factor_terms(-b + root) / sympy.factor(2 * a)
+            return sympy.factor(-2 * c) / sympy.factor_terms(b + root)
+    roots = [r for r in sympy.solve(numerator, x) if _sign(r) != -1 and r.is_real is not False]
+    return _shortest(roots[0]) if roots else None
+
+
+def break_even_points(ratio: sympy.Expr, parameters: Any) -> dict[sympy.Symbol, sympy.Expr]:
+    """Each parameter's value at which ``ratio`` (a module's MACs over the plain convolution's) is 1.
+
+    Each one is solved with the other parameters kept as symbols.
+
+    >>> break_even_points(1/N + t/K**2, [t])
+    {t: K**2 - K**2/N}
+    """
+    points: dict[sympy.Symbol, sympy.Expr] = {}
+    for s in parameters:
+        if sympy.sympify(ratio).has(s):
+            root = _smallest_positive_root(ratio - 1, s)
+            if root is not None:
+                points[s] = root
+    return points
+
+
+def large_N_limit(ratio_equal_channels: sympy.Expr) -> sympy.Expr:
+    """The equal-channel ratio as N grows without bound.
+
+    >>> text(large_N_limit(1/N + 1/K**2))
+    '1/K**2'
+    """
+    return _shortest(sympy.limit(ratio_equal_channels, N, sympy.oo))
+
+
+def _cheaper(a_cost: sympy.Expr, b_cost: sympy.Expr) -> sympy.Basic:
+    """The condition on the symbols under which ``a_cost < b_cost`` (a sympy Boolean).
+
+    Positive factors are cancelled; what is left is solved for one symbol when it is the
+    only one, or appears linearly with a coefficient of known sign; otherwise the
+    inequality is stated, its negative terms moved to the left.
+
+    >>> _cheaper(K**2*M + M*N, K**2*N + M*N)
+    N > M
+    >>> _cheaper(K**2*M*N/2, K**2*M + M*N)
+    K**2*N < 2*K**2 + 2*N
+    """
+    difference = sympy.together(sympy.sympify(b_cost) - a_cost)
+    if difference == 0:
+        return sympy.false
+    numerator, denominator = sympy.fraction(difference)
+    sign = _sign(denominator)
+    if sign is None:
+        return sympy.Lt(a_cost, b_cost)
+    coeff, factors = sympy.factor_list(numerator)
+    sign *= 1 if coeff > 0 else -1
+    rest = []
+    for f, power in factors:
+        s = _sign(f)
+        if s is None:
+            rest.append(f**power)
+        elif s < 0 and power % 2:
+            sign = -sign
+    if not rest:
+        return sympy.true if sign > 0 else sympy.false
+    remaining = sign * sympy.Mul(*rest)
+    free = sorted(remaining.free_symbols, key=_solve_order)
+    if len(free) == 1:
+        domain = _domain(free[0])
+        try:
+            solution = sympy.solve_univariate_inequality(remaining > 0, free[0], relational=False, domain=domain)
+        except (NotImplementedError, ValueError, TypeError):
+            return sympy.Gt(remaining, 0)
+        return _from_set(solution, free[0], domain)
+    expanded = sympy.expand(remaining)
+    for s in free:
+        poly = sympy.Poly(expanded, s)
+        if poly.degree() == 1:
+            c1, c0 = poly.all_coeffs()
+            slope = _sign(c1)
+            if slope is not None:
+                bound = _shortest(-c0 / c1)
+                if _sign(bound) == -1:
+                    return sympy.true if slope > 0 else sympy.false
+                return sympy.Gt(s, bound) if slope > 0 else sympy.Lt(s, bound)
+    plus = [term for term in sympy.Add.make_args(expanded) if term.as_coeff_Mul()[0] > 0]
+    minus = [-term for term in sympy.Add.make_args(expanded) if term.as_coeff_Mul()[0] < 0]
+    return sympy.Lt(_shortest(sympy.Add(*minus)), _shortest(sympy.Add(*plus)))
+
+
+def _solve_order(s: sympy.Symbol) -> tuple[int, str]:
+    return (_SOLVE_FOR.index(s) if s in _SOLVE_FOR else len(_SOLVE_FOR), str(s))
+
+
+def _domain(s: sympy.Symbol) -> sympy.Interval:
+    """Where ``s`` has sense: [least, oo) for a whole-number size, (0, oo) for the rest."""
+    return sympy.Interval(_AT_LEAST[s], sympy.oo) if s in _AT_LEAST else sympy.Interval.open(0, sympy.oo)
+
+
+def _from_set(solution: sympy.Set, s: sympy.Symbol, domain: sympy.Interval) -> sympy.Basic:
+    """A subset of ``domain`` as a condition on ``s``, without the bound the domain implies."""
+    if solution == domain:
+        return sympy.true
+    if solution == sympy.EmptySet:
+        return sympy.false
+    alternatives = []
+    for interval in (solution.args if isinstance(solution, sympy.Union) else (solution,)):
+        if not isinstance(interval, sympy.Interval):
+            return sympy.Contains(s, solution)
+        parts = []
+        if interval.start != domain.start:
+            parts.append(sympy.Gt(s, interval.start) if interval.left_open else sympy.Ge(s, interval.start))
+        if interval.end != sympy.oo:
+            parts.append(sympy.Lt(s, interval.end) if interval.right_open else sympy.Le(s, interval.end))
+        alternatives.append(sympy.And(*parts))
+    return sympy.Or(*alternatives)
+
+
+def condition_text(condition: sympy.Basic, render: Callable[[Any], str] = text) -> str:
+    """A condition as a reader writes it: ``N < 18/7``, ``2 < K < 5``, ``always``, ``never``.
+
+    >>> condition_text(sympy.And(N > 2, N < 5)), condition_text(sympy.true)
+    ('2 < N < 5', 'always')
+    >>> condition_text(sympy.Or(N < 2, N > 5), latex)
+    'N > 5 \\\\text{ or } N < 2'
+    """
+    if condition is sympy.true:
+        return "always"
+    if condition is sympy.false:
+        return "never"
+    join = " or " if render is text else r" \text{ or } "
+    if isinstance(condition, sympy.Or):
+        return join.join(condition_text(c, render) for c in condition.args)
+    if isinstance(condition, sympy.And):
+        lower = [c for c in condition.args if c.rel_op in (">", ">=")]
+        upper = [c for c in condition.args if c.rel_op in ("<", "<=")]
+        if len(lower) == len(upper) == 1 and lower[0].lhs == upper[0].lhs:
+            lo, hi = lower[0], upper[0]
+            return (f"{render(lo.rhs)} {_op(lo.rel_op.replace('>', '<'), render)} {render(lo.lhs)}"
+                    f" {_op(hi.rel_op, render)} {render(hi.rhs)}")
+        return (" and " if render is text else r" \text{ and } ").join(condition_text(c, render) for c in condition.args)
+    if isinstance(condition, sympy.core.relational.Relational):
+        return f"{render(condition.lhs)} {_op(condition.rel_op, render)} {render(condition.rhs)}"
+    return render(condition)
+
+
+def _op(op: str, render: Callable[[Any], str]) -> str:
+    return op if render is text else {"<=": r"\leq", ">=": r"\geq"}.get(op, op)
+
+
+# -- values ----------------------------------------------------------------------
+
+def _substitution(given: Values, defaults: Optional[Module] = None) -> dict[sympy.Symbol, sympy.Expr]:
+    """What to put for each symbol: the module's defaults, the values given, and sizes scaled
+    by alpha and rho (symbolically when the size itself is not given)."""
+    out: dict[sympy.Symbol, Any] = {}
+    if defaults is not None:
+        out.update({s: d for s, d in defaults.parameters.items() if d is not None})
+    out.update({s: v for s, v in given.items() if s not in (alpha, rho)})
+    scaled = scale(given)
+    for multiplier, sizes in ((alpha, (M, N)), (rho, (I,))):
+        for size in sizes if multiplier in given else ():
+            out[size] = scaled[size] if size in given else size * given[multiplier]
+    return {s: sympy.sympify(v) for s, v in out.items()}
+
+
+def _missing(expr: sympy.Expr, given: Values) -> None:
+    missing = sorted(sympy.sympify(expr).free_symbols, key=_solve_order)
+    if missing:
+        names = " ".join(map(str, missing))
+        raise InvalidValueError(f"no value for {names}; set each (for example {missing[0]}=3)")
+
+
+def _parameter_notes(mod: Module, given: Values) -> dict[sympy.Symbol, tuple[Optional[Number], str]]:
+    """Each module parameter's value and where it comes from: 'set' or 'default'."""
+    return {s: (given[s], "set") if s in given else (d, "default") for s, d in mod.parameters.items()}
+
+
+def _notes_text(notes: Mapping[sympy.Symbol, tuple[Optional[Number], str]]) -> str:
+    if not notes:
+        return "no parameters"
+    return ", ".join(f"{s} = {text(v)} ({how})" if v is not None else f"{s} (no default)" for s, (v, how) in notes.items())
+
+
+def _given_dict(given: Values) -> dict[str, Any]:
+    return {str(s): v if isinstance(v, int) else str(v) for s, v in given.items()}
+
+
+def _ordered(given: Values) -> Values:
+    return {s: given[s] for s in SYMBOLS.values() if s in given}
+
+
+def _values_text(given: Values) -> str:
+    scaled = {s: v for s, v in scale(given).items() if v != given[s]}
+    so = f" (so {', '.join(f'{s} = {v}' for s, v in scaled.items())})" if scaled else ""
+    return ", ".join(f"{s} = {text(v)}" for s, v in given.items()) + so
+
+
+def _number(value: sympy.Expr) -> str:
+    """An exact number for a reader: grouped digits, or the exact form and its decimal."""
+    if value.is_Integer:
+        return grouped(int(value))
+    return f"{text(value)} = {float(value):,.4f}" if value.is_real else text(value)
+
+
+def _fraction(value: Fraction) -> str:
+    return str(value.numerator) if value.denominator == 1 else f"{float(value):.4f} (= {value})"
+
+
+# -- rendering -----------------------------------------------------------------------
+
+class _Answer:
+    """Renderings shared by every answer: Markdown, HTML and LaTeX come from one :class:`View`."""
+
+    def _view(self) -> View:  # pragma: no cover - each answer defines its own
+        raise NotImplementedError
+
+    def to_text(self) -> str:  # pragma: no cover
+        raise NotImplementedError
+
+    def to_markdown(self) -> str:
+        """Markdown with LaTeX math, as Jupyter and course pages render it."""
+        return render_markdown(self._view())
+
+    def __str__(self) -> str:
+        return self.to_text()
+
+    def _repr_markdown_(self) -> str:
+        return self.to_markdown()
+
+    def _repr_html_(self) -> str:
+        return render_html(self._view())
+
+    def _repr_latex_(self) -> Optional[str]:
+        return render_latex(self._view())
+
+    def _align(self, head: str, rows: list[tuple[str, str]]) -> str:
+        body = " \\\\\n".join(f"{left} &= {right}" for left, right in rows)
+        return f"% {head}\n\\begin{{align*}}\n{body}\n\\end{{align*}}\n"
+
+
+def _title(mod: Module) -> str:
+    return f"{mod.name}: {mod.title}" + (f" ({mod.network})" if mod.network else "")
+
+
+def _tex(name: str) -> str:
+    return r"\text{" + name.replace("_", r"\_") + "}"
+
+
+# -- compare ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Comparison(_Answer):
+    """Module A's cost over module B's: closed forms, the condition for A to be cheaper, numbers.
+
+    ``cost_a`` and ``cost_b`` are each module's cost with its parameters at their defaults
+    (or the values set); ``condition`` is a sympy Boolean, ``a_cheaper_when`` its text.
+    """
+
+    a: Module
+    b: Module
+    notes_a: Mapping[sympy.Symbol, tuple[Optional[Number], str]]
+    notes_b: Mapping[sympy.Symbol, tuple[Optional[Number], str]]
+    cost_a: Cost
+    cost_b: Cost
+    ratio: Cost
+    ratio_equal_channels: Cost
+    condition: sympy.Basic
+    condition_equal_channels: sympy.Basic
+    given: Values = field(default_factory=dict)
+    numbers: Optional[tuple[Numbers, Numbers]] = None
+    at_ratio: Optional[Cost] = None
+    at_condition: Optional[sympy.Basic] = None
+
+    @property
+    def a_cheaper_when(self) -> str:
+        """When A costs fewer MACs than B, as text."""
+        return condition_text(self.condition)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract: ``a``, ``b``, ``ratio``, ``a_cheaper_when`` and, with values, ``values``."""
+        out: dict[str, Any] = {
+            "a": self.a.name, "b": self.b.name,
+            "parameters": {"a": _notes_dict(self.notes_a), "b": _notes_dict(self.notes_b)},
+            "cost_a": _cost_dict(self.cost_a), "cost_b": _cost_dict(self.cost_b),
+            "ratio": _cost_dict(self.ratio),
+            "ratio_equal_channels": _cost_dict(self.ratio_equal_channels),
+            "a_cheaper_when": self.a_cheaper_when,
+            "a_cheaper_when_equal_channels": condition_text(self.condition_equal_channels),
+        }
+        if self.given:
+            values: dict[str, Any] = {"given": _given_dict(self.given)}
+            if self.numbers is not None:
+                na, nb = self.numbers
+                values["a"] = {"macs": na.rewritten.macs, "params": na.rewritten.params}
+                values["b"] = {"macs": nb.rewritten.macs, "params": nb.rewritten.params}
+            if self.at_ratio is not None:
+                values["ratio"] = {"macs": text(self.at_ratio.macs), "params": text(self.at_ratio.params)}
+            if self.at_condition is not None:
+                values["a_cheaper_when"] = condition_text(self.at_condition)
+            out["values"] = values
+        return out
+
+    def to_text(self) -> str:
+        """Plain text for a reader."""
+        a, b = self.a, self.b
+        lines = [f"compare {a.name} / {b.name}: costs in {_UNITS}", "",
+                 f"A = {_title(a)}; {_notes_text(self.notes_a)}",
+                 f"B = {_title(b)}; {_notes_text(self.notes_b)}", "",
+                 f"  A  MACs   = {text(self.cost_a.macs)}", f"     params = {text(self.cost_a.params)}",
+                 f"  B  MACs   = {text(self.cost_b.macs)}", f"     params = {text(self.cost_b.params)}", "",
+                 "Ratio A / B:", f"  MACs:   {text(self.ratio.macs)}", f"  params: {text(self.ratio.params)}",
+                 "  with M = N:", f"  MACs:   {text(self.ratio_equal_channels.macs)}",
+                 f"  params: {text(self.ratio_equal_channels.params)}", "",
+                 f"A costs fewer MACs than B when: {self.a_cheaper_when}",
+                 f"  with M = N: {condition_text(self.condition_equal_channels)}"]
+        if self.at_ratio is not None:
+            lines += ["", f"At {_values_text(self.given)}:"]
+            if self.numbers is not None:
+                na, nb = self.numbers
+                rows = [["A " + a.name, grouped(na.rewritten.macs), grouped(na.rewritten.params)],
+                        ["B " + b.name, grouped(nb.rewritten.macs), grouped(nb.rewritten.params)]]
+                width = [max(len(r[i]) for r in rows + [["", "MACs", "params"]]) for i in range(3)]
+                lines += [f"  {'':<{width[0]}}  {'MACs':>{width[1]}}  {'params':>{width[2]}}"]
+                lines += [f"  {r[0]:<{width[0]}}  {r[1]:>{width[1]}}  {r[2]:>{width[2]}}" for r in rows]
+            if self.at_ratio is not None:
+                lines.append(f"  ratio A / B: MACs {_at_text(self.at_ratio.macs)}, params {_at_text(self.at_ratio.params)}")
+            if self.at_condition is not None:
+                lines.append(f"  A costs fewer MACs than B: {_at_condition_text(self.at_condition)}")
+        return "\n".join(lines)
+
+    def _view(self) -> View:
+        a, b = _tex(self.a.name), _tex(self.b.name)
+        blocks: list[Any] = [
+            Paragraph(("A = ", Code(self.a.name), f" ({_notes_text(self.notes_a)}); B = ", Code(self.b.name),
+                       f" ({_notes_text(self.notes_b)}). Costs in {_UNITS}.")),
+            Equations(((a, rf"{latex(self.cost_a.macs)}\ \text{{MACs}}, \quad {latex(self.cost_a.params)}\ \text{{params}}"),
+                       (b, rf"{latex(self.cost_b.macs)}\ \text{{MACs}}, \quad {latex(self.cost_b.params)}\ \text{{params}}"),
+                       (rf"\frac{{{a}}}{{{b}}}", rf"{latex(self.ratio.macs)}\ (\text{{MACs}}), \quad "
+                                                 rf"{latex(self.ratio.params)}\ (\text{{params}})"),
+                       (rf"\left.\frac{{{a}}}{{{b}}}\right|_{{M=N}}", rf"{latex(self.ratio_equal_channels.macs)}\ "
+                                                                     rf"(\text{{MACs}})"))),
+            Paragraph(("A costs fewer MACs than B when ", Math(condition_text(self.condition, latex)),
+                       "; with ", Math("M = N"), ": ", Math(condition_text(self.condition_equal_channels, latex)), ".")),
+        ]
+        if self.at_ratio is not None:
+            blocks.append(Paragraph(("At ", Math(", ".join(f"{latex(s)} = {latex(v)}" for s, v in self.given.items())),
+                                     ":")))
+            if self.numbers is not None:
+                na, nb = self.numbers
+                blocks.append(Table(("", "MACs", "params"), (
+                    ("A " + self.a.name, grouped(na.rewritten.macs), grouped(na.rewritten.params)),
+                    ("B " + self.b.name, grouped(nb.rewritten.macs), grouped(nb.rewritten.params))), numeric=True))
+            if self.at_ratio is not None:
+                blocks.append(Paragraph(("ratio A / B: MACs ", Math(latex(self.at_ratio.macs)), ", params ",
+                                         Math(latex(self.at_ratio.params)))))
+        return View(f"compare {self.a.name} / {self.b.name}", tuple(blocks))
+
+    def to_latex(self) -> str:
+        """A LaTeX ``align*`` block to paste into a document (amsmath)."""
+        a, b = _tex(self.a.name), _tex(self.b.name)
+        rows = [(rf"\frac{{{a}}}{{{b}}}", rf"{latex(self.ratio.macs)} && \text{{MACs}}"),
+                (rf"\frac{{{a}}}{{{b}}}", rf"{latex(self.ratio.params)} && \text{{params}}"),
+                (rf"\left.\frac{{{a}}}{{{b}}}\right|_{{M=N}}", rf"{latex(self.ratio_equal_channels.macs)} && \text{{MACs}}")]
+        body = self._align(f"compare {self.a.name} / {self.b.name}", rows)
+        return body + f"% A costs fewer MACs than B when {condition_text(self.condition)}\n"
+
+
+def compare(a: str | Module, b: str | Module, values: Mapping[Any, Any] | None = None, **named: Any) -> Comparison:
+    """Module ``a``'s cost over module ``b``'s, and the condition under which ``a`` is cheaper.
+
+    Each module's parameters take its own defaults unless set (a value set for a symbol
+    both modules use applies to both). With K, M, N and I all given, the answer carries
+    both modules' exact costs; with only some, the ratio and the condition at those.
+
+    >>> c = compare("bottleneck", "inverted-bottleneck")
+    >>> text(c.ratio_equal_channels.macs)
+    'N*(K**2 + 8)/(96*(K**2 + 2*N))'
+    >>> condition_text(c.condition_equal_channels)
+    'K**2*N < 96*K**2 + 184*N'
+    >>> compare("group", "depthwise-separable", K=3).at_condition
+    N < 18/7
+    """
+    ma, mb = module(a), module(b)
+    given = _ordered(check_values(dict(values or {}, **named)))
+    parameters = {s: v for s, v in given.items() if s in ma.parameters or s in mb.parameters}
+    ea, eb = explain(ma), explain(mb)
+    sa, sb = _substitution(parameters, ma), _substitution(parameters, mb)
+    cost_a = Cost(*(canonical(x.subs(sa)) for x in ea.rewritten))
+    cost_b = Cost(*(canonical(x.subs(sb)) for x in eb.rewritten))
+    ratio = Cost(canonical(cost_a.macs / cost_b.macs), canonical(cost_a.params / cost_b.params))
+    equal = Cost(equal_channels(ratio.macs), equal_channels(ratio.params))
+    condition = _cheaper(cost_a.macs, cost_b.macs)
+    condition_equal = _cheaper(cost_a.macs.subs(M, N), cost_b.macs.subs(M, N))
+    numbers = at_ratio = at_condition = None
+    sizes = {s for s in given if s not in ma.parameters and s not in mb.parameters}
+    if sizes and all(s in given for s in (K, M, N, I)):
+        na, nb = evaluate(ma, given), evaluate(mb, given)
+        numbers = (na, nb)
+        at_ratio = Cost(Fraction(na.rewritten.macs, nb.rewritten.macs), Fraction(na.rewritten.params, nb.rewritten.params))
+        at_condition = sympy.true if na.rewritten.macs < nb.rewritten.macs else sympy.false
+    elif sizes:
+        sa, sb = _substitution(given, ma), _substitution(given, mb)
+        ca, cb = [canonical(x.subs(sa)) for x in ea.rewritten], [canonical(x.subs(sb)) for x in eb.rewritten]
+        at_ratio = Cost(canonical(ca[0] / cb[0]), canonical(ca[1] / cb[1]))
+        at_condition = _cheaper(ca[0], cb[0])
+    return Comparison(ma, mb, _parameter_notes(ma, given), _parameter_notes(mb, given), cost_a, cost_b, ratio, equal,
+                      condition, condition_equal, given, numbers, at_ratio, at_condition)
+
+
+def _at_text(value: Any) -> str:
+    return _fraction(value) if isinstance(value, Fraction) else text(value)
+
+
+def _at_condition_text(condition: sympy.Basic) -> str:
+    if condition is sympy.true:
+        return "yes"
+    if condition is sympy.false:
+        return "no"
+    return "when " + condition_text(condition)
+
+
+def _notes_dict(notes: Mapping[sympy.Symbol, tuple[Optional[Number], str]]) -> dict[str, Any]:
+    return {str(s): {"value": v if v is None or isinstance(v, int) else str(v), "from": how}
+            for s, (v, how) in notes.items()}
+
+
+def _cost_dict(cost: Cost) -> dict[str, str]:
+    return {"macs": text(cost.macs), "params": text(cost.params)}
+
+
+# -- budget ------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Budget(_Answer):
+    """How many kernels N' the module affords for the plain convolution's cost with N kernels.
+
+    ``N`` is the closed form of N' (the positive root of ``rewritten = baseline``, in MACs);
+    with values, ``value`` is N' there exactly, ``floor`` the whole kernels that fit, and
+    ``usable`` the largest of those for which every layer of the module has whole channels.
+    """
+
+    module: Module
+    N: sympy.Expr
+    rewritten: sympy.Expr
+    baseline: sympy.Expr
+    given: Values = field(default_factory=dict)
+    notes: Mapping[sympy.Symbol, tuple[Optional[Number], str]] = field(default_factory=dict)
+    value: Optional[sympy.Expr] = None
+    usable: Optional[int] = None
+
+    @property
+    def fits(self) -> bool:
+        """Whether any kernels fit at the values: N' is real and > 0."""
+        return self.value is not None and bool(self.value.is_real) and self.value > 0
+
+    @property
+    def whole(self) -> Optional[bool]:
+        """Whether N' is a whole number at the values."""
+        return None if self.value is None else bool(self.value.is_Integer)
+
+    @property
+    def floor(self) -> Optional[int]:
+        """The whole number of kernels within the budget at the values."""
+        return int(sympy.floor(self.value)) if self.fits else None
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract: ``module``, ``N`` (N' as an expression) and, with values, ``values``."""
+        out: dict[str, Any] = {
+            "module": self.module.name,
+            "parameters": {str(s): _json(d) for s, d in self.module.parameters.items()},
+            "N": text(self.N),
+            "equation": f"{text(self.rewritten)} = {text(self.baseline)}",
+        }
+        if self.value is not None:
+            out["values"] = {"given": _given_dict(self.given), "parameters": _notes_dict(self.notes),
+                             "N": text(self.value), "whole": self.whole, "floor": self.floor, "usable": self.usable}
+        return out
+
+    def to_text(self) -> str:
+        """Plain text for a reader."""
+        m = self.module
+        lines = [f"budget {m.name}: how many kernels N' {m.title} affords for the MACs of the standard "
+                 f"convolution with N kernels", "",
+                 f"  {text(self.rewritten)} = {text(self.baseline)}", f"  N' = {text(self.N)}"]
+        if self.value is not None:
+            lines += ["", f"At {_values_text(self.given)}; {_notes_text(self.notes)}:"]
+            lines += self._value_lines()
+        return "\n".join(lines)
+
+    def _value_lines(self) -> list[str]:
+        if not self.fits:
+            return [f"  N' = {text(self.value)}: no kernels fit; the module costs more than the standard convolution "
+                    "whatever its N'"]
+        lines = [f"  N' = {_number(self.value)}" + ("" if self.whole else f", not whole: {self.floor} kernels fit")]
+        if self.usable is not None and self.usable != self.floor:
+            lines.append(f"  the largest N' <= {self.floor} that gives every layer whole channels: {self.usable}")
+        return lines
+
+    def _view(self) -> View:
+        m = self.module
+        blocks: list[Any] = [
+            Paragraph((f"Kernels N' that {m.title} affords for the MACs of the standard convolution with N kernels:",)),
+            Equations(((latex(self.rewritten), latex(self.baseline)), ("N'", latex(self.N)))),
+        ]
+        if self.value is not None:
+            blocks.append(Paragraph(("At ", Math(", ".join(f"{latex(s)} = {latex(v)}" for s, v in self.given.items())),
+                                     f"; {_notes_text(self.notes)}: ", "; ".join(self._value_lines()).strip())))
+        return View(f"budget {m.name}: {m.title}", tuple(blocks))
+
+    def to_latex(self) -> str:
+        """A LaTeX ``align*`` block to paste into a document (amsmath)."""
+        return self._align(f"budget {self.module.name}",
+                           [(latex(self.rewritten), latex(self.baseline)), ("N'", latex(self.N))])
+
+
+def budget(name_or_module: str | Module, values: Mapping[Any, Any] | None = None, **named: Any) -> Budget:
+    """How many kernels N' the module affords for the MACs of the plain convolution with N kernels.
+
+    The positive root of ``rewritten(N') = K**2*M*N*I**2``, exactly; module parameters
+    stay symbols in the closed form and take their defaults in the numbers unless set.
+
+    >>> text(budget("group").N), text(budget("inverted-bottleneck").N)
+    ('G*N', 'K**2*N/t - K**2 - M')
+    >>> b = budget("bottleneck", K=3, M=256, N=256)
+    >>> b.value, b.floor, b.usable
+    (-512/13 + 512*sqrt(469)/13, 813, 812)
+    """
+    mod = module(name_or_module)
+    e = explain(mod)
+    rewritten = e.rewritten.macs.subs(N, N_PRIME)
+    root = _smallest_positive_root(rewritten - e.baseline.macs, N_PRIME)
+    if root is None:
+        raise InvalidValueError(f"{mod.name}: no closed form for the kernels it affords")
+    given = _ordered(check_values(dict(values or {}, **named)))
+    if not given:
+        return Budget(mod, root, rewritten, e.baseline.macs)
+    value = sympy.nsimplify(root.subs(_substitution(given, mod)))
+    _missing(value, given)
+    value = sympy.radsimp(value)
+    out = Budget(mod, root, rewritten, e.baseline.macs, given, _parameter_notes(mod, given), value)
+    return out if not out.fits else Budget(mod, root, rewritten, e.baseline.macs, given, out.notes, value,
+                                           _usable(mod, given, out.floor))
+
+
+def _usable(mod: Module, given: Values, most: int, tries: int = 4096) -> Optional[int]:
+    """The largest N' <= ``most`` for which the module's layers all have whole channels."""
+    sizes = {s: v for s, v in scale(given).items() if s not in (alpha, rho, N)}
+    sizes.setdefault(K, 1)
+    sizes.setdefault(M, 1)
+    sizes.setdefault(I, 1)
+    for n in range(most, max(0, most - tries), -1):
+        try:
+            evaluate(mod, {**sizes, N: n})
+        except InvalidValueError:
+            continue
+        return n
+    return None
+
+
+def _json(value: Any) -> Any:
+    return value if value is None or isinstance(value, int) else str(value)
+
+
+# -- break-even and limits -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BreakEven(_Answer):
+    """Each module parameter's value at which the module costs as many MACs as the plain convolution.
+
+    ``points`` maps each parameter to its closed form (the others kept as symbols); with
+    values, ``values`` maps each to its exact number there (the others at their defaults
+    unless set).
+    """
+
+    module: Module
+    ratio: sympy.Expr
+    points: Mapping[sympy.Symbol, sympy.Expr]
+    given: Values = field(default_factory=dict)
+    values: Mapping[sympy.Symbol, sympy.Expr] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"module": self.module.name, "ratio": text(self.ratio),
+                               "break_even": {str(s): text(v) for s, v in self.points.items()}}
+        if self.given:
+            out["values"] = {"given": _given_dict(self.given),
+                             "break_even": {str(s): text(v) for s, v in self.values.items()}}
+        return out
+
+    def to_text(self) -> str:
+        m = self.module
+        lines = [f"break-even {m.name}: where {m.title} costs as many MACs as the standard convolution",
+                 f"  ratio = {text(self.ratio)} = 1"]
+        if not self.points:
+            lines.append("  no parameter to solve for: " + ("the module has none" if not m.parameters
+                                                             else "no positive root"))
+        lines += [f"  {s} = {text(v)}" for s, v in self.points.items()]
+        if self.given:
+            lines += ["", f"At {_values_text(self.given)}:"]
+            lines += [f"  {s} = {_number(v)}" for s, v in self.values.items()]
+        return "\n".join(lines)
+
+    def _view(self) -> View:
+        rows = [(r"\text{ratio}", latex(self.ratio) + " = 1")] + [(latex(s), latex(v)) for s, v in self.points.items()]
+        return View(f"break-even {self.module.name}", (Equations(tuple(rows)),))
+
+    def to_latex(self) -> str:
+        return self._align(f"break-even {self.module.name}", [(latex(s), latex(v)) for s, v in self.points.items()])
+
+
+def break_even(name_or_module: str | Module, values: Mapping[Any, Any] | None = None, **named: Any) -> BreakEven:
+    """Where each of the module's parameters makes it cost as many MACs as the plain convolution.
+
+    >>> be = break_even("bottleneck")
+    >>> text(be.points[t])
+    '(M + N + sqrt(4*K**4*M*N + M**2 + 2*M*N + N**2))/(2*K**2*M)'
+    >>> break_even("inverted-bottleneck", K=3, M=64, N=64).values[t]
+    576/137
+    >>> break_even("depthwise-separable").points
+    {}
+    """
+    mod = module(name_or_module)
+    e = explain(mod)
+    points = break_even_points(e.ratio.macs, mod.parameters)
+    given = _ordered(check_values(dict(values or {}, **named)))
+    at: dict[sympy.Symbol, sympy.Expr] = {}
+    for s, point in points.items():
+        substitution = _substitution({v: x for v, x in given.items() if v != s}, mod)
+        substitution.pop(s, None)
+        at[s] = sympy.radsimp(sympy.nsimplify(point.subs(substitution))) if given else point
+        if given:
+            _missing(at[s], given)
+    return BreakEven(mod, e.ratio.macs, points, given, at if given else {})
+
+
+@dataclass(frozen=True)
+class LargeNLimit(_Answer):
+    """The module's savings ratio with M = N, as N grows without bound: ``macs`` and ``params``."""
+
+    module: Module
+    ratio_equal_channels: Cost
+    macs: sympy.Expr
+    params: sympy.Expr
+    given: Values = field(default_factory=dict)
+    value: Optional[Cost] = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"module": self.module.name, "ratio_equal_channels": _cost_dict(self.ratio_equal_channels),
+                               "limit_large_N": {"macs": text(self.macs), "params": text(self.params)}}
+        if self.value is not None:
+            out["values"] = {"given": _given_dict(self.given),
+                             "limit_large_N": {"macs": text(self.value.macs), "params": text(self.value.params)}}
+        return out
+
+    def to_text(self) -> str:
+        m = self.module
+        lines = [f"limit {m.name}: the savings ratio with M = N as N grows without bound",
+                 f"  MACs:   {text(self.ratio_equal_channels.macs)} -> {text(self.macs)}",
+                 f"  params: {text(self.ratio_equal_channels.params)} -> {text(self.params)}"]
+        if self.value is not None:
+            lines += [f"At {_values_text(self.given)}: MACs -> {_number(self.value.macs)}, "
+                      f"params -> {_number(self.value.params)}"]
+        return "\n".join(lines)
+
+    def _view(self) -> View:
+        lim = r"\lim_{N \to \infty} "
+        return View(f"limit {self.module.name}", (Equations((
+            (lim + latex(self.ratio_equal_channels.macs), latex(self.macs) + r"\ (\text{MACs})"),
+            (lim + latex(self.ratio_equal_channels.params), latex(self.params) + r"\ (\text{params})"))),))
+
+    def to_latex(self) -> str:
+        lim = r"\lim_{N \to \infty} "
+        return self._align(f"limit {self.module.name}", [(lim + latex(self.ratio_equal_channels.macs), latex(self.macs))])
+
+
+def limit_large_N(name_or_module: str | Module, values: Mapping[Any, Any] | None = None,
+                  **named: Any) -> LargeNLimit:
+    """The module's equal-channel savings ratio as N grows without bound.
+
+    >>> text(limit_large_N("inverted-bottleneck").macs)
+    '2*t/K**2'
+    >>> limit_large_N("bottleneck", K=3).value.macs
+    17/144
+    """
+    mod = module(name_or_module)
+    e = explain(mod)
+    macs, params = large_N_limit(e.ratio_equal_channels.macs), large_N_limit(e.ratio_equal_channels.params)
+    given = _ordered(check_values(dict(values or {}, **named)))
+    value = None
+    if given:
+        substitution = _substitution(given, mod)
+        value = Cost(macs.subs(substitution), params.subs(substitution))
+        _missing(value.macs, given)
+    return LargeNLimit(mod, e.ratio_equal_channels, macs, params, given, value)
