@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import math
 import subprocess
 import sys
 from fractions import Fraction
@@ -19,7 +18,7 @@ from sympy.parsing.sympy_parser import parse_expr
 import convalgebra as ca
 from convalgebra.cli import main
 from convalgebra.errors import InvalidValueError, UnknownNameError
-from convalgebra.layers import (AdaptivePool, BatchNorm, Conv, Linear, Parallel, Pool, Residual, Series, count,
+from convalgebra.layers import (AdaptivePool, BatchNorm, Conv, Linear, Pool, Residual, Series, count,
                                 pool_output_size, substitute, total)
 from convalgebra.modules import module_names
 from convalgebra.networks import leaves, network, network_names, out_channels

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Iterator, Optional, Union
 
+from .display import RichDisplay
 from .errors import InvalidValueError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -125,7 +126,7 @@ def output_size(size: Value, kernel: Value, stride: int = 1, padding: Padding = 
 
 
 @dataclass(frozen=True)
-class Conv:
+class Conv(RichDisplay):
     """A 2-D convolution: ``kernel`` (height, width), ``in_channels`` -> ``out_channels``.
 
     ``groups`` splits both channel sets into that many groups (the article's M -> M/G);
@@ -199,7 +200,7 @@ class Conv:
 
 
 @dataclass(frozen=True)
-class Shuffle:
+class Shuffle(RichDisplay):
     """ShuffleNet's channel shuffle: a permutation, zero MACs and zero parameters.
 
     >>> Shuffle(12, 3).macs(7), Shuffle(12, 3).params()
@@ -241,7 +242,7 @@ class Shuffle:
 
 
 @dataclass(frozen=True)
-class Series:
+class Series(RichDisplay):
     """Layers one after another."""
 
     items: tuple["Block", ...]
@@ -251,7 +252,7 @@ class Series:
 
 
 @dataclass(frozen=True)
-class Parallel:
+class Parallel(RichDisplay):
     """Branches side by side on the same input, outputs concatenated along channels."""
 
     items: tuple["Block", ...]
@@ -474,8 +475,21 @@ class Linear:
         return _normal(self.in_features * self.out_features + (self.out_features if self.bias else 0))
 
 
+class _Passive:
+    """A layer that keeps the channels and costs no MACs and no parameters."""
+
+    channels: Value
+    in_channels = out_channels = property(lambda self: self.channels)
+
+    def macs(self, size: Value) -> Value:
+        return 0
+
+    def params(self) -> Value:
+        return 0
+
+
 @dataclass(frozen=True)
-class Pool:
+class Pool(_Passive):
     """Max or average pooling (``kind``): no MACs, no parameters; it only changes the size.
 
     ``stride`` defaults to the kernel; ``padding`` is at most half the kernel, as PyTorch
@@ -503,20 +517,12 @@ class Pool:
         if not isinstance(self.padding, int) or not 0 <= 2 * self.padding <= self.kernel:
             raise InvalidValueError(f"pooling padding {self.padding!r}: expected at most half the kernel {self.kernel}")
 
-    in_channels = out_channels = property(lambda self: self.channels)
-
     def output_size(self, size: Value) -> Value:
-        return pool_output_size(size, self.kernel, self.stride, self.padding, self.ceil_mode)
-
-    def macs(self, size: Value) -> Value:
-        return 0
-
-    def params(self) -> Value:
-        return 0
+        return pool_output_size(size, self.kernel, self.stride or self.kernel, self.padding, self.ceil_mode)
 
 
 @dataclass(frozen=True)
-class AdaptivePool:
+class AdaptivePool(_Passive):
     """Pooling to a fixed ``output`` x ``output`` whatever the input size (global pooling at 1).
 
     >>> AdaptivePool(2048).output_size(7), AdaptivePool(512, 7).output_size(14)
@@ -528,20 +534,12 @@ class AdaptivePool:
     kind: str = "avg"
     name: str = ""
 
-    in_channels = out_channels = property(lambda self: self.channels)
-
     def output_size(self, size: Value) -> Value:
         return self.output
 
-    def macs(self, size: Value) -> Value:
-        return 0
-
-    def params(self) -> Value:
-        return 0
-
 
 @dataclass(frozen=True)
-class BatchNorm:
+class BatchNorm(_Passive):
     """Batch normalization: its affine gamma and beta are 2 * channels parameters; no MACs
     (at inference it folds into the convolution before it).
 
@@ -552,20 +550,15 @@ class BatchNorm:
     channels: Value
     name: str = ""
 
-    in_channels = out_channels = property(lambda self: self.channels)
-
     def output_size(self, size: Value) -> Value:
         return size
-
-    def macs(self, size: Value) -> Value:
-        return 0
 
     def params(self) -> Value:
         return _normal(2 * self.channels)
 
 
 @dataclass(frozen=True)
-class Residual:
+class Residual(RichDisplay):
     """``body(x) + shortcut(x)``: ResNet's sum. The shortcut is the identity (``None``) or a
     block, such as a strided 1 x 1 projection; the addition itself costs no MACs.
 
@@ -577,8 +570,8 @@ class Residual:
     [(0,), (1,)]
     """
 
-    body: "Block"
-    shortcut: Optional["Block"] = None
+    body: "AnyBlock"
+    shortcut: Optional["AnyBlock"] = None
 
     def _walk(self, size: Value, rows: list[CostRow], branch: tuple[int, ...]) -> Value:
         out = _walk(self.body, size, rows, branch + (0,))

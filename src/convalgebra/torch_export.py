@@ -95,8 +95,9 @@ def _module(block: AnyBlock) -> "torch.nn.Module":
     if isinstance(block, Residual):
         return c.Sum(_module(block.body), None if block.shortcut is None else _module(block.shortcut))
     if isinstance(block, Conv):
+        kernel = (_whole(block.kernel[0], "kernel"), _whole(block.kernel[1], "kernel"))
         conv = [nn.Conv2d(_whole(block.in_channels, "in channels"), _whole(block.out_channels, "out channels"),
-                          tuple(_whole(k, "kernel") for k in block.kernel), stride=block.stride,
+                          kernel, stride=block.stride,
                           padding=_padding(block), dilation=block.dilation, groups=_whole(block.groups, "groups"),
                           bias=block.bias)
                 for _ in range(_whole(block.count, "count"))]
