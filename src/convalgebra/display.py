@@ -21,9 +21,9 @@ Per-layer tables are real tables, with each formula typeset:
 <h4>Conv: 1 layer on an I x I input</h4>
 <table>
 <caption>Layers; costs in MACs (multiply-accumulates; 1 MAC = 2 FLOPs)</caption>
-<thead><tr><th>#</th><th>layer</th><th>kernel</th><th>in</th><th>out</th><th>groups</th><th>input</th><th>output</th><th>MACs</th><th>params</th></tr></thead>
+<thead><tr><th>#</th><th>layer</th><th>in</th><th>out</th><th>groups</th><th>input</th><th>output</th><th>MACs</th><th>params</th></tr></thead>
 <tbody>
-<tr><td>1</td><td>conv, stride 2</td><td>3x3</td><td>$M$</td><td>$N$</td><td>$1$</td><td>$I$</td><td>$\\frac{I}{2}$</td><td>$\\frac{9 I^{2} M N}{4}$</td><td>$9 M N$</td></tr>
+<tr><td>1</td><td>3x3 conv, stride 2</td><td>$M$</td><td>$N$</td><td>$1$</td><td>$I$</td><td>$\\frac{I}{2}$</td><td>$\\frac{9 I^{2} M N}{4}$</td><td>$9 M N$</td></tr>
 </tbody>
 </table>
 <p>$$\\begin{aligned}\\text{MACs} &amp;= \\frac{9 I^{2} M N}{4} \\\\ \\text{params} &amp;= 9 M N\\end{aligned}$$</p>
@@ -329,26 +329,27 @@ def _module_view(m: Any) -> View:
     return _explanation_view(explain(m))
 
 
-@_view_of("convalgebra.layers.Conv", "convalgebra.layers.Shuffle",
-          "convalgebra.layers.Series", "convalgebra.layers.Parallel")
+@_view_of("convalgebra.layers.Conv", "convalgebra.layers.Shuffle", "convalgebra.layers.Series",
+          "convalgebra.layers.Parallel", "convalgebra.layers.Residual")
 def _block_view(block: Any) -> View:
-    from .explanation import _kernel, _times, layer_kind
     from .layers import count
+    from .networks import layer_kind
     from .simplification import canonical
     from .symbols import I
 
     rows = count(block, I)
     branched = any(r.branch for r in rows)
-    header = ("#", "layer", "kernel", "in", "out", "groups", "input", "output", "MACs", "params")
+    header = ("#", "layer", "in", "out", "groups", "input", "output", "MACs", "params")
     cells = []
     for i, r in enumerate(rows, 1):
-        kind = layer_kind(r.layer) + _times(r)
-        stride = getattr(r.layer, "stride", 1)
+        layer = r.layer
+        kind = layer_kind(layer) + (f" x {layer.count}" if getattr(layer, "count", 1) != 1 else "")
+        stride = getattr(layer, "stride", 1) or getattr(layer, "kernel", 1)
         kind += f", stride {stride}" if stride != 1 else ""
-        kind += f" (branch {r.branch[-1] + 1})" if branched and r.branch else ""
-        cells.append((str(i), kind, _kernel(r.layer), _math(r.layer.in_channels), _math(r.layer.out_channels),
-                      _math(r.layer.groups), _math(r.input_size), _math(r.output_size), _math(r.macs),
-                      _math(r.params)))
+        kind += f" (branch {'.'.join(str(b + 1) for b in r.branch)})" if branched and r.branch else ""
+        cells.append((str(i), kind, _math(layer.in_channels), _math(layer.out_channels),
+                      _math(getattr(layer, "groups", 1)), _math(r.input_size), _math(r.output_size),
+                      _math(r.macs), _math(r.params)))
     macs = canonical(sum(r.macs for r in rows))
     params = canonical(sum(r.params for r in rows))
     plural = "layer" if len(rows) == 1 else "layers"
