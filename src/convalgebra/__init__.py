@@ -44,6 +44,8 @@ _EXPORTS: dict[str, str] = {
     **{name: "layers" for name in ("Linear", "Pool", "AdaptivePool", "BatchNorm", "Residual")},
     **{name: "networks" for name in ("Network", "Stage", "NetworkCost", "network", "network_names")},
     "to_torch": "torch_export",
+    # figures (matplotlib, the ``plot`` extra, imported when a figure is drawn)
+    "plot_ratios": "plotting", "plot_network": "plotting",
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -71,6 +73,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .torch_export import to_torch
     from .layers import Conv, Parallel, Series, Shuffle, count, output_size, total
     from .modules import MODULES, Module, compose, module, module_names, standard
+    from .plotting import plot_network, plot_ratios
     from .printing import latex, text
     from .rules import (Rewrite, chain, depthwise, expand, factorize, group, mix, reduce, separate,
                         shuffle, squeeze, stack)
