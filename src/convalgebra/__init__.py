@@ -46,6 +46,10 @@ _EXPORTS: dict[str, str] = {
     "to_torch": "torch_export",
     # figures (matplotlib, the ``plot`` extra, imported when a figure is drawn)
     "plot_ratios": "plotting", "plot_network": "plotting",
+    # design questions in closed form, and sweeps (numpy, the ``numpy`` extra, imported when swept)
+    **{name: "design" for name in ("compare", "budget", "break_even", "limit_large_N",
+                                    "Comparison", "Budget", "BreakEven", "LargeNLimit")},
+    **{name: "sweeps" for name in ("sweep", "Sweep", "compile_numpy")},
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -67,6 +71,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # pragma: no cover
     from .errors import ConvAlgebraError, InvalidValueError, UnknownNameError
+    from .design import BreakEven, Budget, Comparison, LargeNLimit, break_even, budget, compare, limit_large_N
     from .explanation import Cost, Explanation, evaluate, explain
     from .layers import AdaptivePool, BatchNorm, Linear, Pool, Residual
     from .networks import Network, NetworkCost, Stage, network, network_names
@@ -78,5 +83,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from .rules import (Rewrite, chain, depthwise, expand, factorize, group, mix, reduce, separate,
                         shuffle, squeeze, stack)
     from .simplification import canonical, equal_channels, ratio
+    from .sweeps import Sweep, compile_numpy, sweep
     from .symbols import (SYMBOLS, F, G, I, K, M, N, alpha, k, p, parse_expression, parse_number,
                           rho, t)

@@ -76,6 +76,20 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
+def _cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
+    from .design import compare
+
+    _emit(compare(args.a, args.b, _values(args.set)), args.format, out)
+    return 0
+
+
+def _cmd_budget(args: argparse.Namespace, out: TextIO) -> int:
+    from .design import budget
+
+    _emit(budget(args.name, _values(args.set)), args.format, out)
+    return 0
+
+
 def _cmd_network(args: argparse.Namespace, out: TextIO) -> int:
     from .networks import network, parse_size
 
@@ -144,6 +158,19 @@ def build_parser() -> argparse.ArgumentParser:
     _add_set(p)
     _add_format(p)
     p.set_defaults(func=_cmd_explain)
+
+    p = sub.add_parser("compare", help="module A's cost over module B's, and when A is the cheaper")
+    p.add_argument("a", metavar="A", help="module name, e.g. bottleneck")
+    p.add_argument("b", metavar="B", help="module name, e.g. inverted-bottleneck")
+    _add_set(p)
+    _add_format(p)
+    p.set_defaults(func=_cmd_compare)
+
+    p = sub.add_parser("budget", help="how many kernels a module affords for a standard convolution's MACs")
+    p.add_argument("name", help="module name, e.g. depthwise-separable (see 'convalgebra list')")
+    _add_set(p)
+    _add_format(p)
+    p.set_defaults(func=_cmd_budget)
 
     p = sub.add_parser("network", help="count a whole network layer by layer: MACs, params, shares")
     p.add_argument("name", help="network name, e.g. resnet50 (see 'convalgebra networks')")

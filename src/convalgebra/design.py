@@ -35,13 +35,13 @@ from typing import Any, Callable, Mapping, Optional
 
 import sympy
 
-from .display import Code, Equations, Math, Paragraph, Table, View, render_html, render_latex, render_markdown
+from .display import Code, Equations, Math, Paragraph, View, render_html, render_latex, render_markdown
 from .errors import InvalidValueError
 from .explanation import Cost, Numbers, evaluate, explain, scale
 from .modules import Module, module
-from .printing import grouped, latex, number_text, text
+from .printing import grouped, latex, text
 from .simplification import canonical, equal_channels
-from .symbols import DESCRIPTIONS, SYMBOLS, G, I, K, M, N, Number, alpha, k, rho
+from .symbols import SYMBOLS, G, I, K, M, N, Number, alpha, k, p, rho, t
 from .values import Values, check_values
 
 __all__ = [
@@ -293,10 +293,13 @@ def _parameter_notes(mod: Module, given: Values) -> dict[sympy.Symbol, tuple[Opt
     return {s: (given[s], "set") if s in given else (d, "default") for s, d in mod.parameters.items()}
 
 
+_HOW = {"set": "as set", "default": "the default"}
+
+
 def _notes_text(notes: Mapping[sympy.Symbol, tuple[Optional[Number], str]]) -> str:
     if not notes:
         return "no parameters"
-    return ", ".join(f"{s} = {text(v)} ({how})" if v is not None else f"{s} (no default)" for s, (v, how) in notes.items())
+    return ", ".join(f"{s} = {text(v)}, {_HOW[how]}" if v is not None else f"{s} (no default)" for s, (v, how) in notes.items())
 
 
 def _given_dict(given: Values) -> dict[str, Any]:
@@ -464,10 +467,9 @@ class Comparison(_Answer):
             blocks.append(Paragraph(("At ", Math(", ".join(f"{latex(s)} = {latex(v)}" for s, v in self.given.items())),
                                      ":")))
             if self.numbers is not None:
-                na, nb = self.numbers
-                blocks.append(Table(("", "MACs", "params"), (
-                    ("A " + self.a.name, grouped(na.rewritten.macs), grouped(na.rewritten.params)),
-                    ("B " + self.b.name, grouped(nb.rewritten.macs), grouped(nb.rewritten.params))), numeric=True))
+                for label, n in zip(("A ", "B "), self.numbers):
+                    blocks.append(Paragraph((label, Code((self.a if label == 'A ' else self.b).name), f": {grouped(n.rewritten.macs)} MACs, "
+                                             f"{grouped(n.rewritten.params)} params")))
             if self.at_ratio is not None:
                 blocks.append(Paragraph(("ratio A / B: MACs ", Math(latex(self.at_ratio.macs)), ", params ",
                                          Math(latex(self.at_ratio.params)))))
@@ -656,8 +658,9 @@ def budget(name_or_module: str | Module, values: Mapping[Any, Any] | None = None
     _missing(value, given)
     value = sympy.radsimp(value)
     out = Budget(mod, root, rewritten, e.baseline.macs, given, _parameter_notes(mod, given), value)
-    return out if not out.fits else Budget(mod, root, rewritten, e.baseline.macs, given, out.notes, value,
-                                           _usable(mod, given, out.floor))
+    if out.floor is None:
+        return out
+    return Budget(mod, root, rewritten, e.baseline.macs, given, out.notes, value, _usable(mod, given, out.floor))
 
 
 def _usable(mod: Module, given: Values, most: int, tries: int = 4096) -> Optional[int]:
@@ -714,7 +717,8 @@ class BreakEven(_Answer):
         lines += [f"  {s} = {text(v)}" for s, v in self.points.items()]
         if self.given:
             lines += ["", f"At {_values_text(self.given)}:"]
-            lines += [f"  {s} = {_number(v)}" for s, v in self.values.items()]
+            lines += [f"  {s} = {_number(v)}" + ("" if _makes_sense(s, v) else f" (outside {_RANGES[s]}: no {s} breaks even)")
+                      for s, v in self.values.items()]
         return "\n".join(lines)
 
     def _view(self) -> View:
@@ -723,6 +727,22 @@ class BreakEven(_Answer):
 
     def to_latex(self) -> str:
         return self._align(f"break-even {self.module.name}", [(latex(s), latex(v)) for s, v in self.points.items()])
+
+
+#: Where each parameter has sense, for the reader's note on a break-even value.
+_RANGES = {p: "0 <= p <= 1", G: "G >= 1", k: "k >= 2", t: "t > 0"}
+
+
+def _makes_sense(s: sympy.Symbol, value: sympy.Expr) -> bool:
+    """Whether a break-even ``value`` lies where the parameter ``s`` has sense.
+
+    >>> _makes_sense(p, sympy.Rational(209, 32)), _makes_sense(t, sympy.Rational(576, 137))
+    (False, True)
+    """
+    if not value.is_real:
+        return False
+    low = {p: 0, G: 1, k: 2}.get(s, 0)
+    return bool(value >= low and (s != p or value <= 1) and (s not in (t,) or value > 0))
 
 
 def break_even(name_or_module: str | Module, values: Mapping[Any, Any] | None = None, **named: Any) -> BreakEven:

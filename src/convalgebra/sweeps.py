@@ -1,0 +1,234 @@
+"""Sweeps: a cost or ratio evaluated over a grid of values, at numpy speed.
+
+The closed form is compiled once (``sympy.lambdify`` to numpy) and evaluated on the whole
+grid in one call, by broadcasting: every combination of the values given, the first
+symbol varying slowest. numpy is the ``numpy`` extra and is imported only in here.
+
+>>> e = explain("bottleneck")
+>>> s = sweep(e.ratio.macs, K=3, M=256, N=[64, 256], t=[2, 4])
+>>> len(s), s.names
+(4, ('K', 'M', 'N', 't', 'value'))
+>>> s.rows[1]
+{'K': 3, 'M': 256, 'N': 64, 't': 4, 'value': 0.05034722222222...}
+
+Several expressions at once, each a column; and MobileNet's width multiplier, which
+scales M and N wherever the expression has them:
+
+>>> s = sweep({"macs": e.rewritten.macs, "params": e.rewritten.params},
+...           K=3, M=256, N=256, I=56, t=4, alpha=[0.5, 1])
+>>> s.columns["macs"].tolist()
+[54591488.0, 218365952.0]
+
+Values are float64: whole costs are exact below 2**53 (about 9.0e15).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Union
+
+import sympy
+
+from .errors import ConvAlgebraError, InvalidValueError
+from .printing import text
+from .symbols import I, M, N, alpha, parse_expression, rho, symbol
+
+if TYPE_CHECKING:  # pragma: no cover
+    import numpy
+    import pandas
+
+__all__ = ["Compiled", "Sweep", "compile_numpy", "sweep"]
+
+Expressions = Union[sympy.Expr, str, Mapping[str, Union[sympy.Expr, str]]]
+
+
+@dataclass(frozen=True, eq=False)
+class Compiled:
+    """Expressions compiled once into one numpy function of ``symbols``.
+
+    >>> f = compile_numpy(1/N + 1/ca.K**2)
+    >>> f.symbols
+    (K, N)
+    >>> f(K=3, N=[9, 18])["value"].tolist()
+    [0.2222222222222222, 0.16666666666666666]
+    """
+
+    expressions: Mapping[str, sympy.Expr]
+    symbols: tuple[sympy.Symbol, ...]
+    function: Callable[..., Any]
+
+    def __call__(self, **values: Any) -> dict[str, "numpy.ndarray"]:
+        """Each expression evaluated on the arrays given by symbol name (they broadcast)."""
+        import numpy as np
+
+        missing = [str(s) for s in self.symbols if str(s) not in values]
+        if missing:
+            raise InvalidValueError(f"no value for {' '.join(missing)}")
+        arrays = [np.asarray(values[str(s)], dtype=float) for s in self.symbols]
+        results = self.function(*arrays)
+        shape = np.broadcast_shapes(*(a.shape for a in arrays)) if arrays else ()
+        return {name: np.broadcast_to(np.asarray(r, dtype=float), shape)
+                for name, r in zip(self.expressions, results)}
+
+
+def compile_numpy(what: Expressions) -> Compiled:
+    """Compile a cost or ratio (or a mapping of names to them) into a numpy function, once.
+
+    Text is read with :func:`convalgebra.symbols.parse_expression`, never evaluated.
+
+    >>> compile_numpy({"a": "K**2*M*N", "b": "M*N"}).symbols
+    (K, M, N)
+    """
+    expressions = _expressions(what)
+    symbols = tuple(sorted(set().union(*(e.free_symbols for e in expressions.values())), key=_order))
+    function = sympy.lambdify(symbols, list(expressions.values()), modules="numpy", cse=True)
+    return Compiled(expressions, symbols, function)
+
+
+def _expressions(what: Expressions) -> dict[str, sympy.Expr]:
+    if isinstance(what, Mapping):
+        items = dict(what)
+    elif hasattr(what, "_fields") and hasattr(what, "_asdict"):  # a Cost: macs and params
+        items = what._asdict()
+    else:
+        items = {"value": what}
+    if not items:
+        raise InvalidValueError("nothing to sweep: give an expression")
+    out = {}
+    for name, expr in items.items():
+        expr = parse_expression(expr) if isinstance(expr, str) else sympy.sympify(expr)
+        unknown = [s for s in expr.free_symbols if str(s) not in _NAMES or symbol(str(s)) != s]
+        if unknown:
+            raise InvalidValueError(f"{text(expr)} has symbols that are not the library's: "
+                                    + " ".join(sorted(map(str, unknown))))
+        out[str(name)] = expr
+    return out
+
+
+def _order(s: sympy.Symbol) -> int:
+    return list(_NAMES).index(str(s))
+
+
+_NAMES = ("K", "M", "N", "I", "F", "G", "t", "p", "k", "alpha", "rho")
+
+
+@dataclass(frozen=True, eq=False)
+class Sweep:
+    """The values of a sweep as columns (numpy arrays), one row per point of the grid.
+
+    ``rows`` gives them as dicts, ``to_pandas()`` as a DataFrame; in a notebook the
+    first rows show as a table.
+    """
+
+    columns: Mapping[str, "numpy.ndarray"]
+    expressions: Mapping[str, sympy.Expr]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The column names: the symbols swept, then each expression's name."""
+        return tuple(self.columns)
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values())))
+
+    @property
+    def rows(self) -> list[dict[str, Any]]:
+        """Every point of the grid as a dict of plain Python numbers."""
+        lists = [column.tolist() for column in self.columns.values()]
+        return [dict(zip(self.columns, row)) for row in zip(*lists)]
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.rows)
+
+    def to_dict(self) -> dict[str, list[Any]]:
+        """Column name -> list of values."""
+        return {name: column.tolist() for name, column in self.columns.items()}
+
+    def to_pandas(self) -> "pandas.DataFrame":
+        """A pandas DataFrame, one column per name (needs pandas: the ``notebook`` extra)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ConvAlgebraError("to_pandas needs pandas: pip install 'convalgebra[notebook]'") from None
+        return pd.DataFrame(dict(self.columns))
+
+    def _repr_markdown_(self, most: int = 10) -> str:
+        head = list(self.names)
+        lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
+        for row in self.rows[:most]:
+            lines.append("| " + " | ".join(f"{row[name]:.6g}" for name in head) + " |")
+        more = f"\n\n{len(self) - most:,} more rows of {len(self):,}" if len(self) > most else ""
+        return "\n".join(lines) + more + "\n"
+
+
+def sweep(what: Expressions, grid: Mapping[Any, Any] | None = None, **axes: Any) -> Sweep:
+    """Evaluate a cost or ratio (or several, by name) at every combination of the values given.
+
+    Each symbol of the expression takes a number or a list (or numpy array) of numbers,
+    by keyword or in ``grid``; a symbol the expression does not hold is a column all the
+    same (so one grid serves every module). ``alpha`` and ``rho``, when the expression does not hold
+    them, scale M and N, and I, as MobileNet's multipliers do (sizes need not be whole here).
+
+    >>> sweep("1/N + 1/K**2", K=3, N=range(8, 13)).columns["value"].round(4).tolist()
+    [0.2361, 0.2222, 0.2111, 0.202, 0.1944]
+    >>> sweep("1/N + 1/K**2", N=8)
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: no value for K: give each symbol of 1/N + 1/K**2 a number or a list (for example K=3)
+    """
+    import numpy as np
+
+    given: dict[sympy.Symbol, Any] = {}
+    for key, values in {**dict(grid or {}), **axes}.items():
+        sym = key if isinstance(key, sympy.Symbol) else symbol(str(key))
+        given[symbol(str(sym))] = _axis(str(sym), values)
+    expressions = _expressions(what)
+    free = set().union(*(e.free_symbols for e in expressions.values()))
+    scaling = {}
+    if alpha in given and alpha not in free:
+        scaling.update({M: alpha * M, N: alpha * N})
+    if rho in given and rho not in free:
+        scaling[I] = rho * I
+    if scaling:
+        expressions = {name: e.subs(scaling, simultaneous=True) for name, e in expressions.items()}
+    compiled = compile_numpy(expressions)
+    shown = ", ".join(text(e) for e in expressions.values())
+    missing = [str(s) for s in compiled.symbols if s not in given]
+    if missing:
+        raise InvalidValueError(f"no value for {' '.join(missing)}: give each symbol of {shown} a number or a list"
+                                f" (for example {missing[0]}=3)")
+    shape = tuple(len(a) for a in given.values())
+    dims = len(shape)
+    placed = {str(s): a.reshape([-1 if i == j else 1 for j in range(dims)]) for i, (s, a) in enumerate(given.items())}
+    results = compiled(**placed)
+    columns = {name: np.broadcast_to(a, shape).ravel() for name, a in placed.items()}
+    columns.update({name: np.ravel(r) for name, r in results.items()})
+    return Sweep(columns, compiled.expressions)
+
+
+def _axis(name: str, values: Any) -> "numpy.ndarray":
+    """One symbol's values as a 1-D numeric array (whole numbers stay whole)."""
+    import numpy as np
+
+    if isinstance(values, (str, bytes)) or not np.iterable(values):
+        values = [values]
+    if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":
+        array = values.ravel()
+    else:
+        items = list(values)
+        if any(isinstance(v, (bool, str, bytes)) or not _is_number(v) for v in items):
+            raise InvalidValueError(f"{name}: expected numbers, got {items[:5]!r}")
+        whole = all(isinstance(v, int) or (isinstance(v, Fraction) and v.denominator == 1) for v in items)
+        array = np.array([int(v) if whole else float(v) for v in items], dtype=np.int64 if whole else float)
+    if array.size == 0:
+        raise InvalidValueError(f"{name}: no values to sweep")
+    if not np.all(np.isfinite(array)):
+        raise InvalidValueError(f"{name}: values must be finite numbers")
+    return array
+
+
+def _is_number(value: Any) -> bool:
+    import numbers
+
+    return isinstance(value, numbers.Real) or bool(getattr(value, "is_Number", False))
