@@ -1,8 +1,8 @@
 """Rich display in Jupyter: one view of a result, rendered as HTML, Markdown and LaTeX.
 
-A result (an explanation, a module, a block of layers, a cost) becomes a :class:`View`:
+A result (an explanation, a module, a block of layers, a cost) becomes a ``View``:
 a title and a sequence of paragraphs, tables and equations. Jupyter asks the object for
-``_repr_html_``, ``_repr_markdown_`` or ``_repr_latex_``; :class:`RichDisplay` answers
+``_repr_html_``, ``_repr_markdown_`` or ``_repr_latex_``; ``RichDisplay`` answers
 each from the same view, so the three never disagree. The library itself never prints:
 the notebook renders what these return.
 

@@ -1,7 +1,7 @@
 """Figures: the ten modules' savings against any symbol, and a network's cost as bars.
 
 matplotlib (the ``plot`` extra) is imported only inside these functions, and pyplot not
-at all: each function returns a :class:`matplotlib.figure.Figure` that a notebook shows
+at all: each function returns a matplotlib ``Figure`` that a notebook shows
 as it would any value, and that ``fig.savefig("ratios.svg")`` writes.
 
 The article's story in one figure, every module's MACs over the standard convolution's
