@@ -158,10 +158,9 @@ def plot_ratios(modules: Union[None, str, "Module", Iterable[Union[str, "Module"
 
     fig = _figure(10, 5.6)
     ax = fig.add_subplot()
-    every = max(1, len(xs) // 12)
     for i, ((label, _), y) in enumerate(zip(curves, ys)):  # markers tell apart curves that coincide
         ax.plot(xs, y, label=label, linewidth=2, linestyle=_STYLES[(i // 10) % len(_STYLES)],
-                marker=_MARKERS[i % len(_MARKERS)], markevery=(i % every, every), markersize=5)
+                marker=_MARKERS[i % len(_MARKERS)], markevery=(0.008 * (i % 10), 0.08), markersize=5)
     ax.axhline(1, color="0.35", linewidth=1.2, linestyle=":", label="standard convolution (= 1)")
     _scales(ax, xs, ys, str(axis))
     ax.set_xlabel(f"{axis}: {DESCRIPTIONS[axis]}" + (f" ({tied[0]} = {axis})" if tied and axis in tied else ""))
@@ -224,12 +223,12 @@ def _curve(mod: "Module", axis: "sympy.Symbol", fixed: Mapping[Any, Any], tied: 
 def _scales(ax: Any, xs: Any, ys: Sequence[Any], name: str) -> None:
     """Log axes where the values span more than a decade."""
     import numpy as np
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, ScalarFormatter
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
     low, high = float(xs[0]), float(xs[-1])
     if low > 0 and high / low >= 20:
         ax.set_xscale("log", base=2 if name in ("N", "M", "G", "t", "I") else 10)
-        ax.xaxis.set_major_formatter(ScalarFormatter())
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x:g}"))
     finite = np.concatenate([y[np.isfinite(y)] for y in ys] + [np.array([1.0])])
     if finite.min() > 0 and finite.max() / finite.min() > 10:
         ax.set_yscale("log")
