@@ -29,6 +29,7 @@ LaTeX and a dict (the JSON contract), like ``explain``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any, Callable, Mapping, Optional
@@ -37,7 +38,7 @@ import sympy
 
 from .display import Code, Equations, Math, Paragraph, View, render_html, render_latex, render_markdown
 from .errors import InvalidValueError
-from .explanation import Cost, Numbers, evaluate, explain, scale
+from .explanation import Cost, Explanation, Numbers, evaluate, explain, scale
 from .modules import Module, module
 from .printing import grouped, latex, text
 from .simplification import canonical, equal_channels
@@ -359,6 +360,12 @@ class _Answer:
         return f"% {head}\n\\begin{{align*}}\n{body}\n\\end{{align*}}\n"
 
 
+@functools.lru_cache(maxsize=64)
+def _explained(mod: Module) -> Explanation:
+    """The module's symbolic explanation, derived once per module."""
+    return explain(mod)
+
+
 def _title(mod: Module) -> str:
     return f"{mod.name}: {mod.title}" + (f" ({mod.network})" if mod.network else "")
 
@@ -503,7 +510,7 @@ def compare(a: str | Module, b: str | Module, values: Mapping[Any, Any] | None =
     ma, mb = module(a), module(b)
     given = _ordered(check_values(dict(values or {}, **named)))
     parameters = {s: v for s, v in given.items() if s in ma.parameters or s in mb.parameters}
-    ea, eb = explain(ma), explain(mb)
+    ea, eb = _explained(ma), _explained(mb)
     sa, sb = _substitution(parameters, ma), _substitution(parameters, mb)
     cost_a = Cost(*(canonical(x.subs(sa)) for x in ea.rewritten))
     cost_b = Cost(*(canonical(x.subs(sb)) for x in eb.rewritten))
@@ -646,7 +653,7 @@ def budget(name_or_module: str | Module, values: Mapping[Any, Any] | None = None
     (-512/13 + 512*sqrt(469)/13, 813, 812)
     """
     mod = module(name_or_module)
-    e = explain(mod)
+    e = _explained(mod)
     rewritten = e.rewritten.macs.subs(N, N_PRIME)
     root = _smallest_positive_root(rewritten - e.baseline.macs, N_PRIME)
     if root is None:
@@ -654,7 +661,7 @@ def budget(name_or_module: str | Module, values: Mapping[Any, Any] | None = None
     given = _ordered(check_values(dict(values or {}, **named)))
     if not given:
         return Budget(mod, root, rewritten, e.baseline.macs)
-    value = sympy.nsimplify(root.subs(_substitution(given, mod)))
+    value = root.subs(_substitution(given, mod))
     _missing(value, given)
     value = sympy.radsimp(value)
     out = Budget(mod, root, rewritten, e.baseline.macs, given, _parameter_notes(mod, given), value)
@@ -717,8 +724,10 @@ class BreakEven(_Answer):
         lines += [f"  {s} = {text(v)}" for s, v in self.points.items()]
         if self.given:
             lines += ["", f"At {_values_text(self.given)}:"]
-            lines += [f"  {s} = {_number(v)}" + ("" if _makes_sense(s, v) else f" (outside {_RANGES[s]}: no {s} breaks even)")
-                      for s, v in self.values.items()]
+            for s in self.points:
+                v = self.values.get(s)
+                lines.append(f"  {s}: none; {s} does not change the cost here" if v is None else f"  {s} = {_number(v)}"
+                             + ("" if _makes_sense(s, v) else f" (outside {_RANGES[s]}: no {s} breaks even)"))
         return "\n".join(lines)
 
     def _view(self) -> View:
@@ -757,17 +766,18 @@ def break_even(name_or_module: str | Module, values: Mapping[Any, Any] | None = 
     {}
     """
     mod = module(name_or_module)
-    e = explain(mod)
+    e = _explained(mod)
     points = break_even_points(e.ratio.macs, mod.parameters)
     given = _ordered(check_values(dict(values or {}, **named)))
     at: dict[sympy.Symbol, sympy.Expr] = {}
-    for s, point in points.items():
+    for s, point in points.items() if given else ():
         substitution = _substitution({v: x for v, x in given.items() if v != s}, mod)
         substitution.pop(s, None)
-        at[s] = sympy.radsimp(sympy.nsimplify(point.subs(substitution))) if given else point
-        if given:
-            _missing(at[s], given)
-    return BreakEven(mod, e.ratio.macs, points, given, at if given else {})
+        value = sympy.radsimp(point.subs(substitution))
+        _missing(value, given)
+        if value.is_finite:  # not where s no longer changes the cost (fire's p at K = 1)
+            at[s] = value
+    return BreakEven(mod, e.ratio.macs, points, given, at)
 
 
 @dataclass(frozen=True)
@@ -820,7 +830,7 @@ def limit_large_N(name_or_module: str | Module, values: Mapping[Any, Any] | None
     17/144
     """
     mod = module(name_or_module)
-    e = explain(mod)
+    e = _explained(mod)
     macs, params = large_N_limit(e.ratio_equal_channels.macs), large_N_limit(e.ratio_equal_channels.params)
     given = _ordered(check_values(dict(values or {}, **named)))
     value = None

@@ -1,0 +1,386 @@
+"""Design questions: compare, budget, break-even, large-N limits and the multipliers.
+
+Every closed form is checked against the article's formulas written out as plain
+arithmetic on exact numbers (tests/test_modules.py's ``article_macs``, independent of the
+library's layers and rules), at sizes hypothesis draws.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import itertools
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+from fractions import Fraction as Fr
+
+import pytest
+import sympy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sympy.parsing.sympy_parser import parse_expr
+
+import convalgebra as ca
+from convalgebra.cli import main
+from convalgebra.design import N_PRIME, _cheaper, condition_text
+from convalgebra.explanation import scale
+from convalgebra.symbols import G, I, K, M, N, alpha, k, p, rho, t
+
+from test_modules import article_macs, sizes
+
+NAMES = ca.module_names()
+LOCALS = {name: ca.SYMBOLS[name] for name in "K M N I G t p k".split()} | {"N'": N_PRIME}
+
+
+def defaults(name: str) -> dict[str, object]:
+    return {str(s): d for s, d in ca.module(name).parameters.items()}
+
+
+def article_ratio(name: str, values: dict) -> Fr:
+    """The module's MACs over the plain convolution's, from the article's formula."""
+    return article_macs(name, **values) / (values["K"] ** 2 * values["M"] * values["N"] * values["I"] ** 2)
+
+
+@functools.lru_cache(maxsize=None)
+def comparison(a: str, b: str) -> ca.Comparison:
+    return ca.compare(a, b)
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def read(text: str) -> sympy.Expr:
+    return parse_expr(text.replace("N'", "Nprime"), local_dict={**LOCALS, "Nprime": N_PRIME})
+
+
+# -- budget --------------------------------------------------------------------------
+
+def test_budget_closed_forms_from_the_issue():
+    assert ca.budget("group").N == G * N
+    assert sympy.expand(ca.budget("depthwise-separable").N - K**2 * (N - 1)) == 0
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_budget_root_makes_the_two_costs_equal_symbolically(name):
+    b = ca.budget(name)
+    assert sympy.simplify(b.rewritten.subs(N_PRIME, b.N) - b.baseline) == 0
+
+
+@pytest.mark.parametrize("name", NAMES)
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_budget_is_the_largest_whole_count_within_the_plain_cost(name, data):
+    """N' makes the costs equal exactly; floor(N') kernels fit and one more does not
+    (by the article's formula, independent of the closed form)."""
+    values = data.draw(sizes(name))
+    b = ca.budget(name, values)
+    subs = {ca.SYMBOLS[s]: sympy.Rational(str(v)) for s, v in values.items()}
+    assert sympy.simplify(b.rewritten.subs(subs).subs(N_PRIME, b.value) - b.baseline.subs(subs)) == 0
+    plain = Fr(values["K"] ** 2 * values["M"] * values["N"] * values["I"] ** 2)
+    if not b.fits:
+        assert article_macs(name, **{**values, "N": Fr(1, 10**9)}) >= plain
+        return
+    assert article_macs(name, **{**values, "N": b.floor}) <= plain < article_macs(name, **{**values, "N": b.floor + 1})
+    assert b.whole == (article_macs(name, **{**values, "N": b.floor}) == plain)
+    if b.usable is not None:
+        assert b.usable <= b.floor
+        ca.evaluate(ca.module(name), {**values, "N": b.usable})  # whole channels in every layer
+
+
+def test_budget_at_values_says_how_many_fit_and_which_are_usable():
+    b = ca.budget("bottleneck", K=3, M=256, N=256)
+    assert b.value.is_real and not b.whole
+    assert b.floor == math.floor(float(b.value)) and b.usable % 4 == 0 and b.usable > b.floor - 4
+    text = b.to_text()
+    assert "not whole" in text and f"{b.floor} kernels fit" in text and "t = 4, the default" in text
+
+
+def test_budget_says_when_nothing_fits():
+    b = ca.budget("inverted-bottleneck", K=3, M=16, N=16)
+    assert not b.fits and b.floor is None
+    assert "no kernels fit" in b.to_text()
+
+
+# -- break-even ------------------------------------------------------------------------
+
+def test_break_even_from_the_issue():
+    assert ca.break_even("inverted-bottleneck").points == {t: K**2 * N / (K**2 + M + N)}
+    assert ca.break_even("group").points == {G: 1}
+    for name in ("factorized", "depthwise-separable", "xception"):
+        assert ca.break_even(name).points == {}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_break_even_makes_the_ratio_one_symbolically(name):
+    e = ca.explain(name)
+    assert set(e.break_even) == {s for s in ca.module(name).parameters if e.ratio.macs.has(s)}
+    for s, point in e.break_even.items():
+        assert sympy.simplify(e.ratio.macs.subs(s, point) - 1) == 0
+
+
+@pytest.mark.parametrize("name", [n for n in NAMES if ca.module(n).parameters])
+@settings(max_examples=15, deadline=None)
+@given(data=st.data())
+def test_break_even_makes_the_articles_ratio_one(name, data):
+    values = data.draw(sizes(name))
+    be = ca.break_even(name, values)
+    for s, value in be.values.items():
+        at = {**values, str(s): value if not value.is_Rational else Fr(int(value.p), int(value.q))}
+        got = article_ratio(name, at)
+        if isinstance(got, Fr):
+            assert got == 1
+        else:  # an irrational break-even (a quadratic's root): exact algebra
+            assert sympy.simplify(got - 1) == 0
+
+
+def test_break_even_in_the_stack_is_the_smallest_saving_kernel():
+    """k = K is a root for every size (a stack of one K x K kernel); the one reported is the
+    other: k = K/(K - 1) at M = N, below 2, so every stack of 3 x 3 kernels saves."""
+    point = ca.break_even("vgg-stack").points[k]
+    for size, width in itertools.product((3, 5, 7, 11), (1, 64, 512)):
+        assert sympy.simplify(point.subs({K: size, M: width, N: width})) == sympy.Rational(size, size - 1)
+
+
+def test_break_even_outside_the_parameters_range_is_said():
+    be = ca.break_even("fire", K=3, M=96, N=128)
+    assert be.values[p] > 1
+    assert "outside 0 <= p <= 1" in be.to_text()
+
+
+# -- limits ----------------------------------------------------------------------------
+
+def test_limits_from_the_issue():
+    assert ca.limit_large_N("depthwise-separable").macs == 1 / K**2
+    assert ca.limit_large_N("inverted-bottleneck").macs == 2 * t / K**2
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_limit_is_where_the_articles_ratio_goes_for_wide_layers(name):
+    """At M = N = 10**9 the article's ratio is within 1e-6 of the limit (and at 10**12 closer)."""
+    lim = ca.limit_large_N(name, K=5 if name == "vgg-stack" else 3)
+    assert lim.macs == lim.params
+    values = {"K": 5 if name == "vgg-stack" else 3, "I": 1, **defaults(name)}
+    gaps = []
+    for width in (10**9, 10**12):
+        ratio = article_ratio(name, {**values, "M": width, "N": width})
+        gaps.append(abs(ratio - Fr(int(lim.value.macs.p), int(lim.value.macs.q))))
+    assert gaps[0] < Fr(1, 10**6) and gaps[1] <= gaps[0]
+
+
+# -- compare ---------------------------------------------------------------------------
+
+PAIRS = st.tuples(st.sampled_from(NAMES), st.sampled_from(NAMES))
+
+
+@settings(max_examples=30, deadline=None)
+@given(pair=PAIRS)
+def test_compare_ab_times_ba_is_one(pair):
+    a, b = pair
+    ab, ba = comparison(a, b), comparison(b, a)
+    for unit in ("macs", "params"):
+        assert ca.canonical(getattr(ab.ratio, unit) * getattr(ba.ratio, unit)) == 1
+ODD_K = st.sampled_from([3, 5, 7, 9, 11])  # vgg-stack with k = 3 needs an odd K >= 3
+
+
+@settings(max_examples=60, deadline=None)
+@given(pair=PAIRS, K_=ODD_K, M_=st.integers(1, 2048), N_=st.integers(1, 2048))
+def test_a_cheaper_when_agrees_with_the_articles_costs(pair, K_, M_, N_):
+    a, b = pair
+    c = comparison(a, b)
+    point = {"K": K_, "M": M_, "N": N_, "I": 1}
+    cost_a = article_macs(a, **point, **defaults(a))
+    cost_b = article_macs(b, **point, **defaults(b))
+    condition = c.condition.subs({K: K_, M: M_, N: N_})
+    assert bool(condition) == (cost_a < cost_b), (c.a_cheaper_when, point)
+    equal = c.condition_equal_channels.subs({K: K_, N: N_})
+    assert bool(equal) == (article_macs(a, **{**point, "M": N_}, **defaults(a))
+                           < article_macs(b, **{**point, "M": N_}, **defaults(b)))
+
+
+@settings(max_examples=25, deadline=None)
+@given(pair=PAIRS, K_=ODD_K, m=st.integers(1, 6), n=st.integers(1, 4), I_=st.integers(1, 30))
+def test_compare_at_values_is_exact_and_reciprocal(pair, K_, m, n, I_):
+    a, b = pair
+    values = {"K": K_, "M": 6 * m, "N": 192 * n, "I": I_}  # whole channels in every module at its defaults
+    ab, ba = ca.compare(a, b, values), ca.compare(b, a, values)
+    assert ab.at_ratio.macs == article_ratio(a, {**values, **defaults(a)}) / article_ratio(b, {**values, **defaults(b)})
+    assert ab.at_ratio.macs * ba.at_ratio.macs == 1 and ab.at_ratio.params * ba.at_ratio.params == 1
+    assert (ab.at_condition is sympy.true) == (ab.numbers[0].rewritten.macs < ab.numbers[1].rewritten.macs)
+
+
+def test_compare_substitutes_each_modules_own_defaults_unless_set():
+    c = ca.compare("bottleneck", "inverted-bottleneck")
+    assert c.notes_a == {t: (4, "default")} and c.notes_b == {t: (6, "default")}
+    assert not c.ratio.macs.has(t)
+    assert "t = 4, the default" in c.to_text() and "t = 6, the default" in c.to_text()
+    both = ca.compare("bottleneck", "inverted-bottleneck", t=2)
+    assert both.notes_a == both.notes_b == {t: (2, "set")}
+    assert ca.canonical(both.cost_a.macs - ca.explain("bottleneck").rewritten.macs.subs(t, 2)) == 0
+
+
+def test_compare_with_some_sizes_solves_for_the_rest():
+    c = ca.compare("group", "depthwise-separable", K=3)
+    assert c.at_condition == sympy.Lt(N, sympy.Rational(18, 7))
+    assert c.numbers is None and "when N < 18/7" in c.to_text()
+
+
+def test_conditions_read_as_a_reader_writes_them():
+    assert condition_text(_cheaper(K**2 * M + M * N, K**2 * N + M * N)) == "N > M"
+    assert condition_text(sympy.true) == "always" and condition_text(sympy.false) == "never"
+    assert condition_text(ca.compare("group", "group").condition) == "never"
+
+
+# -- renderings and the JSON contract ------------------------------------------------------
+
+ANSWERS = [lambda: ca.compare("bottleneck", "inverted-bottleneck", K=3, M=64, N=64, I=14),
+           lambda: ca.budget("fire", K=3, M=96, N=128), lambda: ca.break_even("resnext", K=3, M=256, N=256),
+           lambda: ca.limit_large_N("shufflenet", K=3)]
+
+
+@pytest.mark.parametrize("make", ANSWERS)
+def test_every_answer_renders_in_every_format(make):
+    answer = make()
+    assert str(answer) == answer.to_text() and answer.to_text().strip()
+    assert answer.to_markdown().startswith("### ") and "\\begin{aligned}" in answer.to_markdown()
+    assert answer._repr_html_().startswith('<div class="convalgebra">')
+    assert answer._repr_latex_().startswith("$\\begin{aligned}")
+    assert answer.to_latex().count("\\begin{align*}") == 1
+    json.dumps(answer.to_dict())
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_explain_json_carries_break_even_and_limit(name):
+    code, out, _ = run("explain", name, "--format", "json")
+    data = json.loads(out)
+    e = ca.explain(name)
+    assert {s: read(v) for s, v in data["break_even"].items()} == {str(s): v for s, v in e.break_even.items()}
+    assert read(data["limit_large_N"]) == ca.limit_large_N(name).macs
+    text = run("explain", name)[1]
+    assert "tends to " + ca.text(e.limit_large_N) in text
+    for s, v in e.break_even.items():
+        assert f"{s} = {ca.text(v)}" in text
+        assert ca.latex(v) in run("explain", name, "--format", "latex")[1]
+        assert ca.latex(v) in run("explain", name, "--format", "markdown")[1]
+
+
+def test_compare_json_contract():
+    code, out, _ = run("compare", "depthwise-separable", "xception", "--set", "K=3", "M=512", "N=256", "I=14",
+                       "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    c = ca.compare("depthwise-separable", "xception")
+    assert (data["a"], data["b"]) == ("depthwise-separable", "xception")
+    assert read(data["ratio"]["macs"]) - c.ratio.macs == 0 and read(data["ratio"]["params"]) - c.ratio.params == 0
+    assert data["a_cheaper_when"] == "N > M"
+    values = data["values"]
+    assert values["given"] == {"K": 3, "M": 512, "N": 256, "I": 14}
+    assert values["a"]["macs"] == (9 * 512 + 512 * 256) * 14 * 14
+    assert Fr(values["ratio"]["macs"]) == Fr(9 * 512 + 512 * 256, 9 * 256 + 512 * 256)
+
+
+def test_budget_json_contract():
+    code, out, _ = run("budget", "xception", "--set", "K=3", "M=728", "N=728", "--format", "json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["module"] == "xception" and read(data["N"]) == K**2 * M * N / (K**2 + M)
+    values = data["values"]
+    assert Fr(values["N"]) == Fr(9 * 728 * 728, 9 + 728)
+    assert values["whole"] is False and values["floor"] == 9 * 728 * 728 // (9 + 728)
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["compare", "botleneck", "group"], "did you mean bottleneck"),
+    (["compare", "group", "mobilenet-v3"], "unknown module 'mobilenet-v3'"),
+    (["compare", "group"], "required: B"),
+    (["compare", "group", "fire", "--set", "G=0"], "G = 0"),
+    (["compare", "group", "fire", "--set", "M=x"], "is not a number"),
+    (["budget", "inverted"], ""),
+    (["budget", "bottlenek"], "did you mean bottleneck"),
+    (["budget", "group", "--set", "K=3"], "no value for N"),
+    (["budget", "group", "--set", "Q=1"], "unknown symbol 'Q'"),
+    (["budget"], "required: name"),
+    (["explain", "depthwise-separable", "--set", "K=3", "M=512", "N=512", "I=14", "rho=0.714"], "rho = 5/7 (I = 10)"),
+])
+def test_bad_input_gets_one_line_and_exit_code_2(argv, message):
+    code, out, err = run(*argv)
+    if not message:  # an alias works: no error
+        assert code == 0 and err == ""
+        return
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and err.startswith("convalgebra: error: ") and message in err
+
+
+def test_the_same_input_prints_the_same_text_on_every_run():
+    script = ("from convalgebra.cli import main\n"
+              "main(['compare', 'resnext', 'bottleneck', '--format', 'json'])\n"
+              "main(['compare', 'fire', 'factorized'])\n"
+              "main(['budget', 'vgg-stack', '--set', 'K=5', 'M=64', 'N=64'])\n")
+    outs = {subprocess.run([sys.executable, "-c", script], env=dict(os.environ, PYTHONHASHSEED=seed),
+                           capture_output=True, text=True, check=True).stdout for seed in ("0", "4242")}
+    assert len(outs) == 1
+
+
+# -- width and resolution multipliers (MobileNet V1, Table 3) ---------------------------------
+
+TABLE3 = dict(K=3, M=512, N=512, I=14)
+
+
+def mega(x: int, digits: int) -> float:
+    return round(x / 1e6, digits)
+
+
+def test_mobilenet_table3_rows_by_computation():
+    """Table 3 of the MobileNet paper (14 x 14 x 512 layer, 3 x 3 kernels), in millions:
+    conv 462 M MACs 2.36 M params; depthwise separable 52.3 / 0.27; alpha = 0.75: 29.6 / 0.15;
+    rho = 0.714 (I = 10): 15.1 / 0.15."""
+    plain = ca.explain("depthwise-separable", **TABLE3).numbers
+    assert (mega(plain.baseline.macs, 0), mega(plain.baseline.params, 2)) == (462, 2.36)
+    assert (mega(plain.rewritten.macs, 1), mega(plain.rewritten.params, 2)) == (52.3, 0.27)
+    thin = ca.explain("depthwise-separable", **TABLE3, alpha=0.75).numbers
+    assert (mega(thin.rewritten.macs, 1), mega(thin.rewritten.params, 2)) == (29.6, 0.15)
+    small = ca.evaluate(ca.module("depthwise-separable"), {**TABLE3, "alpha": "0.75", "rho": "5/7"})
+    assert (mega(small.rewritten.macs, 1), mega(small.rewritten.params, 2)) == (15.1, 0.15)
+    # the same numbers from the formula by hand: K*K*M*I*I + M*N*I*I at M = N = 384
+    assert thin.rewritten.macs == (9 * 384 + 384 * 384) * 14 * 14 and thin.rewritten.params == 9 * 384 + 384 * 384
+    assert small.rewritten.macs == (9 * 384 + 384 * 384) * 10 * 10
+
+
+def test_multipliers_on_the_command_line_say_the_scaled_sizes():
+    code, out, _ = run("explain", "depthwise-separable", "--set", "K=3", "M=512", "N=512", "I=14", "alpha=0.75",
+                       "rho=5/7")
+    assert code == 0 and "(so M = 384, N = 384, I = 10)" in out and "15,091,200" in out
+    data = json.loads(run("explain", "depthwise-separable", "--set", "K=3", "M=512", "N=512", "I=14",
+                          "alpha=0.75", "--format", "json")[1])
+    assert data["values"]["rewritten"] == {"macs": 29_578_752, "params": 150_912}
+
+
+@settings(max_examples=100, deadline=None)
+@given(size=st.integers(1, 1024), other=st.integers(1, 1024), num=st.integers(1, 999), den=st.integers(1, 999))
+def test_a_multiplier_that_gives_no_whole_size_names_one_that_does(size, other, num, den):
+    values = {M: size, N: other, alpha: Fr(num, den)}
+    try:
+        scaled = scale(values)
+    except ca.InvalidValueError as error:
+        nearest = Fr(re.search(r"the nearest is alpha = (\S+)", str(error)).group(1))
+        unit = math.gcd(size, other)
+        assert nearest == Fr(1, unit) or abs(nearest - values[alpha]) <= Fr(1, 2 * unit)
+        values[alpha] = nearest
+        scaled = scale(values)
+    assert (scaled[M], scaled[N]) == (values[alpha] * size, values[alpha] * other)
+    assert all(isinstance(scaled[s], int) for s in (M, N))
+
+
+def test_multipliers_reach_compare_and_budget():
+    c = ca.compare("depthwise-separable", "xception", **TABLE3, alpha=0.75)
+    assert c.numbers[0].rewritten.macs == 29_578_752
+    b = ca.budget("depthwise-separable", K=3, M=512, N=512, alpha=0.75)
+    assert b.value == 9 * (384 - 1)
+    assert "(so M = 384, N = 384)" in b.to_text()
+    assert ca.compare("group", "depthwise-separable", K=3, alpha=Fr(1, 2)).at_ratio.macs.has(N)
