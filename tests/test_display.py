@@ -211,3 +211,18 @@ def test_jupyter_asks_through_the_display_protocol():
         parsed(bundle["text/html"])
     bundle, _ = display.format(ca.ratio(ca.K**2 * ca.M + ca.M * ca.N, ca.K**2 * ca.M * ca.N))
     assert r"\frac{1}{N} + \frac{1}{K^{2}}" in bundle["text/latex"]  # sympy's own display, our canonical form
+
+
+def test_sweeps_render_their_expressions_and_first_rows():
+    pytest.importorskip("numpy")
+    e = ca.explain("bottleneck")
+    s = ca.sweep({"macs": e.rewritten.macs}, K=3, M=256, N=[64, 128, 256], I=56, t=range(1, 9))
+    tables = parsed(s._repr_html_())
+    rows = tables.tables[0]
+    assert rows[0] == ["K", "M", "N", "I", "t", "macs"] and len(rows) == 1 + 10
+    for shown in rows[1:]:
+        exact = article_macs("bottleneck", **dict(zip("KMNIt", map(int, shown[:5]))))
+        assert float(shown[5]) == pytest.approx(float(exact), rel=1e-5)  # six significant digits
+    assert "14 more rows of 24" in s._repr_html_()
+    assert_math_mode(s._repr_latex_())
+    assert ca.latex(e.rewritten.macs) in s._repr_latex_()

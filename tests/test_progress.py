@@ -87,3 +87,37 @@ def test_quick_work_with_tqdm_shows_nothing(capsys):
     pytest.importorskip("tqdm")
     assert sum(progress(range(100), description="grid", delay=60)) == 4950
     assert capsys.readouterr() == ("", "")
+
+
+def test_a_large_sweep_goes_in_slices_through_progress(monkeypatch):
+    np = pytest.importorskip("numpy")
+    import convalgebra as ca
+    from convalgebra import sweeps
+
+    calls = []
+
+    def recording(items, total=None, description="", show=None, delay=1.5):
+        calls.append((len(items), description))
+        yield from items
+
+    monkeypatch.setattr(progress_module, "progress", recording)
+    ratio = ca.explain("bottleneck").ratio.macs
+    axes = dict(K=[1, 3, 5], M=np.arange(1, 101), N=[64, 128, 256], t=[2, 4])
+    whole = sweeps.sweep(ratio, **axes)
+    assert calls == []  # one slice: no bar
+    monkeypatch.setattr(sweeps, "_CHUNK", 1000)
+    sliced = sweeps.sweep(ratio, **axes)
+    assert calls == [(3, "sweep")]  # 600 points per K, one K per slice
+    for name in whole.names:
+        assert sliced.columns[name].tolist() == whole.columns[name].tolist()
+    for row in sliced.rows[::97]:
+        exact = ratio.subs({ca.SYMBOLS[s]: row[s] for s in "KMNt"})
+        assert row["value"] == pytest.approx(float(exact), rel=1e-12)
+
+
+def test_every_sweep_column_is_full_length():
+    pytest.importorskip("numpy")
+    import convalgebra as ca
+
+    s = ca.sweep("1/N", K=[1, 2], N=[3, 4, 5])  # K is swept but not in the expression
+    assert s.to_dict() == {"K": [1, 1, 1, 2, 2, 2], "N": [3, 4, 5] * 2, "value": [1 / 3, 1 / 4, 1 / 5] * 2}

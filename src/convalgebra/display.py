@@ -390,6 +390,20 @@ def _network_view(net: Any) -> View:
     return _network_cost_view(net.count())
 
 
+@_view_of("convalgebra.sweeps.Sweep")
+def _sweep_view(sweep: Any, most: int = 10) -> View:
+    names = sweep.names
+    rows = tuple(tuple(f"{row[name]:.6g}" for name in names) for row in sweep.rows[:most])
+    blocks: list[Block] = [
+        Equations(tuple((rf"\text{{{_latex_text(name)}}}", number_latex(expr))
+                        for name, expr in sweep.expressions.items())),
+        Table(tuple(names), rows, right=frozenset(range(len(names)))),
+    ]
+    if len(sweep) > most:
+        blocks.append(Paragraph((f"{len(sweep) - most:,} more rows of {len(sweep):,}",), note=True))
+    return View(f"sweep: {len(sweep):,} points", tuple(blocks))
+
+
 def _latex_text(text: str) -> str:
     """Text made safe inside ``\\text{...}``: LaTeX's special characters escaped or dropped.
 

@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Union
 
 import sympy
 
+from .display import RichDisplay
 from .errors import ConvAlgebraError, InvalidValueError
 from .printing import text
 from .symbols import I, M, N, alpha, parse_expression, rho, symbol
@@ -114,7 +115,7 @@ _NAMES = ("K", "M", "N", "I", "F", "G", "t", "p", "k", "alpha", "rho")
 
 
 @dataclass(frozen=True, eq=False)
-class Sweep:
+class Sweep(RichDisplay):
     """The values of a sweep as columns (numpy arrays), one row per point of the grid.
 
     ``rows`` gives them as dicts, ``to_pandas()`` as a DataFrame; in a notebook the
@@ -201,10 +202,33 @@ def sweep(what: Expressions, grid: Mapping[Any, Any] | None = None, **axes: Any)
     shape = tuple(len(a) for a in given.values())
     dims = len(shape)
     placed = {str(s): a.reshape([-1 if i == j else 1 for j in range(dims)]) for i, (s, a) in enumerate(given.items())}
-    results = compiled(**placed)
     columns = {name: np.broadcast_to(a, shape).ravel() for name, a in placed.items()}
-    columns.update({name: np.ravel(r) for name, r in results.items()})
+    columns.update(_evaluate(compiled, placed, shape))
     return Sweep(columns, compiled.expressions)
+
+
+_CHUNK = 1 << 20
+
+
+def _evaluate(compiled: Compiled, placed: dict[str, "numpy.ndarray"], shape: tuple[int, ...]) -> dict[str, Any]:
+    """Each expression on the whole grid, flattened in the grid's order (every column full
+    length, also for an expression without some swept symbol). A grid of more than about a
+    million points goes in slices of its first axis, with a progress bar once it is slow."""
+    import math
+
+    import numpy as np
+
+    from .progress import progress
+
+    first, rows = next(iter(placed)), shape[0]
+    step = max(1, _CHUNK // max(1, math.prod(shape[1:])))
+    starts = range(0, rows, step)
+    parts: dict[str, list[Any]] = {name: [] for name in compiled.expressions}
+    for start in starts if len(starts) == 1 else progress(starts, description="sweep"):
+        part = compiled(**{**placed, first: placed[first][start:start + step]})
+        for name, values in part.items():
+            parts[name].append(np.broadcast_to(values, (min(step, rows - start), *shape[1:])).ravel())
+    return {name: p[0] if len(p) == 1 else np.concatenate(p) for name, p in parts.items()}
 
 
 def _axis(name: str, values: Any) -> "numpy.ndarray":
