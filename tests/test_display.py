@@ -204,7 +204,8 @@ def test_jupyter_asks_through_the_display_protocol():
     formatters = pytest.importorskip("IPython.core.formatters")
     display = formatters.DisplayFormatter()
     for obj in (ca.explain("bottleneck"), ca.module("fire"), ca.network("mobilenet_v2").count(160),
-                Series(Conv(8, 8, (3, 3), groups=8), Conv(8, 16, (1, 1)))):
+                Series(Conv(8, 8, (3, 3), groups=8), Conv(8, 16, (1, 1))), ca.compare("bottleneck", "resnext"),
+                ca.budget("depthwise-separable", K=3, M=64, N=64), ca.break_even("inverted-bottleneck")):
         bundle, _ = display.format(obj)
         assert {"text/html", "text/markdown", "text/latex", "text/plain"} <= set(bundle), type(obj)
         assert_math_mode(bundle["text/latex"])
