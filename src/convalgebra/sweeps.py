@@ -24,6 +24,7 @@ Values are float64: whole costs are exact below 2**53 (about 9.0e15).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Mapping, Union
@@ -85,6 +86,12 @@ def compile_numpy(what: Expressions) -> Compiled:
     symbols = tuple(sorted(set().union(*(e.free_symbols for e in expressions.values())), key=_order))
     function = sympy.lambdify(symbols, list(expressions.values()), modules="numpy", cse=True)
     return Compiled(expressions, symbols, function)
+
+
+@functools.lru_cache(maxsize=128)
+def _compiled(items: tuple[tuple[str, sympy.Expr], ...]) -> Compiled:
+    """:func:`compile_numpy`, once per set of expressions: a notebook sweeps the same one often."""
+    return compile_numpy(dict(items))
 
 
 def _expressions(what: Expressions) -> dict[str, sympy.Expr]:
@@ -193,7 +200,7 @@ def sweep(what: Expressions, grid: Mapping[Any, Any] | None = None, **axes: Any)
         scaling[I] = rho * I
     if scaling:
         expressions = {name: e.subs(scaling, simultaneous=True) for name, e in expressions.items()}
-    compiled = compile_numpy(expressions)
+    compiled = _compiled(tuple(expressions.items()))
     shown = ", ".join(text(e) for e in expressions.values())
     missing = [str(s) for s in compiled.symbols if s not in given]
     if missing:
@@ -220,6 +227,8 @@ def _evaluate(compiled: Compiled, placed: dict[str, "numpy.ndarray"], shape: tup
 
     from .progress import progress
 
+    if not placed:  # a constant: one point, no axis to slice
+        return {name: np.ravel(values) for name, values in compiled().items()}
     first, rows = next(iter(placed)), shape[0]
     step = max(1, _CHUNK // max(1, math.prod(shape[1:])))
     starts = range(0, rows, step)
