@@ -28,7 +28,7 @@ import convalgebra as ca
 from convalgebra.cli import main
 from convalgebra.design import N_PRIME, _cheaper, condition_text
 from convalgebra.explanation import scale
-from convalgebra.symbols import G, I, K, M, N, alpha, k, p, rho, t
+from convalgebra.symbols import G, K, M, N, alpha, k, p, t
 
 from test_modules import article_macs, sizes
 
