@@ -306,6 +306,9 @@ def test_budget_json_contract():
     (["budget", "group", "--set", "K=3"], "no value for N"),
     (["budget", "group", "--set", "Q=1"], "unknown symbol 'Q'"),
     (["budget"], "required: name"),
+    (["budget", "vgg-stack", "--set", "K=4", "M=8", "N=8"], "(K - k)/(k - 1) = 1/2 layers"),
+    (["compare", "group", "bottleneck", "--set", "G=3", "M=4"], "M/G = 4/3 channels"),
+    (["compare", "group", "bottleneck", "--set", "K=3", "M=8", "N=10", "I=4"], "N/t = 5/2 channels"),
     (["explain", "depthwise-separable", "--set", "K=3", "M=512", "N=512", "I=14", "rho=0.714"], "rho = 5/7 (I = 10)"),
 ])
 def test_bad_input_gets_one_line_and_exit_code_2(argv, message):
@@ -315,6 +318,20 @@ def test_bad_input_gets_one_line_and_exit_code_2(argv, message):
         return
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("convalgebra: error: ") and message in err
+
+
+WORDS = st.sampled_from(["compare", "budget", "--set", "--format", "json", "latex", "markdown", "group", "fire",
+                         "bottleneck", "vgg-stack", "xception", "K=3", "K=4", "M=4", "N=8", "I=2", "G=2", "t=2",
+                         "p=1/2", "k=3", "G=0", "alpha=0.5", "rho=1/2", "alpha=0.3", "M=", "=3", "-h", "--"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(WORDS, st.text(max_size=8)), max_size=8))
+def test_fuzzed_compare_and_budget_exit_0_or_2_without_a_traceback(argv):
+    code, out, err = run(*argv)
+    assert code in (0, 2) and "Traceback" not in err
+    if code == 2:
+        assert err.count("\n") == 1 and err.startswith("convalgebra: error: ")
 
 
 def test_the_same_input_prints_the_same_text_on_every_run():

@@ -39,6 +39,7 @@ import sympy
 from .display import Code, Equations, Math, Paragraph, View, render_html, render_latex, render_markdown
 from .errors import InvalidValueError
 from .explanation import Cost, Explanation, Numbers, evaluate, explain, scale
+from .layers import Conv, _whole
 from .modules import Module, module
 from .printing import grouped, latex, text
 from .simplification import canonical, equal_channels
@@ -280,6 +281,28 @@ def _substitution(given: Values, defaults: Optional[Module] = None) -> dict[symp
         for size in sizes if multiplier in given else ():
             out[size] = scaled[size] if size in given else size * given[multiplier]
     return {s: sympy.sympify(v) for s, v in out.items()}
+
+
+def _check_layers(mod: Module, given: Values, skip: tuple[sympy.Symbol, ...] = ()) -> None:
+    """Refuse values that make no real layer, as ``evaluate`` would: every layer whose sizes
+    the values (and the module's defaults) fix entirely is built and checked.
+
+    >>> _check_layers(module("vgg-stack"), {K: 4})
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: (K - k)/(k - 1) = 1/2 layers: expected a whole number
+    """
+    values: dict[sympy.Symbol, Any] = {s: d for s, d in mod.parameters.items() if d is not None}
+    values.update(scale(given))
+    values = {s: v for s, v in values.items() if s not in (alpha, rho, *skip)}
+    for layer in mod.layers():
+        fields = [(name, getattr(layer, name)) for name in ("in_channels", "out_channels", "groups", "count", "channels")
+                  if hasattr(layer, name)] + [("kernel", size) for size in getattr(layer, "kernel", ())]
+        if isinstance(layer, Conv):  # channels per group
+            fields += [("in_channels", layer.in_channels / layer.groups), ("out_channels", layer.out_channels / layer.groups)]
+        for name, expr in fields:
+            if sympy.sympify(expr).free_symbols <= set(values):
+                _whole(expr, values, name)
 
 
 def _missing(expr: sympy.Expr, given: Values) -> None:
@@ -526,6 +549,8 @@ def compare(a: str | Module, b: str | Module, values: Mapping[Any, Any] | None =
         at_ratio = Cost(Fraction(na.rewritten.macs, nb.rewritten.macs), Fraction(na.rewritten.params, nb.rewritten.params))
         at_condition = sympy.true if na.rewritten.macs < nb.rewritten.macs else sympy.false
     elif sizes:
+        _check_layers(ma, given)
+        _check_layers(mb, given)
         sa, sb = _substitution(given, ma), _substitution(given, mb)
         ca, cb = [canonical(x.subs(sa)) for x in ea.rewritten], [canonical(x.subs(sb)) for x in eb.rewritten]
         at_ratio = Cost(canonical(ca[0] / cb[0]), canonical(ca[1] / cb[1]))
@@ -661,6 +686,7 @@ def budget(name_or_module: str | Module, values: Mapping[Any, Any] | None = None
     given = _ordered(check_values(dict(values or {}, **named)))
     if not given:
         return Budget(mod, root, rewritten, e.baseline.macs)
+    _check_layers(mod, given, skip=(N,))  # the module's own N is N'
     value = root.subs(_substitution(given, mod))
     _missing(value, given)
     value = sympy.radsimp(value)
@@ -775,6 +801,7 @@ def break_even(name_or_module: str | Module, values: Mapping[Any, Any] | None = 
         substitution.pop(s, None)
         value = sympy.radsimp(point.subs(substitution))
         _missing(value, given)
+        _check_layers(mod, given, skip=(s,))
         if value.is_finite:  # not where s no longer changes the cost (fire's p at K = 1)
             at[s] = value
     return BreakEven(mod, e.ratio.macs, points, given, at)
@@ -838,4 +865,5 @@ def limit_large_N(name_or_module: str | Module, values: Mapping[Any, Any] | None
         substitution = _substitution(given, mod)
         value = Cost(macs.subs(substitution), params.subs(substitution))
         _missing(value.macs, given)
+        _check_layers(mod, given)
     return LargeNLimit(mod, e.ratio_equal_channels, macs, params, given, value)
