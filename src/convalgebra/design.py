@@ -43,7 +43,7 @@ from .layers import Conv, _whole
 from .modules import Module, module
 from .printing import grouped, latex, text
 from .simplification import canonical, equal_channels
-from .symbols import SYMBOLS, G, I, K, M, N, Number, alpha, k, p, rho, t
+from .symbols import SIZE_SYMBOLS, SYMBOLS, G, I, K, M, N, Number, alpha, k, p, rho, t
 from .values import Values, check_values
 
 __all__ = [
@@ -75,8 +75,10 @@ def _sign(expr: Any) -> Optional[int]:
     (1, 1, None)
     """
     expr = sympy.sympify(expr)
+    if expr.is_positive or expr.is_negative:  # every symbol is positive: often enough
+        return 1 if expr.is_positive else -1
     shifted = expr.subs({s: low + sympy.Dummy(positive=True) for s, low in _AT_LEAST.items() if expr.has(s)})
-    for form in (shifted, sympy.factor(shifted), sympy.expand(shifted)):
+    for form in (shifted, sympy.expand(shifted), sympy.factor(shifted)):
         if form.is_positive:
             return 1
         if form.is_negative:
@@ -91,28 +93,34 @@ def _shortest(expr: Any) -> sympy.Expr:
     (K**2*(N - 1), K**2*N/t - K**2 - M)
     """
     expr = sympy.sympify(expr)
-    forms = [canonical(expr), sympy.factor(expr), sympy.factor_terms(sympy.together(expr))]
+    forms = [canonical(expr)]  # without the sizes M, N, I, F this is already the factored form
+    if expr.has(*SIZE_SYMBOLS):
+        forms.append(sympy.factor(expr))
+    forms.append(sympy.factor_terms(sympy.together(expr)))
     return min(forms, key=lambda form: len(text(form)))
 
 
 def _smallest_positive_root(expr: sympy.Expr, x: sympy.Symbol) -> Optional[sympy.Expr]:
     """The smallest positive root in ``x`` of ``expr = 0``, in closed form (None when none is found).
 
-    The numerator is factored; a factor whose root does not involve the tensor sizes (like
-    k = K, the stack of one K x K kernel) is set aside when another factor remains. A
-    linear or quadratic factor is solved by formula: written with P(0) < 0, its root
+    A numerator of degree three or more is factored, and a factor whose root does not
+    involve the tensor sizes (like k = K, the stack of one K x K kernel) is set aside when
+    another factor remains. A linear or quadratic factor is solved by formula: written with P(0) < 0, its root
     (-b + sqrt(b**2 - 4*a*c))/(2*a) = -2*c/(b + sqrt(b**2 - 4*a*c)) is the smallest positive one.
 
     >>> _smallest_positive_root(K**2*M*t**2 - (M + N)*t - N*K**2, t)
     (M + N + sqrt(4*K**4*M*N + M**2 + 2*M*N + N**2))/(2*K**2*M)
     """
     numerator = sympy.fraction(sympy.together(expr))[0]
-    factors = [f for f, _ in sympy.factor_list(numerator)[1] if f.has(x)]
+    if sympy.Poly(numerator, x).degree() <= 2:  # nothing to set aside: skip the factoring
+        factors = [sympy.expand(numerator)]
+    else:
+        factors = [f for f, _ in sympy.factor_list(numerator)[1] if f.has(x)]
     sized = [f for f in factors if f.free_symbols & {M, N, I}]
     factors = sized or factors
     if len(factors) == 1 and sympy.Poly(factors[0], x).degree() <= 2:
         coeffs = sympy.Poly(factors[0], x).all_coeffs()[::-1]
-        c, b, a = [sympy.factor(v) for v in coeffs + [sympy.Integer(0)] * (3 - len(coeffs))]
+        c, b, a = coeffs + [sympy.Integer(0)] * (3 - len(coeffs))
         sign = _sign(c)
         if sign is not None:
             a, b, c = (a, b, c) if sign < 0 else (-a, -b, -c)
@@ -120,8 +128,8 @@ def _smallest_positive_root(expr: sympy.Expr, x: sympy.Symbol) -> Optional[sympy
                 return _shortest(-c / b)
             root = sympy.sqrt(sympy.factor(b**2 - 4 * a * c))
             if _sign(a) == 1:
-                return sympy.factor_terms(-b + root) / sympy.factor(2 * a)
-            return sympy.factor(-2 * c) / sympy.factor_terms(b + root)
+                return sympy.factor_terms(sympy.factor(-b) + root) / sympy.factor(2 * a)
+            return sympy.factor(-2 * c) / sympy.factor_terms(sympy.factor(b) + root)
     roots = [r for r in sympy.solve(numerator, x) if _sign(r) != -1 and r.is_real is not False]
     return _shortest(roots[0]) if roots else None
 
@@ -149,7 +157,14 @@ def large_N_limit(ratio_equal_channels: sympy.Expr) -> sympy.Expr:
     >>> text(large_N_limit(1/N + 1/K**2))
     '1/K**2'
     """
-    return _shortest(sympy.limit(ratio_equal_channels, N, sympy.oo))
+    numerator, denominator = sympy.fraction(sympy.together(ratio_equal_channels))
+    try:  # a rational function of N: the leading terms decide
+        top, bottom = sympy.Poly(numerator, N), sympy.Poly(denominator, N)
+    except sympy.PolynomialError:
+        return _shortest(sympy.limit(ratio_equal_channels, N, sympy.oo))
+    if top.degree() != bottom.degree():
+        return sympy.Integer(0) if top.degree() < bottom.degree() else sympy.oo
+    return _shortest(top.LC() / bottom.LC())
 
 
 def _cheaper(a_cost: sympy.Expr, b_cost: sympy.Expr) -> sympy.Basic:
