@@ -19,7 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import convalgebra as ca
-from convalgebra.layers import Conv, Parallel, Series, Shuffle, substitute
+from convalgebra.layers import Conv, Parallel, Repeat, Series, Shuffle, substitute
 from convalgebra.symbols import G, K, M, N, k, p, t
 
 import enumerate_macs as em
@@ -130,6 +130,10 @@ def run_block(block, x, counter, params, rng):
     if isinstance(block, Parallel):
         outs = [run_block(item, x, counter, params, rng) for item in block.items]
         return [plane for out in outs for plane in out]
+    if isinstance(block, Repeat):
+        for _ in range(block.count):
+            x = run_block(block.body, x, counter, params, rng)
+        return x
     if isinstance(block, Shuffle):
         assert len(x) == block.channels
         return em.shuffle(x, block.groups)

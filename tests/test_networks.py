@@ -21,7 +21,8 @@ from convalgebra.errors import InvalidValueError, UnknownNameError
 from convalgebra.layers import (AdaptivePool, BatchNorm, Conv, Linear, Pool, Residual, Series, count,
                                 pool_output_size, substitute, total)
 from convalgebra.modules import module_names
-from convalgebra.networks import leaves, network, network_names, out_channels
+from convalgebra.layers import iter_layers as leaves
+from convalgebra.networks import network, network_names, out_channels
 from convalgebra.symbols import I
 
 NAMES = network_names()

@@ -81,7 +81,7 @@ PRIMITIVES = [
 ]
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(chain=st.lists(st.sampled_from(range(len(PRIMITIVES))), min_size=1, max_size=3),
        m=st.integers(1, 2), n=st.integers(1, 2), size=st.integers(1, 4), kernel=st.sampled_from([3, 5]))
 def test_random_compositions_equal_enumeration(chain, m, n, size, kernel):
@@ -100,3 +100,15 @@ def test_random_compositions_equal_enumeration(chain, m, n, size, kernel):
     e = ca.explain(mod)
     assert e.rewritten.macs.subs({**values, I: size}) == counter.macs
     assert e.rewritten.params.subs(values) == sum(params)
+
+
+@pytest.mark.parametrize("then", [ca.reduce(4), ca.expand(2), ca.squeeze(2), ca.separate(), ca.factorize()])
+def test_a_rule_on_a_repeated_layer_repeats_its_whole_rewrite(then):
+    """stack(3) makes (K-3)/2 repeated 3x3 layers; rewriting them rewrites every copy."""
+    mod = ca.compose(ca.stack(3), then)
+    e = ca.explain(mod, K=7, M=16, N=16, I=8)
+    once = ca.explain(ca.compose(then), K=3, M=16, N=16, I=8).numbers.rewritten
+    # the first 3x3 (M -> N) and two more copies (N -> N), each rewritten the same way; M = N here
+    assert e.numbers.rewritten == (3 * once.macs, 3 * once.params)
+    e5 = ca.explain(mod, K=3, M=16, N=16, I=8)  # K = k: no repeats at all
+    assert e5.numbers.rewritten == once

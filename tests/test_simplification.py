@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 import convalgebra as ca
 from convalgebra.simplification import canonical
 from convalgebra.symbols import G, I, K, M, N, k, p, t
+from test_rules import PRIMITIVES
 
 ATOMS = [K, M, N, I, G, t, p, k, sympy.Integer(2), sympy.Rational(1, 3), K - 1, k - 1, 1 - p]
 
@@ -57,3 +58,22 @@ def test_the_ten_ratios_in_canonical_form(name, expected):
 ])
 def test_equal_channel_forms(name, expected):
     assert ca.text(ca.explain(name).ratio_equal_channels.macs) == expected
+
+
+@pytest.mark.parametrize("name", ca.module_names())
+def test_explain_divides_canonical_forms_term_by_term_without_leaving_canonical_form(name):
+    """explain() divides the canonical cost by the monomial baseline term by term; that is canonical too."""
+    e = ca.explain(name)
+    assert e.ratio.macs == canonical(e.rewritten.macs / e.baseline.macs)
+    assert e.ratio.params == canonical(e.rewritten.params / e.baseline.params)
+    assert e.rewritten.params == canonical(e.rewritten.params)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(range(12)), min_size=1, max_size=3))
+def test_termwise_division_stays_canonical_for_compositions(chain):
+    try:
+        e = ca.explain(ca.compose(*(PRIMITIVES[i]() for i in chain)))
+    except ca.InvalidValueError:
+        return
+    assert e.ratio.macs == canonical(e.rewritten.macs / e.baseline.macs)

@@ -13,7 +13,6 @@ convalgebra: error: 3 groups do not divide the 64 output channels
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any, Sequence, TextIO
 
@@ -47,6 +46,8 @@ def _values(items: list[str] | None) -> dict[Any, Any]:
 
 def _emit(obj: Any, fmt: str, out: TextIO) -> None:
     if fmt == "json":
+        import json
+
         out.write(json.dumps(obj.to_dict(), indent=2) + "\n")
     elif fmt == "markdown":
         out.write(obj.to_markdown())

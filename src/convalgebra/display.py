@@ -32,7 +32,6 @@ Per-layer tables are real tables, with each formula typeset:
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence, Union
 
@@ -93,8 +92,15 @@ class View:
 
 # -- rendering -------------------------------------------------------------------
 
+def _escape(text: str) -> str:
+    """HTML-escape text (the html module is imported only when HTML is asked for)."""
+    from html import escape
+
+    return escape(text, quote=False)
+
+
 def _html_piece(piece: Piece) -> str:
-    text = html.escape(piece, quote=False)
+    text = _escape(piece)
     if isinstance(piece, Math):
         return f"${text}$"
     if isinstance(piece, Code):
@@ -118,13 +124,13 @@ def _aligned(rows: Sequence[tuple[str, str]]) -> str:
 
 def render_html(v: View) -> str:
     """The view as an HTML fragment: headings, paragraphs, tables, display math."""
-    out = ['<div class="convalgebra">', f"<h4>{html.escape(v.title, quote=False)}</h4>"]
+    out = ['<div class="convalgebra">', f"<h4>{_escape(v.title)}</h4>"]
     for block in v.blocks:
         if isinstance(block, Paragraph):
             body = "".join(_html_piece(p) for p in block.pieces)
             out.append(f"<p><em>{body}</em></p>" if block.note else f"<p>{body}</p>")
         elif isinstance(block, Equations):
-            out.append(f"<p>$${html.escape(_aligned(block.rows), quote=False)}$$</p>")
+            out.append(f"<p>$${_escape(_aligned(block.rows))}$$</p>")
         else:
             out += _html_table(block)
     out.append("</div>")
@@ -138,7 +144,7 @@ def _html_table(table: Table) -> list[str]:
 
     out = ["<table>"]
     if table.caption:
-        out.append(f"<caption>{html.escape(table.caption, quote=False)}</caption>")
+        out.append(f"<caption>{_escape(table.caption)}</caption>")
     out.append("<thead><tr>" + "".join(cell("th", h, i) for i, h in enumerate(table.header)) + "</tr></thead>")
     out.append("<tbody>")
     out += ["<tr>" + "".join(cell("td", c, i) for i, c in enumerate(row)) + "</tr>" for row in table.rows]
@@ -343,7 +349,7 @@ def _block_view(block: Any) -> View:
     cells = []
     for i, r in enumerate(rows, 1):
         layer = r.layer
-        kind = layer_kind(layer) + (f" x {layer.count}" if getattr(layer, "count", 1) != 1 else "")
+        kind = layer_kind(layer) + (f" x {r.times}" if r.times != 1 else "")
         stride = getattr(layer, "stride", 1) or getattr(layer, "kernel", 1)
         kind += f", stride {stride}" if stride != 1 else ""
         kind += f" (branch {'.'.join(str(b + 1) for b in r.branch)})" if branched and r.branch else ""

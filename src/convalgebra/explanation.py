@@ -346,14 +346,14 @@ def explain(name_or_module: str | Module, values: Mapping[Any, Any] | None = Non
     baseline = Cost(*total(standard(), I))
     rows = tuple(count(mod.block(), I))
     macs = canonical(sum(r.macs for r in rows))
-    macs_ratio = canonical(macs / baseline.macs)
+    macs_ratio = _termwise(macs, baseline.macs)
     macs_equal = equal_channels(macs_ratio)
     if all(_keeps_size(r) for r in rows):
         # every layer sees I x I and has no bias: params are MACs / I**2, term by term
-        params, params_ratio, params_equal = _per_pixel(macs), macs_ratio, macs_equal
+        params, params_ratio, params_equal = _termwise(macs, I**2), macs_ratio, macs_equal
     else:
         params = canonical(sum(r.params for r in rows))
-        params_ratio = canonical(params / baseline.params)
+        params_ratio = _termwise(params, baseline.params)
         params_equal = equal_channels(params_ratio)
     example = None
     if numbers is None and mod.example and all(d is not None for d in mod.parameters.values()):
@@ -367,8 +367,9 @@ def _keeps_size(row: CostRow) -> bool:
     return isinstance(layer, Shuffle) or (row.output_size == row.input_size == I and not layer.bias)
 
 
-def _per_pixel(macs: sympy.Expr) -> sympy.Expr:
-    return sympy.Add(*(term / I**2 for term in sympy.Add.make_args(macs)))
+def _termwise(expr: sympy.Expr, monomial: sympy.Expr) -> sympy.Expr:
+    """A canonical form divided by a monomial, term by term: again canonical (tests check it)."""
+    return sympy.Add(*(term / monomial for term in sympy.Add.make_args(expr)))
 
 
 # -- helpers -------------------------------------------------------------------
@@ -394,8 +395,8 @@ def _layer_dict(row: CostRow) -> dict[str, Any]:
         "macs": text(row.macs),
         "params": text(row.params),
     }
-    if isinstance(layer, Conv) and layer.count != 1:
-        out["count"] = text(layer.count)
+    if row.times != 1:
+        out["count"] = text(row.times)
     if row.branch:
         out["branch"] = row.branch[-1]
     return out
@@ -409,8 +410,7 @@ def _kernel(layer: Any) -> str:
 
 def _times(row: CostRow) -> str:
     """`` x count`` for a layer repeated in series."""
-    layer = row.layer
-    return "" if not isinstance(layer, Conv) or layer.count == 1 else f" x {text(layer.count)}"
+    return "" if row.times == 1 else f" x {text(row.times)}"
 
 
 def _value_text(value: Any) -> str:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Union
 
 from .display import RichDisplay
 from .errors import InvalidValueError
@@ -41,7 +41,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Value", "Conv", "Shuffle", "Series", "Parallel", "Layer", "Block",
     "CostRow", "count", "total", "is_concrete", "exact_div", "output_size",
-    "Linear", "Pool", "AdaptivePool", "BatchNorm", "Residual", "pool_output_size", "AnyLayer", "AnyBlock",
+    "Linear", "Pool", "AdaptivePool", "BatchNorm", "Residual", "Repeat", "pool_output_size", "AnyLayer", "AnyBlock",
+    "iter_layers", "map_layers", "substitute",
 ]
 
 #: A size, channel count or cost: an exact number or a sympy expression.
@@ -261,8 +262,8 @@ class Parallel(RichDisplay):
         object.__setattr__(self, "items", tuple(items))
 
 
-Layer = Union[Conv, Shuffle]
-Block = Union[Conv, Shuffle, Series, Parallel]
+Layer = Union["Conv", "Shuffle", "Linear", "Pool", "AdaptivePool", "BatchNorm"]
+Block = Union[Layer, "Series", "Parallel", "Residual", "Repeat"]
 
 
 @dataclass(frozen=True)
@@ -275,6 +276,12 @@ class CostRow:
     macs: Value
     params: Value
     branch: tuple[int, ...] = field(default=())
+    repeat: Value = 1  # how many times the layer runs: a Repeat's count times the layer's own
+
+    @property
+    def times(self) -> Value:
+        """How many times the layer runs in series (its ``count`` times any enclosing repeats)."""
+        return _normal(self.repeat * getattr(self.layer, "count", 1))
 
 
 def count(block: Block, size: Value) -> list[CostRow]:
@@ -312,6 +319,8 @@ def _walk(block: Block, size: Value, rows: list[CostRow], branch: tuple[int, ...
         return outs[0]
     if isinstance(block, Residual):
         return block._walk(size, rows, branch)
+    if isinstance(block, Repeat):
+        return block._walk(size, rows, branch)
     if isinstance(block, Conv) and block.count != 1 and (block.stride != 1 or block.padding != "same"):
         raise InvalidValueError("a repeated layer must keep its size (stride 1, SAME padding)")
     out = block.output_size(size)
@@ -345,12 +354,43 @@ def _kernel_text(kernel: tuple[Value, Value]) -> str:
 
 
 def iter_layers(block: Block) -> Iterator[Layer]:
-    """The leaves of a block, in order."""
-    if isinstance(block, (Series, Parallel)):
-        for item in block.items:
+    """The layers of a block in order: into branches, residual sums (body, then shortcut)
+    and repeats (the repeated layers once).
+
+    >>> [type(x).__name__ for x in iter_layers(Residual(Conv(8, 8), Series(Conv(8, 8, (1, 1)), BatchNorm(8))))]
+    ['Conv', 'Conv', 'BatchNorm']
+    """
+    for item in _children(block):
+        if item is block:
+            yield block
+        else:
             yield from iter_layers(item)
-    else:
-        yield block
+
+
+def map_layers(block: Block, fn: Callable[[Layer], Block]) -> Block:
+    """The block with every layer replaced by ``fn(layer)`` (a layer or a block), structure kept.
+
+    >>> map_layers(Series(Conv(3, 8), Conv(8, 8)), lambda c: Series(c, BatchNorm(c.out_channels)))
+    ... # doctest: +ELLIPSIS
+    Series(items=(Series(items=(Conv(...), BatchNorm(channels=8, name=''))), Series(...)))
+    """
+    if isinstance(block, (Series, Parallel)):
+        return type(block)(*(map_layers(item, fn) for item in block.items))
+    if isinstance(block, Residual):
+        return Residual(map_layers(block.body, fn), None if block.shortcut is None else map_layers(block.shortcut, fn))
+    if isinstance(block, Repeat):
+        return Repeat(map_layers(block.body, fn), block.count)
+    return fn(block)
+
+
+def _children(block: Block) -> tuple[Block, ...]:
+    if isinstance(block, (Series, Parallel)):
+        return block.items
+    if isinstance(block, Residual):
+        return (block.body,) if block.shortcut is None else (block.body, block.shortcut)
+    if isinstance(block, Repeat):
+        return (block.body,)
+    return (block,)
 
 
 def substitute(block: Block, values: dict[Any, Any]) -> Block:
@@ -371,6 +411,9 @@ def substitute(block: Block, values: dict[Any, Any]) -> Block:
     if isinstance(block, Residual):
         return Residual(substitute(block.body, values),
                         None if block.shortcut is None else substitute(block.shortcut, values))
+    if isinstance(block, Repeat):
+        times = _whole(block.count, values, "count")
+        return Series() if times == 0 else Repeat(substitute(block.body, values), times)
     if isinstance(block, (Linear, Pool, AdaptivePool, BatchNorm)):
         return replace(block, **{name: _whole(getattr(block, name), values, name) for name in _SIZED_FIELDS[type(block)]})
     fields = ("in_channels", "out_channels", "groups", "count") if isinstance(block, Conv) else ("channels", "groups")
@@ -386,7 +429,7 @@ def _whole(expr: Value, values: dict[Any, Any], what: str) -> int:
     if is_concrete(expr):
         got = _normal(expr)
     else:
-        got = _normal(expr.subs(values))
+        got = _normal(expr.xreplace(values))
         if not is_concrete(got):
             missing = " ".join(sorted(str(s) for s in got.free_symbols))
             raise InvalidValueError(f"no value for {missing}; set it (for example {missing.split()[0]}=4)")
@@ -581,12 +624,38 @@ class Residual(RichDisplay):
         return out
 
 
+@dataclass(frozen=True)
+class Repeat(RichDisplay):
+    """``body`` applied ``count`` times in series (a count that may be a symbol).
+
+    The body must keep its size; every layer's cost is ``count`` times its cost once.
+    A rule that rewrites a repeated convolution repeats the whole rewrite:
+
+    >>> from convalgebra.symbols import N, I, k
+    >>> rows = count(Repeat(Series(Conv(N, N / 4, (1, 1)), Conv(N / 4, N, (3, 3))), k), I)
+    >>> [r.macs for r in rows]
+    [I**2*N**2*k/4, 9*I**2*N**2*k/4]
+    """
+
+    body: "AnyBlock"
+    count: Value
+
+    def _walk(self, size: Value, rows: list[CostRow], branch: tuple[int, ...]) -> Value:
+        once: list[CostRow] = []
+        out = _walk(self.body, size, once, branch)
+        if out != size:
+            raise InvalidValueError(f"a repeated block must keep its size, not turn {size} into {out}")
+        rows.extend(replace(r, macs=_normal(r.macs * self.count), params=_normal(r.params * self.count),
+                            repeat=_normal(r.repeat * self.count)) for r in once)
+        return out
+
+
 #: The fields of each network layer that hold channel counts (numbers put in by ``substitute``).
 _SIZED_FIELDS: dict[type, tuple[str, ...]] = {
     Linear: ("in_channels", "out_features"), Pool: ("channels",), AdaptivePool: ("channels",),
     BatchNorm: ("channels",),
 }
 
-#: Every kind of leaf and of block, network layers included.
-AnyLayer = Union[Conv, Shuffle, Linear, Pool, AdaptivePool, BatchNorm]
-AnyBlock = Union[AnyLayer, Series, Parallel, Residual]
+#: The same as Layer and Block (names the network code uses).
+AnyLayer = Layer
+AnyBlock = Block

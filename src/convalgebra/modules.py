@@ -20,7 +20,6 @@ A new module needs no new code, only a chain of the same primitives:
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Mapping, Optional
@@ -28,7 +27,7 @@ from typing import Mapping, Optional
 import sympy
 
 from .display import RichDisplay
-from .errors import UnknownNameError
+from .errors import unknown_name
 from .layers import Block, Conv, Layer, iter_layers
 from .rules import (Rule, chain, depthwise, expand, factorize, group, mix, reduce, separate,
                     shuffle, squeeze, stack)
@@ -266,7 +265,5 @@ def module(name: str | Module) -> Module:
     found = _BY_NAME.get(_key(str(name)))
     if found is not None:
         return found
-    close = difflib.get_close_matches(_key(str(name)), list(_BY_NAME), n=3, cutoff=0.6)
-    suggestions = list(dict.fromkeys(_BY_NAME[c].name for c in close))
-    hint = f"did you mean {' or '.join(suggestions)}?" if suggestions else "known: " + ", ".join(module_names())
-    raise UnknownNameError(f"unknown module {name!r}; {hint} (see 'convalgebra list')")
+    known = {spelling: m.name for spelling, m in _BY_NAME.items()}
+    raise unknown_name("module", name, known, "convalgebra list", _key)

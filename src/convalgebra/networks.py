@@ -25,22 +25,21 @@ a multiple of the network's total stride:
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
 
 from .display import RichDisplay
-from .errors import InvalidValueError, UnknownNameError
+from .errors import InvalidValueError, UnknownNameError, unknown_name
 from .layers import (AdaptivePool, AnyBlock, AnyLayer, BatchNorm, Conv, CostRow, Linear, Parallel, Pool,
-                     Residual, Series, Shuffle, Value, _walk, is_concrete)
+                     Repeat, Residual, Series, Shuffle, Value, _walk, is_concrete, iter_layers, map_layers)
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
 
 __all__ = [
     "Stage", "Network", "LayerCost", "StageCost", "NetworkCost",
-    "network", "network_names", "map_layers", "named", "leaves", "out_channels", "layer_kind", "parse_size",
+    "network", "network_names", "named", "out_channels", "layer_kind", "parse_size",
 ]
 
 _MACS_UNITS = "MACs (multiply-accumulates; 1 MAC = 2 FLOPs)"
@@ -50,46 +49,15 @@ _CONVENTION = ("MACs of convolution and linear layers only (biases, batch norm, 
 
 # -- walking blocks ---------------------------------------------------------------
 
-def leaves(block: AnyBlock) -> Iterator[AnyLayer]:
-    """The layers of a block in order, descending into residual sums (body, then shortcut).
-
-    >>> [type(x).__name__ for x in leaves(Residual(Conv(8, 8), Series(Conv(8, 8, (1, 1)), BatchNorm(8))))]
-    ['Conv', 'Conv', 'BatchNorm']
-    """
-    if isinstance(block, (Series, Parallel)):
-        for item in block.items:
-            yield from leaves(item)
-    elif isinstance(block, Residual):
-        yield from leaves(block.body)
-        if block.shortcut is not None:
-            yield from leaves(block.shortcut)
-    else:
-        yield block
-
-
-def map_layers(block: AnyBlock, fn: Callable[[AnyLayer], AnyBlock]) -> AnyBlock:
-    """The block with every layer replaced by ``fn(layer)`` (a layer or a block), structure kept.
-
-    >>> map_layers(Series(Conv(3, 8), Conv(8, 8)), lambda c: Series(c, BatchNorm(c.out_channels)))
-    ... # doctest: +ELLIPSIS
-    Series(items=(Series(items=(Conv(...), BatchNorm(channels=8, name=''))), Series(...)))
-    """
-    if isinstance(block, (Series, Parallel)):
-        return type(block)(*(map_layers(item, fn) for item in block.items))
-    if isinstance(block, Residual):
-        return Residual(map_layers(block.body, fn), None if block.shortcut is None else map_layers(block.shortcut, fn))
-    return fn(block)
-
-
 _SHORT = {Conv: "conv", Shuffle: "shuffle", Linear: "fc", Pool: "pool", AdaptivePool: "avgpool", BatchNorm: "bn"}
 
 
 def named(block: AnyBlock, prefix: str = "") -> AnyBlock:
     """The block with every layer named by its kind and place: ``conv1``, ``bn1``, ``conv2`` ...
 
-    >>> [x.name for x in leaves(named(Series(Conv(3, 8), BatchNorm(8), Conv(8, 8)), "0."))]
+    >>> [x.name for x in iter_layers(named(Series(Conv(3, 8), BatchNorm(8), Conv(8, 8)), "0."))]
     ['0.conv1', '0.bn1', '0.conv2']
-    >>> [x.name for x in leaves(named(Residual(Conv(3, 8), Conv(3, 8, (1, 1))), "0."))]
+    >>> [x.name for x in iter_layers(named(Residual(Conv(3, 8), Conv(3, 8, (1, 1))), "0."))]
     ['0.conv1', '0.shortcut.conv1']
     """
     seen: dict[str, int] = {}
@@ -120,6 +88,11 @@ def out_channels(block: AnyBlock, in_channels: Value) -> Value:
         return in_channels
     if isinstance(block, Parallel):
         return sum(out_channels(item, in_channels) for item in block.items)
+    if isinstance(block, Repeat):
+        out = out_channels(block.body, in_channels)
+        if out != in_channels:
+            raise InvalidValueError(f"a block repeated {block.count} times must keep its channels, not {in_channels} -> {out}")
+        return out
     if isinstance(block, Residual):
         out = out_channels(block.body, in_channels)
         short = in_channels if block.shortcut is None else out_channels(block.shortcut, in_channels)
@@ -163,7 +136,7 @@ def _main_path(block: AnyBlock) -> Iterator[AnyLayer]:
     if isinstance(block, Series):
         for item in block.items:
             yield from _main_path(item)
-    elif isinstance(block, (Parallel, Residual)):
+    elif isinstance(block, (Parallel, Residual, Repeat)):
         yield from _main_path(block.items[0] if isinstance(block, Parallel) else block.body)
     else:
         yield block
@@ -252,7 +225,7 @@ class Network(RichDisplay):
             except InvalidValueError as error:
                 if runs:
                     raise InvalidValueError(f"{self.name} at I = {given}, stage {stage.name}: {error}") from None
-                out, costs = None, [CostRow(layer, size, None, 0, layer.params()) for layer in leaves(stage.block)]
+                out, costs = None, [CostRow(layer, size, None, 0, layer.params()) for layer in iter_layers(stage.block)]
             stage_rows = [_layer_cost(stage, i, row, runs) for i, row in enumerate(costs, 1)]
             rows += stage_rows
             stages.append(StageCost(stage.name, stage.module, size, out, _sum(r.macs for r in stage_rows),
@@ -567,12 +540,7 @@ def network(name: "str | Network") -> Network:
     found = keys.get(_key(str(name)))
     if found is not None:
         return build(found)
-    wanted = _key(str(name))
-    close = [k for k in keys if wanted and k.startswith(wanted)]
-    close = list(dict.fromkeys(close + difflib.get_close_matches(wanted, list(keys), n=3, cutoff=0.6)))[:3]
-    hint = (f"did you mean {' or '.join(keys[c] for c in close)}?" if close
-            else "known: " + ", ".join(ZOO))
-    raise UnknownNameError(f"unknown network {name!r}; {hint} (see 'convalgebra networks')")
+    raise unknown_name("network", name, keys, "convalgebra networks", _key)
 
 
 def parse_size(items: Sequence[str]) -> int:

@@ -24,7 +24,8 @@ from fractions import Fraction
 from typing import Any, Callable, Literal, Union
 
 from .errors import InvalidValueError
-from .layers import Block, Conv, Parallel, Series, Shuffle, Value, exact_div, is_concrete, iter_layers
+from .layers import (Block, Conv, Parallel, Repeat, Residual, Series, Shuffle, Value, exact_div, is_concrete,
+                     iter_layers, map_layers)
 
 __all__ = [
     "Rewrite", "Chain", "Rule", "chain",
@@ -54,8 +55,18 @@ class Rewrite:
         matches = [i for i, layer in enumerate(iter_layers(block)) if self._matches(layer)]
         if not matches:
             raise InvalidValueError(f"{self.name} finds no {self.on} convolution to rewrite")
-        chosen = {"all": matches, "first": matches[:1], "last": matches[-1:]}[self.which]
-        return _map_leaves(block, lambda i, layer: self.replace(layer) if i in chosen else layer)
+        chosen = set({"all": matches, "first": matches[:1], "last": matches[-1:]}[self.which])
+        place = iter(range(len(matches) + 10**9))
+        return _tidy(map_layers(block, lambda layer: self._rewrite(layer) if next(place) in chosen else layer))
+
+    def _rewrite(self, layer: Conv) -> Block:
+        """The replacement; a repeated convolution repeats its whole replacement."""
+        if layer.count == 1:
+            return self.replace(layer)
+        once = self.replace(replace(layer, count=1))
+        if isinstance(once, Conv) and once.count == 1:
+            return replace(once, count=layer.count)
+        return Repeat(once, layer.count)
 
     def _matches(self, layer: Any) -> bool:
         if not isinstance(layer, Conv):
@@ -102,24 +113,18 @@ def chain(*rules: Rule) -> Chain:
     return Chain(tuple(flat))
 
 
-def _map_leaves(block: Block, fn: Callable[[int, Any], Block]) -> Block:
-    counter = iter(range(10**9))
-
-    def walk(node: Block) -> Block:
-        if isinstance(node, (Series, Parallel)):
-            items = [walk(item) for item in node.items]
-            return type(node)(*_flatten(type(node), items))
-        return fn(next(counter), node)
-
-    return walk(block)
-
-
-def _flatten(kind: type, items: list[Block]) -> list[Block]:
-    """Series inside Series (or Parallel inside Parallel) is one level."""
-    out: list[Block] = []
-    for item in items:
-        out.extend(item.items if type(item) is kind and kind is Series else (item,))
-    return out
+def _tidy(block: Block) -> Block:
+    """Series inside Series is one level (after a rewrite put a series where a layer was)."""
+    if isinstance(block, (Series, Parallel)):
+        items: list[Block] = []
+        for item in map(_tidy, block.items):
+            items.extend(item.items if isinstance(block, Series) and isinstance(item, Series) else (item,))
+        return type(block)(*items)
+    if isinstance(block, Repeat):
+        return Repeat(_tidy(block.body), block.count)
+    if isinstance(block, Residual):
+        return Residual(_tidy(block.body), None if block.shortcut is None else _tidy(block.shortcut))
+    return block
 
 
 def _on(on: Target) -> Target:

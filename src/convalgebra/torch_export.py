@@ -33,7 +33,7 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from .errors import InvalidValueError
-from .layers import AdaptivePool, AnyBlock, BatchNorm, Conv, Linear, Parallel, Pool, Residual, Series, Shuffle
+from .layers import AdaptivePool, AnyBlock, BatchNorm, Conv, Linear, Parallel, Pool, Repeat, Residual, Series, Shuffle
 from .networks import Network
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -92,6 +92,8 @@ def _module(block: AnyBlock) -> "torch.nn.Module":
         return nn.Sequential(*(_module(item) for item in block.items))
     if isinstance(block, Parallel):
         return c.Concat([_module(item) for item in block.items])
+    if isinstance(block, Repeat):
+        return nn.Sequential(*(_module(block.body) for _ in range(_whole(block.count, "repeats"))))
     if isinstance(block, Residual):
         return c.Sum(_module(block.body), None if block.shortcut is None else _module(block.shortcut))
     if isinstance(block, Conv):

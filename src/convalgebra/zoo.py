@@ -22,9 +22,9 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Callable, Optional, Union
 
-from .layers import (AdaptivePool, AnyBlock, AnyLayer, BatchNorm, Conv, Linear, Parallel, Pool, Residual,
+from .layers import (map_layers, AdaptivePool, AnyBlock, AnyLayer, BatchNorm, Conv, Linear, Parallel, Pool, Residual,
                      Series, substitute)
-from .networks import Network, Stage, map_layers, named
+from .networks import Network, Stage, named
 from .rules import chain, depthwise, expand, group, mix, reduce, separate, shuffle, squeeze, stack
 
 __all__ = ["ZOO", "build"]
