@@ -21,7 +21,7 @@ Which of two modules is cheaper, and when:
 
 >>> c = compare("depthwise-separable", "xception")
 >>> text(c.ratio.macs), c.a_cheaper_when
-('K**2*M/(N*(K**2 + M)) + M/(K**2 + M)', 'N > M')
+('M*(K**2 + N)/(N*(K**2 + M))', 'N > M')
 
 Every answer keeps its sympy expressions as attributes and renders as text, Markdown,
 LaTeX and a dict (the JSON contract), like ``explain``.

@@ -15,6 +15,13 @@ That keeps every layer's share of a ratio visible, and reads as the papers write
 k**2*(K - 1)/(K**2*(k - 1))
 >>> text(canonical(k**2/K**2 + N*k**2*(K - k)/(K**2*M*(k - 1))))
 'k**2/K**2 + N*k**2*(K - k)/(K**2*M*(k - 1))'
+
+When the sizes sit in a sum below the line, as in one module's cost over another's,
+the form is a single factored fraction:
+
+>>> from convalgebra.symbols import G
+>>> canonical((K**2*G + M + N) / (G*K**2 + G*M + G*N))
+(G*K**2 + M + N)/(G*(K**2 + M + N))
 """
 
 from __future__ import annotations
@@ -39,6 +46,9 @@ def canonical(expr: sympy.Expr | int) -> sympy.Expr:
         return _tidy(sympy.factor(expr))
     numerator, denominator = sympy.fraction(sympy.cancel(sympy.together(expr)))
     den_coeff, den_monomial = sympy.factor(denominator).as_independent(*sizes, as_Add=False)
+    if any(base.is_Add for base, _ in (f.as_base_exp() for f in sympy.Mul.make_args(den_monomial))):
+        # the sizes sit in a sum below the line: one fraction reads better than a sum of them
+        return _tidy(sympy.factor(numerator)) / _tidy(sympy.factor(denominator))
     groups: dict[sympy.Expr, list[sympy.Expr]] = {}
     for term in sympy.Add.make_args(sympy.expand(numerator)):
         coeff, monomial = term.as_independent(*sizes, as_Add=False)
