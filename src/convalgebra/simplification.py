@@ -44,7 +44,7 @@ def canonical(expr: sympy.Expr | int) -> sympy.Expr:
     sizes = [s for s in SIZE_SYMBOLS if expr.has(s)]
     if not sizes:
         return _tidy(sympy.factor(expr))
-    numerator, denominator = sympy.fraction(sympy.cancel(sympy.together(expr)))
+    numerator, denominator = sympy.fraction(sympy.cancel(expr))
     den_coeff, den_monomial = sympy.factor(denominator).as_independent(*sizes, as_Add=False)
     if any(base.is_Add for base, _ in (f.as_base_exp() for f in sympy.Mul.make_args(den_monomial))):
         # the sizes sit in a sum below the line: one fraction reads better than a sum of them
