@@ -28,7 +28,7 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from fractions import Fraction
-from typing import Any, Mapping, NamedTuple, Optional
+from typing import TYPE_CHECKING, Any, Mapping, NamedTuple, Optional, cast
 
 import sympy
 
@@ -40,6 +40,9 @@ from .printing import grouped, latex, text
 from .simplification import canonical, equal_channels
 from .symbols import DESCRIPTIONS, SYMBOLS, I, K, M, N, Number, alpha, rho
 from .values import Values, check_values
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .layers import Layer
 
 __all__ = ["Cost", "Numbers", "Explanation", "explain", "evaluate", "scale", "layer_kind"]
 
@@ -224,7 +227,7 @@ class Explanation(RichDisplay):
         lines += ["", "Layers (stride 1, SAME padding: an I x I input gives an F x F output, F = I; costs in MACs):"]
         lines += _table(["#", "layer", "kernel", "in", "out", "groups", "MACs", "params"],
                         [[str(i), layer_kind(r.layer) + _times(r), _kernel(r.layer), text(r.layer.in_channels),
-                          text(r.layer.out_channels), text(r.layer.groups), text(r.macs), text(r.params)]
+                          text(r.layer.out_channels), text(_module_layer(r.layer).groups), text(r.macs), text(r.params)]
                          for i, r in enumerate(self.layers, 1)])
         lines += ["", f"Cost, in {_UNITS}, and parameters:"]
         width = max(len("standard convolution"), len(m.name))
@@ -276,7 +279,8 @@ class Explanation(RichDisplay):
                 "|---|---|---|---|---|---|---|---|"]
         for i, r in enumerate(self.layers, 1):
             cells = [str(i), layer_kind(r.layer) + _times(r), _kernel(r.layer)] + [
-                f"${latex(v)}$" for v in (r.layer.in_channels, r.layer.out_channels, r.layer.groups, r.macs, r.params)]
+                f"${latex(v)}$" for v in (r.layer.in_channels, r.layer.out_channels, _module_layer(r.layer).groups,
+                                          r.macs, r.params)]
             out.append("| " + " | ".join(cells) + " |")
         out += ["", "Costs in MACs (multiply-accumulates; 1 MAC = 2 FLOPs):", "",
                 "| | MACs | params |", "|---|---|---|",
@@ -363,7 +367,7 @@ def explain(name_or_module: str | Module, values: Mapping[Any, Any] | None = Non
 
 
 def _keeps_size(row: CostRow) -> bool:
-    layer = row.layer
+    layer = _module_layer(row.layer)
     return isinstance(layer, Shuffle) or (row.output_size == row.input_size == I and not layer.bias)
 
 
@@ -385,7 +389,7 @@ def _cost_dict(cost: Cost) -> dict[str, str]:
 
 
 def _layer_dict(row: CostRow) -> dict[str, Any]:
-    layer = row.layer
+    layer = _module_layer(row.layer)
     out: dict[str, Any] = {
         "kind": layer_kind(layer),
         "kernel": None if isinstance(layer, Shuffle) else [text(x) for x in layer.kernel],
@@ -400,6 +404,11 @@ def _layer_dict(row: CostRow) -> dict[str, Any]:
     if row.branch:
         out["branch"] = row.branch[-1]
     return out
+
+
+def _module_layer(layer: Layer) -> Conv | Shuffle:
+    """A layer of a module's block: the rules rewrite a convolution into convolutions and shuffles."""
+    return cast("Conv | Shuffle", layer)
 
 
 def _kernel(layer: Any) -> str:

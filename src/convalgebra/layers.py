@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Union, cast
 
 from .display import RichDisplay
 from .errors import InvalidValueError
@@ -69,6 +69,11 @@ def _number(x: Any) -> int | Fraction:
     return int(value) if value.denominator == 1 else value
 
 
+def _symbolic(x: Value) -> sympy.Expr:
+    """``x`` where :func:`is_concrete` said no: a sympy expression (for the type checker)."""
+    return cast("sympy.Expr", x)
+
+
 def exact_div(a: Value, b: Value) -> Value:
     """``a / b`` exactly: a Fraction (or int) for numbers, an expression otherwise.
 
@@ -87,14 +92,14 @@ def _floor_div(x: Value, s: int) -> Value:
     """floor(x / s); for an expression ``c*I + e`` it assumes ``c*I/s`` is whole."""
     if is_concrete(x):
         return math.floor(Fraction(_number(x)) / s)
-    const, rest = x.as_coeff_Add()
+    const, rest = _symbolic(x).as_coeff_Add()
     return rest / s + (const // s)
 
 
 def _ceil_div(x: Value, s: int) -> Value:
     if is_concrete(x):
         return math.ceil(Fraction(_number(x)) / s)
-    const, rest = x.as_coeff_Add()
+    const, rest = _symbolic(x).as_coeff_Add()
     return rest / s - ((-const) // s)
 
 
@@ -361,8 +366,8 @@ def iter_layers(block: Block) -> Iterator[Layer]:
     ['Conv', 'Conv', 'BatchNorm']
     """
     for item in _children(block):
-        if item is block:
-            yield block
+        if item is block:  # a layer is its own only child
+            yield cast(Layer, block)
         else:
             yield from iter_layers(item)
 
@@ -415,9 +420,11 @@ def substitute(block: Block, values: dict[Any, Any]) -> Block:
         times = _whole(block.count, values, "count")
         return Series() if times == 0 else Repeat(substitute(block.body, values), times)
     if isinstance(block, (Linear, Pool, AdaptivePool, BatchNorm)):
-        return replace(block, **{name: _whole(getattr(block, name), values, name) for name in _SIZED_FIELDS[type(block)]})
+        # Any: replace() checks the keywords against every class of the union
+        sized: dict[str, Any] = {name: _whole(getattr(block, name), values, name) for name in _SIZED_FIELDS[type(block)]}
+        return replace(block, **sized)
     fields = ("in_channels", "out_channels", "groups", "count") if isinstance(block, Conv) else ("channels", "groups")
-    changes = {name: _whole(getattr(block, name), values, name) for name in fields}
+    changes: dict[str, Any] = {name: _whole(getattr(block, name), values, name) for name in fields}
     if isinstance(block, Conv):
         changes["kernel"] = tuple(_whole(v, values, "kernel") for v in block.kernel)
         if changes["count"] == 0:  # e.g. a stack of (K-k)/(k-1) more layers at K = k
@@ -429,9 +436,9 @@ def _whole(expr: Value, values: dict[Any, Any], what: str) -> int:
     if is_concrete(expr):
         got = _normal(expr)
     else:
-        got = _normal(expr.xreplace(values))
+        got = _normal(_symbolic(expr).xreplace(values))
         if not is_concrete(got):
-            missing = " ".join(sorted(str(s) for s in got.free_symbols))
+            missing = " ".join(sorted(str(s) for s in _symbolic(got).free_symbols))
             raise InvalidValueError(f"no value for {missing}; set it (for example {missing.split()[0]}=4)")
         got = _normal(_number(got))
     least = 0 if what in ("count", "out_channels") else 1

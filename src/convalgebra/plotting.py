@@ -26,13 +26,14 @@ from __future__ import annotations
 import functools
 import os
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence, Union, cast
 
 from .errors import ConvAlgebraError, InvalidValueError
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
     from matplotlib.figure import Figure
+    from matplotlib.typing import ColorType
 
     from .modules import Module
 
@@ -142,7 +143,8 @@ def plot_ratios(modules: Union[None, str, "Module", Iterable[Union[str, "Module"
     fixed = check_values(values or {})
     if axis in fixed:
         raise InvalidValueError(f"{axis} is the plot's axis; do not also set it")
-    chosen = [module(m) for m in ([modules] if isinstance(modules, str) or hasattr(modules, "rule")
+    chosen = [module(m) for m in ([cast("str | Module", modules)]  # one module: a name or the Module
+                                  if isinstance(modules, str) or hasattr(modules, "rule")
                                   else (modules if modules is not None else MODULES))]
     if not chosen:
         raise InvalidValueError("no module to plot; name at least one (see 'convalgebra list')")
@@ -267,7 +269,7 @@ def plot_network(name: Any, by: str = "layer", input_size: Optional[int] = None)
     stages = [s for s in cost.stages if s.runs]
     if by == "stage":  # one bar per stage, coloured by the article's module it is built from
         modules = list(dict.fromkeys(s.module for s in stages if s.module))
-        colours = {m: f"C{i % 10}" for i, m in enumerate(modules)}
+        colours: dict[str, ColorType] = {m: f"C{i % 10}" for i, m in enumerate(modules)}
         colours[""] = "0.6"
         fig = _figure(max(7.0, 0.75 * len(stages) + 3.5), 5)
         ax = fig.add_subplot()

@@ -28,7 +28,8 @@ from __future__ import annotations
 import sys
 import time
 import warnings
-from typing import Callable, Iterable, Iterator, Optional, TextIO, TypeVar
+from contextlib import AbstractContextManager
+from typing import Any, Callable, Iterable, Iterator, Optional, TextIO, TypeVar
 
 __all__ = ["progress", "Plain"]
 
@@ -58,7 +59,7 @@ def progress(items: Iterable[T], total: Optional[int] = None, description: str =
         yield from wrapped
 
 
-def _tqdm() -> Optional[Callable[..., Iterator]]:
+def _tqdm() -> Optional[Callable[..., AbstractContextManager[Iterable[Any]]]]:
     """tqdm's automatic choice (notebook widget or text), or None when tqdm is not installed."""
     try:
         with warnings.catch_warnings():  # tqdm warns when a notebook lacks ipywidgets, then uses text
@@ -66,7 +67,7 @@ def _tqdm() -> Optional[Callable[..., Iterator]]:
             from tqdm.auto import tqdm
     except ImportError:
         return None
-    return tqdm  # type: ignore[no-any-return]
+    return tqdm
 
 
 class Plain:

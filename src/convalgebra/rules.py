@@ -57,7 +57,8 @@ class Rewrite:
             raise InvalidValueError(f"{self.name} finds no {self.on} convolution to rewrite")
         chosen = set({"all": matches, "first": matches[:1], "last": matches[-1:]}[self.which])
         place = iter(range(len(matches) + 10**9))
-        return _tidy(map_layers(block, lambda layer: self._rewrite(layer) if next(place) in chosen else layer))
+        return _tidy(map_layers(block, lambda layer: self._rewrite(layer)
+                                if next(place) in chosen and isinstance(layer, Conv) else layer))
 
     def _rewrite(self, layer: Conv) -> Block:
         """The replacement; a repeated convolution repeats its whole replacement."""

@@ -22,8 +22,8 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Callable, Optional, Union
 
-from .layers import (map_layers, AdaptivePool, AnyBlock, AnyLayer, BatchNorm, Conv, Linear, Parallel, Pool, Residual,
-                     Series, substitute)
+from .layers import (map_layers, AdaptivePool, AnyBlock, AnyLayer, BatchNorm, Conv, Linear, Padding, Parallel, Pool,
+                     Residual, Series, substitute)
 from .networks import Network, Stage, named
 from .rules import chain, depthwise, expand, group, mix, reduce, separate, shuffle, squeeze, stack
 
@@ -52,7 +52,7 @@ def build(name: str) -> Network:
 
 # -- building blocks ----------------------------------------------------------------
 
-def _conv(cin: int, cout: int, kernel: Kernel, stride: int = 1, padding: Union[int, tuple[int, int]] = 0,
+def _conv(cin: int, cout: int, kernel: Kernel, stride: int = 1, padding: Padding = 0,
           groups: int = 1, bias: bool = False) -> Conv:
     kernel = kernel if isinstance(kernel, tuple) else (kernel, kernel)
     return Conv(cin, cout, kernel, groups=groups, stride=stride, padding=padding, bias=bias)
