@@ -112,3 +112,11 @@ def test_a_rule_on_a_repeated_layer_repeats_its_whole_rewrite(then):
     assert e.numbers.rewritten == (3 * once.macs, 3 * once.params)
     e5 = ca.explain(mod, K=3, M=16, N=16, I=8)  # K = k: no repeats at all
     assert e5.numbers.rewritten == once
+
+
+def test_explain_refuses_a_module_with_layers_it_cannot_compare():
+    from convalgebra.layers import BatchNorm, Series
+
+    norm = ca.Rewrite("norm()", lambda c: Series(c, BatchNorm(c.out_channels)), on="any")
+    with pytest.raises(ca.InvalidValueError, match="has BatchNorm layers; explain compares convolutions"):
+        ca.explain(ca.compose(norm))

@@ -34,15 +34,15 @@ import sympy
 
 from .display import RichDisplay, as_latex
 from .errors import InvalidValueError
-from .layers import Conv, CostRow, Shuffle, count, substitute, total
+from .layers import CostRow, Shuffle, count, substitute, total
 from .modules import Module, module, standard
 from .printing import grouped, latex, text
 from .simplification import canonical, equal_channels
-from .symbols import DESCRIPTIONS, SYMBOLS, I, K, M, N, Number, alpha, rho
+from .symbols import DESCRIPTIONS, SYMBOLS, I, K, M, N, alpha, rho
 from .values import Values, check_values
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .layers import Layer
+    from .layers import Conv, Layer
 
 __all__ = ["Cost", "Numbers", "Explanation", "explain", "evaluate", "scale", "layer_kind"]
 
@@ -349,6 +349,11 @@ def explain(name_or_module: str | Module, values: Mapping[Any, Any] | None = Non
     numbers = evaluate(mod, given) if given else None
     baseline = Cost(*total(standard(), I))
     rows = tuple(count(mod.block(), I))
+    others = sorted({type(r.layer).__name__ for r in rows} - {"Conv", "Shuffle"})
+    if others:
+        raise InvalidValueError(
+            f"module {mod.name!r} has {', '.join(others)} layers; explain compares convolutions"
+            " and shuffles with the standard convolution (count a block with convalgebra.count)")
     macs = canonical(sum(r.macs for r in rows))
     macs_ratio = _termwise(macs, baseline.macs)
     macs_equal = equal_channels(macs_ratio)

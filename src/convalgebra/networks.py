@@ -27,10 +27,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence
 
 from .display import RichDisplay
-from .errors import InvalidValueError, UnknownNameError, unknown_name
+from .errors import InvalidValueError, unknown_name
 from .layers import (AdaptivePool, AnyBlock, AnyLayer, BatchNorm, Conv, CostRow, Linear, Parallel, Pool,
                      Repeat, Residual, Series, Shuffle, Value, _walk, is_concrete, iter_layers, map_layers)
 
