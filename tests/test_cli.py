@@ -134,7 +134,9 @@ def test_help_exits_0():
 WORDS = st.sampled_from(["explain", "list", "--set", "--format", "json", "text", "latex", "markdown",
                          "bottleneck", "group", "fire", "K=3", "M=4", "N=8", "I=2", "G=2", "t=2", "p=1/2",
                          "k=3", "G=0", "t=0", "M=", "=3", "-h", "--", "alpha=0.5", "rho=1/2", "F=2",
-                         "vgg-stack", "shufflenet", "K=4", "xception"])
+                         "vgg-stack", "shufflenet", "K=4", "xception", "network", "networks", "compare",
+                         "budget", "resnet18", "mobilenet_v2", "squeezenet1_1", "I=32", "I=0", "I=7", "I=x",
+                         "plot"])
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
