@@ -86,3 +86,26 @@ def test_substitute_demands_whole_channel_counts():
 def test_symbols_are_the_librarys_own():
     assert ca.I is not sympy.I and ca.N is not sympy.N
     assert all(s.is_positive for s in ca.SYMBOLS.values())
+
+
+@pytest.mark.parametrize("call", [
+    lambda: Conv(4, 6, (3, 3)).macs(-3), lambda: Conv(4, 6, (3, 3)).macs(2.5), lambda: total(Conv(4, 6, (3, 3)), 0),
+    lambda: Conv(4, 6, (3, 3), stride=0, padding=1), lambda: ca.count(Conv(4, 6, (3, 3)), "a"),
+    lambda: output_size(8, 3, stride=1, padding=1, dilation=0), lambda: Conv(4, 6, (3, 3, 3)),
+])
+def test_bad_sizes_and_strides_are_library_errors(call):
+    with pytest.raises(ca.InvalidValueError):
+        call()
+
+
+def test_a_square_kernel_may_be_given_as_one_number():
+    assert Conv(4, 6, 3) == Conv(4, 6, (3, 3))
+
+
+def test_numbers_too_long_to_be_sizes_are_refused_in_one_line():
+    from convalgebra.cli import main
+    import io
+
+    err = io.StringIO()
+    assert main(["explain", "group", "--set", "K=" + "1" * 5000], out=io.StringIO(), err=err) == 2
+    assert err.getvalue().count("\n") == 1 and "too long" in err.getvalue()

@@ -120,3 +120,18 @@ def test_explain_refuses_a_module_with_layers_it_cannot_compare():
     norm = ca.Rewrite("norm()", lambda c: Series(c, BatchNorm(c.out_channels)), on="any")
     with pytest.raises(ca.InvalidValueError, match="has BatchNorm layers; explain compares convolutions"):
         ca.explain(ca.compose(norm))
+
+
+def test_float_arguments_are_read_as_typed_and_stay_exact():
+    assert ca.text(ca.explain(ca.compose(ca.squeeze(8), ca.mix(0.25))).ratio.macs) == \
+        ca.text(ca.explain(ca.compose(ca.squeeze(8), ca.mix(sympy.Rational(1, 4)))).ratio.macs)
+    assert ca.explain(ca.compose(ca.reduce(2.0)), K=3, M=6, N=6, I=2).numbers.rewritten == \
+        ca.explain(ca.compose(ca.reduce(2)), K=3, M=6, N=6, I=2).numbers.rewritten
+
+
+@pytest.mark.parametrize("make", [lambda: ca.mix(-0.1), lambda: ca.mix(1.5), lambda: ca.group("a"),
+                                  lambda: ca.group(True), lambda: ca.reduce(float("nan")), lambda: ca.compose(3),
+                                  lambda: ca.expand(0.0), lambda: ca.stack(-3)])
+def test_bad_rule_arguments_are_library_errors(make):
+    with pytest.raises(ca.InvalidValueError):
+        make()

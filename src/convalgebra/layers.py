@@ -118,6 +118,11 @@ def output_size(size: Value, kernel: Value, stride: int = 1, padding: Padding = 
     >>> output_size(I, 11, stride=4, padding=2)
     I/4 - 1
     """
+    _check_size(size)
+    if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
+        raise InvalidValueError(f"stride {stride!r}: expected a whole number >= 1")
+    if isinstance(dilation, bool) or not isinstance(dilation, int) or dilation < 1:
+        raise InvalidValueError(f"dilation {dilation!r}: expected a whole number >= 1")
     if padding == "same":
         return size if stride == 1 else _ceil_div(size, stride)
     if not isinstance(padding, int) or padding < 0:
@@ -129,6 +134,22 @@ def output_size(size: Value, kernel: Value, stride: int = 1, padding: Padding = 
             f" leaves no output on a {size}-wide input"
         )
     return out
+
+
+def _check_size(size: Any) -> None:
+    """A spatial size is a whole number >= 1 or a sympy expression.
+
+    >>> _check_size(-3)
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: input size -3: expected a whole number >= 1 or an expression in I
+    """
+    if is_concrete(size) and not isinstance(size, bool):
+        if _normal(size) == size and isinstance(_normal(size), int) and size >= 1:
+            return
+    elif hasattr(size, "free_symbols") and hasattr(size, "as_coeff_Add"):
+        return
+    raise InvalidValueError(f"input size {size!r}: expected a whole number >= 1 or an expression in I")
 
 
 @dataclass(frozen=True)
@@ -155,6 +176,14 @@ class Conv(RichDisplay):
     bias: bool = False
     count: Value = 1
     name: str = ""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.kernel, tuple):  # Conv(M, N, 3): a square 3 x 3 kernel
+            object.__setattr__(self, "kernel", (self.kernel, self.kernel))
+        if len(self.kernel) != 2:
+            raise InvalidValueError(f"kernel {self.kernel!r}: expected (height, width)")
+        if isinstance(self.stride, bool) or not isinstance(self.stride, int) or self.stride < 1:
+            raise InvalidValueError(f"stride {self.stride!r}: expected a whole number >= 1")
 
     @property
     def is_pointwise(self) -> bool:

@@ -110,6 +110,8 @@ def chain(*rules: Rule) -> Chain:
     """
     flat: list[Rule] = []
     for rule in rules:
+        if not isinstance(rule, (Rewrite, Chain)):
+            raise InvalidValueError(f"{rule!r} is not a rule; expected rewrites such as group(G) or reduce(t)")
         flat.extend(rule.rules if isinstance(rule, Chain) else (rule,))
     return Chain(tuple(flat))
 
@@ -134,7 +136,32 @@ def _on(on: Target) -> Target:
     return on
 
 
-def _positive(name: str, value: Value) -> Value:
+def _exact(name: str, value: Any) -> Value:
+    """A rule's argument as an exact number or a sympy expression: a float as typed
+    (0.25 is 1/4), anything else refused.
+
+    >>> _exact("p", 0.25), _exact("G", 2)
+    (Fraction(1, 4), 2)
+    >>> _exact("G", "2")
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: G = '2': expected a number or an expression in the library's symbols
+    """
+    if isinstance(value, bool):
+        raise InvalidValueError(f"{name} = {value!r}: expected a number, not a truth value")
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise InvalidValueError(f"{name} = {value!r}: expected a finite number")
+        value = Fraction(repr(value))
+    if isinstance(value, Fraction):
+        return int(value) if value.denominator == 1 else value
+    if isinstance(value, int) or hasattr(value, "free_symbols"):  # a number, or a sympy expression
+        return value
+    raise InvalidValueError(f"{name} = {value!r}: expected a number or an expression in the library's symbols")
+
+
+def _positive(name: str, value: Any) -> Value:
+    value = _exact(name, value)
     if is_concrete(value) and not value > 0:
         raise InvalidValueError(f"{name} = {value}; expected a number > 0")
     return value
@@ -147,7 +174,7 @@ def group(G: Value, on: Target = "spatial", which: Which = "all") -> Rewrite:
     >>> group(G)(Conv(M, N, (K, K))).groups
     G
     """
-    _positive("G", G)
+    G = _positive("G", G)
     return Rewrite(
         f"group({G})" if on == "spatial" and which == "all" else f"group({G}, on={on!r})",
         lambda c: replace(c, groups=c.groups * G), _on(on), which,
@@ -162,7 +189,7 @@ def stack(k: Value, on: Target = "spatial") -> Rewrite:
     >>> [(c.kernel, c.count) for c in iter_layers(stack(3)(Conv(M, N, (7, 7))))]
     [((3, 3), 1), ((3, 3), 2)]
     """
-    _positive("k", k)
+    k = _positive("k", k)
 
     def replace_(c: Conv) -> Block:
         size, width = c.kernel
@@ -269,7 +296,7 @@ def reduce(t: Value, on: Target = "spatial") -> Rewrite:
     >>> [(c.in_channels, c.out_channels) for c in iter_layers(reduce(t)(Conv(M, N, (K, K))))]
     [(M, N/t), (N/t, N/t), (N/t, N)]
     """
-    _positive("t", t)
+    t = _positive("t", t)
     return Rewrite(f"reduce({t})", lambda c: _wrap(c, exact_div(c.out_channels, t)), _on(on), "all",
                    "1 x 1 down to N/t channels, the convolution at that width, 1 x 1 back up to N")
 
@@ -281,7 +308,7 @@ def expand(t: Value, on: Target = "spatial") -> Rewrite:
     >>> [(c.in_channels, c.out_channels) for c in iter_layers(expand(t)(Conv(M, N, (K, K))))]
     [(M, M*t), (M*t, M*t), (M*t, N)]
     """
-    _positive("t", t)
+    t = _positive("t", t)
     return Rewrite(f"expand({t})", lambda c: _wrap(c, t * c.in_channels), _on(on), "all",
                    "1 x 1 up to t*M channels, the convolution at that width, 1 x 1 down to N")
 
@@ -293,7 +320,7 @@ def squeeze(t: Value, on: Target = "spatial") -> Rewrite:
     >>> [(c.kernel, c.in_channels, c.out_channels) for c in iter_layers(squeeze(t)(Conv(M, N, (K, K))))]
     [((1, 1), M, N/t), ((K, K), N/t, N)]
     """
-    _positive("t", t)
+    t = _positive("t", t)
 
     def replace_(c: Conv) -> Block:
         width = exact_div(c.out_channels, t)
@@ -309,6 +336,7 @@ def mix(p: Value, on: Target = "spatial") -> Rewrite:
     >>> [(c.kernel, c.out_channels) for c in iter_layers(mix(p)(Conv(M, N, (K, K))))]
     [((1, 1), N*(1 - p)), ((K, K), N*p)]
     """
+    p = _exact("p", p)
     if is_concrete(p) and not 0 <= p <= 1:
         raise InvalidValueError(f"p = {p}; expected a share between 0 and 1")
 
@@ -328,6 +356,6 @@ def shuffle(G: Value, on: Target = "pointwise", which: Which = "first") -> Rewri
     >>> [type(x).__name__ for x in iter_layers(shuffle(G)(Conv(M, N, (1, 1))))]
     ['Conv', 'Shuffle']
     """
-    _positive("G", G)
+    G = _positive("G", G)
     return Rewrite(f"shuffle({G})", lambda c: Series(c, Shuffle(c.out_channels, G)), _on(on), which,
                    "permute the channels so the next grouped layer mixes every group")

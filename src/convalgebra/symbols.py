@@ -85,6 +85,7 @@ def symbol(name: str) -> sympy.Symbol:
 
 
 _INTEGER = re.compile(r"[+-]?\d+")
+_LONGEST = 64  # characters of a number: far beyond any layer, well within Python's int-to-text limit
 _DECIMAL = re.compile(r"[+-]?(\d+\.\d*|\.\d+)")
 _FRACTION = re.compile(r"[+-]?\d+/\d+")
 
@@ -100,6 +101,8 @@ def parse_number(text: str) -> Number:
     convalgebra.errors.InvalidValueError: "__import__('os')" is not a number; expected an integer, a decimal or a fraction such as 512, 0.75 or 1/2
     """
     text = text.strip()
+    if len(text) > _LONGEST:
+        raise InvalidValueError(f"a number of {len(text)} characters is too long; at most {_LONGEST} are read")
     if _INTEGER.fullmatch(text):
         return int(text)
     if _DECIMAL.fullmatch(text) or _FRACTION.fullmatch(text):
