@@ -135,3 +135,14 @@ def test_float_arguments_are_read_as_typed_and_stay_exact():
 def test_bad_rule_arguments_are_library_errors(make):
     with pytest.raises(ca.InvalidValueError):
         make()
+
+
+@pytest.mark.parametrize("parameters,message", [({G: 0}, "G = 0"), ({t: 2}, "t is not a parameter"),
+                                                 ({"G": 1.5}, "G = 3/2"), ({"Q": 1}, "unknown symbol 'Q'")])
+def test_compose_checks_its_parameters(parameters, message):
+    with pytest.raises(ca.ConvAlgebraError, match=message):
+        ca.compose(ca.group(G), parameters=parameters)
+
+
+def test_compose_reads_parameter_names():
+    assert ca.compose(ca.group(G), parameters={"G": 4}).parameters == {G: 4}

@@ -27,11 +27,12 @@ from typing import Mapping, Optional
 import sympy
 
 from .display import RichDisplay
-from .errors import unknown_name
+from .errors import InvalidValueError, unknown_name
 from .layers import Block, Conv, Layer, iter_layers
 from .rules import (Rule, chain, depthwise, expand, factorize, group, mix, reduce, separate,
                     shuffle, squeeze, stack)
-from .symbols import G, I, K, M, N, Number, k, p, t
+from .symbols import G, I, K, M, N, Number, k, p, symbol, t
+from .values import check_values
 
 __all__ = ["Paper", "Module", "MODULES", "module", "compose", "standard", "module_names"]
 
@@ -100,11 +101,23 @@ def compose(*rules: Rule, name: str = "custom", parameters: Mapping[sympy.Symbol
     [((K, 1), M), ((1, K), M), ((1, 1), 1)]
     >>> m.parameters
     {}
+    >>> compose(separate(), parameters={"t": 2})
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: t is not a parameter of this module; its parameters: none
     """
     rule = chain(*rules)
+    free = set().union(*(_free(layer) for layer in iter_layers(rule(standard())))) - {K, M, N, I}
     if parameters is None:
-        free = set().union(*(_free(layer) for layer in iter_layers(rule(standard()))))
-        parameters = {s: None for s in sorted(free - {K, M, N, I}, key=str)}
+        parameters = {s: None for s in sorted(free, key=str)}
+    else:
+        given = {(s if isinstance(s, sympy.Symbol) else symbol(str(s))): d for s, d in parameters.items()}
+        stray = sorted(str(s) for s in given if s not in free)
+        if stray:
+            raise InvalidValueError(f"{' '.join(stray)} is not a parameter of this module;"
+                                    f" its parameters: {' '.join(sorted(map(str, free))) or 'none'}")
+        check_values({s: d for s, d in given.items() if d is not None})
+        parameters = given
     return Module(name, rule, dict(parameters), title=title or name, summary=summary)
 
 
