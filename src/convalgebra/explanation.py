@@ -234,7 +234,7 @@ class Explanation(RichDisplay):
         for label, cost in (("standard convolution", self.baseline), (m.name, self.rewritten)):
             lines.append(f"  {label:<{width}}  MACs   = {text(cost.macs)}")
             lines.append(f"  {'':<{width}}  params = {text(cost.params)}")
-        lines += ["", f"Savings ratio, {m.name} / standard convolution:",
+        lines += ["", f"Cost ratio, {m.name} / standard convolution (below 1 is a saving):",
                   f"  MACs:   {text(self.ratio.macs)}", f"  params: {text(self.ratio.params)}",
                   "  with M = N (the article's shorthand):",
                   f"  MACs:   {text(self.ratio_equal_channels.macs)}",
@@ -322,8 +322,8 @@ class Explanation(RichDisplay):
         numbers = self.numbers
         if numbers is not None:
             rows.append(rf"\text{{at }} {_values_latex(numbers.values)}: \quad "
-                        rf"{numbers.baseline.macs} &\to {numbers.rewritten.macs} && \text{{MACs}}, & "
-                        rf"{numbers.baseline.params} \to {numbers.rewritten.params} && \text{{params}}")
+                        rf"{_latex_int(numbers.baseline.macs)} &\to {_latex_int(numbers.rewritten.macs)} && \text{{MACs}}, & "
+                        rf"{_latex_int(numbers.baseline.params)} \to {_latex_int(numbers.rewritten.params)} && \text{{params}}")
         return head + "\n\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
 
     def _repr_markdown_(self) -> str:  # the CLI's Markdown; HTML and LaTeX come from display
@@ -422,9 +422,15 @@ def _kernel(layer: Any) -> str:
     return "x".join(text(x) if not isinstance(x, sympy.Basic) or x.is_Atom else f"({text(x)})" for x in layer.kernel)
 
 
+def _latex_int(n: int) -> str:
+    """An integer for LaTeX with thin thousands separators: ``462{,}422{,}016``."""
+    return f"{n:,}".replace(",", "{,}")
+
+
 def _times(row: CostRow) -> str:
     """`` x count`` for a layer repeated in series."""
-    return "" if row.times == 1 else f" x {text(row.times)}"
+    branch = f", branch {row.branch[-1] + 1}" if row.branch else ""  # side by side, outputs concatenated
+    return ("" if row.times == 1 else f" x {text(row.times)}") + branch
 
 
 def _value_text(value: Any) -> str:

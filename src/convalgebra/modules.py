@@ -118,7 +118,8 @@ def compose(*rules: Rule, name: str = "custom", parameters: Mapping[sympy.Symbol
                                     f" its parameters: {' '.join(sorted(map(str, free))) or 'none'}")
         check_values({s: d for s, d in given.items() if d is not None})
         parameters = given
-    return Module(name, rule, dict(parameters), title=title or name, summary=summary)
+    return Module(name, rule, dict(parameters), title=title or "a module composed of primitive rewrites",
+                  summary=summary)
 
 
 def _free(layer: Layer) -> set[sympy.Symbol]:
