@@ -144,3 +144,9 @@ def test_numpy_is_not_imported_until_a_sweep_runs():
             "ca.sweep('M*N', M=[1, 2], N=3)\n"
             "assert 'numpy' in sys.modules\n")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_sweeping_something_that_is_not_an_expression_is_a_library_error():
+    pytest.importorskip("numpy")
+    with pytest.raises(ca.InvalidValueError, match="cannot sweep an object of type Explanation"):
+        ca.sweep(ca.explain("bottleneck"), N=[1, 2])

@@ -105,7 +105,13 @@ def _expressions(what: Expressions) -> dict[str, sympy.Expr]:
         raise InvalidValueError("nothing to sweep: give an expression")
     out = {}
     for name, expr in items.items():
-        expr = parse_expression(expr) if isinstance(expr, str) else sympy.sympify(expr)
+        if isinstance(expr, str):
+            expr = parse_expression(expr)
+        elif isinstance(expr, (int, Fraction, sympy.Basic)):
+            expr = sympy.sympify(expr)
+        else:
+            raise InvalidValueError(f"cannot sweep an object of type {type(expr).__name__}; give a cost or ratio such as"
+                                    " explain('bottleneck').ratio.macs, a Cost, or an expression")
         unknown = [s for s in expr.free_symbols if str(s) not in _NAMES or symbol(str(s)) != s]
         if unknown:
             raise InvalidValueError(f"{text(expr)} has symbols that are not the library's: "
