@@ -127,6 +127,13 @@ def test_networks_are_sums_of_the_articles_modules():
     assert modules["mobilenet_v2"] == {"depthwise-separable", "inverted-bottleneck"}
     assert modules["squeezenet1_0"] == {"fire"} and modules["vgg16"] == {"vgg-stack"}
     assert modules["alexnet_grouped"] == {"group"} and "factorized" in modules["inception_v3"]
+    assert modules["resnet18"] == set()  # a basic block (two 3 x 3) rewrites no larger kernel: not a vgg-stack
+
+
+def test_resnet18_basic_block_is_two_3x3_convs_not_a_stack_of_a_larger_kernel():
+    for stage in network("resnet18").stages[1:-1]:
+        convs = [x for x in leaves(stage.block) if isinstance(x, Conv) and "shortcut" not in x.name]
+        assert {c.kernel for c in convs} == {(3, 3)} and len(convs) == 2 * 2  # two blocks of two 3x3
 
 
 def test_mobilenet_v1_block_is_the_separate_rule_of_a_conv():
@@ -269,6 +276,44 @@ def test_too_small_names_the_stage_and_the_smallest_size():
         network("alexnet").count(40)
 
 
+@pytest.mark.parametrize("name", [n for n in sorted(MIN_SIZES) if MIN_SIZES[n] > 1])
+def test_too_small_names_the_layer_by_its_kind(name):
+    net = network(name)
+    size = net.min_size() - 1
+    with pytest.raises(InvalidValueError) as caught:
+        net.count(size)
+    message = str(caught.value)
+    # the layer the message names really has no output on the input it names
+    rows = {r.name: r.layer for r in net.count().layers}
+    layer = rows[message.split(": layer ")[1].split(",")[0]]
+    given = int(message.split(" leaves no output on a ")[1].split(" x ")[0])
+    with pytest.raises(InvalidValueError):
+        layer.output_size(given)
+    kind = "max pool" if isinstance(layer, Pool) and layer.kind == "max" else \
+        "avg pool" if isinstance(layer, Pool) else "conv"
+    assert f"x{layer.kernel if isinstance(layer, Pool) else layer.kernel[1]} {kind}" in message
+    assert "pooling window" not in message and "-wide kernel" not in message  # one wording for every kind
+    assert f"stride {layer.stride} and padding" in message
+
+
+def test_alexnet_and_squeezenet_name_their_failing_max_pools_alike():
+    messages = []
+    for name, size in (("alexnet", 62), ("squeezenet1_0", 20)):
+        with pytest.raises(InvalidValueError) as caught:
+            network(name).count(size)
+        messages.append(str(caught.value))
+    assert all("a 3x3 max pool with stride 2 and padding 0, leaves no output" in m for m in messages)
+
+
+def test_a_network_prints_as_a_short_summary_and_keeps_equality():
+    from convalgebra.zoo import ZOO
+
+    net = network("resnet50")
+    assert str(net) == repr(net) == "Network('resnet50', 'ResNet-50', 6 stages, 3 x 224 x 224)"
+    assert ZOO["resnet50"]() == net and ZOO["resnet50"]() is not net  # built afresh, equal field by field
+    assert net != network("resnet18") and hash(ZOO["vgg16"]()) == hash(network("vgg16"))
+
+
 # -- the command line -----------------------------------------------------------------------
 
 def run(*argv: str) -> tuple[int, str, str]:
@@ -281,9 +326,86 @@ def test_network_text_is_a_model_summary_with_units():
     code, out, err = run("network", "resnet50")
     assert code == 0 and err == ""
     assert "layer1.0.conv1" in out and "layer1.0.shortcut.conv1" in out and "Stages:" in out
-    assert "4,089,184,256 = 4.089 GMACs (multiply-accumulates)" in out
-    assert "8,178,368,512 = 8.178 GFLOPs (2 FLOPs per MAC)" in out and "25,557,032 = 25.557 M" in out
+    assert "4,089,184,256 MACs = 4.089 GMACs (multiply-accumulates)" in out
+    assert "8,178,368,512 FLOPs = 8.178 GFLOPs (2 FLOPs per MAC)" in out and "25,557,032 params = 25.557 M params" in out
     assert run("network", "resnet50") == (code, out, err)  # stable
+
+
+def totals(text: str) -> list[str]:
+    lines = text.splitlines()
+    return lines[next(i for i, line in enumerate(lines) if line.startswith("Total")):]
+
+
+def test_a_symbolic_total_is_a_function_of_I_not_scaled():
+    net = network("resnet18")
+    lines = totals(net.count(I).to_text())
+    assert lines[0] == f"Total as a function of I (exact when I is a multiple of {net.stride}):"
+    assert not any(x in line for line in lines for x in ("GMACs", "GFLOPs", "Total at I"))
+    macs, params = net.total_symbolic()
+    assert lines[1] == f"  MACs = {ca.text(macs)} (multiply-accumulates)"
+    assert lines[2] == f"  FLOPs = {ca.text(2 * macs)} (2 FLOPs per MAC)"
+    assert lines[3].startswith(f"  {int(params):,} params")
+    assert parse_expr(lines[1].split("=")[1].split("(")[0], local_dict={"I": I}) == macs
+
+
+def scaled_by_decimal(value: int, unit: str) -> str:
+    """The scaled form computed independently with decimal arithmetic: k/M/G/T to 1000 T, then 10^n."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    for exponent, prefix in ((12, "T"), (9, "G"), (6, "M"), (3, "k")):
+        if value >= 10**exponent:
+            break
+    rounded = (Decimal(value) / Decimal(10) ** exponent).quantize(Decimal("0.001"), ROUND_HALF_UP)
+    if rounded >= 1000 and exponent < 12:
+        return scaled_by_decimal(10 ** (exponent + 3), unit) if rounded == 1000 else "?"
+    if rounded >= 1000:  # beyond 1000 T: a mantissa in [1, 10) times a power of ten
+        exponent = len(str(value)) - 1
+        rounded = (Decimal(value) / Decimal(10) ** exponent).quantize(Decimal("0.001"), ROUND_HALF_UP)
+        if rounded >= 10:
+            exponent, rounded = exponent + 1, Decimal("1.000")
+        return f"{rounded} x 10^{exponent} {unit}"
+    return f"{rounded:,} {prefix}{' ' if unit == 'params' else ''}{unit}"
+
+
+@settings(max_examples=60, deadline=None)
+@given(name=st.sampled_from(["resnet50", "squeezenet1_1", "mobilenet_v2"]), exponent=st.integers(0, 11), data=st.data())
+def test_totals_print_the_exact_integer_and_a_correct_scaled_form(name, exponent, data):
+    net = network(name)
+    least = max(net.min_size(), 10**exponent)
+    size = data.draw(st.integers(least, max(least, 10 ** (exponent + 1))), label="I")
+    cost = net.count(size)
+    lines = totals(cost.to_text())
+    assert lines[0] == f"Total at I = {size}:"
+    for line, value, unit in zip(lines[1:], (cost.macs, cost.flops, cost.params), ("MACs", "FLOPs", "params")):
+        exact = f"  {value:,} {unit}"
+        assert line.startswith(exact)
+        if value >= 1000:
+            assert line[len(exact):].startswith(f" = {scaled_by_decimal(value, unit)}")
+        assert "?" not in line
+
+
+def test_small_totals_scale_to_millions_and_huge_ones_to_powers_of_ten():
+    small = totals(network("squeezenet1_1").count(30).to_text())
+    assert small[1] == "  3,452,672 MACs = 3.453 MMACs (multiply-accumulates)"
+    huge = totals(network("resnet50").count(10**10).to_text())
+    assert huge[1] == "  8,145,600,000,000,000,002,048,000 MACs = 8.146 x 10^24 MACs (multiply-accumulates)"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_stage_output_shows_channels_and_size(name):
+    net = network(name)
+    cost = net.count()
+    running = [s for s in cost.stages if s.runs]
+    stages = [s for s in net.stages if not s.side]
+    for here, after in zip(stages, stages[1:]):  # a stage makes what the next stage's first layer takes
+        first = next(iter(leaves(after.block)))
+        assert next(s for s in running if s.name == here.name).output_channels == first.in_channels
+    last = [x for x in leaves(stages[-1].block)][-1]
+    assert running[-1].output_channels == last.out_channels
+    text = cost.to_text().split("Stages:")[1]
+    for stage in cost.stages:
+        row = next(line for line in text.splitlines() if line.split()[:1] == [stage.name])
+        assert f" {stage.output_channels}x{stage.output_size}x{stage.output_size} " in row
 
 
 def test_network_json_contract():
@@ -299,6 +421,7 @@ def test_network_json_contract():
         assert {"name", "module", "kernel", "in", "out", "groups", "stride", "output_size", "macs", "params"} <= set(layer)
         assert all(isinstance(layer[k], int) for k in ("in", "out", "groups", "stride", "output_size", "macs", "params"))
     assert sum(layer["macs"] for layer in data["layers"]) == expected.macs
+    assert [s["output_channels"] for s in data["stages"]][-1] == 1000
 
 
 @pytest.mark.parametrize("fmt", ["markdown", "latex"])

@@ -156,7 +156,7 @@ class Stage:
     side: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Network(RichDisplay):
     """A network: stages in order on an ``in_channels`` x I x I input.
 
@@ -171,6 +171,17 @@ class Network(RichDisplay):
     source: str = ""
     default_size: int = 224
     in_channels: int = 3
+
+    def __repr__(self) -> str:
+        """A short summary (the stages are many): name, title, stages, default input.
+
+        >>> network("resnet50")
+        Network('resnet50', 'ResNet-50', 6 stages, 3 x 224 x 224)
+        """
+        return (f"Network({self.name!r}, {self.title!r}, {len(self.stages)} stages, "
+                f"{self.in_channels} x {self.default_size} x {self.default_size})")
+
+    __str__ = __repr__
 
     def __post_init__(self) -> None:
         channels: Value = self.in_channels
@@ -215,6 +226,7 @@ class Network(RichDisplay):
 
     def _count(self, size: Value, auxiliary: bool) -> "NetworkCost":
         given = size
+        channels: Value = self.in_channels
         rows: list[LayerCost] = []
         stages: list[StageCost] = []
         for stage in self.stages:
@@ -224,14 +236,16 @@ class Network(RichDisplay):
                 out = _walk(stage.block, size, costs, ())
             except InvalidValueError as error:
                 if runs:
-                    raise InvalidValueError(f"{self.name} at I = {given}, stage {stage.name}: {error}") from None
+                    raise InvalidValueError(f"{self.name} at I = {given}, stage {stage.name}: "
+                                            f"{_no_output(stage, size) or error}") from None
                 out, costs = None, [CostRow(layer, size, None, 0, layer.params()) for layer in iter_layers(stage.block)]
             stage_rows = [_layer_cost(stage, i, row, runs) for i, row in enumerate(costs, 1)]
             rows += stage_rows
+            made = out_channels(stage.block, channels)
             stages.append(StageCost(stage.name, stage.module, size, out, _sum(r.macs for r in stage_rows),
-                                    _sum(r.params for r in stage_rows), len(stage_rows), runs))
+                                    _sum(r.params for r in stage_rows), len(stage_rows), runs, output_channels=made))
             if not stage.side:
-                size = out
+                size, channels = out, made
         macs, params = _sum(s.macs for s in stages), _sum(s.params for s in stages)
         stages = [replace(s, macs_share=_share(s.macs, macs), params_share=_share(s.params, params)) for s in stages]
         rows = [replace(r, macs_share=_share(r.macs, macs), params_share=_share(r.params, params)) for r in rows]
@@ -282,6 +296,62 @@ def _checked_size(size: Any) -> Value:
     if not isinstance(size, int) and not hasattr(size, "free_symbols"):
         raise InvalidValueError(f"I = {size!r}: expected a whole number >= 1 or a sympy expression")
     return size
+
+
+class _NoOutput(Exception):
+    """The first layer (and its input size) that leaves no output."""
+
+    def __init__(self, layer: AnyLayer, size: Value) -> None:
+        super().__init__()
+        self.layer, self.size = layer, size
+
+
+def _sizes(block: AnyBlock, size: Value) -> Value:
+    """The output size of ``block``, raising _NoOutput at the first layer with none."""
+    if isinstance(block, Series):
+        for item in block.items:
+            size = _sizes(item, size)
+        return size
+    if isinstance(block, Parallel):
+        return [_sizes(item, size) for item in block.items][0]
+    if isinstance(block, Residual):
+        out = _sizes(block.body, size)
+        if block.shortcut is not None:
+            _sizes(block.shortcut, size)
+        return out
+    if isinstance(block, Repeat):
+        return _sizes(block.body, size)
+    try:
+        return block.output_size(size)
+    except InvalidValueError:
+        raise _NoOutput(block, size) from None
+
+
+def _no_output(stage: Stage, size: Value) -> str:
+    """Which layer of ``stage`` leaves no output at ``size``, named by its kind, or '' if none does.
+
+    >>> print(_no_output(network("alexnet").stages[4], 2))
+    layer conv5.pool1, a 3x3 max pool with stride 2 and padding 0, leaves no output on a 2 x 2 input
+    >>> print(_no_output(network("vgg16").stages[0], 3))
+    <BLANKLINE>
+    """
+    try:
+        _sizes(stage.block, size)
+    except _NoOutput as stop:
+        layer = stop.layer
+        kind = layer_kind(layer) if isinstance(layer, Conv) else f"{_kernel_text(layer)} {layer_kind(layer)}"
+        what = f"a {kind} with stride {getattr(layer, 'stride', 1)} and padding {_padding_text(layer)}"
+        if layer.name:
+            what = f"layer {stage.name}.{layer.name}, {what},"
+        return f"{what} leaves no output on a {stop.size} x {stop.size} input"
+    return ""
+
+
+def _padding_text(layer: AnyLayer) -> str:
+    padding = getattr(layer, "padding", 0)
+    if isinstance(padding, tuple):
+        return str(padding[0]) if padding[0] == padding[1] else f"{padding[0]}x{padding[1]}"
+    return str(padding)
 
 
 def _sum(values: Any) -> Value:
@@ -338,6 +408,7 @@ class StageCost:
     runs: bool = True
     macs_share: Value = 0
     params_share: Value = 0
+    output_channels: Value = 0
 
 
 @dataclass(frozen=True)
@@ -371,7 +442,8 @@ class NetworkCost(RichDisplay):
             "units": {"macs": _MACS_UNITS, "convention": _CONVENTION},
             "total": {"macs": _json(self.macs), "params": _json(self.params)},
             "total_symbolic": {"macs": text(macs), "params": text(params), "exact_when": f"I is a multiple of {self.network.stride}"},
-            "stages": [{"name": s.name, "module": s.module or None, "layers": s.layers, "output_size": _json(s.output_size),
+            "stages": [{"name": s.name, "module": s.module or None, "layers": s.layers,
+                        "output_channels": _json(s.output_channels), "output_size": _json(s.output_size),
                         "macs": _json(s.macs), "params": _json(s.params), "runs": s.runs} for s in self.stages],
             "layers": [_layer_dict(r) for r in self.layers],
         }
@@ -396,10 +468,26 @@ class NetworkCost(RichDisplay):
         return "\n".join(lines)
 
     def _totals(self) -> list[str]:
-        return [f"Total at I = {self.size}:",
-                f"  MACs   {_grouped(self.macs)} = {_scaled(self.macs, 9)} GMACs (multiply-accumulates)",
-                f"  FLOPs  {_grouped(self.flops)} = {_scaled(self.flops, 9)} GFLOPs (2 FLOPs per MAC)",
-                f"  params {_grouped(self.params)} = {_scaled(self.params, 6)} M"]
+        """The totals, each with its unit: exact integers and a scaled form at a concrete size,
+        the closed forms at a symbolic one (no scaling of an expression)."""
+        units = ("MACs", "(multiply-accumulates)"), ("FLOPs", "(2 FLOPs per MAC)"), ("params", "")
+        values = self.macs, self.flops, self.params
+        if is_concrete(self.size):
+            heading = f"Total at I = {self.size}:"
+        elif self.size == _symbol_I():
+            heading = f"Total as a function of I (exact when I is a multiple of {self.network.stride}):"
+        else:
+            heading = f"Total at input size {_text(self.size)}, as a function of " \
+                      f"{', '.join(sorted(str(x) for x in getattr(self.size, 'free_symbols', ())))}:"
+        lines = [heading]
+        for (unit, note), value in zip(units, values):
+            if isinstance(value, int):
+                scaled = _scaled(value, unit)
+                line = f"{_grouped(value)} {unit}" + (f" = {scaled}" if scaled else "")
+            else:
+                line = f"{unit} = {_text(value)}"
+            lines.append(f"  {line} {note}".rstrip())
+        return lines
 
     def __str__(self) -> str:
         return self.to_text()
@@ -439,6 +527,12 @@ class NetworkCost(RichDisplay):
         return f"% {net.name}: {net.title}\n\\begin{{align*}}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
 
 
+def _symbol_I() -> Any:
+    from .symbols import I
+
+    return I
+
+
 def _json(value: Any) -> Any:
     if value is None or isinstance(value, int):
         return value
@@ -470,7 +564,8 @@ def _layer_cells(index: int, row: LayerCost) -> list[str]:
 
 
 def _stage_cells(stage: StageCost) -> list[str]:
-    size = "-" if stage.output_size is None else f"{_text(stage.output_size)}x{_text(stage.output_size)}"
+    size = "-" if stage.output_size is None else \
+        f"{_text(stage.output_channels)}x{_text(stage.output_size)}x{_text(stage.output_size)}"
     return [stage.name + ("" if stage.runs else " (side)"), stage.module or "-", str(stage.layers), size,
             _grouped(stage.macs), _percent(stage.macs_share), _grouped(stage.params), _percent(stage.params_share)]
 
@@ -487,12 +582,29 @@ def _percent(share: Any) -> str:
     return f"{float(share) * 100:.2f}%" if isinstance(share, (int, Fraction)) else _text(share)
 
 
-def _scaled(value: Any, digits: int) -> str:
-    """An exact integer in units of 10**digits, to three decimals (half up), as the papers write it."""
-    if not isinstance(value, int):
-        return _text(value)
-    thousandths = (Fraction(value, 10**digits) * 1000 + Fraction(1, 2)).__floor__()
-    return f"{thousandths // 1000}.{thousandths % 1000:03d}"
+def _scaled(value: int, unit: str) -> str:
+    """A whole number in the largest of k, M, G, T it reaches, to three decimals rounded half up
+    (beyond 1000 T: times a power of ten); '' below 1000, which needs no scaling.
+
+    >>> [_scaled(n, "MACs") for n in (4089184256, 25557032, 999999500, 8145600000000000002048000, 512)]
+    ['4.089 GMACs', '25.557 MMACs', '1.000 GMACs', '8.146 x 10^24 MACs', '']
+    >>> _scaled(1234567890123456, "params"), _scaled(999_999_999_999_999, "FLOPs")
+    ('1.235 x 10^15 params', '1.000 x 10^15 FLOPs')
+    """
+    if value < 1000:
+        return ""
+    exponent = len(str(value)) - 1
+    exponent = exponent if exponent >= 15 else exponent // 3 * 3
+    while True:
+        thousandths = (Fraction(value * 1000, 10**exponent) + Fraction(1, 2)).__floor__()
+        if thousandths < (10_000 if exponent >= 15 else 1_000_000):
+            break
+        exponent += 1 if exponent >= 15 else 3
+    number = f"{thousandths // 1000:,}.{thousandths % 1000:03d}"
+    if exponent >= 15:
+        return f"{number} x 10^{exponent} {unit}"
+    prefix = {3: "k", 6: "M", 9: "G", 12: "T"}[exponent]
+    return f"{number} {prefix}{' ' if unit == 'params' else ''}{unit}"
 
 
 def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:

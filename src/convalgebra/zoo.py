@@ -212,7 +212,9 @@ def _projection(cin: int, cout: int, stride: int) -> Optional[AnyBlock]:
 
 
 def _basic(cin: int, width: int, stride: int, groups: int, base: int) -> AnyBlock:
-    """ResNet's basic block: two stacked 3 x 3 convolutions (the receptive field of a 5 x 5)."""
+    """ResNet's basic block: two 3 x 3 convolutions and a residual sum. It is none of the article's
+    modules (it rewrites no larger kernel: VGG's stack replaces a 5 x 5 or 7 x 7), so its stages
+    name no module."""
     body = Series(_conv(cin, width, 3, stride, 1), _conv(width, width, 3, 1, 1))
     return Residual(_bn(body), _projection(cin, width, stride))
 
@@ -228,7 +230,7 @@ def _bottleneck(cin: int, planes: int, stride: int, groups: int, base: int) -> A
 def _resnet(name: str, title: str, unit: Callable[..., AnyBlock], depths: tuple[int, ...],
             groups: int = 1, base: int = 64) -> Network:
     expansion = 4 if unit is _bottleneck else 1
-    module = ("resnext" if groups != 1 else "bottleneck") if unit is _bottleneck else "vgg-stack"
+    module = ("resnext" if groups != 1 else "bottleneck") if unit is _bottleneck else ""
     stages = [_stage("stem", [Series(_conv_bn(3, 64, 7, 2, 3), Pool(64, 3, 2, 1))])]
     cin = 64
     for i, (planes, depth) in enumerate(zip((64, 128, 256, 512), depths)):
@@ -243,7 +245,11 @@ def _resnet(name: str, title: str, unit: Callable[..., AnyBlock], depths: tuple[
 
 @_register
 def resnet18() -> Network:
-    """ResNet-18: basic blocks, 2-2-2-2."""
+    """ResNet-18: basic blocks (two 3 x 3 convolutions, none of the article's modules), 2-2-2-2.
+
+    >>> [s.module for s in resnet18().stages]
+    ['', '', '', '', '', '']
+    """
     return _resnet("resnet18", "ResNet-18", _basic, (2, 2, 2, 2))
 
 
