@@ -458,3 +458,13 @@ def test_a_concrete_count_does_not_import_sympy():
                             capture_output=True, text=True, check=True)
     assert "4.089 GMACs" in result.stdout
     assert "sympy" not in result.stderr
+
+
+def test_an_input_size_too_long_to_read_is_one_line_and_exit_code_2():
+    import io
+
+    from convalgebra.cli import main
+
+    err = io.StringIO()
+    assert main(["network", "resnet18", "--set", "I=1" + "0" * 2200], out=io.StringIO(), err=err) == 2
+    assert err.getvalue().count("\n") == 1 and "too long" in err.getvalue()

@@ -672,7 +672,8 @@ def parse_size(items: Sequence[str]) -> int:
     if len(items) != 1:
         raise InvalidValueError("set the input size once, for example --set I=224")
     name, sep, value = items[0].partition("=")
-    if not (sep and name.strip() == "I" and value.strip().isascii() and value.strip().isdigit()):
+    if not (sep and name.strip() == "I" and value.strip().isascii() and value.strip().isdigit()
+            and len(value.strip()) <= 64):  # longer: parse_number refuses it in one line
         from .symbols import parse_assignment
 
         sym, number = parse_assignment(items[0])
