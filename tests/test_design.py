@@ -99,7 +99,7 @@ def test_budget_at_values_says_how_many_fit_and_which_are_usable():
     assert b.value.is_real and not b.whole
     assert b.floor == math.floor(float(b.value)) and b.usable % 4 == 0 and b.usable > b.floor - 4
     text = b.to_text()
-    assert "not whole" in text and f"{b.floor} kernels fit" in text and "t = 4, the default" in text
+    assert "not whole" in text and f"{b.floor} kernels fit" in text and "t = 4 by default" in text
 
 
 def test_budget_says_when_nothing_fits():
@@ -140,12 +140,48 @@ def test_break_even_makes_the_articles_ratio_one(name, data):
             assert sympy.simplify(got - 1) == 0
 
 
-def test_break_even_in_the_stack_is_the_smallest_saving_kernel():
-    """k = K is a root for every size (a stack of one K x K kernel); the one reported is the
-    other: k = K/(K - 1) at M = N, below 2, so every stack of 3 x 3 kernels saves."""
-    point = ca.break_even("vgg-stack").points[k]
-    for size, width in itertools.product((3, 5, 7, 11), (1, 64, 512)):
-        assert sympy.simplify(point.subs({K: size, M: width, N: width})) == sympy.Rational(size, size - 1)
+def stack_macs(K_: int, k_: int, M_: int, N_: int) -> int:
+    """The stack by hand: one k x k layer M -> N, then (K - k)/(k - 1) layers N -> N (I = 1)."""
+    return k_ * k_ * M_ * N_ + (K_ - k_) // (k_ - 1) * k_ * k_ * N_ * N_
+
+
+def test_break_even_in_the_stack_is_never_below_two_nor_complex():
+    """The quadratic's roots are below 2 at M = N and complex when 4KN > (K + 1)**2*M: the closed
+    form reported is the one root valid for every size, k = K (a stack of one K x K kernel)."""
+    be = ca.break_even("vgg-stack")
+    assert be.points == {k: K} and "a stack of one K x K kernel" in be.to_text()
+    assert ca.explain("vgg-stack").break_even == {k: K}
+
+
+@settings(max_examples=40, deadline=None)
+@given(K_=st.sampled_from([3, 5, 7, 9, 11]), M_=st.integers(1, 300), N_=st.integers(1, 300))
+def test_break_even_of_the_stack_at_values_is_the_smallest_in_range(K_, M_, N_):
+    """At values, the k reported lies in 2 <= k <= K and makes the costs equal; no whole k below it does."""
+    be = ca.break_even("vgg-stack", K=K_, M=M_, N=N_)
+    value = be.values[k]
+    assert 2 <= value <= K_
+    plain = K_ * K_ * M_ * N_
+    assert sympy.simplify(value**2 * M_ * N_ + (K_ - value) / (value - 1) * value**2 * N_**2 - plain) == 0
+    for whole in range(2, K_):
+        if whole < value and (K_ - whole) % (whole - 1) == 0:
+            assert stack_macs(K_, whole, M_, N_) != plain
+    if value == K_:
+        saves = stack_macs(K_, 2, M_, N_) < plain
+        assert ("every stack of smaller kernels saves" in be.to_text()) == saves
+
+
+def test_break_even_of_the_stack_inside_the_range_is_found():
+    """K = 7, M = 36, N = 80: three 3 x 3 layers cost 9*36*80 + 2*9*80*80 = 49*36*80, the plain cost."""
+    assert stack_macs(7, 3, 36, 80) == 7 * 7 * 36 * 80
+    be = ca.break_even("vgg-stack", K=7, M=36, N=80)
+    assert be.values[k] == 3 and "k = 7, a stack of one kernel" in be.to_text()
+
+
+def test_break_even_below_one_group_is_flagged():
+    be = ca.break_even("shufflenet", K=3, M=24, N=24)
+    assert be.values[G] == sympy.Rational(48, 9 * (24 * 4 - 1))
+    assert "(outside G >= 1: no G breaks even)" in be.to_text()
+    assert be.to_dict()["values"]["in_range"] == {"G": False, "t": True}
 
 
 def test_break_even_outside_the_parameters_range_is_said():
@@ -219,7 +255,7 @@ def test_compare_substitutes_each_modules_own_defaults_unless_set():
     c = ca.compare("bottleneck", "inverted-bottleneck")
     assert c.notes_a == {t: (4, "default")} and c.notes_b == {t: (6, "default")}
     assert not c.ratio.macs.has(t)
-    assert "t = 4, the default" in c.to_text() and "t = 6, the default" in c.to_text()
+    assert "t = 4 by default" in c.to_text() and "t = 6 by default" in c.to_text()
     both = ca.compare("bottleneck", "inverted-bottleneck", t=2)
     assert both.notes_a == both.notes_b == {t: (2, "set")}
     assert ca.canonical(both.cost_a.macs - ca.explain("bottleneck").rewritten.macs.subs(t, 2)) == 0
@@ -285,6 +321,49 @@ def test_compare_json_contract():
     assert Fr(values["ratio"]["macs"]) == Fr(9 * 512 + 512 * 256, 9 * 256 + 512 * 256)
 
 
+def test_budget_says_when_no_count_gives_whole_channels():
+    """ResNeXt at G = 32, t = 2 needs N' a multiple of 64: none of the 3 kernels that fit works."""
+    b = ca.budget("resnext", K=3, M=1, N=1, I=1)
+    assert b.floor == 3 and b.usable is None
+    for n in range(1, 4):
+        with pytest.raises(ca.InvalidValueError):
+            ca.evaluate(ca.module("resnext"), {"K": 3, "M": 1, "N": n, "I": 1})
+    note = "no N' <= 3 gives every layer whole channels"
+    argv = ("budget", "resnext", "--set", "K=3", "M=1", "N=1", "I=1")
+    assert note in run(*argv)[1] and note in run(*argv, "--format", "markdown")[1]
+    assert json.loads(run(*argv, "--format", "json")[1])["values"]["usable_note"] == note
+
+
+def test_budget_groups_digits_and_says_each_value_once():
+    code, out, _ = run("budget", "shufflenet", "--set", "K=3", "M=512", "N=512", "G=4")
+    assert "5,876 kernels fit" in out and "whole channels: 5,872" in out
+    assert "At K = 3, M = 512, N = 512, G = 4; t = 4 by default:" in out
+    markdown = run("budget", "shufflenet", "--set", "K=3", "M=512", "N=512", "G=4", "--format", "markdown")[1]
+    assert markdown.count("G = 4") == 1 and "t = 4 by default" in markdown
+
+
+def test_compare_verdict_at_values_in_every_format():
+    argv = ("compare", "resnext", "bottleneck", "--set", "K=3", "M=64", "N=64", "I=8")
+    c = ca.compare(*argv[1:3], K=3, M=64, N=64, I=8)
+    a, b = (n.rewritten.macs for n in c.numbers)
+    assert a > b  # 280,576 against 278,528 MACs
+    assert "A costs fewer MACs than B: no (B costs fewer)" in run(*argv)[1]
+    markdown = run(*argv, "--format", "markdown")[1]
+    assert "A costs fewer MACs than B: no (B costs fewer)." in markdown and f"{float(Fr(a, b)):.4f}" in markdown
+    values = json.loads(run(*argv, "--format", "json")[1])["values"]
+    assert values["a_cheaper"] is False and "a_cheaper_when" not in values
+    flipped = json.loads(run("compare", "bottleneck", "resnext", *argv[3:], "--format", "json")[1])["values"]
+    assert flipped["a_cheaper"] is True
+    some = json.loads(run("compare", "group", "depthwise-separable", "--set", "K=3", "--format", "json")[1])
+    assert some["values"]["a_cheaper_when"] == "N < 18/7" and "a_cheaper" not in some["values"]
+
+
+def test_compare_says_parameters_once_and_cleanly():
+    out = run("compare", "resnext", "bottleneck", "--set", "t=2", "--format", "markdown")[1]
+    assert "(t = 2 as set; G = 32 by default)" in out and "the default" not in out
+    assert "A costs fewer MACs than B: always" in out
+
+
 def test_budget_json_contract():
     code, out, _ = run("budget", "xception", "--set", "K=3", "M=728", "N=728", "--format", "json")
     assert code == 0
@@ -304,6 +383,8 @@ def test_budget_json_contract():
     (["budget", "inverted"], ""),
     (["budget", "bottlenek"], "did you mean bottleneck"),
     (["budget", "group", "--set", "K=3"], "no value for N"),
+    (["budget", "bottleneck", "--set", "t=2"], "no value for K M N;"),
+    (["explain", "bottleneck", "--set", "t=2"], "no value for K M N I;"),
     (["budget", "group", "--set", "Q=1"], "unknown symbol 'Q'"),
     (["budget"], "required: name"),
     (["budget", "vgg-stack", "--set", "K=4", "M=8", "N=8"], "(K - k)/(k - 1) = 1/2 layers"),

@@ -88,6 +88,13 @@ def test_ratio_plot_refuses_bad_input(values, over, message):
         plot_ratios(over=over, values=values)
 
 
+def test_a_span_inside_the_valid_values_draws_only_valid_values():
+    """The span's ends may be the valid range's own ends: p from 0 to 1, t from a fraction up."""
+    for over, between, low, high in (("p", (0, 1), 0, 1), ("t", ("1/2", 5), 0.5, 5), ("N", (1.4, 64), 1, 64)):
+        xs = plot_ratios(["fire"], over=over, between=between).axes[0].get_lines()[0].get_xdata()
+        assert xs.min() == low and xs.max() == high
+
+
 def test_composed_module_without_defaults_asks_for_values():
     mine = ca.compose(ca.reduce(ca.t), name="mine")
     with pytest.raises(ca.InvalidValueError, match="mine: no value for t"):
@@ -210,6 +217,13 @@ def test_cli_plots_modules_and_networks(tmp_path):
     (["plot", "bottleneck", "--over", "t", "--set", "t=2", "--out", "x.png"], "t is the plot's axis"),
     (["plot", "bottleneck", "--between", "9", "3", "--out", "x.png"], "N from 9 to 3: expected low < high"),
     (["plot", "bottleneck", "--out", "/nonexistent-dir/x.png"], "cannot write '/nonexistent-dir/x.png'"),
+    (["plot", "bottleneck", "--over", "t", "--between", "-1", "5", "--out", "x.png"],
+     "t from -1 to 5: t = -1: expected a number > 0"),
+    (["plot", "fire", "--over", "p", "--between", "0", "2", "--out", "x.png"],
+     "p from 0 to 2: p = 2: expected a share between 0 and 1"),
+    (["plot", "vgg-stack", "--over", "k", "--between", "1", "5", "--out", "x.png"], "expected k >= 2"),
+    (["plot", "all", "--between", "0.5", "64", "--out", "x.png"], "N = 1/2: expected a whole number >= 1"),
+    (["plot", "all", "--over", "alpha", "--between", "0", "1", "--out", "x.png"], "alpha = 0: expected a number > 0"),
 ])
 def test_cli_bad_input_is_one_line_and_exit_2(tmp_path, monkeypatch, argv, message):
     monkeypatch.chdir(tmp_path)

@@ -59,6 +59,8 @@ N_PRIME = sympy.Symbol("N'", positive=True)
 
 #: The smallest valid value of each whole-number symbol (others are only > 0).
 _AT_LEAST = {K: 1, M: 1, N: 1, I: 1, G: 1, k: 2}
+#: The least value of each module parameter (t > 0 strictly; p is also at most 1).
+_LEAST = {G: 1, k: 2, t: 0, p: 0}
 #: The order in which a condition is solved for a symbol: kernels first, as a designer asks.
 _SOLVE_FOR = (N, M, K, I, G, k)
 
@@ -137,18 +139,75 @@ def _smallest_positive_root(expr: sympy.Expr, x: sympy.Symbol) -> Optional[sympy
 def break_even_points(ratio: sympy.Expr, parameters: Any) -> dict[sympy.Symbol, sympy.Expr]:
     """Each parameter's value at which ``ratio`` (a module's MACs over the plain convolution's) is 1.
 
-    Each one is solved with the other parameters kept as symbols.
+    Each one is solved with the other parameters kept as symbols. A root is reported only
+    when it is real for every size and sympy cannot show it lies outside the parameter's
+    valid range (k >= 2, G >= 1, t > 0, 0 <= p <= 1); otherwise a root free of the tensor
+    sizes stands in when there is one (the stack's k = K, a stack of one K x K kernel),
+    else none.
 
     >>> break_even_points(1/N + t/K**2, [t])
     {t: K**2 - K**2/N}
+    >>> break_even_points(ca.explain("vgg-stack").ratio.macs, [k])
+    {k: K}
     """
     points: dict[sympy.Symbol, sympy.Expr] = {}
     for s in parameters:
         if sympy.sympify(ratio).has(s):
             root = _smallest_positive_root(ratio - 1, s)
+            if root is None or not _may_break_even(root, s):
+                root = _size_free_root(ratio - 1, s)
             if root is not None:
                 points[s] = root
     return points
+
+
+def _may_break_even(root: sympy.Expr, s: sympy.Symbol) -> bool:
+    """Whether ``root`` is real for every size and may lie in ``s``'s valid range for some.
+
+    >>> _may_break_even(2*K/(sympy.sqrt(K**2 - 4*N) + K - 1), k), _may_break_even((M + N)/(K**2*M), G)
+    (False, True)
+    """
+    for power in root.atoms(sympy.Pow):  # a square root of what may be negative: complex at some sizes
+        if power.exp.is_Rational and not power.exp.is_integer and _sign(power.base) != 1:
+            return False
+    if _sign(root - _LEAST.get(s, 0)) == -1:
+        return False
+    return not (s == p and _sign(root - 1) == 1)
+
+
+def _size_free_root(expr: sympy.Expr, x: sympy.Symbol) -> Optional[sympy.Expr]:
+    """The root of a linear factor of ``expr``'s numerator free of the sizes M, N, I (k = K), or None.
+
+    >>> _size_free_root((k - K)*(k*M - N), k)
+    K
+    """
+    numerator = sympy.fraction(sympy.together(expr))[0]
+    for f, _ in sympy.factor_list(numerator)[1]:
+        if f.has(x) and not f.free_symbols & {M, N, I} and sympy.Poly(f, x).degree() == 1:
+            c1, c0 = sympy.Poly(f, x).all_coeffs()
+            return _shortest(-c0 / c1)
+    return None
+
+
+def _roots_in_range(expr: sympy.Expr, s: sympy.Symbol, top: Optional[sympy.Expr] = None) -> list[sympy.Expr]:
+    """The exact real roots of ``expr = 0`` (a function of ``s`` alone) in ``s``'s valid range, smallest first;
+    ``top`` bounds k from above (K: a stack of kernels no larger than the one it replaces).
+
+    >>> _roots_in_range((k - 5)*(4*k - 5), k, top=5)
+    [5]
+    """
+    numerator = sympy.fraction(sympy.together(expr))[0]
+    try:
+        found = sympy.roots(sympy.Poly(numerator, s))
+    except sympy.PolynomialError:
+        return []
+    low = _LEAST.get(s, 0)
+    out = []
+    for r in found:
+        r = sympy.radsimp(r)
+        if r.is_real and (r > low if s == t else r >= low) and (s != p or r <= 1) and (top is None or r <= top):
+            out.append(r)
+    return sorted(out, key=float)
 
 
 def large_N_limit(ratio_equal_channels: sympy.Expr) -> sympy.Expr:
@@ -321,7 +380,15 @@ def _check_layers(mod: Module, given: Values, skip: tuple[sympy.Symbol, ...] = (
 
 
 def _missing(expr: sympy.Expr, given: Values) -> None:
-    missing = sorted(sympy.sympify(expr).free_symbols, key=_solve_order)
+    """Refuse an answer that still has symbols in it, naming them in the order of SYMBOLS (as explain does).
+
+    >>> _missing(N*K + M, {})
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: no value for K M N; set each (for example K=3)
+    """
+    order = list(SYMBOLS.values())
+    missing = sorted(sympy.sympify(expr).free_symbols, key=lambda s: (order.index(s) if s in order else len(order), str(s)))
     if missing:
         names = " ".join(map(str, missing))
         raise InvalidValueError(f"no value for {names}; set each (for example {missing[0]}=3)")
@@ -332,13 +399,25 @@ def _parameter_notes(mod: Module, given: Values) -> dict[sympy.Symbol, tuple[Opt
     return {s: (given[s], "set") if s in given else (d, "default") for s, d in mod.parameters.items()}
 
 
-_HOW = {"set": "as set", "default": "the default"}
+def _notes_text(notes: Mapping[sympy.Symbol, tuple[Optional[Number], str]], defaults_only: bool = False) -> str:
+    """The module's parameters, grouped by where each value comes from; ``defaults_only``
+    leaves out the values set (when the text already lists them).
 
-
-def _notes_text(notes: Mapping[sympy.Symbol, tuple[Optional[Number], str]]) -> str:
+    >>> _notes_text({t: (2, "set"), G: (32, "default")}), _notes_text({t: (4, "default"), G: (32, "default")})
+    ('t = 2 as set; G = 32 by default', 't = 4, G = 32 by default')
+    >>> _notes_text({G: (4, "set"), t: (4, "default")}, defaults_only=True)
+    't = 4 by default'
+    """
     if not notes:
         return "no parameters"
-    return ", ".join(f"{s} = {text(v)}, {_HOW[how]}" if v is not None else f"{s} (no default)" for s, (v, how) in notes.items())
+    groups: dict[str, list[str]] = {}
+    for s, (v, how) in notes.items():
+        if v is None:
+            groups.setdefault("none", []).append(f"{s} (no default)")
+        elif not (defaults_only and how == "set"):
+            groups.setdefault(how, []).append(f"{s} = {text(v)}")
+    return "; ".join(", ".join(items) + {"set": " as set", "default": " by default", "none": ""}[how]
+                     for how, items in groups.items())
 
 
 def _given_dict(given: Values) -> dict[str, Any]:
@@ -437,13 +516,28 @@ class Comparison(_Answer):
     at_ratio: Optional[Cost] = None
     at_condition: Optional[sympy.Basic] = None
 
+    def _verdict(self) -> str:
+        """Whether A costs fewer MACs than B at the values: yes, no (and why), or the condition left."""
+        if self.numbers is not None:
+            a, b = (n.rewritten.macs for n in self.numbers)
+            return "yes" if a < b else "no (they cost the same)" if a == b else "no (B costs fewer)"
+        if self.at_condition is sympy.true:
+            return "yes"
+        if self.at_condition is sympy.false:
+            return "no"
+        return "when " + condition_text(self.at_condition) if self.at_condition is not None else ""
+
     @property
     def a_cheaper_when(self) -> str:
         """When A costs fewer MACs than B, as text."""
         return condition_text(self.condition)
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON contract: ``a``, ``b``, ``ratio``, ``a_cheaper_when`` and, with values, ``values``."""
+        """The JSON contract: ``a``, ``b``, ``ratio``, ``a_cheaper_when`` and, with values, ``values``.
+
+        At values that decide the question, ``values.a_cheaper`` is true or false; at values
+        that leave sizes unset, ``values.a_cheaper_when`` is the condition on those.
+        """
         out: dict[str, Any] = {
             "a": self.a.name, "b": self.b.name,
             "parameters": {"a": _notes_dict(self.notes_a), "b": _notes_dict(self.notes_b)},
@@ -461,7 +555,9 @@ class Comparison(_Answer):
                 values["b"] = {"macs": nb.rewritten.macs, "params": nb.rewritten.params}
             if self.at_ratio is not None:
                 values["ratio"] = {"macs": text(self.at_ratio.macs), "params": text(self.at_ratio.params)}
-            if self.at_condition is not None:
+            if self.at_condition in (sympy.true, sympy.false):  # the values decide: a verdict
+                values["a_cheaper"] = self.at_condition is sympy.true
+            elif self.at_condition is not None:  # a condition on the sizes not given
                 values["a_cheaper_when"] = condition_text(self.at_condition)
             out["values"] = values
         return out
@@ -491,7 +587,7 @@ class Comparison(_Answer):
             if self.at_ratio is not None:
                 lines.append(f"  ratio A / B: MACs {_at_text(self.at_ratio.macs)}, params {_at_text(self.at_ratio.params)}")
             if self.at_condition is not None:
-                lines.append(f"  A costs fewer MACs than B: {_at_condition_text(self.at_condition)}")
+                lines.append(f"  A costs fewer MACs than B: {self._verdict()}")
         return "\n".join(lines)
 
     def _view(self) -> View:
@@ -505,8 +601,8 @@ class Comparison(_Answer):
                                                  rf"{latex(self.ratio.params)}\ (\text{{params}})"),
                        (rf"\left.\frac{{{a}}}{{{b}}}\right|_{{M=N}}", rf"{latex(self.ratio_equal_channels.macs)}\ "
                                                                      rf"(\text{{MACs}})"))),
-            Paragraph(("A costs fewer MACs than B when ", Math(condition_text(self.condition, latex)),
-                       "; with ", Math("M = N"), ": ", Math(condition_text(self.condition_equal_channels, latex)), ".")),
+            Paragraph(_condition_view(self.condition) + ("; with ", Math("M = N"), ": ")
+                      + _condition_view(self.condition_equal_channels, lead=False) + (".",)),
         ]
         if self.at_ratio is not None:
             blocks.append(Paragraph(("At ", Math(", ".join(f"{latex(s)} = {latex(v)}" for s, v in self.given.items())),
@@ -516,8 +612,13 @@ class Comparison(_Answer):
                     blocks.append(Paragraph((label, Code((self.a if label == 'A ' else self.b).name), f": {grouped(n.rewritten.macs)} MACs, "
                                              f"{grouped(n.rewritten.params)} params")))
             if self.at_ratio is not None:
-                blocks.append(Paragraph(("ratio A / B: MACs ", Math(latex(self.at_ratio.macs)), ", params ",
-                                         Math(latex(self.at_ratio.params)))))
+                blocks.append(Paragraph(("ratio A / B: MACs ", *_at_view(self.at_ratio.macs), ", params ",
+                                         *_at_view(self.at_ratio.params))))
+            if self.at_condition is not None:
+                blocks.append(Paragraph((f"A costs fewer MACs than B: {self._verdict()}.",) if self.numbers is not None
+                                        or self.at_condition in (sympy.true, sympy.false) else
+                                        ("A costs fewer MACs than B when ", Math(condition_text(self.at_condition, latex)),
+                                         ".")))
         return View(f"compare {self.a.name} / {self.b.name}", tuple(blocks))
 
     def to_latex(self) -> str:
@@ -578,12 +679,20 @@ def _at_text(value: Any) -> str:
     return _fraction(value) if isinstance(value, Fraction) else text(value)
 
 
-def _at_condition_text(condition: sympy.Basic) -> str:
-    if condition is sympy.true:
-        return "yes"
-    if condition is sympy.false:
-        return "no"
-    return "when " + condition_text(condition)
+def _at_view(value: Any) -> tuple[Any, ...]:
+    """A value at given sizes for Markdown: a fraction as its decimal and exact form, like the text."""
+    if isinstance(value, Fraction):
+        return (_fraction(value),) if value.denominator == 1 else (f"{float(value):.4f} (= ", Math(latex(
+            sympy.Rational(value.numerator, value.denominator))), ")")
+    return (Math(latex(value)),)
+
+
+def _condition_view(condition: sympy.Basic, lead: bool = True) -> tuple[Any, ...]:
+    """'A costs fewer MACs than B when <math>', or ': always' / ': never' for a condition that is settled."""
+    head = ("A costs fewer MACs than B",) if lead else ()
+    if condition in (sympy.true, sympy.false):
+        return head + ((": " if lead else "") + condition_text(condition),)
+    return head + ((" when " if lead else ""), Math(condition_text(condition, latex)))
 
 
 def _notes_dict(notes: Mapping[sympy.Symbol, tuple[Optional[Number], str]]) -> dict[str, Any]:
@@ -640,7 +749,8 @@ class Budget(_Answer):
         }
         if self.value is not None:
             out["values"] = {"given": _given_dict(self.given), "parameters": _notes_dict(self.notes),
-                             "N": text(self.value), "whole": self.whole, "floor": self.floor, "usable": self.usable}
+                             "N": text(self.value), "whole": self.whole, "floor": self.floor, "usable": self.usable,
+                             "usable_note": self.usable_note}
         return out
 
     def to_text(self) -> str:
@@ -650,17 +760,35 @@ class Budget(_Answer):
                  f"convolution with N kernels", "",
                  f"  {text(self.rewritten)} = {text(self.baseline)}", f"  N' = {text(self.N)}"]
         if self.value is not None:
-            lines += ["", f"At {_values_text(self.given)}; {_notes_text(self.notes)}:"]
+            lines += ["", f"At {self._at()}:"]
             lines += self._value_lines()
         return "\n".join(lines)
+
+    def _at(self) -> str:
+        """The values and the module's other parameters, each said once."""
+        notes = _notes_text(self.notes, defaults_only=True)
+        return _values_text(self.given) + (f"; {notes}" if notes else "")
+
+    @property
+    def usable_note(self) -> Optional[str]:
+        """What the reader needs to know about whole channels at the values, or None."""
+        floor = self.floor
+        if floor is None or self.usable == floor:
+            return None
+        if self.usable is not None:
+            return f"the largest N' <= {grouped(floor)} that gives every layer whole channels: {grouped(self.usable)}"
+        low = max(1, floor - _TRIES + 1)
+        span = f"N' <= {grouped(floor)}" if low == 1 else f"N' from {grouped(low)} to {grouped(floor)}"
+        return f"no {span} gives every layer whole channels"
 
     def _value_lines(self) -> list[str]:
         if not self.fits:
             return [f"  N' = {text(self.value)}: no kernels fit; the module costs more than the standard convolution "
                     "whatever its N'"]
-        lines = [f"  N' = {_number(self.value)}" + ("" if self.whole else f", not whole: {self.floor} kernels fit")]
-        if self.usable is not None and self.usable != self.floor:
-            lines.append(f"  the largest N' <= {self.floor} that gives every layer whole channels: {self.usable}")
+        lines = [f"  N' = {_number(self.value)}" + ("" if self.whole else f", not whole: {grouped(self.floor or 0)} "
+                                                                            "kernels fit")]
+        if self.usable_note is not None:
+            lines.append("  " + self.usable_note)
         return lines
 
     def _view(self) -> View:
@@ -670,8 +798,10 @@ class Budget(_Answer):
             Equations(((latex(self.rewritten), latex(self.baseline)), ("N'", latex(self.N)))),
         ]
         if self.value is not None:
+            notes = _notes_text(self.notes, defaults_only=True)
             blocks.append(Paragraph(("At ", Math(", ".join(f"{latex(s)} = {latex(v)}" for s, v in self.given.items())),
-                                     f"; {_notes_text(self.notes)}: ", "; ".join(self._value_lines()).strip())))
+                                     (f"; {notes}" if notes else "") + ": ",
+                                     "; ".join(line.strip() for line in self._value_lines()) + ".")))
         return View(f"budget {m.name}: {m.title}", tuple(blocks))
 
     def to_latex(self) -> str:
@@ -711,7 +841,11 @@ def budget(name_or_module: str | Module, values: Mapping[Any, Any] | None = None
     return Budget(mod, root, rewritten, e.baseline.macs, given, out.notes, value, _usable(mod, given, out.floor))
 
 
-def _usable(mod: Module, given: Values, most: int, tries: int = 4096) -> Optional[int]:
+#: How many N' below the floor :func:`_usable` tries.
+_TRIES = 4096
+
+
+def _usable(mod: Module, given: Values, most: int, tries: int = _TRIES) -> Optional[int]:
     """The largest N' <= ``most`` for which the module's layers all have whole channels."""
     sizes = {s: v for s, v in scale(given).items() if s not in (alpha, rho, N)}
     sizes.setdefault(K, 1)
@@ -746,13 +880,16 @@ class BreakEven(_Answer):
     points: Mapping[sympy.Symbol, sympy.Expr]
     given: Values = field(default_factory=dict)
     values: Mapping[sympy.Symbol, sympy.Expr] = field(default_factory=dict)
+    notes: Mapping[sympy.Symbol, str] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"module": self.module.name, "ratio": text(self.ratio),
                                "break_even": {str(s): text(v) for s, v in self.points.items()}}
         if self.given:
             out["values"] = {"given": _given_dict(self.given),
-                             "break_even": {str(s): text(v) for s, v in self.values.items()}}
+                             "break_even": {str(s): text(v) for s, v in self.values.items()},
+                             "in_range": {str(s): _makes_sense(s, v, self.given.get(K)) for s, v in self.values.items()},
+                             "notes": {str(s): note for s, note in self.notes.items()}}
         return out
 
     def to_text(self) -> str:
@@ -762,13 +899,16 @@ class BreakEven(_Answer):
         if not self.points:
             lines.append("  no parameter to solve for: " + ("the module has none" if not m.parameters
                                                              else "no positive root"))
-        lines += [f"  {s} = {text(v)}" for s, v in self.points.items()]
+        lines += [f"  {s} = {text(v)}" + (" (a stack of one K x K kernel: the standard convolution itself)"
+                                         if s == k and v == K else "") for s, v in self.points.items()]
         if self.given:
             lines += ["", f"At {_values_text(self.given)}:"]
             for s in self.points:
                 v = self.values.get(s)
                 lines.append(f"  {s}: none; {s} does not change the cost here" if v is None else f"  {s} = {_number(v)}"
-                             + ("" if _makes_sense(s, v) else f" (outside {_RANGES[s]}: no {s} breaks even)"))
+                             + ("" if _makes_sense(s, v, self.given.get(K))
+                                else f" (outside {_RANGES[s]}: no {s} breaks even)")
+                             + (f" ({self.notes[s]})" if s in self.notes else ""))
         return "\n".join(lines)
 
     def _view(self) -> View:
@@ -780,19 +920,22 @@ class BreakEven(_Answer):
 
 
 #: Where each parameter has sense, for the reader's note on a break-even value.
-_RANGES = {p: "0 <= p <= 1", G: "G >= 1", k: "k >= 2", t: "t > 0"}
+_RANGES = {p: "0 <= p <= 1", G: "G >= 1", k: "2 <= k <= K", t: "t > 0"}
 
 
-def _makes_sense(s: sympy.Symbol, value: sympy.Expr) -> bool:
-    """Whether a break-even ``value`` lies where the parameter ``s`` has sense.
+def _makes_sense(s: sympy.Symbol, value: sympy.Expr, kernel: Optional[Number] = None) -> bool:
+    """Whether a break-even ``value`` lies where the parameter ``s`` has sense (k also at most ``kernel``).
 
     >>> _makes_sense(p, sympy.Rational(209, 32)), _makes_sense(t, sympy.Rational(576, 137))
     (False, True)
+    >>> _makes_sense(G, sympy.Rational(48, 855)), _makes_sense(k, sympy.Integer(7), 5)
+    (False, False)
     """
     if not value.is_real:
         return False
-    low = {p: 0, G: 1, k: 2}.get(s, 0)
-    return bool(value >= low and (s != p or value <= 1) and (s not in (t,) or value > 0))
+    low = _LEAST.get(s, 0)
+    return bool(value >= low and (s != p or value <= 1) and (s != t or value > 0)
+                and (s != k or kernel is None or value <= kernel))
 
 
 def break_even(name_or_module: str | Module, values: Mapping[Any, Any] | None = None, **named: Any) -> BreakEven:
@@ -811,15 +954,28 @@ def break_even(name_or_module: str | Module, values: Mapping[Any, Any] | None = 
     points = break_even_points(e.ratio.macs, mod.parameters)
     given = _ordered(check_values(dict(values or {}, **named)))
     at: dict[sympy.Symbol, sympy.Expr] = {}
+    notes: dict[sympy.Symbol, str] = {}
     for s, point in points.items() if given else ():
         substitution = _substitution({v: x for v, x in given.items() if v != s}, mod)
         substitution.pop(s, None)
         value = sympy.radsimp(point.subs(substitution))
         _missing(value, given)
         _check_layers(mod, given, skip=(s,))
+        ratio = e.ratio.macs.subs(substitution)
+        inside = _roots_in_range(ratio - 1, s, top=substitution.get(K) if s == k else None)
+        if inside:  # the smallest root where s has sense (the stack's k = 3 at K = 7, M = 36, N = 80)
+            value = inside[0]
         if value.is_finite:  # not where s no longer changes the cost (fire's p at K = 1)
             at[s] = value
-    return BreakEven(mod, e.ratio.macs, points, given, at)
+        if len(inside) > 1:
+            notes[s] = "it breaks even also at " + " and ".join(
+                f"{s} = {_number(r)}" + (", a stack of one kernel" if s == k and r == substitution.get(K) else "")
+                for r in inside[1:])
+        elif s == k and value == substitution.get(K):
+            smaller = "saves" if ratio.subs(k, 2) < 1 else "costs more"
+            notes[s] = (f"a stack of one {value} x {value} kernel, the standard convolution itself; "
+                        f"no k from 2 to {value - 1} breaks even: every stack of smaller kernels {smaller}")
+    return BreakEven(mod, e.ratio.macs, points, given, at, notes)
 
 
 @dataclass(frozen=True)

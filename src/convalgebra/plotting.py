@@ -185,6 +185,7 @@ def _grid(name: str, between: Optional[tuple[Any, Any]], points: int) -> Any:
         if len(between) != 2:
             raise InvalidValueError(f"between = {between!r}: expected two numbers, low and high")
         low, high = (to_number(v, name) for v in between)
+        _in_range(name, low, high)
     if not low < high:
         raise InvalidValueError(f"{name} from {low} to {high}: expected low < high")
     if isinstance(points, bool) or not isinstance(points, int) or points < 2:
@@ -192,6 +193,33 @@ def _grid(name: str, between: Optional[tuple[Any, Any]], points: int) -> Any:
     low, high = float(low), float(high)
     xs = np.geomspace(low, high, points) if low > 0 and high / low >= 20 else np.linspace(low, high, points)
     return np.unique(np.round(xs)) if whole else xs
+
+
+def _in_range(name: str, low: Any, high: Any) -> None:
+    """Refuse a span that leaves the symbol's valid values (sizes >= 1, k >= 2, t > 0, 0 <= p <= 1),
+    in one line naming the span; the grid's own points need not be whole.
+
+    >>> _in_range("t", -1, 5)
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: t from -1 to 5: t = -1: expected a number > 0
+    >>> _in_range("p", 0, 2)
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: p from 0 to 2: p = 2: expected a share between 0 and 1
+    """
+    import math
+
+    from .values import check_values
+
+    whole = _SPANS.get(name, (1, 100, False))[2]
+    for end in (low, high):  # a whole-number axis checks its bound's whole part (the grid rounds to whole numbers)
+        value = math.floor(end) if whole else end
+        try:
+            check_values({name: value})
+        except InvalidValueError as error:
+            message = str(error) if value == end else f"{name} = {end}: {str(error).split(': ', 1)[1]}"
+            raise InvalidValueError(f"{name} from {low} to {high}: {message}") from None
 
 
 def _curve(mod: "Module", axis: "sympy.Symbol", fixed: Mapping[Any, Any], tied: Any) -> tuple[str, Any]:
