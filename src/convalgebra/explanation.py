@@ -172,14 +172,14 @@ class Explanation(RichDisplay):
     def break_even(self) -> dict[sympy.Symbol, sympy.Expr]:
         """Each module parameter's value at which the module costs as many MACs as the standard
         convolution (the others kept as symbols); see :func:`convalgebra.design.break_even`."""
-        from .design import break_even_points
+        from .solving import break_even_points
 
         return break_even_points(self.ratio.macs, self.module.parameters)
 
     @cached_property
     def limit_large_N(self) -> sympy.Expr:
         """The MACs ratio with M = N as N grows without bound."""
-        from .design import large_N_limit
+        from .solving import large_N_limit
 
         return large_N_limit(self.ratio_equal_channels.macs)
 
