@@ -16,7 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import convalgebra as ca
-from convalgebra.display import as_html, as_latex, as_markdown, view
+from convalgebra.display import as_html, as_latex, as_markdown
+from convalgebra.views import view
 from convalgebra.layers import Conv, Parallel, Series, Shuffle
 from test_modules import article_macs, sizes
 

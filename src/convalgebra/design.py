@@ -36,7 +36,7 @@ from typing import Any, Callable, Mapping, Optional
 
 import sympy
 
-from .display import Code, Equations, Math, Paragraph, View, render_html, render_latex, render_markdown
+from .views import Code, Equations, Math, Paragraph, View, render_html, render_latex, render_markdown
 from .errors import InvalidValueError
 from .explanation import Cost, Explanation, Numbers, evaluate, explain, scale
 from .layers import Conv, _whole
