@@ -32,6 +32,15 @@ def test_canonical_is_equal_and_idempotent(expr):
     assert canonical(c) == c
 
 
+@settings(max_examples=60, deadline=None)
+@given(expressions(), expressions())
+def test_canonical_depends_on_the_value_not_on_how_it_is_written(a, b):
+    # a sum of terms and the same sum over one denominator, expanded or not: one form
+    expr = a + b
+    forms = {canonical(form) for form in (expr, sympy.together(expr), sympy.expand(expr))}
+    assert len(forms) == 1, forms
+
+
 @pytest.mark.parametrize("name,expected", [
     ("group", "1/G"),
     ("vgg-stack", "k**2/K**2 + N*k**2*(K - k)/(K**2*M*(k - 1))"),

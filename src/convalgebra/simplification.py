@@ -44,19 +44,37 @@ def canonical(expr: sympy.Expr | int) -> sympy.Expr:
     sizes = [s for s in SIZE_SYMBOLS if expr.has(s)]
     if not sizes:
         return _tidy(sympy.factor(expr))
+    groups: dict[sympy.Expr, list[sympy.Expr]] = {}
+    for term in sympy.Add.make_args(expr):
+        coeff, monomial = term.as_independent(*sizes, as_Add=False)
+        if not _is_monomial(monomial):
+            break
+        groups.setdefault(monomial, []).append(coeff)
+    else:  # already a sum of terms, each a coefficient times a monomial in the sizes: no fraction to cancel
+        return sympy.Add(*(_tidy(sympy.factor(sympy.Add(*coeffs))) * monomial for monomial, coeffs in groups.items()))
     numerator, denominator = sympy.fraction(sympy.cancel(expr))
     den_coeff, den_monomial = sympy.factor(denominator).as_independent(*sizes, as_Add=False)
     if any(base.is_Add for base, _ in (f.as_base_exp() for f in sympy.Mul.make_args(den_monomial))):
         # the sizes sit in a sum below the line: one fraction reads better than a sum of them
         return _tidy(sympy.factor(numerator)) / _tidy(sympy.factor(denominator))
-    groups: dict[sympy.Expr, list[sympy.Expr]] = {}
+    groups = {}
     for term in sympy.Add.make_args(sympy.expand(numerator)):
         coeff, monomial = term.as_independent(*sizes, as_Add=False)
         groups.setdefault(monomial, []).append(coeff)
     return sympy.Add(*(
-        _tidy(sympy.factor(sympy.Add(*coeffs) / den_coeff)) * monomial / den_monomial
+        _tidy(sympy.factor(sympy.Add(*coeffs) / den_coeff)) * (monomial / den_monomial)
         for monomial, coeffs in groups.items()
     ))
+
+
+def _is_monomial(expr: sympy.Expr) -> bool:
+    """Whether ``expr`` is a product of whole powers of symbols (``I**2*N/M``, not ``N/(M + N)``).
+
+    >>> _is_monomial(I**2*N/M), _is_monomial(N/(M + N)), _is_monomial(sympy.Integer(1))
+    (True, False, True)
+    """
+    factors = [f.as_base_exp() for f in sympy.Mul.make_args(expr) if f is not sympy.S.One]
+    return all(base.is_Symbol and exp.is_Integer for base, exp in factors)
 
 
 def _tidy(expr: sympy.Expr) -> sympy.Expr:
