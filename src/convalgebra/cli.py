@@ -223,5 +223,15 @@ def _one_line(message: str) -> str:
 
 
 def run() -> None:
-    """Entry point of the ``convalgebra`` script and ``python -m convalgebra``."""
+    """Entry point of the ``convalgebra`` script and ``python -m convalgebra``.
+
+    A command is one short computation in its own process, so the cyclic garbage
+    collector is switched off for it: otherwise it spends about a tenth of the command's
+    time walking the objects sympy creates as it loads, which are never garbage
+    (``benchmarks/startup.py`` measures the command both ways). ``main``, which tests and
+    notebooks call in their own process, leaves the collector alone.
+    """
+    import gc
+
+    gc.disable()
     sys.exit(main())
