@@ -168,3 +168,22 @@ def test_console_entry_point_runs_without_a_traceback():
     done = subprocess.run([sys.executable, "-m", "convalgebra", "explain", "nope"], capture_output=True, text=True)
     assert done.returncode == 2
     assert done.stderr.startswith("convalgebra: error: unknown module 'nope'") and "Traceback" not in done.stderr
+
+
+def test_the_command_switches_the_garbage_collector_off_and_main_leaves_it_on(monkeypatch):
+    import gc
+
+    from convalgebra.cli import run
+
+    assert gc.isenabled()
+    assert main(["list"], out=io.StringIO()) == 0
+    assert gc.isenabled()
+    monkeypatch.setattr(sys, "argv", ["convalgebra", "list"])
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    try:
+        with pytest.raises(SystemExit) as stop:
+            run()
+        switched_off = not gc.isenabled()
+    finally:
+        gc.enable()
+    assert stop.value.code == 0 and switched_off
