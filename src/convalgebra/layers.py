@@ -42,7 +42,7 @@ __all__ = [
     "Value", "Conv", "Shuffle", "Series", "Parallel", "Layer", "Block",
     "CostRow", "count", "total", "is_concrete", "exact_div", "output_size",
     "Linear", "Pool", "AdaptivePool", "BatchNorm", "Residual", "Repeat", "pool_output_size", "AnyLayer", "AnyBlock",
-    "iter_layers", "map_layers", "substitute",
+    "iter_layers", "map_layers", "substitute", "out_channels", "layer_kind", "window_text",
 ]
 
 #: A size, channel count or cost: an exact number or a sympy expression.
@@ -325,7 +325,15 @@ def count(block: Block, size: Value) -> list[CostRow]:
     >>> rows = count(Series(Conv(M, M, (3, 3), groups=M), Conv(M, N, (1, 1))), I)
     >>> [row.macs for row in rows]
     [9*I**2*M, I**2*M*N]
+
+    Each layer must get the channels the one before it makes (see :func:`out_channels`):
+
+    >>> count(Series(Conv(M, N, (1, 1)), Conv(M, N, (3, 3))), I)
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: a 3x3 conv for M input channels gets N
     """
+    out_channels(block)
     rows: list[CostRow] = []
     _walk(block, size, rows, ())
     return rows
@@ -684,6 +692,95 @@ class Repeat(RichDisplay):
         rows.extend(replace(r, macs=_normal(r.macs * self.count), params=_normal(r.params * self.count),
                             repeat=_normal(r.repeat * self.count)) for r in once)
         return out
+
+
+def out_channels(block: Block, in_channels: Optional[Value] = None) -> Value:
+    """The channels ``block`` makes from ``in_channels`` (by default, what its first layer
+    takes), checking that every layer gets the channels it expects.
+
+    >>> out_channels(Parallel(Conv(16, 64, (1, 1)), Conv(16, 64, (3, 3))), 16)
+    128
+    >>> out_channels(Series(Conv(3, 64), Conv(32, 64)))
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: a 3x3 conv for 32 input channels gets 64
+
+    Symbolic channels are compared by value: a share p of N kernels beside the other 1 - p
+    makes N.
+
+    >>> from convalgebra.symbols import M, N, p
+    >>> out_channels(Parallel(Conv(M, p * N, (1, 1)), Conv(M, (1 - p) * N, (3, 3))))
+    N
+    """
+    if in_channels is None:
+        first = next(iter_layers(block), None)
+        if first is None:
+            return 0
+        in_channels = first.in_channels
+    if isinstance(block, Series):
+        for item in block.items:
+            in_channels = out_channels(item, in_channels)
+        return in_channels
+    if isinstance(block, Parallel):
+        return _normal(_simplest(sum(out_channels(item, in_channels) for item in block.items)))
+    if isinstance(block, Repeat):
+        out = out_channels(block.body, in_channels)
+        if not _same(out, in_channels):
+            raise InvalidValueError(f"a block repeated {block.count} times must keep its channels, not {in_channels} -> {out}")
+        return out
+    if isinstance(block, Residual):
+        out = out_channels(block.body, in_channels)
+        short = in_channels if block.shortcut is None else out_channels(block.shortcut, in_channels)
+        if not _same(out, short):
+            raise InvalidValueError(f"a residual sum adds {out} channels to a shortcut of {short}")
+        return out
+    if not _same(block.in_channels, in_channels):
+        raise InvalidValueError(f"a {layer_kind(block)} for {block.in_channels} input channels gets {in_channels}")
+    if isinstance(block, Conv) and block.count != 1 and not _same(block.in_channels, block.out_channels):
+        raise InvalidValueError(f"a conv repeated {block.count} times must keep its channels")
+    return block.out_channels
+
+
+def _same(a: Value, b: Value) -> bool:
+    """Whether two channel counts are equal: as numbers, or as rational functions of the symbols."""
+    if a == b:
+        return True
+    if is_concrete(a) and is_concrete(b):
+        return False
+    import sympy
+
+    return bool(sympy.cancel(sympy.sympify(a) - b) == 0)
+
+
+def _simplest(x: Value) -> Value:
+    """A sum of channel counts with like terms gathered (p*N + (1 - p)*N is N)."""
+    return x if is_concrete(x) else _symbolic(x).expand()
+
+
+def layer_kind(layer: Layer) -> str:
+    """What a layer is, in a model summary's words.
+
+    >>> [layer_kind(x) for x in (Conv(8, 8, (3, 3), groups=8), Conv(8, 16, (1, 1)), Pool(8, 3, 2),
+    ...                          AdaptivePool(8), BatchNorm(8), Linear(8, 10))]
+    ['3x3 depthwise conv', '1x1 conv', 'max pool', 'adaptive avg pool', 'batch norm', 'linear']
+    """
+    if isinstance(layer, Conv):
+        kind = "depthwise conv" if layer.is_depthwise else ("group conv" if layer.groups != 1 else "conv")
+        return f"{window_text(layer)} {kind}"
+    if isinstance(layer, Pool):
+        return f"{layer.kind} pool"
+    if isinstance(layer, AdaptivePool):
+        return f"adaptive {layer.kind} pool"
+    return {Shuffle: "channel shuffle", BatchNorm: "batch norm", Linear: "linear"}[type(layer)]
+
+
+def window_text(layer: Layer) -> str:
+    """A convolution's kernel or a pool's window as ``KhxKw``; ``-`` for other layers."""
+    if isinstance(layer, Conv):
+        return _kernel_text(layer.kernel)
+    if isinstance(layer, Pool):
+        return f"{layer.kernel}x{layer.kernel}"
+    return "-"
 
 
 #: The fields of each network layer that hold channel counts (numbers put in by ``substitute``).

@@ -32,7 +32,8 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence
 from .display import RichDisplay
 from .errors import InvalidValueError, unknown_name
 from .layers import (AdaptivePool, AnyBlock, AnyLayer, BatchNorm, Conv, CostRow, Linear, Parallel, Pool,
-                     Repeat, Residual, Series, Shuffle, Value, _walk, is_concrete, iter_layers, map_layers)
+                     Repeat, Residual, Series, Shuffle, Value, _walk, is_concrete, iter_layers, layer_kind,
+                     map_layers, out_channels, window_text)
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
@@ -70,65 +71,6 @@ def named(block: AnyBlock, prefix: str = "") -> AnyBlock:
     if isinstance(block, Residual) and block.shortcut is not None:
         return Residual(map_layers(block.body, name), named(block.shortcut, prefix + "shortcut."))
     return map_layers(block, name)
-
-
-def out_channels(block: AnyBlock, in_channels: Value) -> Value:
-    """The channels ``block`` makes from ``in_channels``, checking that every layer gets what it expects.
-
-    >>> out_channels(Parallel(Conv(16, 64, (1, 1)), Conv(16, 64, (3, 3))), 16)
-    128
-    >>> out_channels(Series(Conv(3, 64), Conv(32, 64)), 3)
-    Traceback (most recent call last):
-    ...
-    convalgebra.errors.InvalidValueError: a 3x3 conv for 32 input channels gets 64
-    """
-    if isinstance(block, Series):
-        for item in block.items:
-            in_channels = out_channels(item, in_channels)
-        return in_channels
-    if isinstance(block, Parallel):
-        return sum(out_channels(item, in_channels) for item in block.items)
-    if isinstance(block, Repeat):
-        out = out_channels(block.body, in_channels)
-        if out != in_channels:
-            raise InvalidValueError(f"a block repeated {block.count} times must keep its channels, not {in_channels} -> {out}")
-        return out
-    if isinstance(block, Residual):
-        out = out_channels(block.body, in_channels)
-        short = in_channels if block.shortcut is None else out_channels(block.shortcut, in_channels)
-        if out != short:
-            raise InvalidValueError(f"a residual sum adds {out} channels to a shortcut of {short}")
-        return out
-    if block.in_channels != in_channels:
-        raise InvalidValueError(f"a {layer_kind(block)} for {block.in_channels} input channels gets {in_channels}")
-    if isinstance(block, Conv) and block.count != 1 and block.in_channels != block.out_channels:
-        raise InvalidValueError(f"a conv repeated {block.count} times must keep its channels")
-    return block.out_channels
-
-
-def layer_kind(layer: AnyLayer) -> str:
-    """What a layer is, in a model summary's words.
-
-    >>> [layer_kind(x) for x in (Conv(8, 8, (3, 3), groups=8), Conv(8, 16, (1, 1)), Pool(8, 3, 2),
-    ...                          AdaptivePool(8), BatchNorm(8), Linear(8, 10))]
-    ['3x3 depthwise conv', '1x1 conv', 'max pool', 'adaptive avg pool', 'batch norm', 'linear']
-    """
-    if isinstance(layer, Conv):
-        kind = "depthwise conv" if layer.is_depthwise else ("group conv" if layer.groups != 1 else "conv")
-        return f"{_kernel_text(layer)} {kind}"
-    if isinstance(layer, Pool):
-        return f"{layer.kind} pool"
-    if isinstance(layer, AdaptivePool):
-        return f"adaptive {layer.kind} pool"
-    return {Shuffle: "channel shuffle", BatchNorm: "batch norm", Linear: "linear"}[type(layer)]
-
-
-def _kernel_text(layer: AnyLayer) -> str:
-    if isinstance(layer, Conv):
-        return f"{layer.kernel[0]}x{layer.kernel[1]}"
-    if isinstance(layer, Pool):
-        return f"{layer.kernel}x{layer.kernel}"
-    return "-"
 
 
 def _main_path(block: AnyBlock) -> Iterator[AnyLayer]:
@@ -339,7 +281,7 @@ def _no_output(stage: Stage, size: Value) -> str:
         _sizes(stage.block, size)
     except _NoOutput as stop:
         layer = stop.layer
-        kind = layer_kind(layer) if isinstance(layer, Conv) else f"{_kernel_text(layer)} {layer_kind(layer)}"
+        kind = layer_kind(layer) if isinstance(layer, Conv) else f"{window_text(layer)} {layer_kind(layer)}"
         what = f"a {kind} with stride {getattr(layer, 'stride', 1)} and padding {_padding_text(layer)}"
         if layer.name:
             what = f"layer {stage.name}.{layer.name}, {what},"
