@@ -44,7 +44,7 @@ from .modules import Module, module
 from .printing import grouped, latex, text
 from .simplification import canonical, equal_channels
 from .solving import (_AT_LEAST, _LEAST, _roots_in_range, _shortest, _sign, _smallest_positive_root,
-                      break_even_points, large_N_limit)
+                      break_even_points, large_N_limit, point_note)
 from .symbols import SYMBOLS, G, I, K, M, N, Number, alpha, k, p, rho, t
 from .values import Values, check_values
 
@@ -739,8 +739,8 @@ class BreakEven(_Answer):
         if not self.points:
             lines.append("  no parameter to solve for: " + ("the module has none" if not m.parameters
                                                              else "no positive root"))
-        lines += [f"  {s} = {text(v)}" + (" (a stack of one K x K kernel: the standard convolution itself)"
-                                         if s == k and v == K else "") for s, v in self.points.items()]
+        lines += [f"  {s} = {text(v)}" + (f" ({point_note(s, v)})" if point_note(s, v) else "")
+                  for s, v in self.points.items()]
         if self.given:
             lines += ["", f"At {_values_text(self.given)}:"]
             for s in self.points:

@@ -38,6 +38,7 @@ from .layers import CostRow, Shuffle, count, substitute, total
 from .modules import Module, module, standard
 from .printing import grouped, latex, text
 from .simplification import canonical, equal_channels
+from .solving import break_even_points, large_N_limit, point_note
 from .symbols import DESCRIPTIONS, SYMBOLS, I, K, M, N, alpha, rho
 from .values import Values, check_values
 
@@ -172,15 +173,11 @@ class Explanation(RichDisplay):
     def break_even(self) -> dict[sympy.Symbol, sympy.Expr]:
         """Each module parameter's value at which the module costs as many MACs as the standard
         convolution (the others kept as symbols); see :func:`convalgebra.design.break_even`."""
-        from .solving import break_even_points
-
         return break_even_points(self.ratio.macs, self.module.parameters)
 
     @cached_property
     def limit_large_N(self) -> sympy.Expr:
         """The MACs ratio with M = N as N grows without bound."""
-        from .solving import large_N_limit
-
         return large_N_limit(self.ratio_equal_channels.macs)
 
     # -- data ---------------------------------------------------------------
@@ -241,8 +238,9 @@ class Explanation(RichDisplay):
                   f"  params: {text(self.ratio_equal_channels.params)}",
                   f"  as N grows without bound, with M = N, the MACs ratio tends to {text(self.limit_large_N)}"]
         if self.break_even:
-            lines.append("Break-even, as many MACs as the standard convolution, at: "
-                         + "; ".join(f"{s} = {text(v)}" for s, v in self.break_even.items()))
+            lines.append("Break-even, as many MACs as the standard convolution, at: " + "; ".join(
+                f"{s} = {text(v)}" + (f" ({point_note(s, v)})" if point_note(s, v) else "")
+                for s, v in self.break_even.items()))
         numbers, note = self._shown_numbers()
         if numbers is not None:
             lines += ["", f"At {_values_text(numbers.values)}{note}:"]
@@ -291,8 +289,9 @@ class Explanation(RichDisplay):
                 f"${latex(self.ratio_equal_channels.params)}$ |",
                 f"| ratio at $M = N$, $N \\to \\infty$ | ${latex(self.limit_large_N)}$ | |"]
         if self.break_even:
-            out += ["", "Break-even, as many MACs as the standard convolution, at "
-                    + "; ".join(f"${latex(s)} = {latex(v)}$" for s, v in self.break_even.items()) + "."]
+            out += ["", "Break-even, as many MACs as the standard convolution, at " + "; ".join(
+                f"${latex(s)} = {latex(v)}$" + _point_note_tex(s, v)
+                for s, v in self.break_even.items()) + "."]
         numbers, note = self._shown_numbers()
         if numbers is not None:
             out += ["", f"At {_values_text(numbers.values)}{note}:", "",
@@ -317,7 +316,9 @@ class Explanation(RichDisplay):
             rf"\lim_{{N \to \infty}} \left.\frac{{{name}}}{{{std}}}\right|_{{M=N}} &= {latex(self.limit_large_N)} && "
             rf"\text{{MACs}}",
         ]
-        rows += [rf"{latex(s)}_{{\text{{break-even}}}} &= {latex(v)}" for s, v in self.break_even.items()]
+        rows += [rf"{latex(s)}_{{\text{{break-even}}}} &= {latex(v)}"
+                 + (r" && \text{" + _point_note_tex(s, v).strip() + "}" if point_note(s, v) else "")
+                 for s, v in self.break_even.items()]
         head = f"% {m.name}: {m.title}" + (f" ({m.network})" if m.network else "")
         numbers = self.numbers
         if numbers is not None:
@@ -382,6 +383,17 @@ def _termwise(expr: sympy.Expr, monomial: sympy.Expr) -> sympy.Expr:
 
 
 # -- helpers -------------------------------------------------------------------
+
+def _point_note_tex(s: sympy.Symbol, value: sympy.Expr) -> str:
+    """:func:`point_note` in parentheses after a space, its kernel in math mode ('' when there is none).
+
+    >>> from convalgebra.symbols import k
+    >>> print(_point_note_tex(k, K))
+     (a stack of one $K \\times K$ kernel: the standard convolution itself)
+    """
+    note = point_note(s, value)
+    return " (" + note.replace("K x K", r"$K \times K$") + ")" if note else ""
+
 
 def _json_number(value: Any) -> Any:
     if value is None or isinstance(value, int):

@@ -28,7 +28,7 @@ from .printing import text
 from .simplification import canonical
 from .symbols import SIZE_SYMBOLS, G, I, K, M, N, k, p, t
 
-__all__ = ["break_even_points", "large_N_limit"]
+__all__ = ["break_even_points", "large_N_limit", "point_note"]
 
 #: The smallest valid value of each whole-number symbol (others are only > 0).
 _AT_LEAST = {K: 1, M: 1, N: 1, I: 1, G: 1, k: 2}
@@ -152,6 +152,15 @@ def break_even_points(ratio: sympy.Expr, parameters: Any) -> dict[sympy.Symbol, 
             if root is not None:
                 points[s] = root
     return points
+
+
+def point_note(s: sympy.Symbol, value: sympy.Expr) -> str:
+    """What a break-even point means when it is no design at all ('' otherwise).
+
+    >>> point_note(k, K), point_note(t, K)
+    ('a stack of one K x K kernel: the standard convolution itself', '')
+    """
+    return "a stack of one K x K kernel: the standard convolution itself" if s == k and value == K else ""
 
 
 def _may_break_even(root: sympy.Expr, s: sympy.Symbol) -> bool:

@@ -232,6 +232,7 @@ def _cost_view(cost: Any) -> View:
 def _explanation_view(e: Any) -> View:
     from .explanation import _fraction_text, _kernel, _times, layer_kind
     from .printing import grouped
+    from .solving import point_note
 
     m = e.module
     name = rf"\text{{{_latex_text(m.name)}}}"
@@ -261,7 +262,15 @@ def _explanation_view(e: Any) -> View:
         _cost_rows(name, e.rewritten),
         _cost_rows(rf"\frac{{{name}}}{{{std}}}", e.ratio, ratio=True),
         _cost_rows(rf"\left.\frac{{{name}}}{{{std}}}\right|_{{M=N}}", e.ratio_equal_channels, ratio=True),
+        (rf"\lim_{{N \to \infty}} \left.\frac{{{name}}}{{{std}}}\right|_{{M=N}}",
+         number_latex(e.limit_large_N) + r"\ (\text{MACs})"),
     )))
+    if e.break_even:
+        pieces = ["Break-even, as many MACs as the standard convolution, at "]
+        for i, (s, v) in enumerate(e.break_even.items()):
+            note = point_note(s, v)
+            pieces += ["; "] * bool(i) + [Math(f"{number_latex(s)} = {number_latex(v)}")] + [f" ({note})"] * bool(note)
+        blocks.append(Paragraph(tuple(pieces + ["."])))
     numbers, note = e._shown_numbers()
     if numbers is not None:
         r = numbers.ratio
