@@ -126,9 +126,11 @@ def test_bad_input_gets_one_line_and_exit_code_2(argv, message):
     assert not os.path.exists("/tmp/pwned")
 
 
-def test_help_exits_0():
-    assert run("--help")[0] == 0
-    assert run("explain", "--help")[0] == 0
+def test_help_exits_0_and_prints_to_the_output_given():
+    for argv in (["--help"], ["explain", "--help"], ["--version"]):
+        code, out, err = run(*argv)
+        assert code == 0 and err == ""
+        assert out.startswith("usage: convalgebra") or out.startswith("convalgebra ")
 
 
 WORDS = st.sampled_from(["explain", "list", "--set", "--format", "json", "text", "latex", "markdown",

@@ -13,6 +13,7 @@ convalgebra: error: 3 groups do not divide the 64 output channels
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from typing import Any, Sequence, TextIO
 
@@ -204,7 +205,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     err = err or sys.stderr
     parser = build_parser()
     try:
-        args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+        with contextlib.redirect_stdout(out):  # --help and --version print to ``out`` too
+            args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
         if not getattr(args, "command", None):
             raise UsageError("no command given; try 'convalgebra list' or 'convalgebra explain bottleneck'")
         return int(args.func(args, out))
