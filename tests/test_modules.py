@@ -224,3 +224,11 @@ def test_article_shorthand_at_m_equals_n():
     assert sympy.simplify(e["inverted-bottleneck"] - (t * N**2 + K**2 * t * N + t * N**2) / (K**2 * N**2)) == 0
     assert sympy.simplify(e["vgg-stack"].subs({K: 5, k: 3}) - sympy.Rational(18, 25)) == 0
     assert sympy.simplify(e["fire"] - (N**2 / t + N**2 * (1 - p) / t + K**2 * N**2 * p / t) / (K**2 * N**2)) == 0
+
+
+def test_a_module_is_looked_up_by_name_only():
+    with pytest.raises(ca.InvalidValueError, match="is a rule, not a module"):
+        ca.module(ca.chain(ca.reduce(4), ca.expand(6)))
+    with pytest.raises(ca.InvalidValueError, match="not NoneType"):
+        ca.module(None)
+    assert ca.module(ca.compose(ca.group(4))).rule == ca.compose(ca.group(4)).rule

@@ -254,3 +254,13 @@ def test_a_large_grid_goes_through_progress(monkeypatch):
     fig = plot_ratios(["group", "bottleneck"], over="t", between=(1, 16), points=200_000, progress=True)
     assert calls == [(2 * 4, "plot_ratios", True)]  # two modules, four chunks of 65,536 points each
     assert len(fig.axes[0].get_lines()[1].get_xdata()) == 200_000
+
+
+@pytest.mark.parametrize("modules,message", [
+    (ca.group(2), "group(2) is a rule, not a module; make it one with compose(group(2))"),
+    ([ca.expand(6), "bottleneck"], "is a rule, not a module"),
+    (3, "3: expected a module's name or a Module, not int"),
+])
+def test_a_rule_or_a_number_for_a_module_is_named_in_the_error(modules, message):
+    with pytest.raises(ca.InvalidValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        plot_ratios(modules)

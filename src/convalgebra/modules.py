@@ -29,7 +29,7 @@ import sympy
 from .display import RichDisplay
 from .errors import InvalidValueError, unknown_name
 from .layers import Block, Conv, Layer, iter_layers
-from .rules import (Rule, chain, depthwise, expand, factorize, group, mix, reduce, separate,
+from .rules import (Chain, Rewrite, Rule, chain, depthwise, expand, factorize, group, mix, reduce, separate,
                     shuffle, squeeze, stack)
 from .symbols import G, I, K, M, N, Number, k, p, symbol, t
 from .values import check_values
@@ -273,10 +273,18 @@ def module(name: str | Module) -> Module:
     Traceback (most recent call last):
     ...
     convalgebra.errors.UnknownNameError: unknown module 'botleneck'; did you mean bottleneck or resnext? (see 'convalgebra list')
+    >>> module(group(2))
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: group(2) is a rule, not a module; make it one with compose(group(2))
     """
     if isinstance(name, Module):
         return name
-    found = _BY_NAME.get(_key(str(name)))
+    if isinstance(name, (Rewrite, Chain)):
+        raise InvalidValueError(f"{name!r} is a rule, not a module; make it one with compose({name!r})")
+    if not isinstance(name, str):
+        raise InvalidValueError(f"{name!r}: expected a module's name or a Module, not {type(name).__name__}")
+    found = _BY_NAME.get(_key(name))
     if found is not None:
         return found
     known = {spelling: m.name for spelling, m in _BY_NAME.items()}

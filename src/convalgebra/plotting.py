@@ -143,9 +143,11 @@ def plot_ratios(modules: Union[None, str, "Module", Iterable[Union[str, "Module"
     fixed = check_values(values or {})
     if axis in fixed:
         raise InvalidValueError(f"{axis} is the plot's axis; do not also set it")
-    chosen = [module(m) for m in ([cast("str | Module", modules)]  # one module: a name or the Module
-                                  if isinstance(modules, str) or hasattr(modules, "rule")
-                                  else (modules if modules is not None else MODULES))]
+    if modules is None:
+        modules = MODULES
+    elif isinstance(modules, str) or not isinstance(modules, Iterable):  # one module: a name or the Module
+        modules = [cast("str | Module", modules)]
+    chosen = [module(m) for m in modules]
     if not chosen:
         raise InvalidValueError("no module to plot; name at least one (see 'convalgebra list')")
     # the article's shorthand M = N, unless the user sets M (or plots over M with N set)
