@@ -11,6 +11,7 @@ from fractions import Fraction
 from functools import lru_cache
 
 import pytest
+import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sympy.parsing.sympy_parser import parse_expr
@@ -468,3 +469,27 @@ def test_an_input_size_too_long_to_read_is_one_line_and_exit_code_2():
     err = io.StringIO()
     assert main(["network", "resnet18", "--set", "I=1" + "0" * 2200], out=io.StringIO(), err=err) == 2
     assert err.getvalue().count("\n") == 1 and "too long" in err.getvalue()
+
+
+def test_at_a_symbolic_size_markdown_and_latex_typeset_every_expression():
+    from convalgebra.symbols import I
+
+    for size in (I, 2 * I + 1):
+        cost = ca.network("resnet18").count(size)
+        markdown, latex = cost.to_markdown(), cost.to_latex()
+        assert "**" not in markdown and "**" not in latex  # no Python operators in typeset output
+        assert "$0$" not in markdown  # a layer with no MACs has a 0.00% share, as at a number
+        stem = cost.stages[0]
+        assert stem.macs_share == sympy.cancel(stem.macs / cost.macs)  # in lowest terms, exact
+    text = ca.network("resnet18").count(2 * I + 1).to_text()
+    assert "Input: 3 x (2*I + 1) x (2*I + 1)." in text and "64 x (I/2 + 1) x (I/2 + 1)" in text
+
+
+def test_at_a_symbolic_size_costs_are_expanded_polynomials_that_agree_with_numbers():
+    from convalgebra.symbols import I
+
+    cost = ca.network("resnet18").count(2 * I + 1)
+    assert cost.macs == sympy.expand(cost.macs)
+    for n in (32, 64, 96):  # I a multiple of the stride: every strided division is exact
+        assert cost.macs.subs(I, n) == ca.network("resnet18").total(2 * n + 1)[0]
+    assert "exact only where" in ca.network("resnet18").count(2 * I + 1).to_text()

@@ -36,7 +36,7 @@ from .display import RichDisplay, as_latex
 from .errors import InvalidValueError
 from .layers import CostRow, Shuffle, count, substitute, total
 from .modules import Module, module, standard
-from .printing import grouped, latex, text
+from .printing import grouped, latex, number_latex, text
 from .simplification import canonical, equal_channels
 from .solving import break_even_points, large_N_limit, point_note
 from .symbols import DESCRIPTIONS, SYMBOLS, I, K, M, N, alpha, rho
@@ -323,8 +323,8 @@ class Explanation(RichDisplay):
         numbers = self.numbers
         if numbers is not None:
             rows.append(rf"\text{{at }} {_values_latex(numbers.values)}: \quad "
-                        rf"{_latex_int(numbers.baseline.macs)} &\to {_latex_int(numbers.rewritten.macs)} && \text{{MACs}}, & "
-                        rf"{_latex_int(numbers.baseline.params)} \to {_latex_int(numbers.rewritten.params)} && \text{{params}}")
+                        rf"{number_latex(numbers.baseline.macs)} &\to {number_latex(numbers.rewritten.macs)} && \text{{MACs}}, & "
+                        rf"{number_latex(numbers.baseline.params)} \to {number_latex(numbers.rewritten.params)} && \text{{params}}")
         return head + "\n\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
 
     def _repr_markdown_(self) -> str:  # the CLI's Markdown; HTML and LaTeX come from display
@@ -432,11 +432,6 @@ def _kernel(layer: Any) -> str:
     if isinstance(layer, Shuffle):
         return "-"
     return "x".join(text(x) if not isinstance(x, sympy.Basic) or x.is_Atom else f"({text(x)})" for x in layer.kernel)
-
-
-def _latex_int(n: int) -> str:
-    """An integer for LaTeX with thin thousands separators: ``462{,}422{,}016``."""
-    return f"{n:,}".replace(",", "{,}")
 
 
 def _times(row: CostRow) -> str:

@@ -300,19 +300,39 @@ def _sum(values: Any) -> Value:
     total: Value = 0
     for v in values:
         total = total + v
-    return total
+    return _expanded(total)
+
+
+def _expanded(value: Value) -> Value:
+    """A cost at a symbolic size as an expanded polynomial (``2048*I**2 + 8192*I + 8192``); numbers as they are."""
+    if is_concrete(value):
+        return value
+    import sympy
+
+    expanded = sympy.expand(value)
+    return int(expanded) if expanded.is_Integer else expanded
 
 
 def _share(part: Value, whole: Value) -> Value:
+    """``part / whole``: a Fraction for numbers, a fraction in lowest terms for expressions.
+
+    >>> from convalgebra.symbols import I
+    >>> _share(2352*I**2, 36144*I**2 + 512000)
+    147*I**2/(2259*I**2 + 32000)
+    """
+    if part == 0:
+        return Fraction(0)
     if is_concrete(part) and is_concrete(whole):
-        return Fraction(part, whole) if whole else Fraction(0)
-    return part / whole
+        return Fraction(part, whole)
+    import sympy
+
+    return sympy.cancel(sympy.sympify(part) / whole)
 
 
 def _layer_cost(stage: Stage, index: int, row: CostRow, runs: bool) -> "LayerCost":
     layer = row.layer
     return LayerCost(f"{stage.name}.{layer.name or index}", stage.name, stage.module, layer,
-                     row.input_size, row.output_size, row.macs if runs else 0, row.params, runs)
+                     row.input_size, row.output_size, _expanded(row.macs) if runs else 0, row.params, runs)
 
 
 @dataclass(frozen=True)
@@ -396,7 +416,7 @@ class NetworkCost(RichDisplay):
         net = self.network
         lines = [f"{net.name}: {net.title}"]
         lines += [f"  {x}" for x in (net.paper, net.source) if x]
-        lines += ["", f"Input: {net.in_channels} x {self.size} x {self.size}. Costs in {_MACS_UNITS}:",
+        lines += ["", f"Input: {net.in_channels} x {_side(self.size)} x {_side(self.size)}. Costs in {_MACS_UNITS}:",
                   f"  {_CONVENTION}.", "", "Layers:"]
         lines += _table(["#", "layer", "kind", "in", "out", "groups", "stride", "output", "MACs", "MACs %",
                          "params", "params %"], [_layer_cells(i, r) for i, r in enumerate(self.layers, 1)],
@@ -409,9 +429,9 @@ class NetworkCost(RichDisplay):
             lines.append("  (side stages do not run at inference: their parameters count, their MACs do not)")
         return "\n".join(lines)
 
-    def _totals(self) -> list[str]:
+    def _totals(self, math: bool = False) -> list[str]:
         """The totals, each with its unit: exact integers and a scaled form at a concrete size,
-        the closed forms at a symbolic one (no scaling of an expression)."""
+        the closed forms at a symbolic one (no scaling of an expression; ``$...$`` LaTeX when ``math``)."""
         units = ("MACs", "(multiply-accumulates)"), ("FLOPs", "(2 FLOPs per MAC)"), ("params", "")
         values = self.macs, self.flops, self.params
         if is_concrete(self.size):
@@ -420,14 +440,15 @@ class NetworkCost(RichDisplay):
             heading = f"Total as a function of I (exact when I is a multiple of {self.network.stride}):"
         else:
             heading = f"Total at input size {_text(self.size)}, as a function of " \
-                      f"{', '.join(sorted(str(x) for x in getattr(self.size, 'free_symbols', ())))}:"
+                      f"{', '.join(sorted(str(x) for x in getattr(self.size, 'free_symbols', ())))} " \
+                      "(exact only where every strided layer divides its input evenly; count at a number to be sure):"
         lines = [heading]
         for (unit, note), value in zip(units, values):
             if isinstance(value, int):
                 scaled = _scaled(value, unit)
                 line = f"{_grouped(value)} {unit}" + (f" = {scaled}" if scaled else "")
             else:
-                line = f"{unit} = {_text(value)}"
+                line = f"{unit} = {_cell(value, math)}"
             lines.append(f"  {line} {note}".rstrip())
         return lines
 
@@ -437,35 +458,38 @@ class NetworkCost(RichDisplay):
     # -- Markdown and LaTeX ----------------------------------------------------
     def to_markdown(self) -> str:
         """Markdown with the closed form in LaTeX math, as Jupyter and course pages render it."""
-        from .printing import latex
+        from .printing import latex, number_latex
 
         net = self.network
         macs, params = net.total_symbolic()
         out = [f"### `{net.name}`: {net.title}", ""]
         out += [f"*{x}*" for x in (net.paper, net.source) if x] + [""]
-        out += [f"Input {net.in_channels} x {self.size} x {self.size}; costs in {_MACS_UNITS}: {_CONVENTION}.", ""]
+        shape = _map_cell(net.in_channels, self.size, math=True) if not is_concrete(self.size) else \
+            f"{net.in_channels} x {self.size} x {self.size}"
+        out += [f"Input {shape}; costs in {_MACS_UNITS}: {_CONVENTION}.", ""]
         out += ["| stage | module | layers | output | MACs | MACs % | params | params % |",
                 "|---|---|---:|---:|---:|---:|---:|---:|"]
-        out += ["| " + " | ".join(_stage_cells(s)) + " |" for s in self.stages]
+        out += ["| " + " | ".join(_stage_cells(s, math=True)) + " |" for s in self.stages]
         out += ["", "| # | layer | kind | in | out | groups | stride | output | MACs | MACs % | params | params % |",
                 "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        out += ["| " + " | ".join(_layer_cells(i, r)) + " |" for i, r in enumerate(self.layers, 1)]
-        out += ["", *(f"- {line.strip()}" for line in self._totals()[1:]), "",
+        out += ["| " + " | ".join(_layer_cells(i, r, math=True)) + " |" for i, r in enumerate(self.layers, 1)]
+        out += ["", *(f"- {line.strip()}" for line in self._totals(math=True)[1:]), "",
                 f"Closed form in the input size $I$ (exact when $I$ is a multiple of {net.stride}):", "",
-                f"$$\\text{{MACs}}(I) = {latex(macs)}, \\qquad \\text{{params}} = {latex(params)}$$"]
+                f"$$\\text{{MACs}}(I) = {latex(macs)}, \\qquad \\text{{params}} = {number_latex(params)}$$"]
         return "\n".join(out) + "\n"
 
     def to_latex(self) -> str:
         """A LaTeX ``align*`` block: the closed form in I and the numbers at this size."""
-        from .printing import latex
+        from .printing import latex, number_latex
 
         net = self.network
         macs, params = net.total_symbolic()
         name = r"\text{" + net.name.replace("_", r"\_") + "}"
         rows = [rf"{name}: \quad \text{{MACs}}(I) &= {latex(macs)} && (I \in {net.stride}\mathbb{{N}})",
-                rf"\text{{params}} &= {latex(params)}",
-                rf"\text{{MACs}}({self.size}) &= {_grouped(self.macs).replace(',', '{,}')}",
-                rf"\text{{params}} &= {_grouped(self.params).replace(',', '{,}')}"]
+                rf"\text{{params}} &= {number_latex(params)}"]
+        if self.size != _symbol_I():  # at a number, or at another expression in I
+            rows += [rf"\text{{MACs}}({latex(self.size)}) &= {number_latex(self.macs)}",
+                     rf"\text{{params}} &= {number_latex(self.params)}"]
         return f"% {net.name}: {net.title}\n\\begin{{align*}}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
 
 
@@ -496,20 +520,68 @@ def _layer_dict(row: LayerCost) -> dict[str, Any]:
     }
 
 
-def _layer_cells(index: int, row: LayerCost) -> list[str]:
+def _layer_cells(index: int, row: LayerCost, math: bool = False) -> list[str]:
+    """A layer's row of the summary; ``math`` writes expressions as ``$...$`` LaTeX (Markdown, notebooks)."""
     layer = row.layer
-    size = "-" if row.output_size is None else f"{_text(layer.out_channels)}x{_text(row.output_size)}x{_text(row.output_size)}"
-    return [str(index), row.name, layer_kind(layer), _text(layer.in_channels), _text(layer.out_channels),
-            _text(getattr(layer, "groups", 1)), str(getattr(layer, "stride", 1)), size,
-            _grouped(row.macs) if row.runs else "(not run)", _percent(row.macs_share),
-            _grouped(row.params), _percent(row.params_share)]
+    return [str(index), row.name, layer_kind(layer), _cell(layer.in_channels, math), _cell(layer.out_channels, math),
+            _cell(getattr(layer, "groups", 1), math), str(getattr(layer, "stride", 1)),
+            _map_cell(layer.out_channels, row.output_size, math),
+            _cell(row.macs, math, group=True) if row.runs else "(not run)", _percent(row.macs_share, math),
+            _cell(row.params, math, group=True), _percent(row.params_share, math)]
 
 
-def _stage_cells(stage: StageCost) -> list[str]:
-    size = "-" if stage.output_size is None else \
-        f"{_text(stage.output_channels)}x{_text(stage.output_size)}x{_text(stage.output_size)}"
-    return [stage.name + ("" if stage.runs else " (side)"), stage.module or "-", str(stage.layers), size,
-            _grouped(stage.macs), _percent(stage.macs_share), _grouped(stage.params), _percent(stage.params_share)]
+def _stage_cells(stage: StageCost, math: bool = False) -> list[str]:
+    """A stage's row of the summary (``math`` as in :func:`_layer_cells`)."""
+    return [stage.name + ("" if stage.runs else " (side)"), stage.module or "-", str(stage.layers),
+            _map_cell(stage.output_channels, stage.output_size, math),
+            _cell(stage.macs, math, group=True), _percent(stage.macs_share, math),
+            _cell(stage.params, math, group=True), _percent(stage.params_share, math)]
+
+
+def _cell(value: Any, math: bool = False, group: bool = False) -> str:
+    """A number (digits grouped when ``group``) or an expression, as text or ``$...$`` LaTeX.
+
+    >>> from convalgebra.symbols import I
+    >>> _cell(4089184256, group=True), _cell(I**2/4)
+    ('4,089,184,256', 'I**2/4')
+    >>> print(_cell(I**2/4, math=True))
+    $\\frac{I^{2}}{4}$
+    """
+    if isinstance(value, int):
+        return f"{value:,}" if group else str(value)
+    if math:
+        from .printing import latex
+
+        return f"${latex(value)}$"
+    return _text(value)
+
+
+def _map_cell(channels: Value, size: Optional[Value], math: bool = False) -> str:
+    """A feature map, channels x height x width; a size that is a sum is bracketed.
+
+    >>> from convalgebra.symbols import I
+    >>> _map_cell(64, 56), _map_cell(128, I / 4 + 1)
+    ('64x56x56', '128 x (I/4 + 1) x (I/4 + 1)')
+    >>> print(_map_cell(128, I / 4 + 1, math=True))
+    $128 \\times \\left(\\frac{I}{4} + 1\\right) \\times \\left(\\frac{I}{4} + 1\\right)$
+    """
+    if size is None:
+        return "-"
+    if is_concrete(channels) and is_concrete(size):
+        return f"{channels}x{size}x{size}"
+    if not math:
+        return f"{_text(channels)} x {_side(size)} x {_side(size)}"
+    from .printing import latex
+
+    side = latex(size)
+    side = rf"\left({side}\right)" if getattr(size, "is_Add", False) else side
+    return rf"${latex(channels)} \times {side} \times {side}$"
+
+
+def _side(size: Value) -> str:
+    """A map's side as text, bracketed when it is a sum: ``56``, ``I/4``, ``(I/4 + 1)``."""
+    side = _text(size)
+    return f"({side})" if " " in side else side
 
 
 def _text(value: Any) -> str:
@@ -520,8 +592,8 @@ def _grouped(value: Any) -> str:
     return f"{value:,}" if isinstance(value, int) else _text(value)
 
 
-def _percent(share: Any) -> str:
-    return f"{float(share) * 100:.2f}%" if isinstance(share, (int, Fraction)) else _text(share)
+def _percent(share: Any, math: bool = False) -> str:
+    return f"{float(share) * 100:.2f}%" if isinstance(share, (int, Fraction)) else _cell(share, math)
 
 
 def _scaled(value: int, unit: str) -> str:

@@ -21,7 +21,7 @@ import sympy
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
-__all__ = ["text", "latex", "grouped", "number_text"]
+__all__ = ["text", "latex", "grouped", "number_text", "number_latex"]
 
 
 class _Printer(StrPrinter):
@@ -83,3 +83,14 @@ def number_text(value: Any) -> str:
     if isinstance(value, int) or getattr(value, "is_Integer", False):
         return grouped(int(value))
     return text(value)
+
+
+def number_latex(value: Any) -> str:
+    """An exact number or expression in LaTeX, whole numbers with grouped digits.
+
+    >>> number_latex(462422016), number_latex(Fraction(1, 9))
+    ('462{,}422{,}016', '\\\\frac{1}{9}')
+    """
+    if isinstance(value, int) or getattr(value, "is_Integer", False):
+        return grouped(int(value)).replace(",", "{,}")
+    return latex(value)

@@ -16,9 +16,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Optional, Sequence, Union
 
+from .printing import number_latex
+
 __all__ = [
     "Math", "Code", "Paragraph", "Table", "Equations", "View",
-    "view", "render_html", "render_markdown", "render_latex", "number_latex",
+    "view", "render_html", "render_markdown", "render_latex",
 ]
 
 UNITS = "MACs (multiply-accumulates; 1 MAC = 2 FLOPs)"
@@ -192,20 +194,6 @@ def view(obj: Any) -> View:
     raise TypeError(f"no rich display for {type(obj).__name__}")
 
 
-def number_latex(value: Any) -> str:
-    """An exact number or expression in LaTeX, whole numbers with grouped digits.
-
-    >>> from fractions import Fraction
-    >>> number_latex(462422016), number_latex(Fraction(1, 9))
-    ('462{,}422{,}016', '\\\\frac{1}{9}')
-    """
-    from .printing import latex
-
-    if isinstance(value, int) or getattr(value, "is_Integer", False):
-        return f"{int(value):,}".replace(",", "{,}")
-    return latex(value)
-
-
 def _math(value: Any) -> Math:
     from .printing import latex
 
@@ -325,13 +313,14 @@ def _block_view(block: Any) -> View:
 
 @_view_of("convalgebra.networks.NetworkCost")
 def _network_cost_view(cost: Any) -> View:
-    from .networks import _CONVENTION, _MACS_UNITS, _layer_cells, _stage_cells
+    from .networks import _CONVENTION, _MACS_UNITS, _layer_cells, _map_cell, _stage_cells
 
     net = cost.network
     macs, params = net.total_symbolic()
     size = cost.size
     blocks: list[Block] = [Paragraph((x,), note=True) for x in (net.paper, net.source) if x]
-    blocks.append(Paragraph((f"Input {net.in_channels} x {size} x {size}; costs in {_MACS_UNITS}: {_CONVENTION}.",)))
+    blocks.append(Paragraph(("Input ", *_math_cells([_map_cell(net.in_channels, size, math=True)]),
+                             f"; costs in {_MACS_UNITS}: {_CONVENTION}.")))
     equations = [(r"\text{MACs}(I)", number_latex(macs))]
     if isinstance(size, int):
         equations.append((rf"\text{{MACs}}({size})", number_latex(cost.macs)))
@@ -340,13 +329,22 @@ def _network_cost_view(cost: Any) -> View:
                              f" is a multiple of {net.stride}:")))
     blocks.append(Equations(tuple(equations)))
     blocks.append(Table(("stage", "module", "layers", "output", "MACs", "MACs %", "params", "params %"),
-                        tuple(tuple(_stage_cells(st)) for st in cost.stages), caption="Stages",
+                        tuple(_math_cells(_stage_cells(st, math=True)) for st in cost.stages), caption="Stages",
                         right=frozenset(range(2, 8))))
     blocks.append(Table(("#", "layer", "kind", "in", "out", "groups", "stride", "output", "MACs", "MACs %",
                          "params", "params %"),
-                        tuple(tuple(_layer_cells(i, r)) for i, r in enumerate(cost.layers, 1)),
+                        tuple(_math_cells(_layer_cells(i, r, math=True)) for i, r in enumerate(cost.layers, 1)),
                         caption="Layers", right=frozenset({0, *range(3, 12)})))
     return View(f"{net.name}: {net.title}", tuple(blocks))
+
+
+def _math_cells(cells: Sequence[str]) -> tuple[Piece, ...]:
+    """A summary row's cells, those written ``$...$`` as Math (typeset, not shown as dollars).
+
+    >>> _math_cells(["64", "$I^{2}$"])
+    ('64', 'I^{2}')
+    """
+    return tuple(Math(c[1:-1]) if len(c) > 1 and c[0] == c[-1] == "$" else c for c in cells)
 
 
 @_view_of("convalgebra.networks.Network")
