@@ -63,7 +63,7 @@ def test_ratio_over_a_module_parameter_with_values_set():
             exact = article_macs(name, K=3, M=256, N=256, I=7, t=t) / (9 * 256 * 256 * 49)
             assert y == pytest.approx(float(exact), rel=1e-12)
     ax = fig.axes[0]
-    assert ax.get_xlabel() == "t: channel reduction (or expansion) factor"
+    assert ax.get_xlabel() == "t: channel reduction or expansion factor"
     assert "K = 3, N = 256, M = N" in ax.get_title() and "MACs" in ax.get_title()
 
 

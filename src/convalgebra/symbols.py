@@ -55,7 +55,7 @@ DESCRIPTIONS: dict[sympy.Symbol, str] = {
     I: "input size (I x I)",
     F: "output size (F x F)",
     G: "number of groups",
-    t: "channel reduction (or expansion) factor",
+    t: "channel reduction or expansion factor",
     p: "share of the expand kernels that are K x K",
     k: "small kernel size of the stack",
     alpha: "width multiplier (scales M and N)",
