@@ -492,4 +492,31 @@ def test_at_a_symbolic_size_costs_are_expanded_polynomials_that_agree_with_numbe
     assert cost.macs == sympy.expand(cost.macs)
     for n in (32, 64, 96):  # I a multiple of the stride: every strided division is exact
         assert cost.macs.subs(I, n) == ca.network("resnet18").total(2 * n + 1)[0]
-    assert "exact only where" in ca.network("resnet18").count(2 * I + 1).to_text()
+    assert "as a function of I (exact when I is a multiple of 16)" in cost.to_text()
+
+
+@pytest.mark.parametrize("name", ca.network_names())
+def test_where_the_closed_form_is_exact_two_ways(name):
+    # the running layers' sizes (every one whole) and the total stride agree on where
+    # the closed form in I is exact; and it is exact there, against the numeric count
+    from convalgebra.symbols import I
+
+    net = ca.network(name)
+    cost = net.count(I)
+    assert cost.exact_multiple == net.stride
+    size = next(n for n in range(net.stride, 40 * net.stride, net.stride) if n >= net.min_size())
+    assert cost.macs.subs(I, size) == net.total(size)[0]
+
+
+@settings(max_examples=20, deadline=None)
+@given(name=st.sampled_from(["resnet18", "mobilenet_v2", "squeezenet1_1", "inception_v3", "shufflenet_v1"]),
+       a=st.sampled_from([1, 2, 3, sympy.Rational(1, 2)]), b=st.integers(0, 40), m=st.integers(1, 4))
+def test_the_closed_form_at_a_linear_size_is_exact_where_it_says(name, a, b, m):
+    from convalgebra.symbols import I
+
+    net = ca.network(name)
+    cost = net.count(a * I + b)
+    n = m * cost.exact_multiple
+    while a * n + b < net.min_size():
+        n += cost.exact_multiple
+    assert cost.macs.subs(I, n) == net.total(int(a * n + b))[0]

@@ -25,6 +25,7 @@ a multiple of the network's total stride:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence
@@ -391,6 +392,39 @@ class NetworkCost(RichDisplay):
         """Floating-point operations: 2 per multiply-accumulate."""
         return 2 * self.macs
 
+    @property
+    def exact_multiple(self) -> Optional[int]:
+        """At a size that is an expression in one symbol (I, 2*I + 1, ...): the L such that the
+        closed forms are exact whenever that symbol is a multiple of L; None at a number, or
+        where no such L can be read off.
+
+        Every strided layer takes its output size as the floor of a division, which the
+        closed form reads as exact; it is exact when every running layer's input and output
+        size comes out whole, and each is ``a*I + b`` with a whole ``b``. At I itself L is the
+        network's total stride:
+
+        >>> from convalgebra.symbols import I
+        >>> net = network("resnet18")
+        >>> net.count(I).exact_multiple, net.stride, net.count(2 * I + 1).exact_multiple
+        (32, 32, 16)
+        """
+        free: set[Any] = getattr(self.size, "free_symbols", set())
+        if len(free) != 1:
+            return None
+        import sympy
+
+        (x,) = free
+        multiple = 1
+        for row in self.layers:
+            for side in (row.input_size, row.output_size) if row.runs else ():
+                if side is None or is_concrete(side):
+                    continue
+                poly = sympy.Poly(side, x)
+                if poly.degree() != 1 or not poly.coeff_monomial(1).is_integer:
+                    return None
+                multiple = math.lcm(multiple, int(sympy.Rational(poly.coeff_monomial(x)).q))
+        return multiple
+
     # -- data ---------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract: totals and layers as integers, the closed form as text in I."""
@@ -436,12 +470,13 @@ class NetworkCost(RichDisplay):
         values = self.macs, self.flops, self.params
         if is_concrete(self.size):
             heading = f"Total at I = {self.size}:"
-        elif self.size == _symbol_I():
-            heading = f"Total as a function of I (exact when I is a multiple of {self.network.stride}):"
         else:
-            heading = f"Total at input size {_text(self.size)}, as a function of " \
-                      f"{', '.join(sorted(str(x) for x in getattr(self.size, 'free_symbols', ())))} " \
-                      "(exact only where every strided layer divides its input evenly; count at a number to be sure):"
+            free = ", ".join(sorted(str(x) for x in getattr(self.size, "free_symbols", ())))
+            multiple = self.exact_multiple
+            exact = (f"exact when {free} is a multiple of {multiple}" if multiple is not None else
+                     "exact only where every strided layer divides its input evenly; count at a number to be sure")
+            heading = (f"Total as a function of I ({exact}):" if self.size == _symbol_I() else
+                       f"Total at input size {_text(self.size)}, as a function of {free} ({exact}):")
         lines = [heading]
         for (unit, note), value in zip(units, values):
             if isinstance(value, int):
