@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence
 from .display import RichDisplay
 from .errors import InvalidValueError, unknown_name
 from .layers import (AdaptivePool, AnyBlock, AnyLayer, BatchNorm, Conv, CostRow, Linear, Parallel, Pool,
-                     Repeat, Residual, Series, Shuffle, Value, _walk, is_concrete, iter_layers, layer_kind,
+                     Repeat, Residual, Series, Shuffle, Value, _symbolic, _walk, is_concrete, iter_layers, layer_kind,
                      map_layers, out_channels, window_text)
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -425,18 +425,26 @@ class NetworkCost(RichDisplay):
                 multiple = math.lcm(multiple, int(sympy.Rational(poly.coeff_monomial(x)).q))
         return multiple
 
+    def _exact_when(self) -> Optional[str]:
+        """:attr:`exact_multiple` as words: ``'I is a multiple of 16'`` (None where there is none)."""
+        multiple = self.exact_multiple
+        return None if multiple is None else f"{next(iter(_symbolic(self.size).free_symbols))} is a multiple of {multiple}"
+
     # -- data ---------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract: totals and layers as integers, the closed form as text in I."""
         from .printing import text
 
         macs, params = self.network.total_symbolic()
+        total: dict[str, Any] = {"macs": _json(self.macs), "params": _json(self.params)}
+        if not is_concrete(self.size):  # a closed form at a symbolic size: where it is exact
+            total["exact_when"] = self._exact_when()
         return {
             "network": self.network.name,
             "title": self.network.title,
             "input": {"channels": self.network.in_channels, "size": _json(self.size)},
             "units": {"macs": _MACS_UNITS, "convention": _CONVENTION},
-            "total": {"macs": _json(self.macs), "params": _json(self.params)},
+            "total": total,
             "total_symbolic": {"macs": text(macs), "params": text(params), "exact_when": f"I is a multiple of {self.network.stride}"},
             "stages": [{"name": s.name, "module": s.module or None, "layers": s.layers,
                         "output_channels": _json(s.output_channels), "output_size": _json(s.output_size),
@@ -472,8 +480,8 @@ class NetworkCost(RichDisplay):
             heading = f"Total at I = {self.size}:"
         else:
             free = ", ".join(sorted(str(x) for x in getattr(self.size, "free_symbols", ())))
-            multiple = self.exact_multiple
-            exact = (f"exact when {free} is a multiple of {multiple}" if multiple is not None else
+            when = self._exact_when()
+            exact = (f"exact when {when}" if when is not None else
                      "exact only where every strided layer divides its input evenly; count at a number to be sure")
             heading = (f"Total as a function of I ({exact}):" if self.size == _symbol_I() else
                        f"Total at input size {_text(self.size)}, as a function of {free} ({exact}):")
