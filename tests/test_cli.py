@@ -111,7 +111,7 @@ def test_other_formats(fmt):
     (["explain", "group", "--set", "M=__import__('os').system('touch /tmp/pwned')"], "is not a number"),
     (["explain", "group", "--set", "M=1", "M=2"], "M is set twice"),
     (["explain", "bottleneck", "--set", "K=3", "M=8", "N=10", "I=4"], "N/t = 5/2 channels"),
-    (["explain", "bottleneck", "--set", "K=3"], "no value for M N I"),
+    (["explain", "bottleneck", "--set", "K=3", "K=5"], "K is set twice"),
     (["explain"], "required: name"),
     (["explain", "group", "--format", "pdf"], "invalid choice"),
     ([], "no command given"),
@@ -189,3 +189,23 @@ def test_the_command_switches_the_garbage_collector_off_and_main_leaves_it_on(mo
     finally:
         gc.enable()
     assert stop.value.code == 0 and switched_off
+
+
+def test_sizes_left_unset_come_from_the_example_and_the_text_says_so():
+    code, out, _ = run("explain", "fire", "--set", "t=2")
+    assert code == 0
+    assert "Parameters: t = 2 as set (default 8;" in out
+    assert "At K = 3, M = 96, N = 128, I = 55, t = 2, p = 1/2 (K, M, N, I from the module's example" in out
+    data = json.loads(run("explain", "fire", "--set", "t=2", "--format", "json")[1])
+    assert data["parameters"] == {"t": 8, "p": "1/2"}  # the defaults, as the contract says
+    assert data["values"]["given"]["t"] == 2 and data["values"]["from_example"] == ["K", "M", "N", "I"]
+    # the numbers are the module's at those values, counted independently of the text
+    e = ca.explain("fire", K=3, M=96, N=128, I=55, t=2)
+    assert data["values"]["rewritten"] == {"macs": e.numbers.rewritten.macs, "params": e.numbers.rewritten.params}
+
+
+def test_a_value_given_twice_is_refused_in_python_too():
+    with pytest.raises(ca.InvalidValueError, match="K is given twice"):
+        ca.explain("group", {"K": 3}, K=5, M=64, N=64, I=14)
+    with pytest.raises(ca.InvalidValueError, match="expected a mapping"):
+        ca.compare("depthwise-separable", "xception", [1, 2])

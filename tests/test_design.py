@@ -384,7 +384,7 @@ def test_budget_json_contract():
     (["budget", "bottlenek"], "did you mean bottleneck"),
     (["budget", "group", "--set", "K=3"], "no value for N"),
     (["budget", "bottleneck", "--set", "t=2"], "no value for K M N;"),
-    (["explain", "bottleneck", "--set", "t=2"], "no value for K M N I;"),
+    (["explain", "group", "--set", "M=3"], "2 groups do not divide the 3 input channels"),
     (["budget", "group", "--set", "Q=1"], "unknown symbol 'Q'"),
     (["budget"], "required: name"),
     (["budget", "vgg-stack", "--set", "K=4", "M=8", "N=8"], "(K - k)/(k - 1) = 1/2 layers"),

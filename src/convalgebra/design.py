@@ -46,7 +46,7 @@ from .simplification import canonical, equal_channels
 from .solving import (_AT_LEAST, _LEAST, _roots_in_range, _shortest, _sign, _smallest_positive_root,
                       break_even_points, large_N_limit, point_note)
 from .symbols import SYMBOLS, G, I, K, M, N, Number, alpha, k, p, rho, t
-from .values import Values, check_values
+from .values import Values, given_values
 
 __all__ = [
     "Comparison", "Budget", "BreakEven", "LargeNLimit",
@@ -487,7 +487,7 @@ def compare(a: str | Module, b: str | Module, values: Mapping[Any, Any] | None =
     N < 18/7
     """
     ma, mb = module(a), module(b)
-    given = _ordered(check_values(dict(values or {}, **named)))
+    given = _ordered(given_values(values, named))
     parameters = {s: v for s, v in given.items() if s in ma.parameters or s in mb.parameters}
     ea, eb = _explained(ma), _explained(mb)
     sa, sb = _substitution(parameters, ma), _substitution(parameters, mb)
@@ -668,7 +668,7 @@ def budget(name_or_module: str | Module, values: Mapping[Any, Any] | None = None
     root = _smallest_positive_root(rewritten - e.baseline.macs, N_PRIME)
     if root is None:
         raise InvalidValueError(f"{mod.name}: no closed form for the kernels it affords")
-    given = _ordered(check_values(dict(values or {}, **named)))
+    given = _ordered(given_values(values, named))
     if not given:
         return Budget(mod, root, rewritten, e.baseline.macs)
     _check_layers(mod, given, skip=(N,))  # the module's own N is N'
@@ -792,7 +792,7 @@ def break_even(name_or_module: str | Module, values: Mapping[Any, Any] | None = 
     mod = module(name_or_module)
     e = _explained(mod)
     points = break_even_points(e.ratio.macs, mod.parameters)
-    given = _ordered(check_values(dict(values or {}, **named)))
+    given = _ordered(given_values(values, named))
     at: dict[sympy.Symbol, sympy.Expr] = {}
     notes: dict[sympy.Symbol, str] = {}
     for s, point in points.items() if given else ():
@@ -870,7 +870,7 @@ def limit_large_N(name_or_module: str | Module, values: Mapping[Any, Any] | None
     mod = module(name_or_module)
     e = _explained(mod)
     macs, params = large_N_limit(e.ratio_equal_channels.macs), large_N_limit(e.ratio_equal_channels.params)
-    given = _ordered(check_values(dict(values or {}, **named)))
+    given = _ordered(given_values(values, named))
     value = None
     if given:
         substitution = _substitution(given, mod)

@@ -40,7 +40,7 @@ from .printing import grouped, latex, number_latex, text
 from .simplification import canonical, equal_channels
 from .solving import break_even_points, large_N_limit, point_note
 from .symbols import DESCRIPTIONS, SYMBOLS, I, K, M, N, alpha, rho
-from .values import Values, check_values
+from .values import Values, check_values, given_values
 
 if TYPE_CHECKING:  # pragma: no cover
     from .layers import Conv, Layer
@@ -168,6 +168,8 @@ class Explanation(RichDisplay):
     ratio_equal_channels: Cost
     numbers: Optional[Numbers] = None
     example: Optional[Numbers] = field(default=None, repr=False)
+    #: The sizes ``numbers`` took from the module's example because none was given.
+    from_example: tuple[sympy.Symbol, ...] = field(default=(), repr=False)
 
     @cached_property
     def break_even(self) -> dict[sympy.Symbol, sympy.Expr]:
@@ -202,6 +204,8 @@ class Explanation(RichDisplay):
                 "rewritten": {"macs": n.rewritten.macs, "params": n.rewritten.params},
                 "ratio": {"macs": str(n.ratio.macs), "params": str(n.ratio.params)},
             }
+            if self.from_example:
+                out["values"]["from_example"] = [str(s) for s in self.from_example]
         return out
 
     # -- text ---------------------------------------------------------------
@@ -216,8 +220,10 @@ class Explanation(RichDisplay):
             lines += _wrap(m.summary) + [""]
         if m.parameters:
             lines.append("Parameters: " + ", ".join(
-                f"{s} = {_value_text(d)} ({DESCRIPTIONS.get(s, '')})" if d is not None else f"{s} (no default)"
-                for s, d in m.parameters.items()))
+                f"{s} (no default)" if d is None else
+                f"{s} = {_value_text(d)} ({DESCRIPTIONS.get(s, '')})" if v == d else
+                f"{s} = {_value_text(v)} as set (default {_value_text(d)}; {DESCRIPTIONS.get(s, '')})"
+                for s, (v, d) in self._parameter_values().items()))
         lines.append(f"Rewrite rule: {m.rule!r}")
         if m.article:
             lines.append(f"The article's rewrite: {m.article}")
@@ -257,8 +263,15 @@ class Explanation(RichDisplay):
 
     def _shown_numbers(self) -> tuple[Optional[Numbers], str]:
         if self.numbers is not None:
-            return self.numbers, ""
+            shown = ", ".join(map(str, self.from_example))
+            return self.numbers, f" ({shown} from the module's example; set your own)" if shown else ""
         return self.example, " (example values; set your own)"
+
+    def _parameter_values(self) -> dict[sympy.Symbol, tuple[Optional[Any], Optional[Any]]]:
+        """Each module parameter's (value in the numbers shown, default): the two differ when set."""
+        numbers, _ = self._shown_numbers()
+        shown = numbers.values if numbers is not None else {}
+        return {s: (shown.get(s, d), d) for s, d in self.module.parameters.items()}
 
     # -- Markdown -------------------------------------------------------------
     def to_markdown(self) -> str:
@@ -271,7 +284,9 @@ class Explanation(RichDisplay):
             out += [m.summary, ""]
         if m.parameters:
             out += ["Parameters: " + ", ".join(
-                f"${latex(s)} = {latex(d) if d is not None else '?'}$" for s, d in m.parameters.items()), ""]
+                f"${latex(s)} = {latex(d) if d is not None else '?'}$" if v == d else
+                f"${latex(s)} = {latex(v)}$ as set (default ${latex(d)}$)"
+                for s, (v, d) in self._parameter_values().items()), ""]
         out += [f"Rewrite rule: `{m.rule!r}`" + (f"; the article's rewrite: `{m.article}`" if m.article else ""), ""]
         out += ["| # | layer | kernel | in | out | groups | MACs | params |",
                 "|---|---|---|---|---|---|---|---|"]
@@ -346,8 +361,10 @@ def explain(name_or_module: str | Module, values: Mapping[Any, Any] | None = Non
     convalgebra.errors.InvalidValueError: G = 0: expected a whole number >= 1
     """
     mod = module(name_or_module)
-    given = dict(values or {}, **named)
-    numbers = evaluate(mod, given) if given else None
+    given = given_values(values, named)
+    # sizes left unset come from the module's example, and the text says which
+    from_example = tuple(s for s in (K, M, N, I) if s not in given and s in mod.example) if given else ()
+    numbers = evaluate(mod, {**{s: mod.example[s] for s in from_example}, **given}) if given else None
     baseline = Cost(*total(standard(), I))
     rows = tuple(count(mod.block(), I))
     others = sorted({type(r.layer).__name__ for r in rows} - {"Conv", "Shuffle"})
@@ -369,7 +386,7 @@ def explain(name_or_module: str | Module, values: Mapping[Any, Any] | None = Non
     if numbers is None and mod.example and all(d is not None for d in mod.parameters.values()):
         example = evaluate(mod, mod.example)
     return Explanation(mod, baseline, Cost(macs, params), rows, Cost(macs_ratio, params_ratio),
-                       Cost(macs_equal, params_equal), numbers, example)
+                       Cost(macs_equal, params_equal), numbers, example, from_example)
 
 
 def _keeps_size(row: CostRow) -> bool:

@@ -20,7 +20,7 @@ import sympy
 from .errors import InvalidValueError
 from .symbols import DESCRIPTIONS, F, G, I, K, M, N, Number, alpha, k, p, parse_number, rho, symbol, t
 
-__all__ = ["check_values", "to_number", "Values"]
+__all__ = ["check_values", "given_values", "to_number", "Values"]
 
 Values = dict[sympy.Symbol, Number]
 
@@ -64,6 +64,8 @@ def check_values(values: Mapping[Any, Any]) -> Values:
     ...
     convalgebra.errors.InvalidValueError: p = 2: expected a share between 0 and 1
     """
+    if not isinstance(values, Mapping):
+        raise InvalidValueError(f"values {values!r}: expected a mapping of symbols (or names) to numbers, such as {{'K': 3}}")
     out: Values = {}
     for key, raw in values.items():
         sym = key if isinstance(key, sympy.Symbol) else symbol(str(key))
@@ -80,5 +82,25 @@ def check_values(values: Mapping[Any, Any]) -> Values:
             raise InvalidValueError(f"{sym} = {value}: expected a number > 0")
         if sym == p and not 0 <= value <= 1:
             raise InvalidValueError(f"p = {value}: expected a share between 0 and 1")
+        if sym in out:
+            raise InvalidValueError(f"{sym} is given twice")
+        out[sym] = value
+    return out
+
+
+def given_values(values: Mapping[Any, Any] | None, named: Mapping[str, Any]) -> Values:
+    """The values a call was given, as a mapping and as keywords, checked; a symbol may come once.
+
+    >>> given_values({"K": 3}, {"M": 64})
+    {K: 3, M: 64}
+    >>> given_values({"K": 3}, {"K": 5})
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: K is given twice
+    """
+    out = check_values(values if values is not None else {})
+    for sym, value in check_values(named).items():
+        if sym in out:
+            raise InvalidValueError(f"{sym} is given twice")
         out[sym] = value
     return out

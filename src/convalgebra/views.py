@@ -232,8 +232,9 @@ def _explanation_view(e: Any) -> View:
         blocks.append(Paragraph((m.summary,)))
     if m.parameters:
         pieces: list[Piece] = ["Parameters: "]
-        for i, (s, d) in enumerate(m.parameters.items()):
-            pieces += [", "] * bool(i) + [Math(f"{number_latex(s)} = {number_latex(d) if d is not None else '?'}")]
+        for i, (s, (v, d)) in enumerate(e._parameter_values().items()):
+            pieces += [", "] * bool(i) + [Math(f"{number_latex(s)} = {number_latex(v) if v is not None else '?'}")]
+            pieces += [" as set (default ", Math(number_latex(d)), ")"] if v != d else []
         blocks.append(Paragraph(tuple(pieces)))
     rule: list[Piece] = ["Rewrite rule: ", Code(repr(m.rule))]
     if m.article:
