@@ -109,3 +109,32 @@ def test_numbers_too_long_to_be_sizes_are_refused_in_one_line():
     err = io.StringIO()
     assert main(["explain", "group", "--set", "K=" + "1" * 5000], out=io.StringIO(), err=err) == 2
     assert err.getvalue().count("\n") == 1 and "too long" in err.getvalue()
+
+
+@pytest.mark.parametrize("make,message", [
+    (lambda: ca.Conv(64.5, 64), "64.5 input channels: expected a whole number >= 1"),
+    (lambda: ca.Conv(64, 64, (0, 0)), "0 as a kernel side"),
+    (lambda: ca.Conv(0, 64), "0 input channels"),
+    (lambda: ca.Conv(-64, 64), "-64 input channels"),
+    (lambda: ca.Conv("64", 64), "'64' input channels: expected a whole number >= 1 or an expression"),
+    (lambda: ca.Conv(64, 64, count=-1), "-1 layers: expected a whole number >= 0"),
+    (lambda: ca.Conv(64, 64, groups=True), "True groups"),
+    (lambda: ca.Parallel(), "Parallel() has no branch"),
+    (lambda: ca.Series([ca.Conv(64, 64)]), "not Series([a, b])"),
+    (lambda: ca.Series(3), "not an int"),
+    (lambda: ca.Residual(None), "not a NoneType"),
+    (lambda: ca.Shuffle(12, 0), "0 groups"),
+    (lambda: ca.BatchNorm(0.5), "0.5 channels"),
+    (lambda: ca.Linear(512, 0), "0 output features"),
+])
+def test_a_layer_or_block_that_cannot_exist_is_refused_when_built(make, message):
+    with pytest.raises(ca.InvalidValueError) as error:
+        make()
+    assert message in str(error.value)
+
+
+@settings(max_examples=50, deadline=None)
+@given(channels=st.integers(1, 512), kernel=st.integers(1, 7), size=st.integers(7, 64))
+def test_whole_positive_sizes_are_still_counted_exactly(channels, kernel, size):
+    macs, params = ca.total(ca.Conv(channels, 2 * channels, (kernel, kernel)), size)
+    assert (macs, params) == (kernel * kernel * channels * 2 * channels * size * size, kernel * kernel * channels * 2 * channels)

@@ -152,6 +152,21 @@ def _check_size(size: Any) -> None:
     raise InvalidValueError(f"input size {size!r}: expected a whole number >= 1 or an expression in I")
 
 
+def _check_whole(value: Any, what: str, least: int = 1) -> None:
+    """Refuse what cannot be a channel count, group count, repeat count or kernel side:
+    a number that is not whole or is below ``least``, or anything but a number or an expression.
+
+    >>> _check_whole(64.5, "input channels")
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: 64.5 input channels: expected a whole number >= 1 or an expression
+    """
+    if isinstance(value, bool) or not (isinstance(value, (int, Fraction)) or hasattr(value, "free_symbols")):
+        raise InvalidValueError(f"{value!r} {what}: expected a whole number >= {least} or an expression")
+    if is_concrete(value) and (_number(value) != int(_number(value)) or _number(value) < least):
+        raise InvalidValueError(f"{value} {what}: expected a whole number >= {least}")
+
+
 @dataclass(frozen=True)
 class Conv(RichDisplay):
     """A 2-D convolution: ``kernel`` (height, width), ``in_channels`` -> ``out_channels``.
@@ -182,6 +197,12 @@ class Conv(RichDisplay):
             object.__setattr__(self, "kernel", (self.kernel, self.kernel))
         if len(self.kernel) != 2:
             raise InvalidValueError(f"kernel {self.kernel!r}: expected (height, width)")
+        _check_whole(self.in_channels, "input channels")
+        _check_whole(self.out_channels, "output channels", least=0)  # a share p = 0 leaves no kernels
+        _check_whole(self.groups, "groups")
+        _check_whole(self.count, "layers", least=0)
+        for side in self.kernel:
+            _check_whole(side, "as a kernel side")
         if isinstance(self.stride, bool) or not isinstance(self.stride, int) or self.stride < 1:
             raise InvalidValueError(f"stride {self.stride!r}: expected a whole number >= 1")
 
@@ -246,6 +267,10 @@ class Shuffle(RichDisplay):
     groups: Value
     name: str = ""
 
+    def __post_init__(self) -> None:
+        _check_whole(self.channels, "channels")
+        _check_whole(self.groups, "groups")
+
     @property
     def in_channels(self) -> Value:
         return self.channels
@@ -283,7 +308,7 @@ class Series(RichDisplay):
     items: tuple["Block", ...]
 
     def __init__(self, *items: "Block") -> None:
-        object.__setattr__(self, "items", tuple(items))
+        object.__setattr__(self, "items", tuple(_check_block(item, "Series") for item in items))
 
 
 @dataclass(frozen=True)
@@ -293,7 +318,27 @@ class Parallel(RichDisplay):
     items: tuple["Block", ...]
 
     def __init__(self, *items: "Block") -> None:
-        object.__setattr__(self, "items", tuple(items))
+        if not items:
+            raise InvalidValueError("Parallel() has no branch; give at least one layer or block")
+        object.__setattr__(self, "items", tuple(_check_block(item, "Parallel") for item in items))
+
+
+def _check_block(item: Any, where: str) -> "Block":
+    """``item`` if it is a layer or a block, else the error that says what was given.
+
+    >>> Series([Conv(8, 8)])
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: Series takes layers and blocks, not a list; write Series(a, b), not Series([a, b])
+    """
+    if isinstance(item, _BLOCK_TYPES):
+        return cast("Block", item)
+    hint = f"; write {where}(a, b), not {where}([a, b])" if isinstance(item, (list, tuple)) else ""
+    raise InvalidValueError(f"{where} takes layers and blocks, not {_a(type(item).__name__)}{hint}")
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
 
 
 Layer = Union["Conv", "Shuffle", "Linear", "Pool", "AdaptivePool", "BatchNorm"]
@@ -536,6 +581,11 @@ class Linear:
     bias: bool = True
     name: str = ""
 
+    def __post_init__(self) -> None:
+        _check_whole(self.in_channels, "input channels")
+        _check_whole(self.out_features, "output features")
+        _check_whole(self.in_size, "as the input size")
+
     @property
     def out_channels(self) -> Value:
         return self.out_features
@@ -568,6 +618,9 @@ class _Passive:
     channels: Value
     in_channels = out_channels = property(lambda self: self.channels)
 
+    def __post_init__(self) -> None:
+        _check_whole(self.channels, "channels")
+
     def macs(self, size: Value) -> Value:
         return 0
 
@@ -597,6 +650,8 @@ class Pool(_Passive):
     name: str = ""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
+        _check_whole(self.kernel, "as the pooling window")
         if self.stride is None:
             object.__setattr__(self, "stride", self.kernel)
         if self.kind not in ("max", "avg"):
@@ -660,6 +715,11 @@ class Residual(RichDisplay):
     body: "AnyBlock"
     shortcut: Optional["AnyBlock"] = None
 
+    def __post_init__(self) -> None:
+        _check_block(self.body, "Residual")
+        if self.shortcut is not None:
+            _check_block(self.shortcut, "Residual")
+
     def _walk(self, size: Value, rows: list[CostRow], branch: tuple[int, ...]) -> Value:
         out = _walk(self.body, size, rows, branch + (0,))
         short = size if self.shortcut is None else _walk(self.shortcut, size, rows, branch + (1,))
@@ -683,6 +743,10 @@ class Repeat(RichDisplay):
 
     body: "AnyBlock"
     count: Value
+
+    def __post_init__(self) -> None:
+        _check_block(self.body, "Repeat")
+        _check_whole(self.count, "repeats", least=0)
 
     def _walk(self, size: Value, rows: list[CostRow], branch: tuple[int, ...]) -> Value:
         once: list[CostRow] = []
@@ -782,6 +846,8 @@ def window_text(layer: Layer) -> str:
         return f"{layer.kernel}x{layer.kernel}"
     return "-"
 
+
+_BLOCK_TYPES = (Conv, Shuffle, Linear, Pool, AdaptivePool, BatchNorm, Series, Parallel, Residual, Repeat)
 
 #: The fields of each network layer that hold channel counts (numbers put in by ``substitute``).
 _SIZED_FIELDS: dict[type, tuple[str, ...]] = {
