@@ -34,7 +34,7 @@ import sympy
 from .display import RichDisplay
 from .errors import ConvAlgebraError, InvalidValueError
 from .printing import text
-from .symbols import I, M, N, alpha, parse_expression, rho, symbol
+from .symbols import G, I, K, M, N, alpha, k, p, parse_expression, rho, symbol, t
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy
@@ -196,7 +196,8 @@ def sweep(what: Expressions, grid: Mapping[Any, Any] | None = None, **axes: Any)
     given: dict[sympy.Symbol, Any] = {}
     for key, values in {**dict(grid or {}), **axes}.items():
         sym = key if isinstance(key, sympy.Symbol) else symbol(str(key))
-        given[symbol(str(sym))] = _axis(str(sym), values)
+        sym = symbol(str(sym))
+        given[sym] = _in_range(sym, _axis(str(sym), values))
     expressions = _expressions(what)
     free = set().union(*(e.free_symbols for e in expressions.values()))
     scaling = {}
@@ -264,6 +265,33 @@ def _axis(name: str, values: Any) -> "numpy.ndarray":
         raise InvalidValueError(f"{name}: no values to sweep")
     if not np.all(np.isfinite(array)):
         raise InvalidValueError(f"{name}: values must be finite numbers")
+    return array
+
+
+def _in_range(sym: sympy.Symbol, array: "numpy.ndarray") -> "numpy.ndarray":
+    """``array`` if every value has sense for ``sym``, as ``explain`` checks a single value
+    (sizes at least 1, k at least 2, t, alpha and rho above 0, p from 0 to 1); a grid may
+    hold sizes that are not whole, as a curve over N does.
+
+    >>> sweep("1/N + 1/K**2", K=3, N=[64, 0])
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: N = 0: expected a value >= 1
+    """
+    import numpy as np
+
+    low, strict, high = {K: (1, False, None), M: (1, False, None), N: (1, False, None), I: (1, False, None),
+                         G: (1, False, None), k: (2, False, None), t: (0, True, None), alpha: (0, True, None),
+                         rho: (0, True, None), p: (0, False, 1)}.get(sym, (None, False, None))
+    bad = np.zeros(array.shape, dtype=bool)
+    if low is not None:
+        bad |= array <= low if strict else array < low
+    if high is not None:
+        bad |= array > high
+    if bad.any():
+        value = array[bad][0]
+        wanted = f"a value > {low}" if strict else f"a value >= {low}" if high is None else f"a share from {low} to {high}"
+        raise InvalidValueError(f"{sym} = {value}: expected {wanted}")
     return array
 
 
