@@ -41,7 +41,7 @@ from .errors import InvalidValueError
 from .explanation import Cost, Explanation, Numbers, evaluate, explain, scale
 from .layers import Conv, _whole
 from .modules import Module, module
-from .printing import grouped, latex, text
+from .printing import decimal, fraction_text, grouped, latex, text
 from .simplification import canonical, equal_channels
 from .solving import (_AT_LEAST, _LEAST, _roots_in_range, _shortest, _sign, _smallest_positive_root,
                       break_even_points, large_N_limit, point_note)
@@ -278,11 +278,7 @@ def _number(value: sympy.Expr) -> str:
     """An exact number for a reader: grouped digits, or the exact form and its decimal."""
     if value.is_Integer:
         return grouped(int(value))
-    return f"{text(value)} = {float(value):,.4f}" if value.is_real else text(value)
-
-
-def _fraction(value: Fraction) -> str:
-    return str(value.numerator) if value.denominator == 1 else f"{float(value):.4f} (= {value})"
+    return f"{text(value)} = {decimal(value)}" if value.is_real else text(value)
 
 
 # -- rendering -----------------------------------------------------------------------
@@ -516,13 +512,13 @@ def compare(a: str | Module, b: str | Module, values: Mapping[Any, Any] | None =
 
 
 def _at_text(value: Any) -> str:
-    return _fraction(value) if isinstance(value, Fraction) else text(value)
+    return fraction_text(value) if isinstance(value, Fraction) else text(value)
 
 
 def _at_view(value: Any) -> tuple[Any, ...]:
     """A value at given sizes for Markdown: a fraction as its decimal and exact form, like the text."""
     if isinstance(value, Fraction):
-        return (_fraction(value),) if value.denominator == 1 else (f"{float(value):.4f} (= ", Math(latex(
+        return (fraction_text(value),) if value.denominator == 1 else (f"{decimal(value)} (= ", Math(latex(
             sympy.Rational(value.numerator, value.denominator))), ")")
     return (Math(latex(value)),)
 

@@ -36,7 +36,7 @@ from .display import RichDisplay, as_latex
 from .errors import InvalidValueError
 from .layers import CostRow, Shuffle, count, substitute, total
 from .modules import Module, module, standard
-from .printing import grouped, latex, number_latex, text
+from .printing import fraction_text, grouped, latex, number_latex, text
 from .simplification import canonical, equal_channels
 from .solving import break_even_points, large_N_limit, point_note
 from .symbols import DESCRIPTIONS, SYMBOLS, I, K, M, N, alpha, rho
@@ -255,7 +255,7 @@ class Explanation(RichDisplay):
                 for label, c in (("standard convolution", numbers.baseline), (m.name, numbers.rewritten))
             ], right=True)
             r = numbers.ratio
-            lines.append(f"  ratio: MACs {_fraction_text(r.macs)}, params {_fraction_text(r.params)}")
+            lines.append(f"  ratio: MACs {fraction_text(r.macs)}, params {fraction_text(r.params)}")
         return "\n".join(lines)
 
     def __str__(self) -> str:
@@ -313,7 +313,7 @@ class Explanation(RichDisplay):
                     "| | MACs | params |", "|---|---:|---:|",
                     f"| standard convolution | {grouped(numbers.baseline.macs)} | {grouped(numbers.baseline.params)} |",
                     f"| {m.name} | {grouped(numbers.rewritten.macs)} | {grouped(numbers.rewritten.params)} |",
-                    f"| ratio | {_fraction_text(numbers.ratio.macs)} | {_fraction_text(numbers.ratio.params)} |"]
+                    f"| ratio | {fraction_text(numbers.ratio.macs)} | {fraction_text(numbers.ratio.params)} |"]
         return "\n".join(out) + "\n"
 
     # -- LaTeX ----------------------------------------------------------------
@@ -469,12 +469,6 @@ def _values_text(values: Values) -> str:
 
 def _values_latex(values: Values) -> str:
     return ", ".join(f"{latex(s)} = {latex(v)}" for s, v in values.items())
-
-
-def _fraction_text(value: Fraction) -> str:
-    if value.denominator == 1:
-        return f"{value.numerator}"
-    return f"{float(value):.4f} (= {value.numerator}/{value.denominator})"
 
 
 def _wrap(paragraph: str, width: int = 88) -> list[str]:

@@ -21,7 +21,7 @@ import sympy
 from sympy.printing.precedence import PRECEDENCE
 from sympy.printing.str import StrPrinter
 
-__all__ = ["text", "latex", "grouped", "number_text", "number_latex"]
+__all__ = ["text", "latex", "grouped", "number_text", "number_latex", "decimal", "fraction_text"]
 
 
 class _Printer(StrPrinter):
@@ -94,3 +94,38 @@ def number_latex(value: Any) -> str:
     if isinstance(value, int) or getattr(value, "is_Integer", False):
         return grouped(int(value)).replace(",", "{,}")
     return latex(value)
+
+
+def decimal(value: Any, places: int = 4) -> str:
+    """An exact number as a decimal for a reader, rounded half up from the exact value:
+    ``places`` decimals, more for a small number so that it keeps 4 significant digits.
+
+    >>> decimal(Fraction(17, 144)), decimal(Fraction(1, 1000000)), decimal(Fraction(-2, 3))
+    ('0.1181', '0.000001000', '-0.6667')
+    >>> decimal(Fraction(9000000000002000000000000, 9)), decimal(sympy.sqrt(2))
+    ('1,000,000,000,000,222,222,222,222.2222', '1.4142')
+    """
+    if isinstance(value, (int, Fraction)):
+        exact = Fraction(value)
+    elif getattr(value, "is_Rational", False):
+        exact = Fraction(int(value.p), int(value.q))
+    else:  # an irrational number: enough digits that rounding the decimal is exact in practice
+        exact = Fraction(str(sympy.Float(value.evalf(120), 120)))
+    if exact == 0:
+        return "0"
+    sign, exact = ("-" if exact < 0 else ""), abs(exact)
+    leading = 0  # the power of ten of the first significant digit, when below 1
+    while exact * 10 ** leading < 1:
+        leading += 1
+    digits = max(places, leading + 3)
+    whole, part = divmod(int(exact * 10**digits + Fraction(1, 2)), 10**digits)
+    return f"{sign}{whole:,}.{part:0{digits}d}"
+
+
+def fraction_text(value: Fraction) -> str:
+    """An exact ratio for a reader: a whole number as it is, else its decimal and the fraction.
+
+    >>> fraction_text(Fraction(17, 144)), fraction_text(Fraction(3, 1))
+    ('0.1181 (= 17/144)', '3')
+    """
+    return str(value.numerator) if value.denominator == 1 else f"{decimal(value)} (= {value})"

@@ -218,7 +218,8 @@ def _cost_view(cost: Any) -> View:
 
 @_view_of("convalgebra.explanation.Explanation")
 def _explanation_view(e: Any) -> View:
-    from .explanation import _fraction_text, _kernel, _times, layer_kind
+    from .explanation import _kernel, _times, layer_kind
+    from .printing import fraction_text
     from .printing import grouped
     from .solving import point_note
 
@@ -269,7 +270,7 @@ def _explanation_view(e: Any) -> View:
              grouped(numbers.baseline.params)),
             (m.name, grouped(numbers.rewritten.macs), grouped(2 * numbers.rewritten.macs),
              grouped(numbers.rewritten.params)),
-            ("ratio", _fraction_text(r.macs), _fraction_text(r.macs), _fraction_text(r.params)),
+            ("ratio", fraction_text(r.macs), fraction_text(r.macs), fraction_text(r.params)),
         ), right=frozenset({1, 2, 3})))
     title = f"{m.name}: {m.title}" + (f" ({m.network})" if m.network else "")
     return View(title, tuple(blocks))
