@@ -264,3 +264,13 @@ def test_a_large_grid_goes_through_progress(monkeypatch):
 def test_a_rule_or_a_number_for_a_module_is_named_in_the_error(modules, message):
     with pytest.raises(ca.InvalidValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         plot_ratios(modules)
+
+
+def test_the_same_plot_writes_the_same_bytes(tmp_path):
+    for suffix in ("svg", "png"):
+        outs = []
+        for run in range(2):
+            path = tmp_path / f"ratios{run}.{suffix}"
+            assert main(["plot", "bottleneck", "inverted-bottleneck", "--out", str(path)], out=io.StringIO()) == 0
+            outs.append(path.read_bytes())
+        assert outs[0] == outs[1], suffix

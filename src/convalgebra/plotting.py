@@ -77,10 +77,18 @@ def output_format(path: Union[str, os.PathLike]) -> str:
 
 
 def save(fig: "Figure", path: Union[str, os.PathLike]) -> str:
-    """Write ``fig`` to ``path`` as PNG or SVG (by the suffix); return the format."""
+    """Write ``fig`` to ``path`` as PNG or SVG (by the suffix); return the format.
+
+    The same figure writes the same bytes on every run: no date in the metadata, and
+    SVG element ids drawn from a fixed salt.
+    """
+    import matplotlib
+
     fmt = output_format(path)
+    metadata = {"Date": None} if fmt == "svg" else {}
     try:
-        fig.savefig(path, format=fmt, dpi=150)
+        with matplotlib.rc_context({"svg.hashsalt": "convalgebra"}):
+            fig.savefig(path, format=fmt, dpi=150, metadata=metadata)
     except OSError as error:
         raise InvalidValueError(f"cannot write {os.fspath(path)!r}: {error.strerror or error}") from None
     return fmt
