@@ -726,6 +726,9 @@ def parse_size(items: Sequence[str]) -> int:
     ...
     convalgebra.errors.InvalidValueError: a network takes only I, the input size (for example --set I=224), not K
     """
+    others = [name for name in (item.partition("=")[0].strip() for item in items) if name not in ("", "I")]
+    if others:
+        raise InvalidValueError(f"a network takes only I, the input size (for example --set I=224), not {' '.join(others)}")
     if len(items) != 1:
         raise InvalidValueError("set the input size once, for example --set I=224")
     name, sep, value = items[0].partition("=")
