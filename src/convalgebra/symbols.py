@@ -128,7 +128,7 @@ def parse_assignment(text: str) -> tuple[sympy.Symbol, Number]:
     convalgebra.errors.InvalidValueError: 'M512' is not SYMBOL=VALUE (for example M=512)
     """
     name, sep, value = text.partition("=")
-    if not sep:
+    if not sep or not name.strip():
         raise InvalidValueError(f"{text!r} is not SYMBOL=VALUE (for example M=512)")
     return symbol(name.strip()), parse_number(value)
 
