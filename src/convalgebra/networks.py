@@ -425,6 +425,11 @@ class NetworkCost(RichDisplay):
                 multiple = math.lcm(multiple, int(sympy.Rational(poly.coeff_monomial(x)).q))
         return multiple
 
+    @property
+    def _spaced(self) -> bool:
+        """Whether the tables write maps as ``C x H x W``: at a symbolic size, where sizes are expressions."""
+        return not is_concrete(self.size)
+
     def _exact_when(self) -> Optional[str]:
         """:attr:`exact_multiple` as words: ``'I is a multiple of 16'`` (None where there is none)."""
         multiple = self.exact_multiple
@@ -461,11 +466,11 @@ class NetworkCost(RichDisplay):
         lines += ["", f"Input: {net.in_channels} x {_side(self.size)} x {_side(self.size)}. Costs in {_MACS_UNITS}:",
                   f"  {_CONVENTION}.", "", "Layers:"]
         lines += _table(["#", "layer", "kind", "in", "out", "groups", "stride", "output", "MACs", "MACs %",
-                         "params", "params %"], [_layer_cells(i, r) for i, r in enumerate(self.layers, 1)],
+                         "params", "params %"], [_layer_cells(i, r, spaced=self._spaced) for i, r in enumerate(self.layers, 1)],
                         right={0, 3, 4, 5, 6, 7, 8, 9, 10, 11})
         lines += ["", "Stages:"]
         lines += _table(["stage", "module", "layers", "output", "MACs", "MACs %", "params", "params %"],
-                        [_stage_cells(s) for s in self.stages], right={2, 3, 4, 5, 6, 7})
+                        [_stage_cells(s, spaced=self._spaced) for s in self.stages], right={2, 3, 4, 5, 6, 7})
         lines += [""] + self._totals()
         if any(not s.runs for s in self.stages):
             lines.append("  (side stages do not run at inference: their parameters count, their MACs do not)")
@@ -484,7 +489,7 @@ class NetworkCost(RichDisplay):
             exact = (f"exact when {when}" if when is not None else
                      "exact only where every strided layer divides its input evenly; count at a number to be sure")
             heading = (f"Total as a function of I ({exact}):" if self.size == _symbol_I() else
-                       f"Total at input size {_text(self.size)}, as a function of {free} ({exact}):")
+                       f"Total at input size {_cell(self.size, math)}, as a function of {free} ({exact}):")
         lines = [heading]
         for (unit, note), value in zip(units, values):
             if isinstance(value, int):
@@ -512,11 +517,13 @@ class NetworkCost(RichDisplay):
         out += [f"Input {shape}; costs in {_MACS_UNITS}: {_CONVENTION}.", ""]
         out += ["| stage | module | layers | output | MACs | MACs % | params | params % |",
                 "|---|---|---:|---:|---:|---:|---:|---:|"]
-        out += ["| " + " | ".join(_stage_cells(s, math=True)) + " |" for s in self.stages]
+        out += ["| " + " | ".join(_stage_cells(s, math=True, spaced=self._spaced)) + " |" for s in self.stages]
         out += ["", "| # | layer | kind | in | out | groups | stride | output | MACs | MACs % | params | params % |",
                 "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        out += ["| " + " | ".join(_layer_cells(i, r, math=True)) + " |" for i, r in enumerate(self.layers, 1)]
-        out += ["", *(f"- {line.strip()}" for line in self._totals(math=True)[1:]), "",
+        out += ["| " + " | ".join(_layer_cells(i, r, math=True, spaced=self._spaced)) + " |"
+                for i, r in enumerate(self.layers, 1)]
+        totals = self._totals(math=True)
+        out += ["", totals[0], "", *(f"- {line.strip()}" for line in totals[1:]), "",
                 f"Closed form in the input size $I$ (exact when $I$ is a multiple of {net.stride}):", "",
                 f"$$\\text{{MACs}}(I) = {latex(macs)}, \\qquad \\text{{params}} = {number_latex(params)}$$"]
         return "\n".join(out) + "\n"
@@ -531,7 +538,9 @@ class NetworkCost(RichDisplay):
         rows = [rf"{name}: \quad \text{{MACs}}(I) &= {latex(macs)} && (I \in {net.stride}\mathbb{{N}})",
                 rf"\text{{params}} &= {number_latex(params)}"]
         if self.size != _symbol_I():  # at a number, or at another expression in I
-            rows += [rf"\text{{MACs}}({latex(self.size)}) &= {number_latex(self.macs)}",
+            where = "" if is_concrete(self.size) or self.exact_multiple is None else \
+                rf" && ({latex(next(iter(_symbolic(self.size).free_symbols)))} \in {self.exact_multiple}\mathbb{{N}})"
+            rows += [rf"\text{{MACs}}({latex(self.size)}) &= {number_latex(self.macs)}{where}",
                      rf"\text{{params}} &= {number_latex(self.params)}"]
         return f"% {net.name}: {net.title}\n\\begin{{align*}}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
 
@@ -563,20 +572,21 @@ def _layer_dict(row: LayerCost) -> dict[str, Any]:
     }
 
 
-def _layer_cells(index: int, row: LayerCost, math: bool = False) -> list[str]:
-    """A layer's row of the summary; ``math`` writes expressions as ``$...$`` LaTeX (Markdown, notebooks)."""
+def _layer_cells(index: int, row: LayerCost, math: bool = False, spaced: bool = False) -> list[str]:
+    """A layer's row of the summary; ``math`` writes expressions as ``$...$`` LaTeX (Markdown,
+    notebooks); ``spaced`` writes every map as ``C x H x W`` (a table at a symbolic size)."""
     layer = row.layer
     return [str(index), row.name, layer_kind(layer), _cell(layer.in_channels, math), _cell(layer.out_channels, math),
             _cell(getattr(layer, "groups", 1), math), str(getattr(layer, "stride", 1)),
-            _map_cell(layer.out_channels, row.output_size, math),
+            _map_cell(layer.out_channels, row.output_size, math, spaced),
             _cell(row.macs, math, group=True) if row.runs else "(not run)", _percent(row.macs_share, math),
             _cell(row.params, math, group=True), _percent(row.params_share, math)]
 
 
-def _stage_cells(stage: StageCost, math: bool = False) -> list[str]:
-    """A stage's row of the summary (``math`` as in :func:`_layer_cells`)."""
+def _stage_cells(stage: StageCost, math: bool = False, spaced: bool = False) -> list[str]:
+    """A stage's row of the summary (``math`` and ``spaced`` as in :func:`_layer_cells`)."""
     return [stage.name + ("" if stage.runs else " (side)"), stage.module or "-", str(stage.layers),
-            _map_cell(stage.output_channels, stage.output_size, math),
+            _map_cell(stage.output_channels, stage.output_size, math, spaced),
             _cell(stage.macs, math, group=True), _percent(stage.macs_share, math),
             _cell(stage.params, math, group=True), _percent(stage.params_share, math)]
 
@@ -599,7 +609,7 @@ def _cell(value: Any, math: bool = False, group: bool = False) -> str:
     return _text(value)
 
 
-def _map_cell(channels: Value, size: Optional[Value], math: bool = False) -> str:
+def _map_cell(channels: Value, size: Optional[Value], math: bool = False, spaced: bool = False) -> str:
     """A feature map, channels x height x width; a size that is a sum is bracketed.
 
     >>> from convalgebra.symbols import I
@@ -610,7 +620,7 @@ def _map_cell(channels: Value, size: Optional[Value], math: bool = False) -> str
     """
     if size is None:
         return "-"
-    if is_concrete(channels) and is_concrete(size):
+    if is_concrete(channels) and is_concrete(size) and not spaced:
         return f"{channels}x{size}x{size}"
     if not math:
         return f"{_text(channels)} x {_side(size)} x {_side(size)}"
@@ -619,6 +629,12 @@ def _map_cell(channels: Value, size: Optional[Value], math: bool = False) -> str
     side = latex(size)
     side = rf"\left({side}\right)" if getattr(size, "is_Add", False) else side
     return rf"${latex(channels)} \times {side} \times {side}$"
+
+
+def _latex(value: Any) -> str:
+    from .printing import latex
+
+    return latex(value)
 
 
 def _side(size: Value) -> str:
@@ -636,7 +652,18 @@ def _grouped(value: Any) -> str:
 
 
 def _percent(share: Any, math: bool = False) -> str:
-    return f"{float(share) * 100:.2f}%" if isinstance(share, (int, Fraction)) else _cell(share, math)
+    """A share of the total as a percent: two decimals of a number, a function of the size otherwise.
+
+    >>> from convalgebra.symbols import I
+    >>> _percent(Fraction(1, 8)), _percent(147 * I**2 / (2259 * I**2 + 32000))
+    ('12.50%', '14700*I**2/(2259*I**2 + 32000) %')
+    """
+    if isinstance(share, (int, Fraction)):
+        return f"{float(share) * 100:.2f}%"
+    import sympy
+
+    percent = sympy.cancel(100 * share)
+    return f"${_latex(percent)} \\,\\%$" if math else f"{_text(percent)} %"
 
 
 def _scaled(value: int, unit: str) -> str:

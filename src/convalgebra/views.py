@@ -331,11 +331,11 @@ def _network_cost_view(cost: Any) -> View:
                              f" is a multiple of {net.stride}:")))
     blocks.append(Equations(tuple(equations)))
     blocks.append(Table(("stage", "module", "layers", "output", "MACs", "MACs %", "params", "params %"),
-                        tuple(_math_cells(_stage_cells(st, math=True)) for st in cost.stages), caption="Stages",
+                        tuple(_math_cells(_stage_cells(st, math=True, spaced=cost._spaced)) for st in cost.stages), caption="Stages",
                         right=frozenset(range(2, 8))))
     blocks.append(Table(("#", "layer", "kind", "in", "out", "groups", "stride", "output", "MACs", "MACs %",
                          "params", "params %"),
-                        tuple(_math_cells(_layer_cells(i, r, math=True)) for i, r in enumerate(cost.layers, 1)),
+                        tuple(_math_cells(_layer_cells(i, r, math=True, spaced=cost._spaced)) for i, r in enumerate(cost.layers, 1)),
                         caption="Layers", right=frozenset({0, *range(3, 12)})))
     return View(f"{net.name}: {net.title}", tuple(blocks))
 
