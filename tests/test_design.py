@@ -482,3 +482,12 @@ def test_multipliers_reach_compare_and_budget():
     assert b.value == 9 * (384 - 1)
     assert "(so M = 384, N = 384)" in b.to_text()
     assert ca.compare("group", "depthwise-separable", K=3, alpha=Fr(1, 2)).at_ratio.macs.has(N)
+
+
+def test_a_break_even_solved_for_a_symbol_that_was_set_says_it_set_it_aside():
+    be = ca.break_even("fire", K=3, M=96, N=128, t=2)
+    assert be.notes[ca.t] == "the t = 2 given is set aside: t is what is solved for"
+    assert ca.p not in be.notes or "set aside" not in be.notes[ca.p]
+    # p's break-even does use the t given: the ratio is 1 there
+    ratio = ca.explain("fire").ratio.macs.subs({ca.K: 3, ca.M: 96, ca.N: 128, ca.t: 2, ca.p: be.values[ca.p]})
+    assert sympy.simplify(ratio - 1) == 0

@@ -232,3 +232,9 @@ def test_a_module_is_looked_up_by_name_only():
     with pytest.raises(ca.InvalidValueError, match="not NoneType"):
         ca.module(None)
     assert ca.module(ca.compose(ca.group(4))).rule == ca.compose(ca.group(4)).rule
+
+
+def test_a_composed_module_cannot_take_an_article_modules_name():
+    for name in ("bottleneck", "ResNet", "mobilenet_v2"):
+        with pytest.raises(ca.InvalidValueError, match="give a composed module a name of its own"):
+            ca.compose(ca.reduce(4), name=name)

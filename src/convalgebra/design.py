@@ -811,6 +811,10 @@ def break_even(name_or_module: str | Module, values: Mapping[Any, Any] | None = 
             smaller = "saves" if ratio.subs(k, 2) < 1 else "costs more"
             notes[s] = (f"a stack of one {value} x {value} kernel, the standard convolution itself; "
                         f"no k from 2 to {value - 1} breaks even: every stack of smaller kernels {smaller}")
+    for s in points:
+        if s in given:  # the others' break-evens use it; its own cannot
+            aside = f"the {s} = {text(given[s])} given is set aside: {s} is what is solved for"
+            notes[s] = f"{notes[s]}; {aside}" if s in notes else aside
     return BreakEven(mod, e.ratio.macs, points, given, at, notes)
 
 

@@ -106,6 +106,9 @@ def compose(*rules: Rule, name: str = "custom", parameters: Mapping[sympy.Symbol
     ...
     convalgebra.errors.InvalidValueError: t is not a parameter of this module; its parameters: none
     """
+    if _key(name) in _BY_NAME:
+        raise InvalidValueError(f"name {name!r} is the article's {_BY_NAME[_key(name)].name} module's;"
+                                " give a composed module a name of its own")
     rule = chain(*rules)
     free = set().union(*(_free(layer) for layer in iter_layers(rule(standard())))) - {K, M, N, I}
     if parameters is None:
