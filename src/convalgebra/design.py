@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any, Callable, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional, cast
 
 import sympy
 
@@ -319,6 +319,11 @@ def _explained(mod: Module) -> Explanation:
     return explain(mod)
 
 
+def _values_latex(given: Values) -> str:
+    """The values given, as LaTeX for a subscript: ``K = 3, M = 240``."""
+    return ", ".join(f"{latex(s)} = {latex(v)}" for s, v in given.items())
+
+
 def _title(mod: Module) -> str:
     return f"{mod.name}: {mod.title}" + (f" ({mod.network})" if mod.network else "")
 
@@ -463,8 +468,11 @@ class Comparison(_Answer):
         rows = [(rf"\frac{{{a}}}{{{b}}}", rf"{latex(self.ratio.macs)} && \text{{MACs}}"),
                 (rf"\frac{{{a}}}{{{b}}}", rf"{latex(self.ratio.params)} && \text{{params}}"),
                 (rf"\left.\frac{{{a}}}{{{b}}}\right|_{{M=N}}", rf"{latex(self.ratio_equal_channels.macs)} && \text{{MACs}}")]
+        if self.at_ratio is not None:
+            rows.append((rf"\left.\frac{{{a}}}{{{b}}}\right|_{{{_values_latex(self.given)}}}",
+                         rf"{latex(self.at_ratio.macs)} && \text{{MACs}}"))
         body = self._align(f"compare {self.a.name} / {self.b.name}", rows)
-        return body + f"% A costs fewer MACs than B when {condition_text(self.condition)}\n"
+        return body + f"A costs fewer MACs than B when ${condition_text(self.condition, latex)}$.\n"
 
 
 def compare(a: str | Module, b: str | Module, values: Mapping[Any, Any] | None = None, **named: Any) -> Comparison:
@@ -627,6 +635,19 @@ class Budget(_Answer):
             lines.append("  " + self.usable_note)
         return lines
 
+    def _value_pieces(self) -> tuple[Any, ...]:
+        """:meth:`_value_lines` for Markdown and HTML: the value typeset, the words as they are."""
+        value = cast(sympy.Expr, self.value)
+        if not self.fits:
+            return (Math(f"N' = {latex(value)}"), ": no kernels fit; the module costs more than the standard "
+                    "convolution whatever its N'.")
+        pieces: list[Any] = [Math(f"N' = {latex(value)}")]
+        if not value.is_Integer:
+            pieces.append(f" = {decimal(value)}, not whole: {grouped(self.floor or 0)} kernels fit")
+        if self.usable_note is not None:
+            pieces.append("; " + self.usable_note)
+        return (*pieces, ".")
+
     def _view(self) -> View:
         m = self.module
         blocks: list[Any] = [
@@ -635,15 +656,17 @@ class Budget(_Answer):
         ]
         if self.value is not None:
             notes = _notes_text(self.notes, defaults_only=True)
-            blocks.append(Paragraph(("At ", Math(", ".join(f"{latex(s)} = {latex(v)}" for s, v in self.given.items())),
-                                     (f"; {notes}" if notes else "") + ": ",
-                                     "; ".join(line.strip() for line in self._value_lines()) + ".")))
+            blocks.append(Paragraph(("At ", Math(_values_latex(self.given)), (f"; {notes}" if notes else "") + ": ",
+                                     *self._value_pieces())))
         return View(f"budget {m.name}: {m.title}", tuple(blocks))
 
     def to_latex(self) -> str:
         """A LaTeX ``align*`` block to paste into a document (amsmath)."""
-        return self._align(f"budget {self.module.name}",
-                           [(latex(self.rewritten), latex(self.baseline)), ("N'", latex(self.N))])
+        rows = [(latex(self.rewritten), latex(self.baseline)), ("N'", latex(self.N))]
+        if self.value is not None:
+            approx = "" if self.value.is_Integer or not self.value.is_real else rf" \approx {decimal(self.value)}"
+            rows.append((rf"\left.N'\right|_{{{_values_latex(self.given)}}}", latex(self.value) + approx))
+        return self._align(f"budget {self.module.name}", rows)
 
 
 def budget(name_or_module: str | Module, values: Mapping[Any, Any] | None = None, **named: Any) -> Budget:
