@@ -175,7 +175,7 @@ MODULES: tuple[Module, ...] = (
                     "Iandola, Han, Moskewicz, Ashraf, Dally, Keutzer", 2016),
         article="(K*K*M*N) -> (M*N/t + N/t*(1-p)*N + K*K*N/t*p*N), K = 3",
         summary="A 1 x 1 squeeze layer reduces the M channels to N/t; the expand layer then "
-                "makes (1-p)*N outputs with 1 x 1 kernels and p*N with K x K kernels, side by "
+                "makes (1 - p)N outputs with 1 x 1 kernels and pN with K x K kernels, side by "
                 "side, and concatenates them.",
         aliases=("squeezenet", "fire-module"),
         example={K: 3, M: 96, N: 128, I: 55},
@@ -245,7 +245,7 @@ MODULES: tuple[Module, ...] = (
                     "Sandler, Howard, Zhu, Zhmoginov, Chen", 2018),
         article="(K*K*M*N) -> (M*t*M + K*K*t*M + t*M*N), t = 6",
         summary="The bottleneck turned inside out: a 1 x 1 convolution expands the M channels "
-                "to t*M, a depthwise K x K convolution filters them, and a linear 1 x 1 "
+                "to tM, a depthwise K x K convolution filters them, and a linear 1 x 1 "
                 "convolution projects them to N.",
         aliases=("mobilenet-v2", "inverted-residual", "mbconv", "inverted"),
         example={K: 3, M: 64, N: 64, I: 14},
