@@ -209,3 +209,13 @@ def test_a_value_given_twice_is_refused_in_python_too():
         ca.explain("group", {"K": 3}, K=5, M=64, N=64, I=14)
     with pytest.raises(ca.InvalidValueError, match="expected a mapping"):
         ca.compare("depthwise-separable", "xception", [1, 2])
+
+
+@pytest.mark.parametrize("name", ca.module_names())
+def test_json_without_values_carries_the_example_numbers_the_text_shows(name):
+    data = json.loads(run("explain", name, "--format", "json")[1])
+    assert "values" not in data
+    mod = ca.module(name)
+    numbers = ca.evaluate(mod, mod.example)
+    assert data["example"]["rewritten"] == {"macs": numbers.rewritten.macs, "params": numbers.rewritten.params}
+    assert f"{numbers.rewritten.macs:,}" in run("explain", name)[1]

@@ -197,15 +197,11 @@ class Explanation(RichDisplay):
             "limit_large_N": text(self.limit_large_N),
         }
         if self.numbers is not None:
-            n = self.numbers
-            out["values"] = {
-                "given": {str(s): _json_number(v) for s, v in n.values.items()},
-                "baseline": {"macs": n.baseline.macs, "params": n.baseline.params},
-                "rewritten": {"macs": n.rewritten.macs, "params": n.rewritten.params},
-                "ratio": {"macs": str(n.ratio.macs), "params": str(n.ratio.params)},
-            }
+            out["values"] = _numbers_dict(self.numbers)
             if self.from_example:
                 out["values"]["from_example"] = [str(s) for s in self.from_example]
+        elif self.example is not None:  # the numbers the text shows, at the module's example values
+            out["example"] = _numbers_dict(self.example)
         return out
 
     # -- text ---------------------------------------------------------------
@@ -310,10 +306,11 @@ class Explanation(RichDisplay):
         numbers, note = self._shown_numbers()
         if numbers is not None:
             out += ["", f"At {_values_text(numbers.values)}{note}:", "",
-                    "| | MACs | params |", "|---|---:|---:|",
-                    f"| standard convolution | {grouped(numbers.baseline.macs)} | {grouped(numbers.baseline.params)} |",
-                    f"| {m.name} | {grouped(numbers.rewritten.macs)} | {grouped(numbers.rewritten.params)} |",
-                    f"| ratio | {fraction_text(numbers.ratio.macs)} | {fraction_text(numbers.ratio.params)} |"]
+                    "| | MACs | FLOPs | params |", "|---|---:|---:|---:|",
+                    *(f"| {label} | {grouped(cost.macs)} | {grouped(cost.flops)} | {grouped(cost.params)} |"
+                      for label, cost in (("standard convolution", numbers.baseline), (m.name, numbers.rewritten))),
+                    f"| ratio | {fraction_text(numbers.ratio.macs)} | {fraction_text(numbers.ratio.macs)} | "
+                    f"{fraction_text(numbers.ratio.params)} |"]
         return "\n".join(out) + "\n"
 
     # -- LaTeX ----------------------------------------------------------------
@@ -410,6 +407,16 @@ def _point_note_tex(s: sympy.Symbol, value: sympy.Expr) -> str:
     """
     note = point_note(s, value)
     return " (" + note.replace("K x K", r"$K \times K$") + ")" if note else ""
+
+
+def _numbers_dict(n: Numbers) -> dict[str, Any]:
+    """Numbers for JSON: the values, and the costs as exact integers, the ratios as fractions."""
+    return {
+        "given": {str(s): _json_number(v) for s, v in n.values.items()},
+        "baseline": {"macs": n.baseline.macs, "params": n.baseline.params},
+        "rewritten": {"macs": n.rewritten.macs, "params": n.rewritten.params},
+        "ratio": {"macs": str(n.ratio.macs), "params": str(n.ratio.params)},
+    }
 
 
 def _json_number(value: Any) -> Any:
