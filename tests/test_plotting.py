@@ -274,3 +274,11 @@ def test_the_same_plot_writes_the_same_bytes(tmp_path):
             assert main(["plot", "bottleneck", "inverted-bottleneck", "--out", str(path)], out=io.StringIO()) == 0
             outs.append(path.read_bytes())
         assert outs[0] == outs[1], suffix
+
+
+def test_a_flat_curve_is_explained_in_the_title():
+    title = plot_ratios(["bottleneck", "group"], over="I").axes[0].get_title()
+    assert "no module's ratio depends on I here" in title
+    title = plot_ratios(["group", "depthwise-separable"], over="N").axes[0].get_title()
+    assert "the ratio of group does not depend on N here" in title
+    assert "depend" not in plot_ratios(["depthwise-separable"], over="N").axes[0].get_title()

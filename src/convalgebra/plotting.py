@@ -178,8 +178,11 @@ def plot_ratios(modules: Union[None, str, "Module", Iterable[Union[str, "Module"
     ax.set_xlabel(f"{axis}: {DESCRIPTIONS[axis]}" + (f" ({tied[0]} = {axis})" if tied and axis in tied else ""))
     ax.set_ylabel("MACs ratio: module / standard convolution")
     shared = ", ".join([f"{s} = {v}" for s, v in fixed.items()] + ["M = N"] * bool(tied and axis not in tied))
+    flat = [m.name for m, y in zip(chosen, ys) if np.all(y == y[0])]  # a flat line: say why
+    note = "" if not flat else f"\nno module's ratio depends on {axis} here" if len(flat) == len(chosen) else \
+        f"\nthe ratio of {', '.join(flat)} does not depend on {axis} here"
     ax.set_title("Cost of each module relative to the standard K x K convolution, in MACs "
-                 "(multiply-accumulates)" + (f"\nat {shared}" if shared else ""), fontsize="medium")
+                 "(multiply-accumulates)" + (f"\nat {shared}" if shared else "") + note, fontsize="medium")
     ax.grid(True, which="major", alpha=0.3)
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     return fig
