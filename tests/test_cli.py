@@ -219,3 +219,10 @@ def test_json_without_values_carries_the_example_numbers_the_text_shows(name):
     numbers = ca.evaluate(mod, mod.example)
     assert data["example"]["rewritten"] == {"macs": numbers.rewritten.macs, "params": numbers.rewritten.params}
     assert f"{numbers.rewritten.macs:,}" in run("explain", name)[1]
+
+
+def test_an_error_at_example_sizes_says_which_sizes_came_from_the_example():
+    code, out, err = run("explain", "vgg-stack", "--set", "k=4")
+    assert code == 2 and out == ""
+    assert err == ("convalgebra: error: (K - k)/(k - 1) = 1/3 layers: expected a whole number "
+                   "(with K = 5, M = 256, N = 256, I = 56 from the module's example; set your own)\n")

@@ -361,7 +361,13 @@ def explain(name_or_module: str | Module, values: Mapping[Any, Any] | None = Non
     given = given_values(values, named)
     # sizes left unset come from the module's example, and the text says which
     from_example = tuple(s for s in (K, M, N, I) if s not in given and s in mod.example) if given else ()
-    numbers = evaluate(mod, {**{s: mod.example[s] for s in from_example}, **given}) if given else None
+    try:
+        numbers = evaluate(mod, {**{s: mod.example[s] for s in from_example}, **given}) if given else None
+    except InvalidValueError as error:
+        if not from_example:
+            raise
+        filled = ", ".join(f"{s} = {mod.example[s]}" for s in from_example)
+        raise InvalidValueError(f"{error} (with {filled} from the module's example; set your own)") from None
     baseline = Cost(*total(standard(), I))
     rows = tuple(count(mod.block(), I))
     others = sorted({type(r.layer).__name__ for r in rows} - {"Conv", "Shuffle"})
