@@ -494,7 +494,7 @@ class NetworkCost(RichDisplay):
         for (unit, note), value in zip(units, values):
             if isinstance(value, int):
                 scaled = _scaled(value, unit)
-                line = f"{_grouped(value)} {unit}" + (f" = {scaled}" if scaled else "")
+                line = f"{_cell(value, group=True)} {unit}" + (f" = {scaled}" if scaled else "")
             else:
                 line = f"{unit} = {_cell(value, math)}"
             lines.append(f"  {line} {note}".rstrip())
@@ -602,11 +602,7 @@ def _cell(value: Any, math: bool = False, group: bool = False) -> str:
     """
     if isinstance(value, int):
         return f"{value:,}" if group else str(value)
-    if math:
-        from .printing import latex
-
-        return f"${latex(value)}$"
-    return _text(value)
+    return f"${_latex(value)}$" if math else _text(value)
 
 
 def _map_cell(channels: Value, size: Optional[Value], math: bool = False, spaced: bool = False) -> str:
@@ -624,14 +620,13 @@ def _map_cell(channels: Value, size: Optional[Value], math: bool = False, spaced
         return f"{channels}x{size}x{size}"
     if not math:
         return f"{_text(channels)} x {_side(size)} x {_side(size)}"
-    from .printing import latex
-
-    side = latex(size)
+    side = _latex(size)
     side = rf"\left({side}\right)" if getattr(size, "is_Add", False) else side
-    return rf"${latex(channels)} \times {side} \times {side}$"
+    return rf"${_latex(channels)} \times {side} \times {side}$"
 
 
 def _latex(value: Any) -> str:
+    """LaTeX of a value (the printer, and with it sympy, loaded only when asked for)."""
     from .printing import latex
 
     return latex(value)
@@ -645,10 +640,6 @@ def _side(size: Value) -> str:
 
 def _text(value: Any) -> str:
     return str(value) if isinstance(value, int) else _json(value)
-
-
-def _grouped(value: Any) -> str:
-    return f"{value:,}" if isinstance(value, int) else _text(value)
 
 
 def _percent(share: Any, math: bool = False) -> str:

@@ -112,7 +112,8 @@ def _smallest_positive_root(expr: sympy.Expr, x: sympy.Symbol) -> Optional[sympy
         polys = [poly]
     else:
         factors = [f for f, _ in sympy.factor_list(numerator)[1] if f.has(x)]
-        polys = [sympy.Poly(f, x) for f in [f for f in factors if f.free_symbols & {M, N, I}] or factors]
+        sized = [f for f in factors if f.free_symbols & {M, N, I}]
+        polys = [sympy.Poly(f, x) for f in sized or factors]
     if len(polys) == 1 and polys[0].degree() <= 2:
         coeffs = polys[0].all_coeffs()[::-1]
         c, b, a = coeffs + [sympy.Integer(0)] * (3 - len(coeffs))
