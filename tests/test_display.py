@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 import convalgebra as ca
 from convalgebra.display import as_html, as_latex, as_markdown
 from convalgebra.views import view
-from convalgebra.layers import Conv, Parallel, Series, Shuffle
+from convalgebra.blocks import Parallel, Series
+from convalgebra.layers import Conv, Shuffle
 from test_modules import article_macs, sizes
 
 NAMES = ca.module_names()

@@ -10,7 +10,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import convalgebra as ca
-from convalgebra.layers import Conv, output_size, substitute, total
+from convalgebra.blocks import Repeat, substitute
+from convalgebra.cost import total
+from convalgebra.layers import Conv, output_size
 
 import enumerate_macs as em
 
@@ -70,7 +72,7 @@ def test_groups_must_divide_channels():
 
 
 def test_repeated_layers_count_in_series():
-    block = Conv(ca.N, ca.N, (3, 3), count=ca.k)
+    block = Repeat(Conv(ca.N, ca.N, (3, 3)), ca.k)
     macs, params = total(block, ca.I)
     assert macs == 9 * ca.N**2 * ca.I**2 * ca.k
     assert total(substitute(block, {ca.N: 4, ca.k: 3}), 5) == (9 * 16 * 25 * 3, 9 * 16 * 3)
@@ -117,7 +119,7 @@ def test_numbers_too_long_to_be_sizes_are_refused_in_one_line():
     (lambda: ca.Conv(0, 64), "0 input channels"),
     (lambda: ca.Conv(-64, 64), "-64 input channels"),
     (lambda: ca.Conv("64", 64), "'64' input channels: expected a whole number >= 1 or an expression"),
-    (lambda: ca.Conv(64, 64, count=-1), "-1 layers: expected a whole number >= 0"),
+    (lambda: ca.Repeat(ca.Conv(64, 64), -1), "-1 repeats: expected a whole number >= 0"),
     (lambda: ca.Conv(64, 64, groups=True), "True groups"),
     (lambda: ca.Parallel(), "Parallel() has no branch"),
     (lambda: ca.Series([ca.Conv(64, 64)]), "not Series([a, b])"),

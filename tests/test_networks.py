@@ -19,10 +19,11 @@ from sympy.parsing.sympy_parser import parse_expr
 import convalgebra as ca
 from convalgebra.cli import main
 from convalgebra.errors import InvalidValueError, UnknownNameError
-from convalgebra.layers import (AdaptivePool, BatchNorm, Conv, Linear, Pool, Residual, Series, count,
-                                pool_output_size, substitute, total)
+from convalgebra.blocks import Residual, Series, substitute
+from convalgebra.cost import count, total
+from convalgebra.layers import AdaptivePool, BatchNorm, Conv, Linear, Pool, pool_output_size
 from convalgebra.modules import module_names
-from convalgebra.layers import iter_layers as leaves
+from convalgebra.blocks import iter_layers as leaves
 from convalgebra.networks import network, network_names, out_channels
 from convalgebra.symbols import I
 

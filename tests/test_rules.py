@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import convalgebra as ca
-from convalgebra.layers import iter_layers, substitute
+from convalgebra.blocks import iter_layers, substitute
 from convalgebra.symbols import G, I, K, M, N, t
 
 import enumerate_macs as em
@@ -115,7 +115,8 @@ def test_a_rule_on_a_repeated_layer_repeats_its_whole_rewrite(then):
 
 
 def test_explain_refuses_a_module_with_layers_it_cannot_compare():
-    from convalgebra.layers import BatchNorm, Series
+    from convalgebra.blocks import Series
+    from convalgebra.layers import BatchNorm
 
     norm = ca.Rewrite("norm()", lambda c: Series(c, BatchNorm(c.out_channels)), on="any")
     with pytest.raises(ca.InvalidValueError, match="has BatchNorm layers; explain compares convolutions"):

@@ -15,8 +15,9 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
 from convalgebra import rules  # noqa: E402
 from convalgebra.errors import InvalidValueError  # noqa: E402
-from convalgebra.layers import (AdaptivePool, BatchNorm, Conv, Linear, Parallel, Pool, Residual, Series,  # noqa: E402
-                                Shuffle, substitute, total)
+from convalgebra.blocks import Parallel, Residual, Series, substitute  # noqa: E402
+from convalgebra.cost import total  # noqa: E402
+from convalgebra.layers import AdaptivePool, BatchNorm, Conv, Linear, Pool, Shuffle  # noqa: E402
 from convalgebra.modules import MODULES, standard  # noqa: E402
 from convalgebra.networks import network, network_names, out_channels  # noqa: E402
 from convalgebra.symbols import G, I, K, M, N, k, p, t  # noqa: E402
@@ -141,9 +142,9 @@ def _keeps_size(block) -> bool:
 
 
 def _size(block, size):
-    from convalgebra.layers import _walk
+    from convalgebra.cost import output_of
 
-    return _walk(block, size, [], ())
+    return output_of(block, size)
 
 
 @SETTINGS

@@ -29,7 +29,9 @@ _EXPORTS: dict[str, str] = {
     **{name: "symbols" for name in ("K", "M", "N", "I", "F", "G", "t", "p", "k", "alpha", "rho",
                                      "SYMBOLS", "parse_number", "parse_expression")},
     # layers
-    **{name: "layers" for name in ("Conv", "Shuffle", "Series", "Parallel", "count", "total", "output_size")},
+    **{name: "layers" for name in ("Conv", "Shuffle", "output_size")},
+    **{name: "blocks" for name in ("Series", "Parallel", "Residual", "Repeat")},
+    **{name: "cost" for name in ("Cost", "count", "total")},
     # rules
     **{name: "rules" for name in ("Rewrite", "chain", "group", "stack", "factorize", "separate",
                                    "depthwise", "reduce", "expand", "squeeze", "mix", "shuffle")},
@@ -39,9 +41,9 @@ _EXPORTS: dict[str, str] = {
     "canonical": "simplification", "ratio": "simplification", "equal_channels": "simplification",
     "text": "printing", "latex": "printing",
     # explanation
-    "explain": "explanation", "Explanation": "explanation", "Cost": "explanation", "evaluate": "explanation",
+    "explain": "explanation", "Explanation": "explanation", "evaluate": "explanation",
     # whole networks
-    **{name: "layers" for name in ("Linear", "Pool", "AdaptivePool", "BatchNorm", "Residual")},
+    **{name: "layers" for name in ("Linear", "Pool", "AdaptivePool", "BatchNorm")},
     **{name: "networks" for name in ("Network", "Stage", "NetworkCost", "network", "network_names")},
     "to_torch": "torch_export",
     # figures (matplotlib, the ``plot`` extra, imported when a figure is drawn)
@@ -72,11 +74,13 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover
     from .errors import ConvAlgebraError, InvalidValueError, UnknownNameError
     from .design import BreakEven, Budget, Comparison, LargeNLimit, break_even, budget, compare, limit_large_N
-    from .explanation import Cost, Explanation, evaluate, explain
-    from .layers import AdaptivePool, BatchNorm, Linear, Pool, Residual
+    from .blocks import Parallel, Repeat, Residual, Series
+    from .cost import Cost, count, total
+    from .explanation import Explanation, evaluate, explain
+    from .layers import AdaptivePool, BatchNorm, Linear, Pool
     from .networks import Network, NetworkCost, Stage, network, network_names
     from .torch_export import to_torch
-    from .layers import Conv, Parallel, Series, Shuffle, count, output_size, total
+    from .layers import Conv, Shuffle, output_size
     from .modules import MODULES, Module, compose, module, module_names, standard
     from .plotting import plot_network, plot_ratios
     from .printing import latex, text

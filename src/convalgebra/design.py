@@ -39,7 +39,7 @@ import sympy
 from .views import Code, Equations, Math, Paragraph, View, render_html, render_latex, render_markdown
 from .errors import InvalidValueError
 from .explanation import Cost, Explanation, Numbers, evaluate, explain, scale
-from .layers import Conv, _whole
+from .blocks import size_fields, whole_value
 from .modules import Module, module
 from .printing import decimal, fraction_text, grouped, latex, text
 from .simplification import canonical, equal_channels
@@ -209,14 +209,9 @@ def _check_layers(mod: Module, given: Values, skip: tuple[sympy.Symbol, ...] = (
     values: dict[sympy.Symbol, Any] = {s: d for s, d in mod.parameters.items() if d is not None}
     values.update(scale(given))
     values = {s: v for s, v in values.items() if s not in (alpha, rho, *skip)}
-    for layer in mod.layers():
-        fields = [(name, getattr(layer, name)) for name in ("in_channels", "out_channels", "groups", "count", "channels")
-                  if hasattr(layer, name)] + [("kernel", size) for size in getattr(layer, "kernel", ())]
-        if isinstance(layer, Conv):  # channels per group
-            fields += [("in_channels", layer.in_channels / layer.groups), ("out_channels", layer.out_channels / layer.groups)]
-        for name, expr in fields:
-            if sympy.sympify(expr).free_symbols <= set(values):
-                _whole(expr, values, name)
+    for name, expr in size_fields(mod.block()):
+        if getattr(expr, "free_symbols", set()) <= set(values):
+            whole_value(expr, values, name)
 
 
 def _missing(expr: sympy.Expr, given: Values) -> None:

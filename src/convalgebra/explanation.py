@@ -28,13 +28,15 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Mapping, NamedTuple, Optional, cast
+from typing import TYPE_CHECKING, Any, Mapping, Optional, cast
 
 import sympy
 
-from .display import RichDisplay, as_latex
+from .display import RichDisplay
 from .errors import InvalidValueError
-from .layers import CostRow, Shuffle, count, substitute, total
+from .blocks import substitute
+from .cost import Cost, CostRow, count, total
+from .layers import Shuffle
 from .modules import Module, module, standard
 from .printing import fraction_text, grouped, latex, number_latex, text
 from .simplification import canonical, equal_channels
@@ -48,25 +50,6 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["Cost", "Numbers", "Explanation", "explain", "evaluate", "scale", "layer_kind"]
 
 _UNITS = "MACs (multiply-accumulates; 1 MAC = 2 FLOPs)"
-
-
-class Cost(NamedTuple):
-    """A cost in MACs (multiply-accumulates) and parameters.
-
-    >>> Cost(10, 3).flops
-    20
-    """
-
-    macs: Any
-    params: Any
-
-    @property
-    def flops(self) -> Any:
-        """Floating-point operations: 2 per multiply-accumulate."""
-        return 2 * self.macs
-
-    def _repr_latex_(self) -> Optional[str]:
-        return as_latex(self)
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,4 @@
-"""Layers and blocks, and their exact cost.
-
-A block is a tree: :class:`Conv` and :class:`Shuffle` leaves, joined in
-:class:`Series` (one after another) or in :class:`Parallel` (side by side on the same
-input, outputs concatenated). The same formulas count symbols and plain numbers, so a
-concrete network is counted on Python integers without importing sympy.
+"""Layers: the leaves of a block, each with its exact cost, and the output-size arithmetic.
 
 The article's standard convolution, K x K, M -> N, stride 1, SAME padding on I x I:
 
@@ -23,14 +18,16 @@ Strides, padding and dilation follow the real convolution arithmetic:
 112
 >>> Conv(3, 64, (7, 7), stride=2, padding=3).output_size(I)
 I/2
+
+Layers join into blocks in :mod:`convalgebra.blocks` and are counted in :mod:`convalgebra.cost`.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, fields
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Union, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Optional, Union, cast
 
 from .display import RichDisplay
 from .errors import InvalidValueError
@@ -39,10 +36,9 @@ if TYPE_CHECKING:  # pragma: no cover
     import sympy
 
 __all__ = [
-    "Value", "Conv", "Shuffle", "Series", "Parallel", "Layer", "Block",
-    "CostRow", "count", "total", "is_concrete", "exact_div", "output_size",
-    "Linear", "Pool", "AdaptivePool", "BatchNorm", "Residual", "Repeat", "pool_output_size", "AnyLayer", "AnyBlock",
-    "iter_layers", "map_layers", "substitute", "out_channels", "layer_kind", "window_text",
+    "Value", "Padding", "Conv", "Shuffle", "Linear", "Pool", "AdaptivePool", "BatchNorm", "Layer", "AnyLayer",
+    "LAYER_TYPES", "is_concrete", "exact_div", "normal", "check_whole", "output_size", "pool_output_size",
+    "layer_kind", "window_text",
 ]
 
 #: A size, channel count or cost: an exact number or a sympy expression.
@@ -145,18 +141,18 @@ def _check_size(size: Any) -> None:
     convalgebra.errors.InvalidValueError: input size -3: expected a whole number >= 1 or an expression in I
     """
     if is_concrete(size) and not isinstance(size, bool):
-        if _normal(size) == size and isinstance(_normal(size), int) and size >= 1:
+        if normal(size) == size and isinstance(normal(size), int) and size >= 1:
             return
     elif hasattr(size, "free_symbols") and hasattr(size, "as_coeff_Add"):
         return
     raise InvalidValueError(f"input size {size!r}: expected a whole number >= 1 or an expression in I")
 
 
-def _check_whole(value: Any, what: str, least: int = 1) -> None:
+def check_whole(value: Any, what: str, least: int = 1) -> None:
     """Refuse what cannot be a channel count, group count, repeat count or kernel side:
     a number that is not whole or is below ``least``, or anything but a number or an expression.
 
-    >>> _check_whole(64.5, "input channels")
+    >>> check_whole(64.5, "input channels")
     Traceback (most recent call last):
     ...
     convalgebra.errors.InvalidValueError: 64.5 input channels: expected a whole number >= 1 or an expression
@@ -167,12 +163,29 @@ def _check_whole(value: Any, what: str, least: int = 1) -> None:
         raise InvalidValueError(f"{value} {what}: expected a whole number >= {least}")
 
 
-@dataclass(frozen=True)
-class Conv(RichDisplay):
+class _Layer(RichDisplay):
+    """A leaf of a block; its repr is the call that builds it (see :func:`_construction`)."""
+
+    __slots__ = ()
+    #: The fields that hold sizes (channel counts, groups): numbers put in by ``substitute``.
+    SIZES: ClassVar[tuple[str, ...]] = ()
+    #: How many fields the repr gives by position, and the fields it always gives by keyword.
+    POSITIONAL: ClassVar[int] = 1
+    ALWAYS: ClassVar[tuple[str, ...]] = ()
+
+    def __repr__(self) -> str:
+        return _construction(self, self.POSITIONAL, self.ALWAYS)
+
+
+@dataclass(frozen=True, repr=False)
+class Conv(_Layer):
     """A 2-D convolution: ``kernel`` (height, width), ``in_channels`` -> ``out_channels``.
 
-    ``groups`` splits both channel sets into that many groups (the article's M -> M/G);
-    ``count`` repeats the layer in series (it must keep the size: stride 1, SAME).
+    ``groups`` splits both channel sets into that many groups (the article's M -> M/G).
+    The defaults are the article's convolution: SAME padding (the output keeps the input's
+    size at stride 1) and no bias; PyTorch's ``nn.Conv2d`` defaults to ``padding=0`` with
+    a bias, so the repr always shows both. To repeat a layer, use
+    :class:`convalgebra.blocks.Repeat`.
 
     >>> from convalgebra.symbols import K, M, N, I, G
     >>> Conv(M, N, (K, K), groups=G).macs(I)
@@ -189,20 +202,22 @@ class Conv(RichDisplay):
     padding: Padding = "same"
     dilation: int = 1
     bias: bool = False
-    count: Value = 1
     name: str = ""
+
+    SIZES: ClassVar[tuple[str, ...]] = ("in_channels", "out_channels", "groups")
+    POSITIONAL: ClassVar[int] = 3
+    ALWAYS: ClassVar[tuple[str, ...]] = ("padding", "bias")  # the article's defaults are not PyTorch's
 
     def __post_init__(self) -> None:
         if not isinstance(self.kernel, tuple):  # Conv(M, N, 3): a square 3 x 3 kernel
             object.__setattr__(self, "kernel", (self.kernel, self.kernel))
         if len(self.kernel) != 2:
             raise InvalidValueError(f"kernel {self.kernel!r}: expected (height, width)")
-        _check_whole(self.in_channels, "input channels")
-        _check_whole(self.out_channels, "output channels", least=0)  # a share p = 0 leaves no kernels
-        _check_whole(self.groups, "groups")
-        _check_whole(self.count, "layers", least=0)
+        check_whole(self.in_channels, "input channels")
+        check_whole(self.out_channels, "output channels", least=0)  # a share p = 0 leaves no kernels
+        check_whole(self.groups, "groups")
         for side in self.kernel:
-            _check_whole(side, "as a kernel side")
+            check_whole(side, "as a kernel side")
         if isinstance(self.stride, bool) or not isinstance(self.stride, int) or self.stride < 1:
             raise InvalidValueError(f"stride {self.stride!r}: expected a whole number >= 1")
 
@@ -246,17 +261,17 @@ class Conv(RichDisplay):
         _channels_per_group(self.out_channels, self.groups, "output")
         out = self.output_size(size)
         kh, kw = self.kernel
-        return _normal(kh * kw * self.fan_in() * self.out_channels * out * out * self.count)
+        return normal(kh * kw * self.fan_in() * self.out_channels * out * out)
 
     def params(self) -> Value:
         """Weights Kh*Kw*(M/G)*N, plus N biases when ``bias``."""
         kh, kw = self.kernel
         weights = kh * kw * self.fan_in() * self.out_channels
-        return _normal((weights + (self.out_channels if self.bias else 0)) * self.count)
+        return normal(weights + (self.out_channels if self.bias else 0))
 
 
-@dataclass(frozen=True)
-class Shuffle(RichDisplay):
+@dataclass(frozen=True, repr=False)
+class Shuffle(_Layer):
     """ShuffleNet's channel shuffle: a permutation, zero MACs and zero parameters.
 
     >>> Shuffle(12, 3).macs(7), Shuffle(12, 3).params()
@@ -267,9 +282,12 @@ class Shuffle(RichDisplay):
     groups: Value
     name: str = ""
 
+    SIZES: ClassVar[tuple[str, ...]] = ("channels", "groups")
+    POSITIONAL: ClassVar[int] = 2
+
     def __post_init__(self) -> None:
-        _check_whole(self.channels, "channels")
-        _check_whole(self.groups, "groups")
+        check_whole(self.channels, "channels")
+        check_whole(self.groups, "groups")
 
     @property
     def in_channels(self) -> Value:
@@ -301,124 +319,13 @@ class Shuffle(RichDisplay):
         return [(i % self.groups) * per_group + i // self.groups for i in range(per_group * self.groups)]
 
 
-@dataclass(frozen=True)
-class Series(RichDisplay):
-    """Layers one after another."""
-
-    items: tuple["Block", ...]
-
-    def __init__(self, *items: "Block") -> None:
-        object.__setattr__(self, "items", tuple(_check_block(item, "Series") for item in items))
-
-
-@dataclass(frozen=True)
-class Parallel(RichDisplay):
-    """Branches side by side on the same input, outputs concatenated along channels."""
-
-    items: tuple["Block", ...]
-
-    def __init__(self, *items: "Block") -> None:
-        if not items:
-            raise InvalidValueError("Parallel() has no branch; give at least one layer or block")
-        object.__setattr__(self, "items", tuple(_check_block(item, "Parallel") for item in items))
-
-
-def _check_block(item: Any, where: str) -> "Block":
-    """``item`` if it is a layer or a block, else the error that says what was given.
-
-    >>> Series([Conv(8, 8)])
-    Traceback (most recent call last):
-    ...
-    convalgebra.errors.InvalidValueError: Series takes layers and blocks, not a list; write Series(a, b), not Series([a, b])
-    """
-    if isinstance(item, _BLOCK_TYPES):
-        return cast("Block", item)
-    hint = f"; write {where}(a, b), not {where}([a, b])" if isinstance(item, (list, tuple)) else ""
-    raise InvalidValueError(f"{where} takes layers and blocks, not {_a(type(item).__name__)}{hint}")
-
-
-def _a(noun: str) -> str:
-    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
-
-
 Layer = Union["Conv", "Shuffle", "Linear", "Pool", "AdaptivePool", "BatchNorm"]
-Block = Union[Layer, "Series", "Parallel", "Residual", "Repeat"]
-
-
-@dataclass(frozen=True)
-class CostRow:
-    """One layer's place in a block and its cost there."""
-
-    layer: Layer
-    input_size: Value
-    output_size: Value
-    macs: Value
-    params: Value
-    branch: tuple[int, ...] = field(default=())
-    repeat: Value = 1  # how many times the layer runs: a Repeat's count times the layer's own
-
-    @property
-    def times(self) -> Value:
-        """How many times the layer runs in series (its ``count`` times any enclosing repeats)."""
-        return _normal(self.repeat * getattr(self.layer, "count", 1))
-
-
-def count(block: Block, size: Value) -> list[CostRow]:
-    """Every layer of ``block`` on a ``size`` x ``size`` input, in order, with its cost.
-
-    >>> from convalgebra.symbols import M, N, I
-    >>> rows = count(Series(Conv(M, M, (3, 3), groups=M), Conv(M, N, (1, 1))), I)
-    >>> [row.macs for row in rows]
-    [9*I**2*M, I**2*M*N]
-
-    Each layer must get the channels the one before it makes (see :func:`out_channels`):
-
-    >>> count(Series(Conv(M, N, (1, 1)), Conv(M, N, (3, 3))), I)
-    Traceback (most recent call last):
-    ...
-    convalgebra.errors.InvalidValueError: a 3x3 conv for M input channels gets N
-    """
-    out_channels(block)
-    rows: list[CostRow] = []
-    _walk(block, size, rows, ())
-    return rows
-
-
-def total(block: Block, size: Value) -> tuple[Value, Value]:
-    """(MACs, params) of a block: the sums over its layers.
-
-    >>> total(Series(Conv(32, 32, (3, 3), groups=32), Conv(32, 64, (1, 1))), 112)
-    (29302784, 2336)
-    """
-    rows = count(block, size)
-    return _normal(sum(r.macs for r in rows)), _normal(sum(r.params for r in rows))
-
-
-def _walk(block: Block, size: Value, rows: list[CostRow], branch: tuple[int, ...]) -> Value:
-    if isinstance(block, Series):
-        for item in block.items:
-            size = _walk(item, size, rows, branch)
-        return size
-    if isinstance(block, Parallel):
-        outs = [_walk(item, size, rows, branch + (i,)) for i, item in enumerate(block.items)]
-        if any(o != outs[0] for o in outs[1:]):
-            raise InvalidValueError(f"parallel branches disagree on output size: {outs}")
-        return outs[0]
-    if isinstance(block, Residual):
-        return block._walk(size, rows, branch)
-    if isinstance(block, Repeat):
-        return block._walk(size, rows, branch)
-    if isinstance(block, Conv) and block.count != 1 and (block.stride != 1 or block.padding != "same"):
-        raise InvalidValueError("a repeated layer must keep its size (stride 1, SAME padding)")
-    out = block.output_size(size)
-    rows.append(CostRow(block, size, out, block.macs(size), block.params(), branch))
-    return out
 
 
 def _channels_per_group(channels: Value, groups: Value, what: str) -> Value:
     if is_concrete(groups) and groups <= 0:
         raise InvalidValueError(f"groups must be a whole number >= 1, not {groups}")
-    per_group = _normal(exact_div(channels, groups))
+    per_group = normal(exact_div(channels, groups))
     least = 0 if what == "output" else 1  # a share p = 0 leaves a branch with no kernels
     if is_concrete(per_group) and (not isinstance(per_group, int) or per_group < least):
         raise InvalidValueError(
@@ -427,7 +334,7 @@ def _channels_per_group(channels: Value, groups: Value, what: str) -> Value:
     return per_group
 
 
-def _normal(x: Value) -> Value:
+def normal(x: Value) -> Value:
     """An int where the value is whole, else as it is."""
     if isinstance(x, Fraction) and x.denominator == 1:
         return int(x)
@@ -438,98 +345,6 @@ def _normal(x: Value) -> Value:
 
 def _kernel_text(kernel: tuple[Value, Value]) -> str:
     return f"{kernel[0]}x{kernel[1]}"
-
-
-def iter_layers(block: Block) -> Iterator[Layer]:
-    """The layers of a block in order: into branches, residual sums (body, then shortcut)
-    and repeats (the repeated layers once).
-
-    >>> [type(x).__name__ for x in iter_layers(Residual(Conv(8, 8), Series(Conv(8, 8, (1, 1)), BatchNorm(8))))]
-    ['Conv', 'Conv', 'BatchNorm']
-    """
-    for item in _children(block):
-        if item is block:  # a layer is its own only child
-            yield cast(Layer, block)
-        else:
-            yield from iter_layers(item)
-
-
-def map_layers(block: Block, fn: Callable[[Layer], Block]) -> Block:
-    """The block with every layer replaced by ``fn(layer)`` (a layer or a block), structure kept.
-
-    >>> map_layers(Series(Conv(3, 8), Conv(8, 8)), lambda c: Series(c, BatchNorm(c.out_channels)))
-    ... # doctest: +ELLIPSIS
-    Series(items=(Series(items=(Conv(...), BatchNorm(channels=8, name=''))), Series(...)))
-    """
-    if isinstance(block, (Series, Parallel)):
-        return type(block)(*(map_layers(item, fn) for item in block.items))
-    if isinstance(block, Residual):
-        return Residual(map_layers(block.body, fn), None if block.shortcut is None else map_layers(block.shortcut, fn))
-    if isinstance(block, Repeat):
-        return Repeat(map_layers(block.body, fn), block.count)
-    return fn(block)
-
-
-def _children(block: Block) -> tuple[Block, ...]:
-    if isinstance(block, (Series, Parallel)):
-        return block.items
-    if isinstance(block, Residual):
-        return (block.body,) if block.shortcut is None else (block.body, block.shortcut)
-    if isinstance(block, Repeat):
-        return (block.body,)
-    return (block,)
-
-
-def substitute(block: Block, values: dict[Any, Any]) -> Block:
-    """The block with numbers put in for its symbols; every channel count must come out whole.
-
-    >>> from convalgebra.symbols import M, N, t
-    >>> substitute(Series(Conv(M, N / t, (1, 1))), {M: 256, N: 256, t: 4})
-    Series(items=(Conv(in_channels=256, out_channels=64, kernel=(1, 1), groups=1, stride=1, padding='same', dilation=1, bias=False, count=1, name=''),))
-    >>> substitute(Conv(N, N, (3, 3), count=N - 4), {N: 4})  # no repeats: no layer
-    Series(items=())
-    >>> substitute(Conv(M, N / t, (1, 1)), {M: 256, N: 10, t: 4})
-    Traceback (most recent call last):
-    ...
-    convalgebra.errors.InvalidValueError: N/t = 5/2 channels: expected a whole number
-    """
-    if isinstance(block, (Series, Parallel)):
-        return type(block)(*(substitute(item, values) for item in block.items))
-    if isinstance(block, Residual):
-        return Residual(substitute(block.body, values),
-                        None if block.shortcut is None else substitute(block.shortcut, values))
-    if isinstance(block, Repeat):
-        times = _whole(block.count, values, "count")
-        return Series() if times == 0 else Repeat(substitute(block.body, values), times)
-    if isinstance(block, (Linear, Pool, AdaptivePool, BatchNorm)):
-        # Any: replace() checks the keywords against every class of the union
-        sized: dict[str, Any] = {name: _whole(getattr(block, name), values, name) for name in _SIZED_FIELDS[type(block)]}
-        return replace(block, **sized)
-    fields = ("in_channels", "out_channels", "groups", "count") if isinstance(block, Conv) else ("channels", "groups")
-    changes: dict[str, Any] = {name: _whole(getattr(block, name), values, name) for name in fields}
-    if isinstance(block, Conv):
-        changes["kernel"] = tuple(_whole(v, values, "kernel") for v in block.kernel)
-        if changes["count"] == 0:  # e.g. a stack of (K-k)/(k-1) more layers at K = k
-            return Series()
-    return replace(block, **changes)
-
-
-def _whole(expr: Value, values: dict[Any, Any], what: str) -> int:
-    if is_concrete(expr):
-        got = _normal(expr)
-    else:
-        got = _normal(_symbolic(expr).xreplace(values))
-        if not is_concrete(got):
-            missing = " ".join(sorted(str(s) for s in _symbolic(got).free_symbols))
-            raise InvalidValueError(f"no value for {missing}; set it (for example {missing.split()[0]}=4)")
-        got = _normal(_number(got))
-    least = 0 if what in ("count", "out_channels") else 1
-    if not isinstance(got, int) or got < least:
-        noun = {"count": "layers", "groups": "groups", "kernel": "as the kernel size"}.get(what, "channels")
-        shown = f"{expr} = {got}" if not is_concrete(expr) else f"{got}"
-        wanted = "a whole number" if not isinstance(got, int) else f"at least {least}"
-        raise InvalidValueError(f"{shown} {noun}: expected {wanted}")
-    return got
 
 
 # -- the rest of a network: fully connected, pooling, batch norm, the residual sum --------
@@ -561,8 +376,8 @@ def pool_output_size(size: Value, kernel: int, stride: int, padding: int = 0, ce
     return out
 
 
-@dataclass(frozen=True)
-class Linear:
+@dataclass(frozen=True, repr=False)
+class Linear(_Layer):
     """A fully connected layer on the flattened ``in_channels x in_size x in_size`` input.
 
     Its input must have size ``in_size`` (an adaptive pool before it sees to that); its
@@ -581,10 +396,13 @@ class Linear:
     bias: bool = True
     name: str = ""
 
+    SIZES: ClassVar[tuple[str, ...]] = ("in_channels", "out_features")
+    POSITIONAL: ClassVar[int] = 2
+
     def __post_init__(self) -> None:
-        _check_whole(self.in_channels, "input channels")
-        _check_whole(self.out_features, "output features")
-        _check_whole(self.in_size, "as the input size")
+        check_whole(self.in_channels, "input channels")
+        check_whole(self.out_features, "output features")
+        check_whole(self.in_size, "as the input size")
 
     @property
     def out_channels(self) -> Value:
@@ -606,20 +424,21 @@ class Linear:
     def macs(self, size: Value) -> Value:
         """in_features * out_features multiply-accumulates (the bias is not counted)."""
         self.output_size(size)
-        return _normal(self.in_features * self.out_features)
+        return normal(self.in_features * self.out_features)
 
     def params(self) -> Value:
-        return _normal(self.in_features * self.out_features + (self.out_features if self.bias else 0))
+        return normal(self.in_features * self.out_features + (self.out_features if self.bias else 0))
 
 
-class _Passive:
+class _Passive(_Layer):
     """A layer that keeps the channels and costs no MACs and no parameters."""
 
     channels: Value
+    SIZES: ClassVar[tuple[str, ...]] = ("channels",)
     in_channels = out_channels = property(lambda self: self.channels)
 
     def __post_init__(self) -> None:
-        _check_whole(self.channels, "channels")
+        check_whole(self.channels, "channels")
 
     def macs(self, size: Value) -> Value:
         return 0
@@ -628,7 +447,7 @@ class _Passive:
         return 0
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Pool(_Passive):
     """Max or average pooling (``kind``): no MACs, no parameters; it only changes the size.
 
@@ -649,9 +468,11 @@ class Pool(_Passive):
     kind: str = "max"
     name: str = ""
 
+    POSITIONAL: ClassVar[int] = 2
+
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check_whole(self.kernel, "as the pooling window")
+        check_whole(self.kernel, "as the pooling window")
         if self.stride is None:
             object.__setattr__(self, "stride", self.kernel)
         if self.kind not in ("max", "avg"):
@@ -663,7 +484,7 @@ class Pool(_Passive):
         return pool_output_size(size, self.kernel, self.stride or self.kernel, self.padding, self.ceil_mode)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class AdaptivePool(_Passive):
     """Pooling to a fixed ``output`` x ``output`` whatever the input size (global pooling at 1).
 
@@ -680,7 +501,7 @@ class AdaptivePool(_Passive):
         return self.output
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class BatchNorm(_Passive):
     """Batch normalization: its affine gamma and beta are 2 * channels parameters; no MACs
     (at inference it folds into the convolution before it).
@@ -696,129 +517,7 @@ class BatchNorm(_Passive):
         return size
 
     def params(self) -> Value:
-        return _normal(2 * self.channels)
-
-
-@dataclass(frozen=True)
-class Residual(RichDisplay):
-    """``body(x) + shortcut(x)``: ResNet's sum. The shortcut is the identity (``None``) or a
-    block, such as a strided 1 x 1 projection; the addition itself costs no MACs.
-
-    >>> block = Residual(Series(Conv(64, 64, (3, 3)), Conv(64, 64, (3, 3))))
-    >>> total(block, 56)
-    (231211008, 73728)
-    >>> [row.branch for row in count(Residual(Conv(64, 128, (3, 3), stride=2, padding=1),
-    ...                                       Conv(64, 128, (1, 1), stride=2, padding=0)), 56)]
-    [(0,), (1,)]
-    """
-
-    body: "AnyBlock"
-    shortcut: Optional["AnyBlock"] = None
-
-    def __post_init__(self) -> None:
-        _check_block(self.body, "Residual")
-        if self.shortcut is not None:
-            _check_block(self.shortcut, "Residual")
-
-    def _walk(self, size: Value, rows: list[CostRow], branch: tuple[int, ...]) -> Value:
-        out = _walk(self.body, size, rows, branch + (0,))
-        short = size if self.shortcut is None else _walk(self.shortcut, size, rows, branch + (1,))
-        if out != short:
-            raise InvalidValueError(f"the residual sum adds a {out}-wide output to a {short}-wide shortcut")
-        return out
-
-
-@dataclass(frozen=True)
-class Repeat(RichDisplay):
-    """``body`` applied ``count`` times in series (a count that may be a symbol).
-
-    The body must keep its size; every layer's cost is ``count`` times its cost once.
-    A rule that rewrites a repeated convolution repeats the whole rewrite:
-
-    >>> from convalgebra.symbols import N, I, k
-    >>> rows = count(Repeat(Series(Conv(N, N / 4, (1, 1)), Conv(N / 4, N, (3, 3))), k), I)
-    >>> [r.macs for r in rows]
-    [I**2*N**2*k/4, 9*I**2*N**2*k/4]
-    """
-
-    body: "AnyBlock"
-    count: Value
-
-    def __post_init__(self) -> None:
-        _check_block(self.body, "Repeat")
-        _check_whole(self.count, "repeats", least=0)
-
-    def _walk(self, size: Value, rows: list[CostRow], branch: tuple[int, ...]) -> Value:
-        once: list[CostRow] = []
-        out = _walk(self.body, size, once, branch)
-        if out != size:
-            raise InvalidValueError(f"a repeated block must keep its size, not turn {size} into {out}")
-        rows.extend(replace(r, macs=_normal(r.macs * self.count), params=_normal(r.params * self.count),
-                            repeat=_normal(r.repeat * self.count)) for r in once)
-        return out
-
-
-def out_channels(block: Block, in_channels: Optional[Value] = None) -> Value:
-    """The channels ``block`` makes from ``in_channels`` (by default, what its first layer
-    takes), checking that every layer gets the channels it expects.
-
-    >>> out_channels(Parallel(Conv(16, 64, (1, 1)), Conv(16, 64, (3, 3))), 16)
-    128
-    >>> out_channels(Series(Conv(3, 64), Conv(32, 64)))
-    Traceback (most recent call last):
-    ...
-    convalgebra.errors.InvalidValueError: a 3x3 conv for 32 input channels gets 64
-
-    Symbolic channels are compared by value: a share p of N kernels beside the other 1 - p
-    makes N.
-
-    >>> from convalgebra.symbols import M, N, p
-    >>> out_channels(Parallel(Conv(M, p * N, (1, 1)), Conv(M, (1 - p) * N, (3, 3))))
-    N
-    """
-    if in_channels is None:
-        first = next(iter_layers(block), None)
-        if first is None:
-            return 0
-        in_channels = first.in_channels
-    if isinstance(block, Series):
-        for item in block.items:
-            in_channels = out_channels(item, in_channels)
-        return in_channels
-    if isinstance(block, Parallel):
-        return _normal(_simplest(sum(out_channels(item, in_channels) for item in block.items)))
-    if isinstance(block, Repeat):
-        out = out_channels(block.body, in_channels)
-        if not _same(out, in_channels):
-            raise InvalidValueError(f"a block repeated {block.count} times must keep its channels, not {in_channels} -> {out}")
-        return out
-    if isinstance(block, Residual):
-        out = out_channels(block.body, in_channels)
-        short = in_channels if block.shortcut is None else out_channels(block.shortcut, in_channels)
-        if not _same(out, short):
-            raise InvalidValueError(f"a residual sum adds {out} channels to a shortcut of {short}")
-        return out
-    if not _same(block.in_channels, in_channels):
-        raise InvalidValueError(f"a {layer_kind(block)} for {block.in_channels} input channels gets {in_channels}")
-    if isinstance(block, Conv) and block.count != 1 and not _same(block.in_channels, block.out_channels):
-        raise InvalidValueError(f"a conv repeated {block.count} times must keep its channels")
-    return block.out_channels
-
-
-def _same(a: Value, b: Value) -> bool:
-    """Whether two channel counts are equal: as numbers, or as rational functions of the symbols."""
-    if a == b:
-        return True
-    if is_concrete(a) and is_concrete(b):
-        return False
-    import sympy
-
-    return bool(sympy.cancel(sympy.sympify(a) - b) == 0)
-
-
-def _simplest(x: Value) -> Value:
-    """A sum of channel counts with like terms gathered (p*N + (1 - p)*N is N)."""
-    return x if is_concrete(x) else _symbolic(x).expand()
+        return normal(2 * self.channels)
 
 
 def layer_kind(layer: Layer) -> str:
@@ -847,14 +546,25 @@ def window_text(layer: Layer) -> str:
     return "-"
 
 
-_BLOCK_TYPES = (Conv, Shuffle, Linear, Pool, AdaptivePool, BatchNorm, Series, Parallel, Residual, Repeat)
+#: Every kind of layer: the leaves of a block.
+LAYER_TYPES: tuple[type, ...] = (Conv, Shuffle, Linear, Pool, AdaptivePool, BatchNorm)
 
-#: The fields of each network layer that hold channel counts (numbers put in by ``substitute``).
-_SIZED_FIELDS: dict[type, tuple[str, ...]] = {
-    Linear: ("in_channels", "out_features"), Pool: ("channels",), AdaptivePool: ("channels",),
-    BatchNorm: ("channels",),
-}
-
-#: The same as Layer and Block (names the network code uses).
+#: The same as Layer (the name the network code uses).
 AnyLayer = Layer
-AnyBlock = Block
+
+
+def _construction(layer: Any, positional: int, always: tuple[str, ...] = ()) -> str:
+    """A layer's repr as the call that builds it: the first ``positional`` fields by position,
+    then every other field off its default (and those in ``always``) by keyword.
+
+    >>> _construction(BatchNorm(64), 1)
+    'BatchNorm(64)'
+    """
+    parts: list[str] = []
+    for i, f in enumerate(fields(layer)):
+        value = getattr(layer, f.name)
+        if i < positional:
+            parts.append(repr(value))
+        elif f.name in always or value != f.default:
+            parts.append(f"{f.name}={value!r}")
+    return f"{type(layer).__name__}({', '.join(parts)})"

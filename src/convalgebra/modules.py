@@ -28,7 +28,8 @@ import sympy
 
 from .display import RichDisplay
 from .errors import InvalidValueError, unknown_name
-from .layers import Block, Conv, Layer, iter_layers
+from .blocks import Block, iter_layers, size_fields
+from .layers import Conv, Layer
 from .rules import (Chain, Rewrite, Rule, chain, depthwise, expand, factorize, group, mix, reduce, separate,
                     shuffle, squeeze, stack)
 from .symbols import G, I, K, M, N, Number, k, p, symbol, t
@@ -110,7 +111,7 @@ def compose(*rules: Rule, name: str = "custom", parameters: Mapping[sympy.Symbol
         raise InvalidValueError(f"name {name!r} is the article's {_BY_NAME[_key(name)].name} module's;"
                                 " give a composed module a name of its own")
     rule = chain(*rules)
-    free = set().union(*(_free(layer) for layer in iter_layers(rule(standard())))) - {K, M, N, I}
+    free = _free(rule(standard())) - {K, M, N, I}
     if parameters is None:
         parameters = {s: None for s in sorted(free, key=str)}
     else:
@@ -125,10 +126,9 @@ def compose(*rules: Rule, name: str = "custom", parameters: Mapping[sympy.Symbol
                   summary=summary)
 
 
-def _free(layer: Layer) -> set[sympy.Symbol]:
-    values = [getattr(layer, attr, 0) for attr in ("in_channels", "out_channels", "groups", "count")]
-    values += list(getattr(layer, "kernel", ()))
-    return set().union(*(sympy.sympify(v).free_symbols for v in values))
+def _free(block: Block) -> set[sympy.Symbol]:
+    """The symbols a block is built from."""
+    return set().union(*(getattr(v, "free_symbols", set()) for _, v in size_fields(block)))
 
 
 _HALF = Fraction(1, 2)

@@ -32,9 +32,10 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence
 
 from .display import RichDisplay
 from .errors import InvalidValueError, unknown_name
-from .layers import (AdaptivePool, AnyBlock, AnyLayer, BatchNorm, Conv, CostRow, Linear, Parallel, Pool,
-                     Repeat, Residual, Series, Shuffle, Value, _symbolic, _walk, is_concrete, iter_layers, layer_kind,
-                     map_layers, out_channels, window_text)
+from .blocks import AnyBlock, Residual, flow, iter_layers, map_layers, out_channels
+from .cost import CostRow, layer_costs
+from .layers import (AdaptivePool, AnyLayer, BatchNorm, Conv, Linear, Pool, Shuffle, Value, is_concrete, layer_kind,
+                     window_text)
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
@@ -74,15 +75,23 @@ def named(block: AnyBlock, prefix: str = "") -> AnyBlock:
     return map_layers(block, name)
 
 
-def _main_path(block: AnyBlock) -> Iterator[AnyLayer]:
-    """The layers the input size flows through: a branch stands for its siblings (they agree)."""
-    if isinstance(block, Series):
-        for item in block.items:
-            yield from _main_path(item)
-    elif isinstance(block, (Parallel, Residual, Repeat)):
-        yield from _main_path(block.items[0] if isinstance(block, Parallel) else block.body)
-    else:
-        yield block
+class _Head(Exception):
+    """The walk reached the classifier (a global pool or a linear layer): the stride stops growing."""
+
+    def __init__(self, stride: int) -> None:
+        super().__init__()
+        self.stride = stride
+
+
+def _stride(block: AnyBlock, stride: int) -> int:
+    """``stride`` times the strides along ``block``'s main path (a branch stands for its
+    siblings, which agree); raises _Head at the classifier."""
+    def leaf(layer: AnyLayer, total: int, place: Any) -> int:
+        if isinstance(layer, (AdaptivePool, Linear)):
+            raise _Head(total)
+        return total * getattr(layer, "stride", 1)
+
+    return flow(block, stride, leaf, lambda b, total, outs: outs[0])
 
 
 # -- networks ---------------------------------------------------------------------
@@ -141,10 +150,10 @@ class Network(RichDisplay):
         """The total stride: the closed form in I is exact when I is a multiple of it."""
         total = 1
         for stage in self.stages:
-            for layer in () if stage.side else _main_path(stage.block):
-                if isinstance(layer, (AdaptivePool, Linear)):
-                    return total
-                total *= getattr(layer, "stride", 1)
+            try:
+                total = total if stage.side else _stride(stage.block, total)
+            except _Head as head:
+                return head.stride
         return total
 
     def count(self, size: Optional[Value] = None, auxiliary: bool = False) -> "NetworkCost":
@@ -174,9 +183,8 @@ class Network(RichDisplay):
         stages: list[StageCost] = []
         for stage in self.stages:
             runs = auxiliary or not stage.side
-            costs: list[CostRow] = []
             try:
-                out = _walk(stage.block, size, costs, ())
+                costs, out = layer_costs(stage.block, size)
             except InvalidValueError as error:
                 if runs:
                     raise InvalidValueError(f"{self.name} at I = {given}, stage {stage.name}: "
@@ -251,23 +259,13 @@ class _NoOutput(Exception):
 
 def _sizes(block: AnyBlock, size: Value) -> Value:
     """The output size of ``block``, raising _NoOutput at the first layer with none."""
-    if isinstance(block, Series):
-        for item in block.items:
-            size = _sizes(item, size)
-        return size
-    if isinstance(block, Parallel):
-        return [_sizes(item, size) for item in block.items][0]
-    if isinstance(block, Residual):
-        out = _sizes(block.body, size)
-        if block.shortcut is not None:
-            _sizes(block.shortcut, size)
-        return out
-    if isinstance(block, Repeat):
-        return _sizes(block.body, size)
-    try:
-        return block.output_size(size)
-    except InvalidValueError:
-        raise _NoOutput(block, size) from None
+    def leaf(layer: AnyLayer, size: Value, place: Any) -> Value:
+        try:
+            return layer.output_size(size)
+        except InvalidValueError:
+            raise _NoOutput(layer, size) from None
+
+    return flow(block, size, leaf, lambda b, size, outs: outs[0])
 
 
 def _no_output(stage: Stage, size: Value) -> str:
@@ -433,7 +431,7 @@ class NetworkCost(RichDisplay):
     def _exact_when(self) -> Optional[str]:
         """:attr:`exact_multiple` as words: ``'I is a multiple of 16'`` (None where there is none)."""
         multiple = self.exact_multiple
-        return None if multiple is None else f"{next(iter(_symbolic(self.size).free_symbols))} is a multiple of {multiple}"
+        return None if multiple is None else f"{next(iter(getattr(self.size, 'free_symbols')))} is a multiple of {multiple}"
 
     # -- data ---------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -539,7 +537,7 @@ class NetworkCost(RichDisplay):
                 rf"\text{{params}} &= {number_latex(params)}"]
         if self.size != _symbol_I():  # at a number, or at another expression in I
             where = "" if is_concrete(self.size) or self.exact_multiple is None else \
-                rf" && ({latex(next(iter(_symbolic(self.size).free_symbols)))} \in {self.exact_multiple}\mathbb{{N}})"
+                rf" && ({latex(next(iter(getattr(self.size, 'free_symbols'))))} \in {self.exact_multiple}\mathbb{{N}})"
             rows += [rf"\text{{MACs}}({latex(self.size)}) &= {number_latex(self.macs)}{where}",
                      rf"\text{{params}} &= {number_latex(self.params)}"]
         return f"% {net.name}: {net.title}\n\\begin{{align*}}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"

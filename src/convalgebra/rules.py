@@ -6,7 +6,8 @@ is one such move, a rule held as data: which convolutions it matches (``on``) an
 what each one becomes. A rule maps a block to a block, so rules chain.
 
 >>> from convalgebra.symbols import K, M, N, I, G, t
->>> from convalgebra.layers import Conv, total
+>>> from convalgebra.layers import Conv
+>>> from convalgebra.cost import total
 >>> standard = Conv(M, N, (K, K))
 >>> total(group(G)(standard), I)
 (I**2*K**2*M*N/G, K**2*M*N/G)
@@ -21,11 +22,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Any, Callable, Literal, Union
+from typing import Any, Callable, Literal, Union, cast
 
 from .errors import InvalidValueError
-from .layers import (Block, Conv, Parallel, Repeat, Residual, Series, Shuffle, Value, exact_div, is_concrete,
-                     iter_layers, map_layers)
+from .blocks import Block, Parallel, Repeat, Series, iter_layers, map_layers, transform
+from .layers import Conv, Shuffle, Value, exact_div, is_concrete
 
 __all__ = [
     "Rewrite", "Chain", "Rule", "chain",
@@ -57,17 +58,9 @@ class Rewrite:
             raise InvalidValueError(f"{self.name} finds no {self.on} convolution to rewrite")
         chosen = set({"all": matches, "first": matches[:1], "last": matches[-1:]}[self.which])
         place = iter(range(len(matches) + 10**9))
-        return _tidy(map_layers(block, lambda layer: self._rewrite(layer)
+        # a repeated convolution repeats its whole replacement (it stays inside its Repeat)
+        return _tidy(map_layers(block, lambda layer: self.replace(cast(Conv, layer))
                                 if next(place) in chosen and isinstance(layer, Conv) else layer))
-
-    def _rewrite(self, layer: Conv) -> Block:
-        """The replacement; a repeated convolution repeats its whole replacement."""
-        if layer.count == 1:
-            return self.replace(layer)
-        once = self.replace(replace(layer, count=1))
-        if isinstance(once, Conv) and once.count == 1:
-            return replace(once, count=layer.count)
-        return Repeat(once, layer.count)
 
     def _matches(self, layer: Any) -> bool:
         if not isinstance(layer, Conv):
@@ -118,16 +111,13 @@ def chain(*rules: Rule) -> Chain:
 
 def _tidy(block: Block) -> Block:
     """Series inside Series is one level (after a rewrite put a series where a layer was)."""
-    if isinstance(block, (Series, Parallel)):
-        items: list[Block] = []
-        for item in map(_tidy, block.items):
-            items.extend(item.items if isinstance(block, Series) and isinstance(item, Series) else (item,))
-        return type(block)(*items)
-    if isinstance(block, Repeat):
-        return Repeat(_tidy(block.body), block.count)
-    if isinstance(block, Residual):
-        return Residual(_tidy(block.body), None if block.shortcut is None else _tidy(block.shortcut))
-    return block
+    return transform(block, lambda layer: layer, _flatten)
+
+
+def _flatten(block: Block) -> Block:
+    if not isinstance(block, Series):
+        return block
+    return Series(*(part for item in block.items for part in (item.items if isinstance(item, Series) else (item,))))
 
 
 def _on(on: Target) -> Target:
@@ -186,8 +176,8 @@ def stack(k: Value, on: Target = "spatial") -> Rewrite:
     """Split in series: a K x K kernel becomes (K-1)/(k-1) stacked k x k kernels (VGG).
 
     >>> from convalgebra.symbols import M, N
-    >>> [(c.kernel, c.count) for c in iter_layers(stack(3)(Conv(M, N, (7, 7))))]
-    [((3, 3), 1), ((3, 3), 2)]
+    >>> stack(3)(Conv(M, N, (7, 7)))
+    Series(items=(Conv(M, N, (3, 3), padding='same', bias=False), Repeat(body=Conv(N, N, (3, 3), padding='same', bias=False), count=2)))
     """
     k = _positive("k", k)
 
@@ -201,7 +191,7 @@ def stack(k: Value, on: Target = "spatial") -> Rewrite:
         first = replace(c, kernel=(k, k))
         if more == 0:
             return first
-        return Series(first, replace(c, in_channels=c.out_channels, kernel=(k, k), count=more))
+        return Series(first, Repeat(replace(c, in_channels=c.out_channels, kernel=(k, k)), more))
 
     return Rewrite(f"stack({k})", replace_, _on(on), "all",
                    "replace the K x K kernel by (K-1)/(k-1) k x k kernels in series")

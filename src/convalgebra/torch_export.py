@@ -14,7 +14,7 @@ torch.Size([1, 1000])
 
 A block with symbols exports once numbers are put in:
 
->>> from convalgebra.layers import substitute
+>>> from convalgebra.blocks import substitute
 >>> block = substitute(module("bottleneck").block(), {K: 3, M: 256, N: 256, t: 4})
 >>> to_torch(block)  # doctest: +NORMALIZE_WHITESPACE
 Sequential(
@@ -33,7 +33,8 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from .errors import InvalidValueError
-from .layers import AdaptivePool, AnyBlock, BatchNorm, Conv, Linear, Parallel, Pool, Repeat, Residual, Series, Shuffle
+from .blocks import AnyBlock, Parallel, Repeat, Residual, Series
+from .layers import AdaptivePool, BatchNorm, Conv, Linear, Pool, Shuffle
 from .networks import Network
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -98,12 +99,9 @@ def _module(block: AnyBlock) -> "torch.nn.Module":
         return c.Sum(_module(block.body), None if block.shortcut is None else _module(block.shortcut))
     if isinstance(block, Conv):
         kernel = (_whole(block.kernel[0], "kernel"), _whole(block.kernel[1], "kernel"))
-        conv = [nn.Conv2d(_whole(block.in_channels, "in channels"), _whole(block.out_channels, "out channels"),
-                          kernel, stride=block.stride,
-                          padding=_padding(block), dilation=block.dilation, groups=_whole(block.groups, "groups"),
-                          bias=block.bias)
-                for _ in range(_whole(block.count, "count"))]
-        return conv[0] if len(conv) == 1 else nn.Sequential(*conv)
+        return nn.Conv2d(_whole(block.in_channels, "in channels"), _whole(block.out_channels, "out channels"),
+                         kernel, stride=block.stride, padding=_padding(block), dilation=block.dilation,
+                         groups=_whole(block.groups, "groups"), bias=block.bias)
     if isinstance(block, Linear):
         return nn.Sequential(nn.Flatten(), nn.Linear(_whole(block.in_features, "in features"),
                                                      _whole(block.out_features, "out features"), bias=block.bias))

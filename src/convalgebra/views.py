@@ -209,7 +209,7 @@ def _cost_rows(label: str, cost: Any, ratio: bool = False) -> tuple[str, str]:
     return label, rf"{number_latex(cost.macs)}{unit[0]}, \quad {number_latex(cost.params)}{unit[1]}"
 
 
-@_view_of("convalgebra.explanation.Cost")
+@_view_of("convalgebra.cost.Cost")
 def _cost_view(cost: Any) -> View:
     """A Cost's two fields (MACs and params, or their ratios when the Cost is a ratio)."""
     rows = ((r"\text{MACs}", number_latex(cost.macs)), (r"\text{params}", number_latex(cost.params)))
@@ -283,10 +283,12 @@ def _module_view(m: Any) -> View:
     return _explanation_view(explain(m))
 
 
-@_view_of("convalgebra.layers.Conv", "convalgebra.layers.Shuffle", "convalgebra.layers.Series",
-          "convalgebra.layers.Parallel", "convalgebra.layers.Residual")
+@_view_of("convalgebra.layers.Conv", "convalgebra.layers.Shuffle", "convalgebra.blocks.Series",
+          "convalgebra.blocks.Parallel", "convalgebra.blocks.Residual", "convalgebra.blocks.Repeat",
+          "convalgebra.layers.Linear", "convalgebra.layers.Pool", "convalgebra.layers.AdaptivePool",
+          "convalgebra.layers.BatchNorm")
 def _block_view(block: Any) -> View:
-    from .layers import count
+    from .cost import count
     from .networks import layer_kind
     from .simplification import canonical
     from .symbols import I

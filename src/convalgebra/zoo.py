@@ -22,8 +22,8 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Callable, Optional, Union
 
-from .layers import (map_layers, AdaptivePool, AnyBlock, AnyLayer, BatchNorm, Conv, Linear, Padding, Parallel, Pool,
-                     Residual, Series, substitute)
+from .blocks import AnyBlock, Parallel, Repeat, Residual, Series, map_layers, substitute, transform
+from .layers import AdaptivePool, AnyLayer, BatchNorm, Conv, Linear, Padding, Pool
 from .networks import Network, Stage, named
 from .rules import chain, depthwise, expand, group, mix, reduce, separate, shuffle, squeeze, stack
 
@@ -74,16 +74,15 @@ def _biased(block: AnyBlock) -> AnyBlock:
     return map_layers(block, lambda x: replace(x, bias=True) if isinstance(x, Conv) else x)
 
 
-def _unrolled(layer: AnyLayer) -> AnyBlock:
-    """A convolution repeated ``count`` times, as that many layers."""
-    if isinstance(layer, Conv) and layer.count != 1:
-        return Series(*(replace(layer, count=1) for _ in range(int(layer.count))))
-    return layer
+def _unrolled(block: AnyBlock) -> AnyBlock:
+    """``block`` with every repeat written out as that many copies (each layer gets its own name)."""
+    return transform(block, lambda layer: layer,
+                     lambda b: Series(*(b.body,) * int(b.count)) if isinstance(b, Repeat) else b)
 
 
 def _stage(name: str, blocks: list[AnyBlock], module: str = "", side: bool = False) -> Stage:
     """A stage of numbered blocks (layers named ``0.conv1``, ``1.conv1`` ...), channel counts made whole."""
-    items = [named(map_layers(b, _unrolled), f"{i}." if len(blocks) > 1 else "") for i, b in enumerate(blocks)]
+    items = [named(_unrolled(b), f"{i}." if len(blocks) > 1 else "") for i, b in enumerate(blocks)]
     return Stage(name, substitute(Series(*items), {}), module, side)
 
 

@@ -1,0 +1,413 @@
+"""Blocks: layers joined in series, side by side, around a residual sum, or repeated; and
+the one way to walk them.
+
+A block is a tree whose leaves are layers (:mod:`convalgebra.layers`):
+
+- :class:`Series`: one after another;
+- :class:`Parallel`: side by side on the same input, outputs concatenated along channels;
+- :class:`Residual`: ``body(x) + shortcut(x)``;
+- :class:`Repeat`: a body applied ``count`` times in series (the one way to repeat a layer).
+
+Every walker (counting, substituting, naming, exporting, rewriting) goes through three
+functions here: :func:`children` and :func:`fold` (structure, bottom up) and :func:`flow`
+(a value such as a size or a channel count carried from the input to the output).
+
+>>> from convalgebra.layers import Conv, BatchNorm
+>>> block = Series(Conv(8, 16, (1, 1)), Repeat(Conv(16, 16), 2), BatchNorm(16))
+>>> [type(x).__name__ for x in iter_layers(block)]
+['Conv', 'Conv', 'BatchNorm']
+>>> out_channels(block)
+16
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, TypeVar, Union, cast
+
+from .display import RichDisplay
+from .errors import InvalidValueError
+from .layers import LAYER_TYPES, Conv, Layer, Value, check_whole, is_concrete, layer_kind, normal
+
+if TYPE_CHECKING:  # pragma: no cover
+    import sympy
+
+__all__ = [
+    "Series", "Parallel", "Residual", "Repeat", "Block", "AnyBlock", "Place",
+    "children", "rebuild", "fold", "transform", "map_layers", "iter_layers", "flow",
+    "substitute", "out_channels", "same_value", "whole_value", "size_fields",
+]
+
+R = TypeVar("R")
+
+
+@dataclass(frozen=True)
+class Series(RichDisplay):
+    """Layers one after another.
+
+    >>> Series(Conv(3, 8), Conv(8, 8)).items[1].in_channels
+    8
+    """
+
+    items: tuple["Block", ...]
+
+    def __init__(self, *items: "Block") -> None:
+        object.__setattr__(self, "items", tuple(_check_block(item, "Series") for item in items))
+
+
+@dataclass(frozen=True)
+class Parallel(RichDisplay):
+    """Branches side by side on the same input, outputs concatenated along channels.
+
+    >>> out_channels(Parallel(Conv(16, 64, (1, 1)), Conv(16, 64, (3, 3))))
+    128
+    """
+
+    items: tuple["Block", ...]
+
+    def __init__(self, *items: "Block") -> None:
+        if not items:
+            raise InvalidValueError("Parallel() has no branch; give at least one layer or block")
+        object.__setattr__(self, "items", tuple(_check_block(item, "Parallel") for item in items))
+
+
+@dataclass(frozen=True)
+class Residual(RichDisplay):
+    """``body(x) + shortcut(x)``: ResNet's sum. The shortcut is the identity (``None``) or a
+    block, such as a strided 1 x 1 projection; the addition itself costs no MACs.
+
+    >>> from convalgebra.cost import total, count
+    >>> block = Residual(Series(Conv(64, 64, (3, 3)), Conv(64, 64, (3, 3))))
+    >>> total(block, 56)
+    (231211008, 73728)
+    >>> [row.branch for row in count(Residual(Conv(64, 128, (3, 3), stride=2, padding=1),
+    ...                                       Conv(64, 128, (1, 1), stride=2, padding=0)), 56)]
+    [(0,), (1,)]
+    """
+
+    body: "Block"
+    shortcut: Optional["Block"] = None
+
+    def __post_init__(self) -> None:
+        _check_block(self.body, "Residual")
+        if self.shortcut is not None:
+            _check_block(self.shortcut, "Residual")
+
+
+@dataclass(frozen=True)
+class Repeat(RichDisplay):
+    """``body`` applied ``count`` times in series (a count that may be a symbol).
+
+    The body must keep its size and its channels; every layer's cost is ``count`` times
+    its cost once. A rule that rewrites a repeated convolution repeats the whole rewrite:
+
+    >>> from convalgebra.cost import count
+    >>> from convalgebra.symbols import N, I, k
+    >>> rows = count(Repeat(Series(Conv(N, N / 4, (1, 1)), Conv(N / 4, N, (3, 3))), k), I)
+    >>> [r.macs for r in rows], [r.times for r in rows]
+    ([I**2*N**2*k/4, 9*I**2*N**2*k/4], [k, k])
+    """
+
+    body: "Block"
+    count: Value
+
+    def __post_init__(self) -> None:
+        _check_block(self.body, "Repeat")
+        check_whole(self.count, "repeats", least=0)
+
+
+Block = Union[Layer, Series, Parallel, Residual, Repeat]
+#: The same as Block (the name the network code uses).
+AnyBlock = Block
+
+_COMPOSITES = (Series, Parallel, Residual, Repeat)
+
+
+def _check_block(item: Any, where: str) -> Block:
+    """``item`` if it is a layer or a block, else the error that says what was given.
+
+    >>> Series([Conv(8, 8)])
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: Series takes layers and blocks, not a list; write Series(a, b), not Series([a, b])
+    """
+    if isinstance(item, LAYER_TYPES + _COMPOSITES):
+        return cast(Block, item)
+    hint = f"; write {where}(a, b), not {where}([a, b])" if isinstance(item, (list, tuple)) else ""
+    noun = type(item).__name__
+    article = "an " if noun[:1].lower() in "aeiou" else "a "
+    raise InvalidValueError(f"{where} takes layers and blocks, not {article}{noun}{hint}")
+
+
+# -- the structure: children, rebuilt bottom up ------------------------------------
+
+def children(block: Block) -> tuple[Block, ...]:
+    """The parts of a block, in order (a layer has none).
+
+    >>> len(children(Residual(Conv(8, 8), Conv(8, 8, (1, 1))))), children(Conv(8, 8))
+    (2, ())
+    """
+    if isinstance(block, (Series, Parallel)):
+        return block.items
+    if isinstance(block, Residual):
+        return (block.body,) if block.shortcut is None else (block.body, block.shortcut)
+    if isinstance(block, Repeat):
+        return (block.body,)
+    return ()
+
+
+def rebuild(block: Block, parts: Sequence[Block]) -> Block:
+    """``block`` with its parts replaced by ``parts`` (as many, in the same order).
+
+    >>> rebuild(Repeat(Conv(8, 8), 3), [Conv(8, 8, (1, 1))]).body.kernel
+    (1, 1)
+    """
+    if isinstance(block, (Series, Parallel)):
+        return type(block)(*parts)
+    if isinstance(block, Residual):
+        return Residual(parts[0], parts[1] if len(parts) > 1 else None)
+    if isinstance(block, Repeat):
+        return Repeat(parts[0], block.count)
+    return block
+
+
+def fold(block: Block, leaf: Callable[[Layer], R], node: Callable[[Block, list[R]], R]) -> R:
+    """The one bottom-up walk: ``leaf`` on every layer, ``node`` on every composite with
+    its parts' results.
+
+    >>> fold(Series(Conv(3, 8), Parallel(Conv(8, 4), Conv(8, 4))), lambda layer: 1,
+    ...      lambda block, parts: sum(parts))
+    3
+    """
+    if isinstance(block, _COMPOSITES):
+        return node(block, [fold(part, leaf, node) for part in children(block)])
+    return leaf(cast(Layer, block))
+
+
+def transform(block: Block, leaf: Callable[[Layer], Block],
+              node: Optional[Callable[[Block], Block]] = None) -> Block:
+    """The block rebuilt with ``leaf(layer)`` for every layer and ``node(rebuilt)`` for every
+    composite (when given).
+
+    >>> transform(Repeat(Conv(8, 8), 2), lambda c: c, lambda b: b.body if isinstance(b, Repeat) else b)
+    ... # doctest: +ELLIPSIS
+    Conv(8, 8, ...)
+    """
+    return fold(block, leaf, lambda b, parts: (node or _same_block)(rebuild(b, parts)))
+
+
+def _same_block(block: Block) -> Block:
+    return block
+
+
+def map_layers(block: Block, fn: Callable[[Layer], Block]) -> Block:
+    """The block with every layer replaced by ``fn(layer)`` (a layer or a block), structure kept.
+
+    >>> from convalgebra.layers import BatchNorm
+    >>> map_layers(Series(Conv(3, 8), Conv(8, 8)), lambda c: Series(c, BatchNorm(c.out_channels)))
+    ... # doctest: +ELLIPSIS
+    Series(items=(Series(items=(Conv(...), BatchNorm(8))), Series(...)))
+    """
+    return transform(block, fn)
+
+
+def iter_layers(block: Block) -> Iterator[Layer]:
+    """The layers of a block in order: into branches, residual sums (body, then shortcut)
+    and repeats (the repeated layers once).
+
+    >>> from convalgebra.layers import BatchNorm
+    >>> [type(x).__name__ for x in iter_layers(Residual(Conv(8, 8), Series(Conv(8, 8, (1, 1)), BatchNorm(8))))]
+    ['Conv', 'Conv', 'BatchNorm']
+    """
+    parts = children(block)
+    if not isinstance(block, _COMPOSITES):
+        yield cast(Layer, block)
+    for part in parts:
+        yield from iter_layers(part)
+
+
+def size_fields(block: Block) -> list[tuple[str, Value]]:
+    """Every size a block is built from, by field name: each layer's channels, groups,
+    channels per group and kernel sides, and each repeat's count.
+
+    >>> from convalgebra.symbols import N, k
+    >>> size_fields(Repeat(Conv(N, N, (3, 3), groups=2), k - 1))  # doctest: +NORMALIZE_WHITESPACE
+    [('in_channels', N), ('out_channels', N), ('groups', 2), ('in_channels', N/2), ('out_channels', N/2),
+     ('kernel', 3), ('kernel', 3), ('count', k - 1)]
+    """
+    def leaf(layer: Layer) -> list[tuple[str, Value]]:
+        out: list[tuple[str, Value]] = [(name, getattr(layer, name)) for name in layer.SIZES]
+        if isinstance(layer, Conv):
+            out += [("in_channels", layer.in_channels / layer.groups), ("out_channels", layer.out_channels / layer.groups)]
+            out += [("kernel", side) for side in layer.kernel]
+        return out
+
+    def node(b: Block, parts: list[list[tuple[str, Value]]]) -> list[tuple[str, Value]]:
+        return [item for part in parts for item in part] + ([("count", b.count)] if isinstance(b, Repeat) else [])
+
+    return fold(block, leaf, node)
+
+
+# -- the data flow: a value carried from input to output ---------------------------
+
+@dataclass(frozen=True)
+class Place:
+    """Where a layer sits as a value flows through a block: its branch (an index per
+    Parallel or Residual passed) and how many times it runs in series (the product of the
+    Repeat counts around it)."""
+
+    branch: tuple[int, ...] = ()
+    times: Value = 1
+
+    def into(self, index: int) -> "Place":
+        return replace(self, branch=self.branch + (index,))
+
+    def repeated(self, count: Value) -> "Place":
+        return replace(self, times=normal(self.times * count))
+
+
+def flow(block: Block, value: R, leaf: Callable[[Layer, R, Place], R],
+         join: Callable[[Block, R, list[R]], R], place: Place = Place()) -> R:
+    """The one way a value (a size, a channel count) flows through a block.
+
+    ``leaf(layer, value, place)`` gives a layer's output value; ``join(block, value, outs)``
+    combines the outputs of a Parallel's branches or a Residual's two sides (the identity
+    shortcut's output is ``value`` itself), and checks a Repeat's body output ``[out]``.
+
+    >>> flow(Series(Conv(3, 8), Parallel(Conv(8, 4), Conv(8, 6))), 3,
+    ...      lambda layer, c, place: layer.out_channels, lambda b, c, outs: sum(outs))
+    10
+    """
+    if isinstance(block, Series):
+        for item in block.items:
+            value = flow(item, value, leaf, join, place)
+        return value
+    if isinstance(block, Parallel):
+        return join(block, value, [flow(item, value, leaf, join, place.into(i)) for i, item in enumerate(block.items)])
+    if isinstance(block, Residual):
+        body = flow(block.body, value, leaf, join, place.into(0))
+        shortcut = value if block.shortcut is None else flow(block.shortcut, value, leaf, join, place.into(1))
+        return join(block, value, [body, shortcut])
+    if isinstance(block, Repeat):
+        return join(block, value, [flow(block.body, value, leaf, join, place.repeated(block.count))])
+    return leaf(cast(Layer, block), value, place)
+
+
+def out_channels(block: Block, in_channels: Optional[Value] = None) -> Value:
+    """The channels ``block`` makes from ``in_channels`` (by default, what its first layer
+    takes), checking that every layer gets the channels it expects.
+
+    >>> out_channels(Series(Conv(3, 64), Conv(32, 64)))
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: a 3x3 conv for 32 input channels gets 64
+
+    Symbolic channels are compared by value: a share p of N kernels beside the other 1 - p
+    makes N.
+
+    >>> from convalgebra.symbols import M, N, p
+    >>> out_channels(Parallel(Conv(M, p * N, (1, 1)), Conv(M, (1 - p) * N, (3, 3))))
+    N
+    """
+    if in_channels is None:
+        first = next(iter_layers(block), None)
+        if first is None:
+            return 0
+        in_channels = first.in_channels
+
+    def leaf(layer: Layer, channels: Value, place: Place) -> Value:
+        if not same_value(layer.in_channels, channels):
+            raise InvalidValueError(f"a {layer_kind(layer)} for {layer.in_channels} input channels gets {channels}")
+        return layer.out_channels
+
+    def join(b: Block, channels: Value, outs: list[Value]) -> Value:
+        if isinstance(b, Parallel):
+            return normal(_gathered(sum(outs)))
+        if isinstance(b, Repeat):
+            if not same_value(outs[0], channels):
+                raise InvalidValueError(f"a block repeated {b.count} times must keep its channels, not {channels} -> {outs[0]}")
+            return outs[0]
+        if not same_value(outs[0], outs[1]):
+            raise InvalidValueError(f"a residual sum adds {outs[0]} channels to a shortcut of {outs[1]}")
+        return outs[0]
+
+    return flow(block, in_channels, leaf, join)
+
+
+def same_value(a: Value, b: Value) -> bool:
+    """Whether two channel counts or sizes are equal: as numbers, or as rational functions of the symbols.
+
+    >>> from convalgebra.symbols import N, p
+    >>> same_value(p * N + (1 - p) * N, N), same_value(3, 4)
+    (True, False)
+    """
+    if a == b:
+        return True
+    if is_concrete(a) and is_concrete(b):
+        return False
+    import sympy
+
+    return bool(sympy.cancel(sympy.Add(a, -b)) == 0)
+
+
+def _gathered(x: Value) -> Value:
+    """A sum of channel counts with like terms gathered (p*N + (1 - p)*N is N)."""
+    return x if is_concrete(x) else cast("sympy.Expr", x).expand()
+
+
+# -- numbers put in ----------------------------------------------------------------
+
+def substitute(block: Block, values: dict[Any, Any]) -> Block:
+    """The block with numbers put in for its symbols; every channel count must come out whole.
+
+    >>> from convalgebra.symbols import M, N, t
+    >>> substitute(Series(Conv(M, N / t, (1, 1))), {M: 256, N: 256, t: 4})
+    Series(items=(Conv(256, 64, (1, 1), padding='same', bias=False),))
+    >>> substitute(Repeat(Conv(N, N, (3, 3)), N - 4), {N: 4})  # no repeats: no layer
+    Series(items=())
+    >>> substitute(Conv(M, N / t, (1, 1)), {M: 256, N: 10, t: 4})
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: N/t = 5/2 channels: expected a whole number
+    """
+    def leaf(layer: Layer) -> Block:
+        changes: dict[str, Any] = {name: whole_value(getattr(layer, name), values, name) for name in layer.SIZES}
+        if isinstance(layer, Conv):
+            changes["kernel"] = tuple(whole_value(v, values, "kernel") for v in layer.kernel)
+        return replace(layer, **changes)
+
+    def node(b: Block) -> Block:
+        if isinstance(b, Repeat):
+            times = whole_value(b.count, values, "count")
+            return Series() if times == 0 else Repeat(b.body, times)
+        return b
+
+    return transform(block, leaf, node)
+
+
+def whole_value(expr: Value, values: dict[Any, Any], what: str) -> int:
+    """``expr`` with ``values`` put in: a whole number (at least 1; 0 for a count or output channels).
+
+    >>> from convalgebra.symbols import N, t
+    >>> whole_value(N / t, {N: 256, t: 4}, "out_channels")
+    64
+    >>> whole_value(N / t, {N: 256}, "out_channels")
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: no value for t; set it (for example t=4)
+    """
+    if is_concrete(expr):
+        got = normal(expr)
+    else:
+        got = normal(cast("sympy.Expr", expr).xreplace(values))
+        if not is_concrete(got):
+            missing = " ".join(sorted(str(s) for s in cast("sympy.Expr", got).free_symbols))
+            raise InvalidValueError(f"no value for {missing}; set it (for example {missing.split()[0]}=4)")
+        got = normal(got)
+    least = 0 if what in ("count", "out_channels") else 1
+    if not isinstance(got, int) or got < least:
+        noun = {"count": "layers", "groups": "groups", "kernel": "as the kernel size"}.get(what, "channels")
+        shown = f"{expr} = {got}" if not is_concrete(expr) else f"{got}"
+        wanted = "a whole number" if not isinstance(got, int) else f"at least {least}"
+        raise InvalidValueError(f"{shown} {noun}: expected {wanted}")
+    return got

@@ -1,0 +1,142 @@
+"""Cost: a block counted layer by layer, in MACs (multiply-accumulates) and parameters.
+
+>>> from convalgebra.layers import Conv
+>>> from convalgebra.blocks import Series
+>>> from convalgebra.symbols import M, N, I
+>>> rows = count(Series(Conv(M, M, (3, 3), groups=M), Conv(M, N, (1, 1))), I)
+>>> [row.macs for row in rows]
+[9*I**2*M, I**2*M*N]
+>>> total(Series(Conv(32, 32, (3, 3), groups=32), Conv(32, 64, (1, 1))), 112)
+(29302784, 2336)
+
+The same formulas count symbols and plain numbers, so a concrete network is counted on
+Python integers without importing sympy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple, Optional
+
+from .blocks import Block, Parallel, Place, Repeat, flow, out_channels
+from .errors import InvalidValueError
+from .layers import Layer, Value, normal
+
+__all__ = ["Cost", "CostRow", "count", "layer_costs", "total", "output_of"]
+
+
+class Cost(NamedTuple):
+    """A cost in MACs (multiply-accumulates) and parameters.
+
+    >>> Cost(10, 3).flops
+    20
+    """
+
+    macs: Any
+    params: Any
+
+    @property
+    def flops(self) -> Any:
+        """Floating-point operations: 2 per multiply-accumulate."""
+        return 2 * self.macs
+
+    def _repr_html_(self) -> str:
+        from .display import as_html
+
+        return as_html(self)
+
+    def _repr_markdown_(self) -> str:
+        from .display import as_markdown
+
+        return as_markdown(self)
+
+    def _repr_latex_(self) -> Optional[str]:
+        from .display import as_latex
+
+        return as_latex(self)
+
+
+@dataclass(frozen=True)
+class CostRow:
+    """One layer's place in a block and its cost there (``times`` runs in series included)."""
+
+    layer: Layer
+    input_size: Value
+    output_size: Value
+    macs: Value
+    params: Value
+    branch: tuple[int, ...] = field(default=())
+    times: Value = 1
+
+
+def count(block: Block, size: Value) -> list[CostRow]:
+    """Every layer of ``block`` on a ``size`` x ``size`` input, in order, with its cost.
+
+    Each layer must get the channels the one before it makes (see
+    :func:`convalgebra.blocks.out_channels`):
+
+    >>> from convalgebra.layers import Conv
+    >>> from convalgebra.blocks import Series
+    >>> from convalgebra.symbols import M, N, I
+    >>> count(Series(Conv(M, N, (1, 1)), Conv(M, N, (3, 3))), I)
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: a 3x3 conv for M input channels gets N
+    """
+    return layer_costs(block, size)[0]
+
+
+def layer_costs(block: Block, size: Value) -> tuple[list[CostRow], Value]:
+    """:func:`count`'s rows, and the block's output size.
+
+    >>> from convalgebra.layers import Conv
+    >>> rows, out = layer_costs(Conv(3, 64, (7, 7), stride=2, padding=3), 224)
+    >>> rows[0].macs, out
+    (118013952, 112)
+    """
+    out_channels(block)
+    rows: list[CostRow] = []
+
+    def leaf(layer: Layer, size: Value, place: Place) -> Value:
+        out = layer.output_size(size)
+        rows.append(CostRow(layer, size, out, normal(layer.macs(size) * place.times),
+                            normal(layer.params() * place.times), place.branch, place.times))
+        return out
+
+    return rows, flow(block, size, leaf, _agree)
+
+
+def output_of(block: Block, size: Value) -> Value:
+    """The output size of ``block`` on a ``size`` x ``size`` input (no cost counted).
+
+    >>> from convalgebra.layers import Conv, Pool
+    >>> from convalgebra.blocks import Series
+    >>> output_of(Series(Conv(3, 64, (7, 7), stride=2, padding=3), Pool(64, 3, 2, 1)), 224)
+    56
+    """
+    return flow(block, size, lambda layer, s, place: layer.output_size(s), _agree)
+
+
+def _agree(block: Block, size: Value, outs: list[Value]) -> Value:
+    """Branches and both sides of a sum give one size; a repeated block keeps its size."""
+    if isinstance(block, Repeat):
+        if outs[0] != size:
+            raise InvalidValueError(f"a repeated block must keep its size, not turn {size} into {outs[0]}")
+        return size
+    if any(o != outs[0] for o in outs[1:]):
+        if isinstance(block, Parallel):
+            raise InvalidValueError(f"parallel branches disagree on output size: {outs}")
+        raise InvalidValueError(f"the residual sum adds a {outs[0]}-wide output to a {outs[1]}-wide shortcut")
+    return outs[0]
+
+
+def total(block: Block, size: Value) -> tuple[Value, Value]:
+    """(MACs, params) of a block: the sums over its layers.
+
+    >>> from convalgebra.layers import Conv
+    >>> from convalgebra.blocks import Repeat
+    >>> total(Repeat(Conv(64, 64, (3, 3)), 2), 56)
+    (231211008, 73728)
+    """
+    rows = count(block, size)
+    return normal(sum(r.macs for r in rows)), normal(sum(r.params for r in rows))
