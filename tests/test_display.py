@@ -1,8 +1,10 @@
-"""Rich display: what Jupyter shows is well-formed, faithful and agrees with independent counts.
+"""Rich display: what every format shows is well-formed, faithful and agrees with independent counts.
 
-The numbers a reader sees in the HTML (MACs, FLOPs, params) are parsed back out of the
-rendered tables and checked against the article's formulas, written separately in
-test_modules.article_macs; the LaTeX is math mode; every table is a table.
+Every displayable type renders in text, Markdown, HTML and LaTeX from one view, and the
+numbers the text shows are in the other three. The numbers a reader sees in the HTML
+(MACs, FLOPs, params) are parsed back out of the rendered tables and checked against the
+article's formulas, written separately in test_modules.article_macs; the LaTeX is balanced;
+every table is a table.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from hypothesis import strategies as st
 
 import convalgebra as ca
 from convalgebra.display import as_html, as_latex, as_markdown
-from convalgebra.views import view
+from convalgebra.report import view
 from convalgebra.blocks import Parallel, Series
 from convalgebra.layers import Conv, Shuffle
 from test_modules import article_macs, sizes
@@ -76,9 +78,9 @@ def parsed(html: str) -> Tables:
 
 
 def assert_math_mode(latex: str) -> None:
-    """One inline math span, braces balanced, environments paired."""
-    assert latex.startswith("$") and latex.endswith("$") and not latex.startswith("$$")
-    assert latex.count("$") == 2, latex
+    """A LaTeX fragment: a heading, math spans paired, braces balanced, environments paired."""
+    assert latex.startswith("\\subsection*{"), latex[:40]
+    assert latex.replace("\\$", "").count("$") % 2 == 0, latex
     depth = 0
     for i, ch in enumerate(latex):
         if ch in "{}" and latex[i - 1] != "\\":
@@ -93,7 +95,7 @@ def cells(markdown_row: str) -> int:
     return len(re.findall(r"(?<!\\)\|", markdown_row)) - 1
 
 
-def test_explain_bottleneck_latex_is_math_mode_with_fractions():
+def test_explain_bottleneck_latex_is_balanced_with_fractions():
     latex = ca.explain("bottleneck")._repr_latex_()
     assert_math_mode(latex)
     assert r"\frac{K^{2} + 2 t}{K^{2} t^{2}}" in latex  # the ratio at M = N, typeset as a fraction
@@ -128,7 +130,7 @@ def test_numbers_shown_equal_the_articles_formula(name, data):
     full = {str(s): d for s, d in mod.parameters.items()} | values
     html = ca.explain(name, values)._repr_html_()
     numbers = parsed(html).tables[-1]
-    assert numbers[0] == ["", "MACs", "FLOPs", "params"]
+    assert numbers[0] == ["", "MACs", "FLOPs (2 x MACs)", "params"]
     shown = {row[0]: [int(cell.replace(",", "")) for cell in row[1:]] for row in numbers[1:3]}
     K, M, N, I = (full[s] for s in "KMNI")
     expected = article_macs(name, **{s: full[s] for s in full if s in ("K", "M", "N", "I", "G", "t", "p", "k")})
@@ -167,7 +169,7 @@ def test_blocks_show_a_layer_table_and_their_totals():
     assert len(rows) == 1 + 4
     assert [r[1] for r in rows[1:]] == ["3x3 conv, stride 2", "1x1 conv (branch 1)", "3x3 conv (branch 2)",
                                         "channel shuffle"]
-    assert [r[6] for r in rows[1:]] == ["$\\frac{I}{2}$"] * 4
+    assert [r[7] for r in rows[1:]] == ["$\\frac{I}{2}$"] * 4
     macs, params = ca.total(block, ca.I)
     latex = as_latex(block)
     assert_math_mode(latex)
@@ -176,29 +178,28 @@ def test_blocks_show_a_layer_table_and_their_totals():
 
 def test_costs_render_their_two_fields():
     e = ca.explain("depthwise-separable", K=3, M=512, N=512, I=14)
-    assert e.ratio._repr_latex_() == r"$\begin{aligned}\text{MACs} &= \frac{1}{N} + \frac{1}{K^{2}} \\ " \
-                                     r"\text{params} &= \frac{1}{N} + \frac{1}{K^{2}}\end{aligned}$"
-    assert e.numbers.rewritten._repr_latex_() == r"$\begin{aligned}\text{MACs} &= 52{,}283{,}392 \\ " \
-                                                r"\text{params} &= 266{,}752\end{aligned}$"
+    assert "\\text{MACs} &= \\frac{1}{N} + \\frac{1}{K^{2}} \\\\\n\\text{params} &= \\frac{1}{N} + \\frac{1}{K^{2}}" \
+        in e.ratio._repr_latex_()
+    assert "\\text{MACs} &= 52{,}283{,}392 \\\\\n\\text{params} &= 266{,}752" in e.numbers.rewritten._repr_latex_()
 
 
 def test_networks_render_stage_and_layer_tables():
     cost = ca.network("resnet18").count(224)
     tables = parsed(cost._repr_html_())
-    stages, layers = tables.tables
+    layers, stages = tables.tables
     assert [r[0] for r in stages[1:]] == [s.name for s in cost.stages]
     assert sum(int(r[4].replace(",", "")) for r in stages[1:]) == cost.macs
     assert len(layers) - 1 == len(cost.layers)
     latex = cost._repr_latex_()
     assert_math_mode(latex)
     macs, params = ca.network("resnet18").total_symbolic()
-    assert ca.latex(macs) in latex and r"\text{MACs}(224) &= 1{,}814{,}073{,}344" in latex
+    assert ca.latex(macs) in latex and r"\text{MACs} &= 1{,}814{,}073{,}344" in latex
     assert cost._repr_markdown_() == cost.to_markdown()
     assert view(ca.network("resnet18")).title == "resnet18: ResNet-18"
 
 
-def test_unknown_objects_have_no_rich_display():
-    with pytest.raises(TypeError, match="no rich display for list"):
+def test_unknown_objects_have_no_view():
+    with pytest.raises(ca.InvalidValueError, match="no view of list"):
         view([])
 
 
@@ -229,3 +230,70 @@ def test_sweeps_render_their_expressions_and_first_rows():
     assert "14 more rows of 24" in s._repr_html_()
     assert_math_mode(s._repr_latex_())
     assert ca.latex(e.rewritten.macs) in s._repr_latex_()
+
+
+def _displayable():
+    """One of every displayable public type, symbolic and numeric."""
+    pytest.importorskip("numpy")
+    e = ca.explain("bottleneck")
+    return {
+        "Explanation": ca.explain("inverted-bottleneck", K=3, M=64, N=64, I=14),
+        "Module": ca.module("fire"),
+        "Conv": ca.Conv(ca.M, ca.N, (3, 3), stride=2, padding=1),
+        "Shuffle": ca.Shuffle(12, 3),
+        "Linear": ca.Linear(2048, 1000),
+        "Pool": ca.Pool(64, 3, stride=2, padding=1),
+        "AdaptivePool": ca.AdaptivePool(512, 7),
+        "BatchNorm": ca.BatchNorm(64),
+        "Series": Series(Conv(8, 8, (3, 3), groups=8), Conv(8, 16, (1, 1))),
+        "Parallel": Parallel(Conv(16, 64, (1, 1)), Conv(16, 64, (3, 3))),
+        "Residual": ca.Residual(Conv(64, 128, (3, 3), stride=2, padding=1), Conv(64, 128, (1, 1), stride=2, padding=0)),
+        "Repeat": ca.Repeat(Conv(ca.N, ca.N, (3, 3)), ca.k),
+        "Cost": ca.explain("depthwise-separable", K=3, M=512, N=512, I=14).numbers.rewritten,
+        "Network": ca.network("squeezenet1_1"),
+        "NetworkCost": ca.network("resnet18").count(ca.I),
+        "Comparison": ca.compare("bottleneck", "inverted-bottleneck", K=3, M=64, N=64, I=14),
+        "Budget": ca.budget("bottleneck", K=3, M=256, N=256),
+        "BreakEven": ca.break_even("inverted-bottleneck", K=3, M=64, N=64),
+        "LargeNLimit": ca.limit_large_N("bottleneck", K=3),
+        "Sweep": ca.sweep({"macs": e.rewritten.macs}, K=3, M=256, N=[64, 128], I=56, t=[2, 4]),
+    }
+
+
+def _numbers(rendered: str) -> set[str]:
+    """The numbers in a rendering, digit groups joined (1,024 and 1{,}024 are 1024)."""
+    plain = rendered.replace("{,}", "").replace(",", "")
+    return set(re.findall(r"\d+(?:\.\d+)?", plain))
+
+
+def test_every_displayable_type_renders_the_same_numbers_in_all_four_formats():
+    for name, obj in _displayable().items():
+        shown = {"text": obj.to_text(), "markdown": obj.to_markdown(), "html": obj.to_html(), "latex": obj.to_latex()}
+        assert obj._repr_html_() == shown["html"] and obj._repr_markdown_() == shown["markdown"], name
+        assert obj._repr_latex_() == shown["latex"], name
+        assert_math_mode(shown["latex"])
+        parsed(shown["html"])
+        numbers = _numbers(shown["text"])
+        assert numbers, name
+        for fmt in ("markdown", "html", "latex"):
+            missing = numbers - _numbers(shown[fmt])
+            assert not missing, f"{name}: {fmt} lacks {sorted(missing)[:8]} that the text shows"
+
+
+def test_the_cli_formats_are_the_renderers():
+    from convalgebra.cli import main
+    import io
+
+    for fmt, method in (("text", "to_text"), ("markdown", "to_markdown"), ("latex", "to_latex")):
+        out = io.StringIO()
+        assert main(["explain", "bottleneck", "--format", fmt], out=out) == 0
+        assert out.getvalue().rstrip("\n") == getattr(ca.explain("bottleneck"), method)().rstrip("\n")
+
+
+def test_latex_carries_what_the_text_carries():
+    latex = ca.explain("bottleneck").to_latex()
+    assert r"\begin{tabular}" in latex                      # the layers table
+    assert r"\texttt{(K*K*M*N) -> (M*N/t + K*K*N/t*N/t + N/t*N), t = 4}" in latex  # the article's rewrite
+    assert r"\text{standard convolution} &= I^{2} K^{2} M N" in latex             # the cost
+    assert r"\frac{K^{2} + 2 t}{K^{2} t^{2}}" in latex                              # the ratio at M = N
+    assert "218{,}365{,}952" in latex                                             # the numbers

@@ -16,8 +16,9 @@ Python integers without importing sympy.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple, Optional
+from typing import Any, NamedTuple
 
+from .display import RichDisplay
 from .blocks import Block, Parallel, Place, Repeat, flow, out_channels
 from .errors import InvalidValueError
 from .layers import Layer, Value, normal
@@ -35,25 +36,21 @@ class Cost(NamedTuple):
     macs: Any
     params: Any
 
+    __view__ = "cost"
+
     @property
     def flops(self) -> Any:
         """Floating-point operations: 2 per multiply-accumulate."""
         return 2 * self.macs
 
-    def _repr_html_(self) -> str:
-        from .display import as_html
-
-        return as_html(self)
-
-    def _repr_markdown_(self) -> str:
-        from .display import as_markdown
-
-        return as_markdown(self)
-
-    def _repr_latex_(self) -> Optional[str]:
-        from .display import as_latex
-
-        return as_latex(self)
+    # a NamedTuple takes no mixin: the same renderings as every displayable type, by name
+    to_text = RichDisplay.to_text
+    to_markdown = RichDisplay.to_markdown
+    to_html = RichDisplay.to_html
+    to_latex = RichDisplay.to_latex
+    _repr_html_ = RichDisplay._repr_html_
+    _repr_markdown_ = RichDisplay._repr_markdown_
+    _repr_latex_ = RichDisplay._repr_latex_
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from typing import Any, Callable, Mapping, Optional, cast
 
 import sympy
 
-from .views import Code, Equations, Math, Paragraph, View, render_html, render_latex, render_markdown
+from .display import Result
 from .errors import InvalidValueError
 from .explanation import Cost, Explanation, Numbers, evaluate, explain, scale
 from .blocks import size_fields, whole_value
@@ -51,10 +51,9 @@ from .values import Values, given_values
 __all__ = [
     "Comparison", "Budget", "BreakEven", "LargeNLimit",
     "compare", "budget", "break_even", "limit_large_N",
-    "break_even_points", "large_N_limit", "condition_text", "N_PRIME",
+    "break_even_points", "large_N_limit", "condition_text", "notes_text", "in_range", "range_text", "N_PRIME",
 ]
 
-_UNITS = "MACs (multiply-accumulates; 1 MAC = 2 FLOPs)"
 
 #: The number of kernels a module affords: the unknown of :func:`budget`.
 N_PRIME = sympy.Symbol("N'", positive=True)
@@ -234,13 +233,13 @@ def _parameter_notes(mod: Module, given: Values) -> dict[sympy.Symbol, tuple[Opt
     return {s: (given[s], "set") if s in given else (d, "default") for s, d in mod.parameters.items()}
 
 
-def _notes_text(notes: Mapping[sympy.Symbol, tuple[Optional[Number], str]], defaults_only: bool = False) -> str:
+def notes_text(notes: Mapping[sympy.Symbol, tuple[Optional[Number], str]], defaults_only: bool = False) -> str:
     """The module's parameters, grouped by where each value comes from; ``defaults_only``
     leaves out the values set (when the text already lists them).
 
-    >>> _notes_text({t: (2, "set"), G: (32, "default")}), _notes_text({t: (4, "default"), G: (32, "default")})
+    >>> notes_text({t: (2, "set"), G: (32, "default")}), notes_text({t: (4, "default"), G: (32, "default")})
     ('t = 2 as set; G = 32 by default', 't = 4, G = 32 by default')
-    >>> _notes_text({G: (4, "set"), t: (4, "default")}, defaults_only=True)
+    >>> notes_text({G: (4, "set"), t: (4, "default")}, defaults_only=True)
     't = 4 by default'
     """
     if not notes:
@@ -276,61 +275,16 @@ def _number(value: sympy.Expr) -> str:
     return f"{text(value)} = {decimal(value)}" if value.is_real else text(value)
 
 
-# -- rendering -----------------------------------------------------------------------
-
-class _Answer:
-    """Renderings shared by every answer: Markdown, HTML and LaTeX come from one :class:`View`."""
-
-    def _view(self) -> View:  # pragma: no cover - each answer defines its own
-        raise NotImplementedError
-
-    def to_text(self) -> str:  # pragma: no cover
-        raise NotImplementedError
-
-    def to_markdown(self) -> str:
-        """Markdown with LaTeX math, as Jupyter and course pages render it."""
-        return render_markdown(self._view())
-
-    def __str__(self) -> str:
-        return self.to_text()
-
-    def _repr_markdown_(self) -> str:
-        return self.to_markdown()
-
-    def _repr_html_(self) -> str:
-        return render_html(self._view())
-
-    def _repr_latex_(self) -> Optional[str]:
-        return render_latex(self._view())
-
-    def _align(self, head: str, rows: list[tuple[str, str]]) -> str:
-        body = " \\\\\n".join(f"{left} &= {right}" for left, right in rows)
-        return f"% {head}\n\\begin{{align*}}\n{body}\n\\end{{align*}}\n"
-
-
 @functools.lru_cache(maxsize=64)
 def _explained(mod: Module) -> Explanation:
     """The module's symbolic explanation, derived once per module."""
     return explain(mod)
 
 
-def _values_latex(given: Values) -> str:
-    """The values given, as LaTeX for a subscript: ``K = 3, M = 240``."""
-    return ", ".join(f"{latex(s)} = {latex(v)}" for s, v in given.items())
-
-
-def _title(mod: Module) -> str:
-    return f"{mod.name}: {mod.title}" + (f" ({mod.network})" if mod.network else "")
-
-
-def _tex(name: str) -> str:
-    return r"\text{" + name.replace("_", r"\_") + "}"
-
-
 # -- compare ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Comparison(_Answer):
+class Comparison(Result):
     """Module A's cost over module B's: closed forms, the condition for A to be cheaper, numbers.
 
     ``cost_a`` and ``cost_b`` are each module's cost with its parameters at their defaults
@@ -352,8 +306,22 @@ class Comparison(_Answer):
     at_ratio: Optional[Cost] = None
     at_condition: Optional[sympy.Basic] = None
 
-    def _verdict(self) -> str:
-        """Whether A costs fewer MACs than B at the values: yes, no (and why), or the condition left."""
+    __view__ = "comparison"
+
+    @property
+    def same_module(self) -> bool:
+        """Whether A and B are one module (named twice, or by an alias)."""
+        return self.a is self.b or self.a.name == self.b.name
+
+    def verdict(self) -> "str | sympy.Basic":
+        """Whether A costs fewer MACs than B at the values: ``'yes'``, ``'no'`` (and why), or the
+        condition on the sizes left unset.
+
+        >>> compare("group", "depthwise-separable", K=3).verdict()
+        N < 18/7
+        >>> compare("group", "depthwise-separable", K=3, M=64, N=64, I=8).verdict()
+        'no (B costs fewer)'
+        """
         if self.numbers is not None:
             a, b = (n.rewritten.macs for n in self.numbers)
             return "yes" if a < b else "no (they cost the same)" if a == b else "no (B costs fewer)"
@@ -361,7 +329,7 @@ class Comparison(_Answer):
             return "yes"
         if self.at_condition is sympy.false:
             return "no"
-        return "when " + condition_text(self.at_condition) if self.at_condition is not None else ""
+        return self.at_condition if self.at_condition is not None else ""
 
     @property
     def a_cheaper_when(self) -> str:
@@ -397,78 +365,6 @@ class Comparison(_Answer):
                 values["a_cheaper_when"] = condition_text(self.at_condition)
             out["values"] = values
         return out
-
-    def to_text(self) -> str:
-        """Plain text for a reader."""
-        a, b = self.a, self.b
-        lines = [f"compare {a.name} / {b.name}: costs in {_UNITS}", "",
-                 f"A = {_title(a)}; {_notes_text(self.notes_a)}",
-                 f"B = {_title(b)}; {_notes_text(self.notes_b)}", "",
-                 f"  A  MACs   = {text(self.cost_a.macs)}", f"     params = {text(self.cost_a.params)}",
-                 f"  B  MACs   = {text(self.cost_b.macs)}", f"     params = {text(self.cost_b.params)}", "",
-                 "Ratio A / B:", f"  MACs:   {text(self.ratio.macs)}", f"  params: {text(self.ratio.params)}",
-                 "  with M = N:", f"  MACs:   {text(self.ratio_equal_channels.macs)}",
-                 f"  params: {text(self.ratio_equal_channels.params)}", "",
-                 f"A costs fewer MACs than B when: {self.a_cheaper_when}",
-                 f"  with M = N: {condition_text(self.condition_equal_channels)}"]
-        if self.at_ratio is not None:
-            lines += ["", f"At {_values_text(self.given)}:"]
-            if self.numbers is not None:
-                na, nb = self.numbers
-                rows = [["A " + a.name, grouped(na.rewritten.macs), grouped(na.rewritten.params)],
-                        ["B " + b.name, grouped(nb.rewritten.macs), grouped(nb.rewritten.params)]]
-                width = [max(len(r[i]) for r in rows + [["", "MACs", "params"]]) for i in range(3)]
-                lines += [f"  {'':<{width[0]}}  {'MACs':>{width[1]}}  {'params':>{width[2]}}"]
-                lines += [f"  {r[0]:<{width[0]}}  {r[1]:>{width[1]}}  {r[2]:>{width[2]}}" for r in rows]
-            if self.at_ratio is not None:
-                lines.append(f"  ratio A / B: MACs {_at_text(self.at_ratio.macs)}, params {_at_text(self.at_ratio.params)}")
-            if self.at_condition is not None:
-                lines.append(f"  A costs fewer MACs than B: {self._verdict()}")
-        return "\n".join(lines)
-
-    def _view(self) -> View:
-        a, b = _tex(self.a.name), _tex(self.b.name)
-        blocks: list[Any] = [
-            Paragraph(("A = ", Code(self.a.name), f" ({_notes_text(self.notes_a)}); B = ", Code(self.b.name),
-                       f" ({_notes_text(self.notes_b)}). Costs in {_UNITS}.")),
-            Equations(((a, rf"{latex(self.cost_a.macs)}\ \text{{MACs}}, \quad {latex(self.cost_a.params)}\ \text{{params}}"),
-                       (b, rf"{latex(self.cost_b.macs)}\ \text{{MACs}}, \quad {latex(self.cost_b.params)}\ \text{{params}}"),
-                       (rf"\frac{{{a}}}{{{b}}}", rf"{latex(self.ratio.macs)}\ (\text{{MACs}}), \quad "
-                                                 rf"{latex(self.ratio.params)}\ (\text{{params}})"),
-                       (rf"\left.\frac{{{a}}}{{{b}}}\right|_{{M=N}}", rf"{latex(self.ratio_equal_channels.macs)}\ "
-                                                                     rf"(\text{{MACs}})"))),
-            Paragraph(_condition_view(self.condition) + ("; with ", Math("M = N"), ": ")
-                      + _condition_view(self.condition_equal_channels, lead=False) + (".",)),
-        ]
-        if self.at_ratio is not None:
-            blocks.append(Paragraph(("At ", Math(", ".join(f"{latex(s)} = {latex(v)}" for s, v in self.given.items())),
-                                     ":")))
-            if self.numbers is not None:
-                for label, n in zip(("A ", "B "), self.numbers):
-                    blocks.append(Paragraph((label, Code((self.a if label == 'A ' else self.b).name), f": {grouped(n.rewritten.macs)} MACs, "
-                                             f"{grouped(n.rewritten.params)} params")))
-            if self.at_ratio is not None:
-                blocks.append(Paragraph(("ratio A / B: MACs ", *_at_view(self.at_ratio.macs), ", params ",
-                                         *_at_view(self.at_ratio.params))))
-            if self.at_condition is not None:
-                blocks.append(Paragraph((f"A costs fewer MACs than B: {self._verdict()}.",) if self.numbers is not None
-                                        or self.at_condition in (sympy.true, sympy.false) else
-                                        ("A costs fewer MACs than B when ", Math(condition_text(self.at_condition, latex)),
-                                         ".")))
-        return View(f"compare {self.a.name} / {self.b.name}", tuple(blocks))
-
-    def to_latex(self) -> str:
-        """A LaTeX ``align*`` block to paste into a document (amsmath)."""
-        a, b = _tex(self.a.name), _tex(self.b.name)
-        rows = [(rf"\frac{{{a}}}{{{b}}}", rf"{latex(self.ratio.macs)} && \text{{MACs}}"),
-                (rf"\frac{{{a}}}{{{b}}}", rf"{latex(self.ratio.params)} && \text{{params}}"),
-                (rf"\left.\frac{{{a}}}{{{b}}}\right|_{{M=N}}", rf"{latex(self.ratio_equal_channels.macs)} && \text{{MACs}}")]
-        if self.at_ratio is not None:
-            rows.append((rf"\left.\frac{{{a}}}{{{b}}}\right|_{{{_values_latex(self.given)}}}",
-                         rf"{latex(self.at_ratio.macs)} && \text{{MACs}}"))
-        body = self._align(f"compare {self.a.name} / {self.b.name}", rows)
-        return body + f"A costs fewer MACs than B when ${condition_text(self.condition, latex)}$.\n"
-
 
 def compare(a: str | Module, b: str | Module, values: Mapping[Any, Any] | None = None, **named: Any) -> Comparison:
     """Module ``a``'s cost over module ``b``'s, and the condition under which ``a`` is cheaper.
@@ -514,26 +410,6 @@ def compare(a: str | Module, b: str | Module, values: Mapping[Any, Any] | None =
                       condition, condition_equal, given, numbers, at_ratio, at_condition)
 
 
-def _at_text(value: Any) -> str:
-    return fraction_text(value) if isinstance(value, Fraction) else text(value)
-
-
-def _at_view(value: Any) -> tuple[Any, ...]:
-    """A value at given sizes for Markdown: a fraction as its decimal and exact form, like the text."""
-    if isinstance(value, Fraction):
-        return (fraction_text(value),) if value.denominator == 1 else (f"{decimal(value)} (= ", Math(latex(
-            sympy.Rational(value.numerator, value.denominator))), ")")
-    return (Math(latex(value)),)
-
-
-def _condition_view(condition: sympy.Basic, lead: bool = True) -> tuple[Any, ...]:
-    """'A costs fewer MACs than B when <math>', or ': always' / ': never' for a condition that is settled."""
-    head = ("A costs fewer MACs than B",) if lead else ()
-    if condition in (sympy.true, sympy.false):
-        return head + ((": " if lead else "") + condition_text(condition),)
-    return head + ((" when " if lead else ""), Math(condition_text(condition, latex)))
-
-
 def _notes_dict(notes: Mapping[sympy.Symbol, tuple[Optional[Number], str]]) -> dict[str, Any]:
     return {str(s): {"value": v if v is None or isinstance(v, int) else str(v), "from": how}
             for s, (v, how) in notes.items()}
@@ -546,7 +422,7 @@ def _cost_dict(cost: Cost) -> dict[str, str]:
 # -- budget ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Budget(_Answer):
+class Budget(Result):
     """How many kernels N' the module affords for the plain convolution's cost with N kernels.
 
     ``N`` is the closed form of N' (the positive root of ``rewritten = baseline``, in MACs);
@@ -562,6 +438,8 @@ class Budget(_Answer):
     notes: Mapping[sympy.Symbol, tuple[Optional[Number], str]] = field(default_factory=dict)
     value: Optional[sympy.Expr] = None
     usable: Optional[int] = None
+
+    __view__ = "budget"
 
     @property
     def fits(self) -> bool:
@@ -592,22 +470,6 @@ class Budget(_Answer):
                              "usable_note": self.usable_note}
         return out
 
-    def to_text(self) -> str:
-        """Plain text for a reader."""
-        m = self.module
-        lines = [f"budget {m.name}: how many kernels N' {m.title} affords for the MACs of the standard "
-                 f"convolution with N kernels", "",
-                 f"  {text(self.rewritten)} = {text(self.baseline)}", f"  N' = {text(self.N)}"]
-        if self.value is not None:
-            lines += ["", f"At {self._at()}:"]
-            lines += self._value_lines()
-        return "\n".join(lines)
-
-    def _at(self) -> str:
-        """The values and the module's other parameters, each said once."""
-        notes = _notes_text(self.notes, defaults_only=True)
-        return _values_text(self.given) + (f"; {notes}" if notes else "")
-
     @property
     def usable_note(self) -> Optional[str]:
         """What the reader needs to know about whole channels at the values, or None."""
@@ -619,50 +481,6 @@ class Budget(_Answer):
         low = max(1, floor - _TRIES + 1)
         span = f"N' <= {grouped(floor)}" if low == 1 else f"N' from {grouped(low)} to {grouped(floor)}"
         return f"no {span} gives every layer whole channels"
-
-    def _value_lines(self) -> list[str]:
-        if not self.fits:
-            return [f"  N' = {text(self.value)}: no kernels fit; the module costs more than the standard convolution "
-                    "whatever its N'"]
-        lines = [f"  N' = {_number(self.value)}" + ("" if self.whole else f", not whole: {grouped(self.floor or 0)} "
-                                                                            "kernels fit")]
-        if self.usable_note is not None:
-            lines.append("  " + self.usable_note)
-        return lines
-
-    def _value_pieces(self) -> tuple[Any, ...]:
-        """:meth:`_value_lines` for Markdown and HTML: the value typeset, the words as they are."""
-        value = cast(sympy.Expr, self.value)
-        if not self.fits:
-            return (Math(f"N' = {latex(value)}"), ": no kernels fit; the module costs more than the standard "
-                    "convolution whatever its N'.")
-        pieces: list[Any] = [Math(f"N' = {latex(value)}")]
-        if not value.is_Integer:
-            pieces.append(f" = {decimal(value)}, not whole: {grouped(self.floor or 0)} kernels fit")
-        if self.usable_note is not None:
-            pieces.append("; " + self.usable_note)
-        return (*pieces, ".")
-
-    def _view(self) -> View:
-        m = self.module
-        blocks: list[Any] = [
-            Paragraph((f"Kernels N' that {m.title} affords for the MACs of the standard convolution with N kernels:",)),
-            Equations(((latex(self.rewritten), latex(self.baseline)), ("N'", latex(self.N)))),
-        ]
-        if self.value is not None:
-            notes = _notes_text(self.notes, defaults_only=True)
-            blocks.append(Paragraph(("At ", Math(_values_latex(self.given)), (f"; {notes}" if notes else "") + ": ",
-                                     *self._value_pieces())))
-        return View(f"budget {m.name}: {m.title}", tuple(blocks))
-
-    def to_latex(self) -> str:
-        """A LaTeX ``align*`` block to paste into a document (amsmath)."""
-        rows = [(latex(self.rewritten), latex(self.baseline)), ("N'", latex(self.N))]
-        if self.value is not None:
-            approx = "" if self.value.is_Integer or not self.value.is_real else rf" \approx {decimal(self.value)}"
-            rows.append((rf"\left.N'\right|_{{{_values_latex(self.given)}}}", latex(self.value) + approx))
-        return self._align(f"budget {self.module.name}", rows)
-
 
 def budget(name_or_module: str | Module, values: Mapping[Any, Any] | None = None, **named: Any) -> Budget:
     """How many kernels N' the module affords for the MACs of the plain convolution with N kernels.
@@ -721,7 +539,7 @@ def _json(value: Any) -> Any:
 # -- break-even and limits -------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class BreakEven(_Answer):
+class BreakEven(Result):
     """Each module parameter's value at which the module costs as many MACs as the plain convolution.
 
     ``points`` maps each parameter to its closed form (the others kept as symbols); with
@@ -736,53 +554,37 @@ class BreakEven(_Answer):
     values: Mapping[sympy.Symbol, sympy.Expr] = field(default_factory=dict)
     notes: Mapping[sympy.Symbol, str] = field(default_factory=dict)
 
+    __view__ = "break_even"
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"module": self.module.name, "ratio": text(self.ratio),
                                "break_even": {str(s): text(v) for s, v in self.points.items()}}
         if self.given:
             out["values"] = {"given": _given_dict(self.given),
                              "break_even": {str(s): text(v) for s, v in self.values.items()},
-                             "in_range": {str(s): _makes_sense(s, v, self.given.get(K)) for s, v in self.values.items()},
+                             "in_range": {str(s): in_range(s, v, self.given.get(K)) for s, v in self.values.items()},
                              "notes": {str(s): note for s, note in self.notes.items()}}
         return out
-
-    def to_text(self) -> str:
-        m = self.module
-        lines = [f"break-even {m.name}: where {m.title} costs as many MACs as the standard convolution",
-                 f"  ratio = {text(self.ratio)} = 1"]
-        if not self.points:
-            lines.append("  no parameter to solve for: " + ("the module has none" if not m.parameters
-                                                             else "no positive root"))
-        lines += [f"  {s} = {text(v)}" + (f" ({point_note(s, v)})" if point_note(s, v) else "")
-                  for s, v in self.points.items()]
-        if self.given:
-            lines += ["", f"At {_values_text(self.given)}:"]
-            for s in self.points:
-                v = self.values.get(s)
-                lines.append(f"  {s}: none; {s} does not change the cost here" if v is None else f"  {s} = {_number(v)}"
-                             + ("" if _makes_sense(s, v, self.given.get(K))
-                                else f" (outside {_RANGES[s]}: no {s} breaks even)")
-                             + (f" ({self.notes[s]})" if s in self.notes else ""))
-        return "\n".join(lines)
-
-    def _view(self) -> View:
-        rows = [(r"\text{ratio}", latex(self.ratio) + " = 1")] + [(latex(s), latex(v)) for s, v in self.points.items()]
-        return View(f"break-even {self.module.name}", (Equations(tuple(rows)),))
-
-    def to_latex(self) -> str:
-        return self._align(f"break-even {self.module.name}", [(latex(s), latex(v)) for s, v in self.points.items()])
-
 
 #: Where each parameter has sense, for the reader's note on a break-even value.
 _RANGES = {p: "0 <= p <= 1", G: "G >= 1", k: "2 <= k <= K", t: "t > 0"}
 
 
-def _makes_sense(s: sympy.Symbol, value: sympy.Expr, kernel: Optional[Number] = None) -> bool:
+def range_text(s: sympy.Symbol) -> str:
+    """Where the parameter ``s`` has sense, in words.
+
+    >>> range_text(k)
+    '2 <= k <= K'
+    """
+    return _RANGES.get(s, f"{s} > 0")
+
+
+def in_range(s: sympy.Symbol, value: sympy.Expr, kernel: Optional[Number] = None) -> bool:
     """Whether a break-even ``value`` lies where the parameter ``s`` has sense (k also at most ``kernel``).
 
-    >>> _makes_sense(p, sympy.Rational(209, 32)), _makes_sense(t, sympy.Rational(576, 137))
+    >>> in_range(p, sympy.Rational(209, 32)), in_range(t, sympy.Rational(576, 137))
     (False, True)
-    >>> _makes_sense(G, sympy.Rational(48, 855)), _makes_sense(k, sympy.Integer(7), 5)
+    >>> in_range(G, sympy.Rational(48, 855)), in_range(k, sympy.Integer(7), 5)
     (False, False)
     """
     if not value.is_real:
@@ -837,7 +639,7 @@ def break_even(name_or_module: str | Module, values: Mapping[Any, Any] | None = 
 
 
 @dataclass(frozen=True)
-class LargeNLimit(_Answer):
+class LargeNLimit(Result):
     """The module's savings ratio with M = N, as N grows without bound: ``macs`` and ``params``."""
 
     module: Module
@@ -847,6 +649,8 @@ class LargeNLimit(_Answer):
     given: Values = field(default_factory=dict)
     value: Optional[Cost] = None
 
+    __view__ = "large_N_limit"
+
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"module": self.module.name, "ratio_equal_channels": _cost_dict(self.ratio_equal_channels),
                                "limit_large_N": {"macs": text(self.macs), "params": text(self.params)}}
@@ -854,27 +658,6 @@ class LargeNLimit(_Answer):
             out["values"] = {"given": _given_dict(self.given),
                              "limit_large_N": {"macs": text(self.value.macs), "params": text(self.value.params)}}
         return out
-
-    def to_text(self) -> str:
-        m = self.module
-        lines = [f"limit {m.name}: the savings ratio with M = N as N grows without bound",
-                 f"  MACs:   {text(self.ratio_equal_channels.macs)} -> {text(self.macs)}",
-                 f"  params: {text(self.ratio_equal_channels.params)} -> {text(self.params)}"]
-        if self.value is not None:
-            lines += [f"At {_values_text(self.given)}: MACs -> {_number(self.value.macs)}, "
-                      f"params -> {_number(self.value.params)}"]
-        return "\n".join(lines)
-
-    def _view(self) -> View:
-        lim = r"\lim_{N \to \infty} "
-        return View(f"limit {self.module.name}", (Equations((
-            (lim + latex(self.ratio_equal_channels.macs), latex(self.macs) + r"\ (\text{MACs})"),
-            (lim + latex(self.ratio_equal_channels.params), latex(self.params) + r"\ (\text{params})"))),))
-
-    def to_latex(self) -> str:
-        lim = r"\lim_{N \to \infty} "
-        return self._align(f"limit {self.module.name}", [(lim + latex(self.ratio_equal_channels.macs), latex(self.macs))])
-
 
 def limit_large_N(name_or_module: str | Module, values: Mapping[Any, Any] | None = None,
                   **named: Any) -> LargeNLimit:

@@ -8,7 +8,8 @@ True
 >>> print(e.to_text().splitlines()[0])
 depthwise-separable: depthwise separable convolution (MobileNet V1)
 
-The same object renders as Markdown and LaTeX and converts to a dict (the JSON contract):
+The same object renders as Markdown, HTML and LaTeX (:mod:`convalgebra.render`) and
+converts to a dict (the JSON contract):
 
 >>> sorted(e.to_dict())  # doctest: +NORMALIZE_WHITESPACE
 ['baseline', 'break_even', 'layers', 'limit_large_N', 'module', 'parameters', 'ratio',
@@ -32,22 +33,22 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, cast
 
 import sympy
 
-from .display import RichDisplay
+from .display import Result
 from .errors import InvalidValueError
 from .blocks import substitute
 from .cost import Cost, CostRow, count, total
-from .layers import Shuffle
+from .layers import Shuffle, layer_role
 from .modules import Module, module, standard
-from .printing import fraction_text, grouped, latex, number_latex, text
+from .printing import text
 from .simplification import canonical, equal_channels
-from .solving import break_even_points, large_N_limit, point_note
-from .symbols import DESCRIPTIONS, SYMBOLS, I, K, M, N, alpha, rho
+from .solving import break_even_points, large_N_limit
+from .symbols import SYMBOLS, I, K, M, N, alpha, rho
 from .values import Values, check_values, given_values
 
 if TYPE_CHECKING:  # pragma: no cover
     from .layers import Conv, Layer
 
-__all__ = ["Cost", "Numbers", "Explanation", "explain", "evaluate", "scale", "layer_kind"]
+__all__ = ["Cost", "Numbers", "Explanation", "explain", "evaluate", "scale"]
 
 _UNITS = "MACs (multiply-accumulates; 1 MAC = 2 FLOPs)"
 
@@ -124,24 +125,12 @@ def _scaled(size: sympy.Symbol, values: Values, multiplier: sympy.Symbol, sizes:
     return int(product)
 
 
-def layer_kind(layer: Any) -> str:
-    """What a layer is, in the words a course uses.
-
-    >>> layer_kind(Conv(8, 8, (3, 3), groups=8)), layer_kind(Conv(8, 16, (1, 1), groups=2))
-    ('depthwise', 'group pointwise')
-    """
-    if isinstance(layer, Shuffle):
-        return "shuffle"
-    if layer.is_depthwise:
-        return "depthwise"
-    kind = "pointwise" if layer.is_pointwise else "conv"
-    return kind if layer.groups == 1 else "group " + kind
-
-
 @dataclass(frozen=True)
-class Explanation(RichDisplay):
+class Explanation(Result):
     """Everything ``explain`` derives for one module; render with ``to_text``,
-    ``to_markdown``, ``to_latex`` or ``to_dict``."""
+    ``to_markdown``, ``to_html``, ``to_latex`` (:mod:`convalgebra.render`) or ``to_dict``."""
+
+    __view__ = "explanation"
 
     module: Module
     baseline: Cost
@@ -187,143 +176,13 @@ class Explanation(RichDisplay):
             out["example"] = _numbers_dict(self.example)
         return out
 
-    # -- text ---------------------------------------------------------------
-    def to_text(self) -> str:
-        """Plain text for a reader in a course."""
-        m = self.module
-        lines = [f"{m.name}: {m.title}" + (f" ({m.network})" if m.network else "")]
-        if m.paper:
-            lines.append(f"  {m.paper}")
-        lines.append("")
-        if m.summary:
-            lines += _wrap(m.summary) + [""]
-        if m.parameters:
-            lines.append("Parameters: " + ", ".join(
-                f"{s} (no default)" if d is None else
-                f"{s} = {_value_text(d)} ({DESCRIPTIONS.get(s, '')})" if v == d else
-                f"{s} = {_value_text(v)} as set (default {_value_text(d)}; {DESCRIPTIONS.get(s, '')})"
-                for s, (v, d) in self._parameter_values().items()))
-        lines.append(f"Rewrite rule: {m.rule!r}")
-        if m.article:
-            lines.append(f"The article's rewrite: {m.article}")
-        lines += ["", "Layers (stride 1, SAME padding: an I x I input gives an F x F output, F = I; costs in MACs):"]
-        lines += _table(["#", "layer", "kernel", "in", "out", "groups", "MACs", "params"],
-                        [[str(i), layer_kind(r.layer) + _times(r), _kernel(r.layer), text(r.layer.in_channels),
-                          text(r.layer.out_channels), text(_module_layer(r.layer).groups), text(r.macs), text(r.params)]
-                         for i, r in enumerate(self.layers, 1)])
-        lines += ["", f"Cost, in {_UNITS}, and parameters:"]
-        width = max(len("standard convolution"), len(m.name))
-        for label, cost in (("standard convolution", self.baseline), (m.name, self.rewritten)):
-            lines.append(f"  {label:<{width}}  MACs   = {text(cost.macs)}")
-            lines.append(f"  {'':<{width}}  params = {text(cost.params)}")
-        lines += ["", f"Cost ratio, {m.name} / standard convolution (below 1 is a saving):",
-                  f"  MACs:   {text(self.ratio.macs)}", f"  params: {text(self.ratio.params)}",
-                  "  with M = N (the article's shorthand):",
-                  f"  MACs:   {text(self.ratio_equal_channels.macs)}",
-                  f"  params: {text(self.ratio_equal_channels.params)}",
-                  f"  as N grows without bound, with M = N, the MACs ratio tends to {text(self.limit_large_N)}"]
-        if self.break_even:
-            lines.append("Break-even, as many MACs as the standard convolution, at: " + "; ".join(
-                f"{s} = {text(v)}" + (f" ({point_note(s, v)})" if point_note(s, v) else "")
-                for s, v in self.break_even.items()))
-        numbers, note = self._shown_numbers()
-        if numbers is not None:
-            lines += ["", f"At {_values_text(numbers.values)}{note}:"]
-            lines += _table(["", "MACs", "FLOPs", "params"], [
-                [label, grouped(c.macs), grouped(2 * c.macs), grouped(c.params)]
-                for label, c in (("standard convolution", numbers.baseline), (m.name, numbers.rewritten))
-            ], right=True)
-            r = numbers.ratio
-            lines.append(f"  ratio: MACs {fraction_text(r.macs)}, params {fraction_text(r.params)}")
-        return "\n".join(lines)
-
-    def __str__(self) -> str:
-        return self.to_text()
-
-    def _shown_numbers(self) -> tuple[Optional[Numbers], str]:
+    def shown_numbers(self) -> tuple[Optional[Numbers], str]:
+        """The numbers a reader is shown (at the values given, else at the module's example), and
+        a note on where the values come from."""
         if self.numbers is not None:
             shown = ", ".join(map(str, self.from_example))
             return self.numbers, f" ({shown} from the module's example; set your own)" if shown else ""
         return self.example, " (example values; set your own)"
-
-    def _parameter_values(self) -> dict[sympy.Symbol, tuple[Optional[Any], Optional[Any]]]:
-        """Each module parameter's (value in the numbers shown, default): the two differ when set."""
-        numbers, _ = self._shown_numbers()
-        shown = numbers.values if numbers is not None else {}
-        return {s: (shown.get(s, d), d) for s, d in self.module.parameters.items()}
-
-    # -- Markdown -------------------------------------------------------------
-    def to_markdown(self) -> str:
-        """Markdown with LaTeX math, as Jupyter and course pages render it."""
-        m = self.module
-        out = [f"### `{m.name}`: {m.title}" + (f" ({m.network})" if m.network else ""), ""]
-        if m.paper:
-            out += [f"*{m.paper}*", ""]
-        if m.summary:
-            out += [m.summary, ""]
-        if m.parameters:
-            out += ["Parameters: " + ", ".join(
-                f"${latex(s)} = {latex(d) if d is not None else '?'}$" if v == d else
-                f"${latex(s)} = {latex(v)}$ as set (default ${latex(d)}$)"
-                for s, (v, d) in self._parameter_values().items()), ""]
-        out += [f"Rewrite rule: `{m.rule!r}`" + (f"; the article's rewrite: `{m.article}`" if m.article else ""), ""]
-        out += ["| # | layer | kernel | in | out | groups | MACs | params |",
-                "|---|---|---|---|---|---|---|---|"]
-        for i, r in enumerate(self.layers, 1):
-            cells = [str(i), layer_kind(r.layer) + _times(r), _kernel(r.layer)] + [
-                f"${latex(v)}$" for v in (r.layer.in_channels, r.layer.out_channels, _module_layer(r.layer).groups,
-                                          r.macs, r.params)]
-            out.append("| " + " | ".join(cells) + " |")
-        out += ["", "Costs in MACs (multiply-accumulates; 1 MAC = 2 FLOPs):", "",
-                "| | MACs | params |", "|---|---|---|",
-                f"| standard convolution | ${latex(self.baseline.macs)}$ | ${latex(self.baseline.params)}$ |",
-                f"| {m.name} | ${latex(self.rewritten.macs)}$ | ${latex(self.rewritten.params)}$ |",
-                f"| ratio | ${latex(self.ratio.macs)}$ | ${latex(self.ratio.params)}$ |",
-                f"| ratio at $M = N$ | ${latex(self.ratio_equal_channels.macs)}$ | "
-                f"${latex(self.ratio_equal_channels.params)}$ |",
-                f"| ratio at $M = N$, $N \\to \\infty$ | ${latex(self.limit_large_N)}$ | |"]
-        if self.break_even:
-            out += ["", "Break-even, as many MACs as the standard convolution, at " + "; ".join(
-                f"${latex(s)} = {latex(v)}$" + _point_note_tex(s, v)
-                for s, v in self.break_even.items()) + "."]
-        numbers, note = self._shown_numbers()
-        if numbers is not None:
-            out += ["", f"At {_values_text(numbers.values)}{note}:", "",
-                    "| | MACs | FLOPs | params |", "|---|---:|---:|---:|",
-                    *(f"| {label} | {grouped(cost.macs)} | {grouped(cost.flops)} | {grouped(cost.params)} |"
-                      for label, cost in (("standard convolution", numbers.baseline), (m.name, numbers.rewritten))),
-                    f"| ratio | {fraction_text(numbers.ratio.macs)} | {fraction_text(numbers.ratio.macs)} | "
-                    f"{fraction_text(numbers.ratio.params)} |"]
-        return "\n".join(out) + "\n"
-
-    # -- LaTeX ----------------------------------------------------------------
-    def to_latex(self) -> str:
-        """A LaTeX ``align*`` block to paste into a document (amsmath)."""
-        m = self.module
-        name = r"\text{" + m.name + "}"
-        std = r"\text{standard}"
-        rows = [
-            rf"{std} &= {latex(self.baseline.macs)} && \text{{MACs}}, & {latex(self.baseline.params)} && \text{{params}}",
-            rf"{name} &= {latex(self.rewritten.macs)} && \text{{MACs}}, & {latex(self.rewritten.params)} && \text{{params}}",
-            rf"\frac{{{name}}}{{{std}}} &= {latex(self.ratio.macs)} && \text{{MACs}}, & {latex(self.ratio.params)} && \text{{params}}",
-            rf"\left.\frac{{{name}}}{{{std}}}\right|_{{M=N}} &= {latex(self.ratio_equal_channels.macs)} && "
-            rf"\text{{MACs}}, & {latex(self.ratio_equal_channels.params)} && \text{{params}}",
-            rf"\lim_{{N \to \infty}} \left.\frac{{{name}}}{{{std}}}\right|_{{M=N}} &= {latex(self.limit_large_N)} && "
-            rf"\text{{MACs}}",
-        ]
-        rows += [rf"{latex(s)}_{{\text{{break-even}}}} &= {latex(v)}"
-                 + (r" && \text{" + _point_note_tex(s, v).strip() + "}" if point_note(s, v) else "")
-                 for s, v in self.break_even.items()]
-        head = f"% {m.name}: {m.title}" + (f" ({m.network})" if m.network else "")
-        numbers = self.numbers
-        if numbers is not None:
-            rows.append(rf"\text{{at }} {_values_latex(numbers.values)}: \quad "
-                        rf"{number_latex(numbers.baseline.macs)} &\to {number_latex(numbers.rewritten.macs)} && \text{{MACs}}, & "
-                        rf"{number_latex(numbers.baseline.params)} \to {number_latex(numbers.rewritten.params)} && \text{{params}}")
-        return head + "\n\\begin{align*}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
-
-    def _repr_markdown_(self) -> str:  # the CLI's Markdown; HTML and LaTeX come from display
-        return self.to_markdown()
 
 
 def explain(name_or_module: str | Module, values: Mapping[Any, Any] | None = None, **named: Any) -> Explanation:
@@ -387,17 +246,6 @@ def _termwise(expr: sympy.Expr, monomial: sympy.Expr) -> sympy.Expr:
 
 # -- helpers -------------------------------------------------------------------
 
-def _point_note_tex(s: sympy.Symbol, value: sympy.Expr) -> str:
-    """:func:`point_note` in parentheses after a space, its kernel in math mode ('' when there is none).
-
-    >>> from convalgebra.symbols import k
-    >>> print(_point_note_tex(k, K))
-     (a stack of one $K \\times K$ kernel: the standard convolution itself)
-    """
-    note = point_note(s, value)
-    return " (" + note.replace("K x K", r"$K \times K$") + ")" if note else ""
-
-
 def _numbers_dict(n: Numbers) -> dict[str, Any]:
     """Numbers for JSON: the values, and the costs as exact integers, the ratios as fractions."""
     return {
@@ -421,7 +269,7 @@ def _cost_dict(cost: Cost) -> dict[str, str]:
 def _layer_dict(row: CostRow) -> dict[str, Any]:
     layer = _module_layer(row.layer)
     out: dict[str, Any] = {
-        "kind": layer_kind(layer),
+        "kind": layer_role(layer),
         "kernel": None if isinstance(layer, Shuffle) else [text(x) for x in layer.kernel],
         "in": text(layer.in_channels),
         "out": text(layer.out_channels),
@@ -441,43 +289,3 @@ def _module_layer(layer: Layer) -> Conv | Shuffle:
     return cast("Conv | Shuffle", layer)
 
 
-def _kernel(layer: Any) -> str:
-    if isinstance(layer, Shuffle):
-        return "-"
-    return "x".join(text(x) if not isinstance(x, sympy.Basic) or x.is_Atom else f"({text(x)})" for x in layer.kernel)
-
-
-def _times(row: CostRow) -> str:
-    """`` x count`` for a layer repeated in series."""
-    branch = f", branch {row.branch[-1] + 1}" if row.branch else ""  # side by side, outputs concatenated
-    return ("" if row.times == 1 else f" x {text(row.times)}") + branch
-
-
-def _value_text(value: Any) -> str:
-    return text(value)
-
-
-def _values_text(values: Values) -> str:
-    scaled = {s: v for s, v in scale(values).items() if v != values[s]}
-    so = f" (so {', '.join(f'{s} = {v}' for s, v in scaled.items())})" if scaled else ""
-    return ", ".join(f"{s} = {text(v)}" for s, v in values.items()) + so
-
-
-def _values_latex(values: Values) -> str:
-    return ", ".join(f"{latex(s)} = {latex(v)}" for s, v in values.items())
-
-
-def _wrap(paragraph: str, width: int = 88) -> list[str]:
-    import textwrap
-
-    return textwrap.wrap(paragraph, width)
-
-
-def _table(header: list[str], rows: list[list[str]], right: bool = False) -> list[str]:
-    widths = [max(len(str(c)) for c in col) for col in zip(header, *rows)]
-
-    def line(cells: list[str]) -> str:
-        parts = [c.rjust(w) if right and i else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))]
-        return ("  " + "  ".join(parts)).rstrip()
-
-    return [line(header)] + [line(r) for r in rows]

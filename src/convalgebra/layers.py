@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Value", "Padding", "Conv", "Shuffle", "Linear", "Pool", "AdaptivePool", "BatchNorm", "Layer", "AnyLayer",
     "LAYER_TYPES", "is_concrete", "exact_div", "normal", "check_whole", "output_size", "pool_output_size",
-    "layer_kind", "window_text",
+    "layer_kind", "layer_role", "window_text",
 ]
 
 #: A size, channel count or cost: an exact number or a sympy expression.
@@ -520,21 +520,40 @@ class BatchNorm(_Passive):
         return normal(2 * self.channels)
 
 
-def layer_kind(layer: Layer) -> str:
-    """What a layer is, in a model summary's words.
+def layer_role(layer: Layer) -> str:
+    """What a layer does, in a course's words (its kernel aside).
 
-    >>> [layer_kind(x) for x in (Conv(8, 8, (3, 3), groups=8), Conv(8, 16, (1, 1)), Pool(8, 3, 2),
-    ...                          AdaptivePool(8), BatchNorm(8), Linear(8, 10))]
-    ['3x3 depthwise conv', '1x1 conv', 'max pool', 'adaptive avg pool', 'batch norm', 'linear']
+    >>> [layer_role(x) for x in (Conv(8, 8, (3, 3), groups=8), Conv(8, 16, (1, 1), groups=2), Conv(8, 16),
+    ...                          Shuffle(8, 2), Pool(8, 3, 2), AdaptivePool(8), BatchNorm(8), Linear(8, 10))]
+    ['depthwise', 'group pointwise', 'conv', 'shuffle', 'max pool', 'adaptive avg pool', 'batch norm', 'linear']
     """
     if isinstance(layer, Conv):
-        kind = "depthwise conv" if layer.is_depthwise else ("group conv" if layer.groups != 1 else "conv")
-        return f"{window_text(layer)} {kind}"
+        if layer.is_depthwise:
+            return "depthwise"
+        kind = "pointwise" if layer.is_pointwise else "conv"
+        return kind if layer.groups == 1 else "group " + kind
     if isinstance(layer, Pool):
         return f"{layer.kind} pool"
     if isinstance(layer, AdaptivePool):
         return f"adaptive {layer.kind} pool"
-    return {Shuffle: "channel shuffle", BatchNorm: "batch norm", Linear: "linear"}[type(layer)]
+    return {Shuffle: "shuffle", BatchNorm: "batch norm", Linear: "linear"}[type(layer)]
+
+
+#: A convolution's role as a model summary names it, after its kernel.
+_CONV_KIND = {"depthwise": "depthwise conv", "pointwise": "conv", "conv": "conv",
+              "group pointwise": "group conv", "group conv": "group conv"}
+
+
+def layer_kind(layer: Layer) -> str:
+    """What a layer is, in a model summary's words: its role, with the kernel of a convolution.
+
+    >>> [layer_kind(x) for x in (Conv(8, 8, (3, 3), groups=8), Conv(8, 16, (1, 1)), Shuffle(8, 2), Pool(8, 3, 2))]
+    ['3x3 depthwise conv', '1x1 conv', 'channel shuffle', 'max pool']
+    """
+    role = layer_role(layer)
+    if isinstance(layer, Conv):
+        return f"{window_text(layer)} {_CONV_KIND[role]}"
+    return "channel shuffle" if role == "shuffle" else role
 
 
 def window_text(layer: Layer) -> str:

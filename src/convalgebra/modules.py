@@ -67,6 +67,8 @@ class Module(RichDisplay):
     (``None`` when it has none); ``article`` is the article's factor rewrite.
     """
 
+    __view__ = "module"
+
     name: str
     rule: Rule
     parameters: Mapping[sympy.Symbol, Optional[Number]] = field(default_factory=dict)

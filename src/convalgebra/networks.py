@@ -30,8 +30,9 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence
 
-from .display import RichDisplay
+from .display import RichDisplay, Result
 from .errors import InvalidValueError, unknown_name
+from .report import CONVENTION, UNITS
 from .blocks import AnyBlock, Residual, flow, iter_layers, map_layers, out_channels
 from .cost import CostRow, layer_costs
 from .layers import (AdaptivePool, AnyLayer, BatchNorm, Conv, Linear, Pool, Shuffle, Value, is_concrete, layer_kind,
@@ -45,9 +46,6 @@ __all__ = [
     "network", "network_names", "named", "out_channels", "layer_kind", "parse_size",
 ]
 
-_MACS_UNITS = "MACs (multiply-accumulates; 1 MAC = 2 FLOPs)"
-_CONVENTION = ("MACs of convolution and linear layers only (biases, batch norm, activations, pooling "
-               "and additions are not counted); params: all weights and biases plus batch norm's gamma and beta")
 
 
 # -- walking blocks ---------------------------------------------------------------
@@ -115,6 +113,8 @@ class Network(RichDisplay):
     ``source`` says where the definition comes from (torchvision, a paper's table);
     ``default_size`` is the input size it was designed for.
     """
+
+    __view__ = "network"
 
     name: str
     title: str
@@ -373,9 +373,11 @@ class StageCost:
 
 
 @dataclass(frozen=True)
-class NetworkCost(RichDisplay):
+class NetworkCost(Result):
     """A network counted at one input size: layers, stages, totals; render with ``to_text``,
-    ``to_markdown``, ``to_latex`` or ``to_dict`` (the JSON contract)."""
+    ``to_markdown``, ``to_html``, ``to_latex`` or ``to_dict`` (the JSON contract)."""
+
+    __view__ = "network_cost"
 
     network: Network
     size: Value
@@ -423,13 +425,13 @@ class NetworkCost(RichDisplay):
                 multiple = math.lcm(multiple, int(sympy.Rational(poly.coeff_monomial(x)).q))
         return multiple
 
-    @property
-    def _spaced(self) -> bool:
-        """Whether the tables write maps as ``C x H x W``: at a symbolic size, where sizes are expressions."""
-        return not is_concrete(self.size)
+    def exact_when(self) -> Optional[str]:
+        """:attr:`exact_multiple` as words: ``'I is a multiple of 16'`` (None where there is none).
 
-    def _exact_when(self) -> Optional[str]:
-        """:attr:`exact_multiple` as words: ``'I is a multiple of 16'`` (None where there is none)."""
+        >>> from convalgebra.symbols import I
+        >>> network("resnet18").count(2 * I + 1).exact_when()
+        'I is a multiple of 16'
+        """
         multiple = self.exact_multiple
         return None if multiple is None else f"{next(iter(getattr(self.size, 'free_symbols')))} is a multiple of {multiple}"
 
@@ -441,12 +443,12 @@ class NetworkCost(RichDisplay):
         macs, params = self.network.total_symbolic()
         total: dict[str, Any] = {"macs": _json(self.macs), "params": _json(self.params)}
         if not is_concrete(self.size):  # a closed form at a symbolic size: where it is exact
-            total["exact_when"] = self._exact_when()
+            total["exact_when"] = self.exact_when()
         return {
             "network": self.network.name,
             "title": self.network.title,
             "input": {"channels": self.network.in_channels, "size": _json(self.size)},
-            "units": {"macs": _MACS_UNITS, "convention": _CONVENTION},
+            "units": {"macs": UNITS, "convention": CONVENTION},
             "total": total,
             "total_symbolic": {"macs": text(macs), "params": text(params), "exact_when": f"I is a multiple of {self.network.stride}"},
             "stages": [{"name": s.name, "module": s.module or None, "layers": s.layers,
@@ -454,99 +456,6 @@ class NetworkCost(RichDisplay):
                         "macs": _json(s.macs), "params": _json(s.params), "runs": s.runs} for s in self.stages],
             "layers": [_layer_dict(r) for r in self.layers],
         }
-
-    # -- text ---------------------------------------------------------------
-    def to_text(self) -> str:
-        """A model summary: the layers, the stages, and the totals with their units."""
-        net = self.network
-        lines = [f"{net.name}: {net.title}"]
-        lines += [f"  {x}" for x in (net.paper, net.source) if x]
-        lines += ["", f"Input: {net.in_channels} x {_side(self.size)} x {_side(self.size)}. Costs in {_MACS_UNITS}:",
-                  f"  {_CONVENTION}.", "", "Layers:"]
-        lines += _table(["#", "layer", "kind", "in", "out", "groups", "stride", "output", "MACs", "MACs %",
-                         "params", "params %"], [_layer_cells(i, r, spaced=self._spaced) for i, r in enumerate(self.layers, 1)],
-                        right={0, 3, 4, 5, 6, 7, 8, 9, 10, 11})
-        lines += ["", "Stages:"]
-        lines += _table(["stage", "module", "layers", "output", "MACs", "MACs %", "params", "params %"],
-                        [_stage_cells(s, spaced=self._spaced) for s in self.stages], right={2, 3, 4, 5, 6, 7})
-        lines += [""] + self._totals()
-        if any(not s.runs for s in self.stages):
-            lines.append("  (side stages do not run at inference: their parameters count, their MACs do not)")
-        return "\n".join(lines)
-
-    def _totals(self, math: bool = False) -> list[str]:
-        """The totals, each with its unit: exact integers and a scaled form at a concrete size,
-        the closed forms at a symbolic one (no scaling of an expression; ``$...$`` LaTeX when ``math``)."""
-        units = ("MACs", "(multiply-accumulates)"), ("FLOPs", "(2 FLOPs per MAC)"), ("params", "")
-        values = self.macs, self.flops, self.params
-        if is_concrete(self.size):
-            heading = f"Total at I = {self.size}:"
-        else:
-            free = ", ".join(sorted(str(x) for x in getattr(self.size, "free_symbols", ())))
-            when = self._exact_when()
-            exact = (f"exact when {when}" if when is not None else
-                     "exact only where every strided layer divides its input evenly; count at a number to be sure")
-            heading = (f"Total as a function of I ({exact}):" if self.size == _symbol_I() else
-                       f"Total at input size {_cell(self.size, math)}, as a function of {free} ({exact}):")
-        lines = [heading]
-        for (unit, note), value in zip(units, values):
-            if isinstance(value, int):
-                scaled = _scaled(value, unit)
-                line = f"{_cell(value, group=True)} {unit}" + (f" = {scaled}" if scaled else "")
-            else:
-                line = f"{unit} = {_cell(value, math)}"
-            lines.append(f"  {line} {note}".rstrip())
-        return lines
-
-    def __str__(self) -> str:
-        return self.to_text()
-
-    # -- Markdown and LaTeX ----------------------------------------------------
-    def to_markdown(self) -> str:
-        """Markdown with the closed form in LaTeX math, as Jupyter and course pages render it."""
-        from .printing import latex, number_latex
-
-        net = self.network
-        macs, params = net.total_symbolic()
-        out = [f"### `{net.name}`: {net.title}", ""]
-        out += [f"*{x}*" for x in (net.paper, net.source) if x] + [""]
-        shape = _map_cell(net.in_channels, self.size, math=True) if not is_concrete(self.size) else \
-            f"{net.in_channels} x {self.size} x {self.size}"
-        out += [f"Input {shape}; costs in {_MACS_UNITS}: {_CONVENTION}.", ""]
-        out += ["| stage | module | layers | output | MACs | MACs % | params | params % |",
-                "|---|---|---:|---:|---:|---:|---:|---:|"]
-        out += ["| " + " | ".join(_stage_cells(s, math=True, spaced=self._spaced)) + " |" for s in self.stages]
-        out += ["", "| # | layer | kind | in | out | groups | stride | output | MACs | MACs % | params | params % |",
-                "|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        out += ["| " + " | ".join(_layer_cells(i, r, math=True, spaced=self._spaced)) + " |"
-                for i, r in enumerate(self.layers, 1)]
-        totals = self._totals(math=True)
-        out += ["", totals[0], "", *(f"- {line.strip()}" for line in totals[1:]), "",
-                f"Closed form in the input size $I$ (exact when $I$ is a multiple of {net.stride}):", "",
-                f"$$\\text{{MACs}}(I) = {latex(macs)}, \\qquad \\text{{params}} = {number_latex(params)}$$"]
-        return "\n".join(out) + "\n"
-
-    def to_latex(self) -> str:
-        """A LaTeX ``align*`` block: the closed form in I and the numbers at this size."""
-        from .printing import latex, number_latex
-
-        net = self.network
-        macs, params = net.total_symbolic()
-        name = r"\text{" + net.name.replace("_", r"\_") + "}"
-        rows = [rf"{name}: \quad \text{{MACs}}(I) &= {latex(macs)} && (I \in {net.stride}\mathbb{{N}})",
-                rf"\text{{params}} &= {number_latex(params)}"]
-        if self.size != _symbol_I():  # at a number, or at another expression in I
-            where = "" if is_concrete(self.size) or self.exact_multiple is None else \
-                rf" && ({latex(next(iter(getattr(self.size, 'free_symbols'))))} \in {self.exact_multiple}\mathbb{{N}})"
-            rows += [rf"\text{{MACs}}({latex(self.size)}) &= {number_latex(self.macs)}{where}",
-                     rf"\text{{params}} &= {number_latex(self.params)}"]
-        return f"% {net.name}: {net.title}\n\\begin{{align*}}\n" + " \\\\\n".join(rows) + "\n\\end{align*}\n"
-
-
-def _symbol_I() -> Any:
-    from .symbols import I
-
-    return I
 
 
 def _json(value: Any) -> Any:
@@ -568,126 +477,6 @@ def _layer_dict(row: LayerCost) -> dict[str, Any]:
         "output_size": _json(row.output_size), "macs": _json(row.macs), "params": _json(row.params),
         "runs": row.runs,
     }
-
-
-def _layer_cells(index: int, row: LayerCost, math: bool = False, spaced: bool = False) -> list[str]:
-    """A layer's row of the summary; ``math`` writes expressions as ``$...$`` LaTeX (Markdown,
-    notebooks); ``spaced`` writes every map as ``C x H x W`` (a table at a symbolic size)."""
-    layer = row.layer
-    return [str(index), row.name, layer_kind(layer), _cell(layer.in_channels, math), _cell(layer.out_channels, math),
-            _cell(getattr(layer, "groups", 1), math), str(getattr(layer, "stride", 1)),
-            _map_cell(layer.out_channels, row.output_size, math, spaced),
-            _cell(row.macs, math, group=True) if row.runs else "(not run)", _percent(row.macs_share, math),
-            _cell(row.params, math, group=True), _percent(row.params_share, math)]
-
-
-def _stage_cells(stage: StageCost, math: bool = False, spaced: bool = False) -> list[str]:
-    """A stage's row of the summary (``math`` and ``spaced`` as in :func:`_layer_cells`)."""
-    return [stage.name + ("" if stage.runs else " (side)"), stage.module or "-", str(stage.layers),
-            _map_cell(stage.output_channels, stage.output_size, math, spaced),
-            _cell(stage.macs, math, group=True), _percent(stage.macs_share, math),
-            _cell(stage.params, math, group=True), _percent(stage.params_share, math)]
-
-
-def _cell(value: Any, math: bool = False, group: bool = False) -> str:
-    """A number (digits grouped when ``group``) or an expression, as text or ``$...$`` LaTeX.
-
-    >>> from convalgebra.symbols import I
-    >>> _cell(4089184256, group=True), _cell(I**2/4)
-    ('4,089,184,256', 'I**2/4')
-    >>> print(_cell(I**2/4, math=True))
-    $\\frac{I^{2}}{4}$
-    """
-    if isinstance(value, int):
-        return f"{value:,}" if group else str(value)
-    return f"${_latex(value)}$" if math else _text(value)
-
-
-def _map_cell(channels: Value, size: Optional[Value], math: bool = False, spaced: bool = False) -> str:
-    """A feature map, channels x height x width; a size that is a sum is bracketed.
-
-    >>> from convalgebra.symbols import I
-    >>> _map_cell(64, 56), _map_cell(128, I / 4 + 1)
-    ('64x56x56', '128 x (I/4 + 1) x (I/4 + 1)')
-    >>> print(_map_cell(128, I / 4 + 1, math=True))
-    $128 \\times \\left(\\frac{I}{4} + 1\\right) \\times \\left(\\frac{I}{4} + 1\\right)$
-    """
-    if size is None:
-        return "-"
-    if is_concrete(channels) and is_concrete(size) and not spaced:
-        return f"{channels}x{size}x{size}"
-    if not math:
-        return f"{_text(channels)} x {_side(size)} x {_side(size)}"
-    side = _latex(size)
-    side = rf"\left({side}\right)" if getattr(size, "is_Add", False) else side
-    return rf"${_latex(channels)} \times {side} \times {side}$"
-
-
-def _latex(value: Any) -> str:
-    """LaTeX of a value (the printer, and with it sympy, loaded only when asked for)."""
-    from .printing import latex
-
-    return latex(value)
-
-
-def _side(size: Value) -> str:
-    """A map's side as text, bracketed when it is a sum: ``56``, ``I/4``, ``(I/4 + 1)``."""
-    side = _text(size)
-    return f"({side})" if " " in side else side
-
-
-def _text(value: Any) -> str:
-    return str(value) if isinstance(value, int) else _json(value)
-
-
-def _percent(share: Any, math: bool = False) -> str:
-    """A share of the total as a percent: two decimals of a number, a function of the size otherwise.
-
-    >>> from convalgebra.symbols import I
-    >>> _percent(Fraction(1, 8)), _percent(147 * I**2 / (2259 * I**2 + 32000))
-    ('12.50%', '14700*I**2/(2259*I**2 + 32000) %')
-    """
-    if isinstance(share, (int, Fraction)):
-        return f"{float(share) * 100:.2f}%"
-    import sympy
-
-    percent = sympy.cancel(100 * share)
-    return f"${_latex(percent)} \\,\\%$" if math else f"{_text(percent)} %"
-
-
-def _scaled(value: int, unit: str) -> str:
-    """A whole number in the largest of k, M, G, T it reaches, to three decimals rounded half up
-    (beyond 1000 T: times a power of ten); '' below 1000, which needs no scaling.
-
-    >>> [_scaled(n, "MACs") for n in (4089184256, 25557032, 999999500, 8145600000000000002048000, 512)]
-    ['4.089 GMACs', '25.557 MMACs', '1.000 GMACs', '8.146 x 10^24 MACs', '']
-    >>> _scaled(1234567890123456, "params"), _scaled(999_999_999_999_999, "FLOPs")
-    ('1.235 x 10^15 params', '1.000 x 10^15 FLOPs')
-    """
-    if value < 1000:
-        return ""
-    exponent = len(str(value)) - 1
-    exponent = exponent if exponent >= 15 else exponent // 3 * 3
-    while True:
-        thousandths = (Fraction(value * 1000, 10**exponent) + Fraction(1, 2)).__floor__()
-        if thousandths < (10_000 if exponent >= 15 else 1_000_000):
-            break
-        exponent += 1 if exponent >= 15 else 3
-    number = f"{thousandths // 1000:,}.{thousandths % 1000:03d}"
-    if exponent >= 15:
-        return f"{number} x 10^{exponent} {unit}"
-    prefix = {3: "k", 6: "M", 9: "G", 12: "T"}[exponent]
-    return f"{number} {prefix}{' ' if unit == 'params' else ''}{unit}"
-
-
-def _table(header: list[str], rows: list[list[str]], right: set[int]) -> list[str]:
-    widths = [max(len(c) for c in col) for col in zip(header, *rows)]
-
-    def line(cells: list[str]) -> str:
-        return ("  " + "  ".join(c.rjust(w) if i in right else c.ljust(w)
-                                 for i, (c, w) in enumerate(zip(cells, widths)))).rstrip()
-
-    return [line(header)] + [line(r) for r in rows]
 
 
 # -- lookup -----------------------------------------------------------------------

@@ -15,28 +15,33 @@ papers do, and as ``parse_expr`` reads back:
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
-import sympy
-from sympy.printing.precedence import PRECEDENCE
-from sympy.printing.str import StrPrinter
+if TYPE_CHECKING:  # pragma: no cover
+    from sympy.printing.str import StrPrinter
 
-__all__ = ["text", "latex", "grouped", "number_text", "number_latex", "decimal", "fraction_text"]
-
-
-class _Printer(StrPrinter):
-    """sympy's str printer, with a lone negative power written as a fraction."""
-
-    def _print_Pow(self, expr: sympy.Pow, rational: bool = False) -> str:
-        base, exp = expr.as_base_exp()
-        if exp.is_Rational and exp.is_negative and not rational:
-            if exp == -1:
-                return "1/" + self.parenthesize(base, PRECEDENCE["Pow"])
-            return "1/" + self._print(sympy.Pow(base, -exp, evaluate=False))
-        return super()._print_Pow(expr, rational)
+__all__ = ["text", "latex", "grouped", "number_text", "number_latex", "decimal", "fraction_text", "percent", "scaled"]
 
 
-_PRINTER = _Printer({"order": None})
+@lru_cache(maxsize=None)
+def _printer() -> "StrPrinter":
+    """sympy's str printer, with a lone negative power written as a fraction (sympy loaded
+    here, at the first expression: numbers print without it)."""
+    import sympy
+    from sympy.printing.precedence import PRECEDENCE
+    from sympy.printing.str import StrPrinter
+
+    class _Printer(StrPrinter):
+        def _print_Pow(self, expr: sympy.Pow, rational: bool = False) -> str:
+            base, exp = expr.as_base_exp()
+            if exp.is_Rational and exp.is_negative and not rational:
+                if exp == -1:
+                    return "1/" + self.parenthesize(base, PRECEDENCE["Pow"])
+                return "1/" + self._print(sympy.Pow(base, -exp, evaluate=False))
+            return super()._print_Pow(expr, rational)
+
+    return _Printer({"order": None})
 
 
 def text(expr: Any) -> str:
@@ -50,7 +55,7 @@ def text(expr: Any) -> str:
     """
     if isinstance(expr, (int, Fraction)):
         return str(expr)
-    return _PRINTER.doprint(expr)
+    return _printer().doprint(expr)
 
 
 def latex(expr: Any) -> str:
@@ -60,8 +65,14 @@ def latex(expr: Any) -> str:
     >>> latex(1/(K**2*t))
     '\\\\frac{1}{K^{2} t}'
     """
+    if isinstance(expr, int) and not isinstance(expr, bool):  # numbers print without sympy
+        return str(expr)
     if isinstance(expr, Fraction):
-        expr = sympy.Rational(expr.numerator, expr.denominator)
+        if expr.denominator == 1:
+            return str(expr.numerator)
+        return ("-" if expr < 0 else "") + rf"\frac{{{abs(expr.numerator)}}}{{{expr.denominator}}}"
+    import sympy
+
     return sympy.latex(expr)
 
 
@@ -102,6 +113,7 @@ def decimal(value: Any, places: int = 4) -> str:
 
     >>> decimal(Fraction(17, 144)), decimal(Fraction(1, 1000000)), decimal(Fraction(-2, 3))
     ('0.1181', '0.000001000', '-0.6667')
+    >>> import sympy
     >>> decimal(Fraction(9000000000002000000000000, 9)), decimal(sympy.sqrt(2))
     ('1,000,000,000,000,222,222,222,222.2222', '1.4142')
     """
@@ -110,6 +122,8 @@ def decimal(value: Any, places: int = 4) -> str:
     elif getattr(value, "is_Rational", False):
         exact = Fraction(int(value.p), int(value.q))
     else:  # an irrational number: enough digits that rounding the decimal is exact in practice
+        import sympy
+
         exact = Fraction(str(sympy.Float(value.evalf(120), 120)))
     if exact == 0:
         return "0"
@@ -129,3 +143,41 @@ def fraction_text(value: Fraction) -> str:
     ('0.1181 (= 17/144)', '3')
     """
     return str(value.numerator) if value.denominator == 1 else f"{decimal(value)} (= {value})"
+
+
+def percent(share: Any) -> str:
+    """A share as a percent with two decimals, rounded half up from the exact value.
+
+    >>> percent(Fraction(1, 8)), percent(Fraction(294, 821)), percent(Fraction(1, 200000))
+    ('12.50%', '35.81%', '0.00%')
+    """
+    exact = Fraction(share) * 100
+    hundredths = (exact * 100 + Fraction(1, 2)).__floor__()
+    sign = "-" if hundredths < 0 else ""
+    whole, part = divmod(abs(hundredths), 100)
+    return f"{sign}{whole:,}.{part:02d}%"
+
+
+def scaled(value: int, unit: str) -> str:
+    """A whole number in the largest of k, M, G, T it reaches, to three decimals rounded half up
+    (beyond 1000 T: times a power of ten); '' below 1000, which needs no scaling.
+
+    >>> [scaled(n, "MACs") for n in (4089184256, 25557032, 999999500, 8145600000000000002048000, 512)]
+    ['4.089 GMACs', '25.557 MMACs', '1.000 GMACs', '8.146 x 10^24 MACs', '']
+    >>> scaled(1234567890123456, "params"), scaled(999_999_999_999_999, "FLOPs")
+    ('1.235 x 10^15 params', '1.000 x 10^15 FLOPs')
+    """
+    if value < 1000:
+        return ""
+    exponent = len(str(value)) - 1
+    exponent = exponent if exponent >= 15 else exponent // 3 * 3
+    while True:
+        thousandths = (Fraction(value * 1000, 10**exponent) + Fraction(1, 2)).__floor__()
+        if thousandths < (10_000 if exponent >= 15 else 1_000_000):
+            break
+        exponent += 1 if exponent >= 15 else 3
+    number = f"{thousandths // 1000:,}.{thousandths % 1000:03d}"
+    if exponent >= 15:
+        return f"{number} x 10^{exponent} {unit}"
+    prefix = {3: "k", 6: "M", 9: "G", 12: "T"}[exponent]
+    return f"{number} {prefix}{' ' if unit == 'params' else ''}{unit}"

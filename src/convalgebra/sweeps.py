@@ -135,6 +135,8 @@ class Sweep(RichDisplay):
     first rows show as a table.
     """
 
+    __view__ = "sweep"
+
     columns: Mapping[str, "numpy.ndarray"]
     expressions: Mapping[str, sympy.Expr]
 
@@ -166,14 +168,6 @@ class Sweep(RichDisplay):
         except ImportError:
             raise ConvAlgebraError("to_pandas needs pandas: pip install 'convalgebra[notebook]'") from None
         return pd.DataFrame(dict(self.columns))
-
-    def _repr_markdown_(self, most: int = 10) -> str:
-        head = list(self.names)
-        lines = ["| " + " | ".join(head) + " |", "|" + "---:|" * len(head)]
-        for row in self.rows[:most]:
-            lines.append("| " + " | ".join(f"{row[name]:.6g}" for name in head) + " |")
-        more = f"\n\n{len(self) - most:,} more rows of {len(self):,}" if len(self) > most else ""
-        return "\n".join(lines) + more + "\n"
 
 
 def sweep(what: Expressions, grid: Mapping[Any, Any] | None = None, **axes: Any) -> Sweep:

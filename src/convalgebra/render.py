@@ -1,0 +1,306 @@
+"""Views as text, Markdown, HTML and LaTeX: one renderer a format, for every result.
+
+The command line's formats, Jupyter's ``_repr_*_`` and the ``to_*`` methods of every
+result all call these four:
+
+>>> from convalgebra.report import Equations, Expr, Paragraph, View
+>>> v = View("A title", (Paragraph(("Cost ", Expr(K**2), " MACs")),
+...                      Equations(((("MACs",), (Expr(462422016, "number"),)),))))
+>>> print(text(v))
+A title
+<BLANKLINE>
+Cost K**2 MACs
+<BLANKLINE>
+  MACs = 462,422,016
+>>> print(markdown(v))
+### A title
+<BLANKLINE>
+Cost $K^{2}$ MACs
+<BLANKLINE>
+$$\\begin{aligned}\\text{MACs} &= 462{,}422{,}016\\end{aligned}$$
+<BLANKLINE>
+>>> print(latex(v))
+\\subsection*{A title}
+<BLANKLINE>
+Cost $K^{2}$ MACs
+<BLANKLINE>
+\\begin{align*}
+\\text{MACs} &= 462{,}422{,}016
+\\end{align*}
+<BLANKLINE>
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, Callable, Sequence
+
+from .report import Block, Code, Equations, Expr, Math, Paragraph, Piece, Table, View, tex_text
+
+__all__ = ["text", "markdown", "html", "latex"]
+
+_WIDTH = 88
+
+
+# -- values in each notation ---------------------------------------------------------
+
+def _value_text(piece: Expr) -> str:
+    from . import printing
+
+    value, style = piece.value, piece.style
+    if style == "percent":
+        return _percent_text(value)
+    if style == "ratio" and isinstance(value, Fraction):
+        return printing.fraction_text(value)
+    if style in ("number", "exact", "ratio") and _is_whole(value):
+        return printing.grouped(int(value))
+    if style in ("exact", "ratio") and _is_number(value):
+        shown = printing.text(value)
+        return f"{shown} = {printing.decimal(value)}" if getattr(value, "is_real", True) else shown
+    return printing.text(value)
+
+
+def _value_tex(piece: Expr) -> str:
+    from . import printing
+
+    value, style = piece.value, piece.style
+    if style == "percent":
+        return _percent_tex(value)
+    if style in ("ratio", "exact") and _is_number(value) and not _is_whole(value) \
+            and getattr(value, "is_real", True):
+        return rf"{printing.decimal(value)} \; (= {printing.latex(value)})"
+    if style in ("number", "exact", "ratio"):
+        return printing.number_latex(value)
+    return printing.latex(value)
+
+
+def _is_whole(value: Any) -> bool:
+    return (isinstance(value, int) and not isinstance(value, bool)) or bool(getattr(value, "is_Integer", False)) \
+        or (isinstance(value, Fraction) and value.denominator == 1)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, Fraction)) or bool(getattr(value, "is_number", False))
+
+
+def _percent_text(share: Any) -> str:
+    from . import printing
+
+    if isinstance(share, (int, Fraction)):
+        return printing.percent(share)
+    import sympy
+
+    return f"{printing.text(sympy.cancel(100 * share))} %"
+
+
+def _percent_tex(share: Any) -> str:
+    from . import printing
+
+    if isinstance(share, (int, Fraction)):
+        return printing.percent(share).replace("%", r"\%")
+    import sympy
+
+    return rf"{printing.latex(sympy.cancel(100 * share))} \,\%"
+
+
+# -- text ---------------------------------------------------------------------------
+
+def _plain(piece: Piece) -> str:
+    if isinstance(piece, Expr):
+        return _value_text(piece)
+    if isinstance(piece, Math):
+        return piece.text
+    return str(piece)
+
+
+def _plain_all(pieces: Sequence[Piece]) -> str:
+    return "".join(_plain(p) for p in pieces)
+
+
+def _cell(cell: Any, show: Callable[[Sequence[Piece]], str]) -> str:
+    return show(cell if isinstance(cell, tuple) else (cell,))
+
+
+def text(v: View) -> str:
+    """The view as plain text for a terminal or a course handout: aligned tables, one formula a line."""
+    import textwrap
+
+    out = [v.title]
+    for i, block in enumerate(v.blocks):
+        if isinstance(block, Paragraph):
+            body = _plain_all(block.pieces)
+            if block.note and i == 0 or block.note and isinstance(v.blocks[i - 1], Paragraph) and v.blocks[i - 1].note:
+                out.append("  " + body)  # a note under the title (the paper, the source)
+                continue
+            prose = all(type(p) is str for p in block.pieces)
+            lines = textwrap.wrap(body, _WIDTH, break_long_words=False, break_on_hyphens=False) if prose else [body]
+            out += ([] if block.tight else [""]) + (["  " + line for line in lines] if block.note else lines)
+        elif isinstance(block, Table):
+            out += [""] + ([block.caption + ":"] if block.caption else [])
+            out += _text_table(block)
+        else:
+            out += [""] + ([block.caption + ":"] if block.caption else [])
+            lefts = [_plain_all(left) for left, _ in block.rows]
+            width = max(map(len, lefts))
+            out += [f"  {left:<{width}} = {_plain_all(right)}" for left, (_, right) in zip(lefts, block.rows)]
+    return "\n".join(out)
+
+
+def _text_table(table: Table) -> list[str]:
+    rows = [[_cell(c, _plain_all) for c in row] for row in table.rows]
+    header = list(table.header)
+    widths = [max(len(c) for c in col) for col in zip(header, *rows)]
+
+    def line(cells: list[str]) -> str:
+        return ("  " + "  ".join(c.rjust(w) if i in table.right else c.ljust(w)
+                                 for i, (c, w) in enumerate(zip(cells, widths)))).rstrip()
+
+    return [line(header)] + [line(r) for r in rows]
+
+
+# -- LaTeX pieces, shared by Markdown, HTML and LaTeX ---------------------------------------
+
+def _tex_math(piece: Piece) -> str:
+    """A piece inside math mode: values and formulas as LaTeX, words as ``\\text``."""
+    if isinstance(piece, Expr):
+        return _value_tex(piece)
+    if isinstance(piece, Math):
+        return piece.tex
+    if isinstance(piece, Code):
+        return rf"\texttt{{{tex_text(piece)}}}"
+    return rf"\text{{{tex_text(piece)}}}" if piece.strip() else (r"\ " if piece else "")
+
+
+def _aligned(rows: Sequence[tuple[Sequence[Piece], Sequence[Piece]]], env: str = "aligned") -> str:
+    body = " \\\\ ".join(f"{''.join(map(_tex_math, left))} &= {''.join(map(_tex_math, right))}" for left, right in rows)
+    return f"\\begin{{{env}}}{body}\\end{{{env}}}"
+
+
+# -- Markdown -----------------------------------------------------------------------
+
+def _is_plain(piece: Piece) -> bool:
+    """A number that reads best as it is (grouped digits, a decimal, a percent) rather than typeset."""
+    return isinstance(piece, Expr) and piece.style != "expr" and (
+        isinstance(piece.value, (int, Fraction)) or bool(getattr(piece.value, "is_Rational", False)))
+
+
+def _md(piece: Piece, in_table: bool = False) -> str:
+    if _is_plain(piece):
+        out = _plain(piece)
+    elif isinstance(piece, (Expr, Math)):
+        out = f"${_tex_math(piece)}$"
+    elif isinstance(piece, Code):
+        out = f"`{piece}`"
+    else:
+        out = str(piece)
+    return out.replace("|", "\\|") if in_table else out
+
+
+def markdown(v: View) -> str:
+    """The view as Markdown with ``$...$`` math, as Jupyter and course pages render it."""
+    out = [f"### {v.title}", ""]
+    for block in v.blocks:
+        if isinstance(block, Paragraph):
+            body = "".join(_md(p) for p in block.pieces)
+            out += [f"*{body}*" if block.note else body, ""]
+        elif isinstance(block, Equations):
+            out += ([block.caption + ":", ""] if block.caption else []) + [f"$${_aligned(block.rows)}$$", ""]
+        else:
+            out += [block.caption + ":", ""] if block.caption else []
+            align = ["---:" if i in block.right else "---" for i in range(len(block.header))]
+            out.append("| " + " | ".join(h.replace("|", "\\|") for h in block.header) + " |")
+            out.append("|" + "|".join(align) + "|")
+            out += ["| " + " | ".join(_cell(c, lambda ps: "".join(_md(p, True) for p in ps)) for c in row) + " |"
+                    for row in block.rows]
+            out.append("")
+    return "\n".join(out)
+
+
+# -- HTML ---------------------------------------------------------------------------
+
+def _escape(words: str) -> str:
+    from html import escape
+
+    return escape(words, quote=False)
+
+
+def _html_piece(piece: Piece) -> str:
+    if _is_plain(piece):
+        return _escape(_plain(piece))
+    if isinstance(piece, (Expr, Math)):
+        return f"${_escape(_tex_math(piece))}$"
+    if isinstance(piece, Code):
+        return f"<code>{_escape(piece)}</code>"
+    return _escape(str(piece))
+
+
+def html(v: View) -> str:
+    """The view as an HTML fragment: headings, paragraphs, tables, display math (for MathJax)."""
+    out = ['<div class="convalgebra">', f"<h4>{_escape(v.title)}</h4>"]
+    for block in v.blocks:
+        if isinstance(block, Paragraph):
+            body = "".join(_html_piece(p) for p in block.pieces)
+            out.append(f"<p><em>{body}</em></p>" if block.note else f"<p>{body}</p>")
+        elif isinstance(block, Equations):
+            if block.caption:
+                out.append(f"<p>{_escape(block.caption)}:</p>")
+            out.append(f"<p>$${_escape(_aligned(block.rows))}$$</p>")
+        else:
+            out += _html_table(block)
+    out.append("</div>")
+    return "\n".join(out)
+
+
+def _html_table(table: Table) -> list[str]:
+    def cell(tag: str, content: str, i: int) -> str:
+        style = ' style="text-align: right"' if i in table.right else ""
+        return f"<{tag}{style}>{content}</{tag}>"
+
+    out = ["<table>"]
+    if table.caption:
+        out.append(f"<caption>{_escape(table.caption)}</caption>")
+    out.append("<thead><tr>" + "".join(cell("th", _escape(h), i) for i, h in enumerate(table.header)) + "</tr></thead>")
+    out.append("<tbody>")
+    out += ["<tr>" + "".join(cell("td", _cell(c, lambda ps: "".join(map(_html_piece, ps))), i)
+                             for i, c in enumerate(row)) + "</tr>" for row in table.rows]
+    out += ["</tbody>", "</table>"]
+    return out
+
+
+# -- LaTeX --------------------------------------------------------------------------
+
+def _tex_piece(piece: Piece) -> str:
+    """A piece in running LaTeX text: math in ``$...$``, code in ``\\texttt``, words escaped."""
+    if isinstance(piece, (Expr, Math)):
+        return f"${_tex_math(piece)}$"
+    if isinstance(piece, Code):
+        return rf"\texttt{{{tex_text(piece)}}}"
+    return tex_text(str(piece))
+
+
+def latex(v: View) -> str:
+    """The view as LaTeX to paste into a document (amsmath): a heading, paragraphs, ``tabular``
+    tables and ``align*`` formulas."""
+    out = [rf"\subsection*{{{tex_text(v.title)}}}", ""]
+    for block in v.blocks:
+        if isinstance(block, Paragraph):
+            body = "".join(map(_tex_piece, block.pieces))
+            out += [rf"\emph{{{body}}}" if block.note else body, ""]
+        elif isinstance(block, Equations):
+            out += ([tex_text(block.caption) + ":", ""] if block.caption else [])
+            out += ["\\begin{align*}", " \\\\\n".join(
+                f"{''.join(map(_tex_math, left))} &= {''.join(map(_tex_math, right))}" for left, right in block.rows),
+                "\\end{align*}", ""]
+        else:
+            out += _tex_table(block) + [""]
+    return "\n".join(out)
+
+
+def _tex_table(table: Table) -> list[str]:
+    columns = "".join("r" if i in table.right else "l" for i in range(len(table.header)))
+    out = [tex_text(table.caption) + ":", ""] if table.caption else []
+    out += [rf"\begin{{tabular}}{{{columns}}}", r"\hline",
+            " & ".join(tex_text(h) for h in table.header) + r" \\", r"\hline"]
+    out += [" & ".join(_cell(c, lambda ps: "".join(map(_tex_piece, ps))) for c in row) + r" \\" for row in table.rows]
+    out += [r"\hline", r"\end{tabular}"]
+    return out

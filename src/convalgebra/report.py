@@ -1,0 +1,605 @@
+"""What each result shows, as data: a :class:`View` is a title and a sequence of
+paragraphs, tables and equations whose pieces keep their values (numbers, expressions),
+so that each renderer of :mod:`convalgebra.render` prints them in its own way.
+
+Every displayable type names its view here (its ``__view__``), and :func:`view` builds it:
+
+>>> v = view(explain("group"))
+>>> v.title
+'group: group convolution (AlexNet)'
+>>> [type(b).__name__ for b in v.blocks][:4]
+['Paragraph', 'Paragraph', 'Paragraph', 'Paragraph']
+>>> view(42)
+Traceback (most recent call last):
+...
+convalgebra.errors.InvalidValueError: no view of int; the library shows its own results (explain, network, compare ...)
+
+The units sentence, said once for every result:
+
+>>> UNITS
+'MACs (multiply-accumulates, what the article and torchvision call FLOPs; 1 MAC = 2 FLOPs)'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
+
+from .errors import InvalidValueError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .cost import Cost
+    from .design import BreakEven, Budget, Comparison, LargeNLimit
+    from .explanation import Explanation
+    from .networks import NetworkCost
+
+__all__ = [
+    "Expr", "Code", "Math", "Piece", "Paragraph", "Table", "Equations", "Block", "View",
+    "view", "UNITS", "CONVENTION",
+]
+
+#: The unit of every cost the library shows.
+UNITS = "MACs (multiply-accumulates, what the article and torchvision call FLOPs; 1 MAC = 2 FLOPs)"
+
+#: What a network's count includes.
+CONVENTION = ("MACs of convolution and linear layers only (biases, batch norm, activations, pooling "
+              "and additions are not counted); params: all weights and biases plus batch norm's gamma and beta")
+
+
+# -- the model ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Expr:
+    """A value shown in its renderer's notation: an expression (``style="expr"``), a number with
+    grouped digits (``"number"``), an exact ratio with its decimal (``"ratio"``), a decimal
+    beside an exact irrational or fraction (``"exact"``), or a share as a percent (``"percent"``)."""
+
+    value: Any
+    style: str = "expr"
+
+
+class Code(str):
+    """Text shown as code (a rule, a name a user types)."""
+
+
+@dataclass(frozen=True)
+class Math:
+    """A formula given in both notations: plain text and LaTeX."""
+
+    text: str
+    tex: str
+
+
+Piece = Union[str, Expr, Code, Math]
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """A line of text, with values, formulas and code in it; ``note`` sets it apart (italics);
+    ``tight`` keeps it under the paragraph before (in text, no blank line between)."""
+
+    pieces: tuple[Piece, ...]
+    note: bool = False
+    tight: bool = False
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table: header and rows of cells (each a piece or a tuple of pieces); the columns
+    numbered in ``right`` align right (numbers)."""
+
+    header: tuple[str, ...]
+    rows: tuple[tuple[Any, ...], ...]
+    caption: str = ""
+    right: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Equations:
+    """Formulas aligned at ``=``: each row is (left side, right side), each a tuple of pieces."""
+
+    rows: tuple[tuple[tuple[Piece, ...], tuple[Piece, ...]], ...]
+    caption: str = ""
+
+
+Block = Union[Paragraph, Table, Equations]
+
+
+@dataclass(frozen=True)
+class View:
+    """What a result shows: a title and blocks, in order."""
+
+    title: str
+    blocks: tuple[Block, ...]
+
+
+_BUILDERS: dict[str, Callable[[Any], View]] = {}
+
+
+def _builds(name: str) -> Callable[[Callable[[Any], View]], Callable[[Any], View]]:
+    def register(function: Callable[[Any], View]) -> Callable[[Any], View]:
+        _BUILDERS[name] = function
+        return function
+
+    return register
+
+
+def view(obj: Any) -> View:
+    """The view of a library result: the builder its class names in ``__view__``.
+
+    >>> view(Repeat(Conv(8, 8), 2)).title
+    'Repeat: 1 layer, run 2 times, on an I x I input'
+    """
+    builder = _BUILDERS.get(getattr(type(obj), "__view__", ""))
+    if builder is None:
+        raise InvalidValueError(f"no view of {type(obj).__name__}; the library shows its own results"
+                                " (explain, network, compare ...)")
+    return builder(obj)
+
+
+# -- pieces used by several views ------------------------------------------------------
+
+def _name(name: str) -> Math:
+    """A module's name as a label in a formula."""
+    return Math(name, rf"\text{{{tex_text(name)}}}")
+
+
+def tex_text(text: str) -> str:
+    """Text made safe inside ``\\text{...}``: LaTeX's special characters escaped or dropped.
+
+    >>> print(tex_text("my_block & 50%"))
+    my\\_block \\& 50\\%
+    """
+    text = "".join(" " if char in "\\^~" else char for char in text)
+    for char in "{}$&#_%":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def _values(values: dict[Any, Any], scaled: Optional[dict[Any, Any]] = None) -> tuple[Piece, ...]:
+    """``K = 3, M = 256, ...`` as one formula, and the sizes the multipliers make (``so M = 384``)."""
+    from .printing import latex, text
+
+    out: list[Piece] = [Math(", ".join(f"{s} = {text(v)}" for s, v in values.items()),
+                             ", ".join(f"{latex(s)} = {latex(v)}" for s, v in values.items()))]
+    changed = {s: v for s, v in (scaled or {}).items() if v != values.get(s)}
+    if changed:
+        out += [" (so ", Math(", ".join(f"{s} = {v}" for s, v in changed.items()),
+                              ", ".join(f"{latex(s)} = {latex(v)}" for s, v in changed.items())), ")"]
+    return tuple(out)
+
+
+def _symbol(s: Any) -> Expr:
+    return Expr(s)
+
+
+def _cost(cost: "Cost", unit: str = "") -> tuple[Piece, ...]:
+    """``<macs> MACs, <params> params`` (or the ratios of the two, ``unit="ratio"``)."""
+    if unit == "ratio":
+        return (Expr(cost.macs), " (MACs), ", Expr(cost.params), " (params)")
+    return (Expr(cost.macs), " MACs, ", Expr(cost.params), " params")
+
+
+def _saving(ratio: Fraction, what: str, than: str) -> str:
+    """What an exact MACs ratio means for a reader: a saving, a cost, or the same.
+
+    >>> _saving(Fraction(17, 144), "bottleneck", "the standard convolution")
+    'bottleneck costs 88.19% fewer MACs than the standard convolution (a saving of 88.19%).'
+    >>> _saving(Fraction(3, 2), "x", "y")
+    'x costs 50.00% more MACs than y (no saving: a ratio above 1).'
+    """
+    from .printing import percent
+
+    if ratio == 1:
+        return f"{what} costs as many MACs as {than}."
+    if ratio < 1:
+        share = percent(1 - ratio)
+        return f"{what} costs {share} fewer MACs than {than} (a saving of {share})."
+    return f"{what} costs {percent(ratio - 1)} more MACs than {than} (no saving: a ratio above 1)."
+
+
+# -- layers and blocks ------------------------------------------------------------------
+
+@_builds("block")
+def _block_view(block: Any) -> View:
+    """Any layer or block, counted on an I x I input (a linear layer first: on its own input size)."""
+    from .blocks import Repeat, iter_layers
+    from .cost import count
+    from .layers import Linear, layer_kind
+    from .simplification import canonical
+    from .symbols import I
+
+    first = next(iter_layers(block), None)
+    size = first.in_size if isinstance(first, Linear) else I
+    rows = count(block, size)
+    branched = any(r.branch for r in rows)
+    cells = []
+    for i, r in enumerate(rows, 1):
+        layer = r.layer
+        kind = layer_kind(layer)
+        stride = getattr(layer, "stride", 1) or 1
+        kind += f", stride {stride}" if stride != 1 else ""
+        kind += f" (branch {'.'.join(str(b + 1) for b in r.branch)})" if branched and r.branch else ""
+        cells.append((str(i), kind, Expr(layer.in_channels), Expr(layer.out_channels),
+                      Expr(getattr(layer, "groups", 1)), Expr(r.times), Expr(r.input_size), Expr(r.output_size),
+                      Expr(r.macs, "number"), Expr(r.params, "number")))
+    macs = canonical(sum(r.macs for r in rows))
+    params = canonical(sum(r.params for r in rows))
+    plural = "layer" if len(rows) == 1 else "layers"
+    runs = f", run {block.count} times," if isinstance(block, Repeat) else ""
+    where = "on an I x I input" if size is I else f"on a {size} x {size} input"
+    return View(f"{type(block).__name__}: {len(rows)} {plural}{runs} {where}", (
+        Paragraph((Code(repr(block)),)),
+        Table(("#", "layer", "in", "out", "groups", "runs", "input", "output", "MACs", "params"), tuple(cells),
+              caption=f"Layers; costs in {UNITS}", right=frozenset({0, 8, 9})),
+        Equations(((("MACs",), (Expr(macs, "number"),)), (("params",), (Expr(params, "number"),))),
+                  caption="Total"),
+    ))
+
+
+@_builds("cost")
+def _cost_view(cost: "Cost") -> View:
+    """A Cost's two fields: MACs and params (or their ratios, when the Cost is a ratio)."""
+    return View("Cost", (Equations(((("MACs",), (Expr(cost.macs, "number"),)),
+                                    (("params",), (Expr(cost.params, "number"),))), caption=f"in {UNITS}"),))
+
+
+# -- explain ---------------------------------------------------------------------------
+
+@_builds("explanation")
+def _explanation_view(e: "Explanation") -> View:
+    from .layers import Shuffle
+    from .printing import text
+    from .solving import point_note
+    from .symbols import DESCRIPTIONS
+
+    m = e.module
+    blocks: list[Block] = []
+    if m.paper:
+        blocks.append(Paragraph((str(m.paper),), note=True))
+    if m.summary:
+        blocks.append(Paragraph((m.summary,)))
+    numbers, shown_note = e.shown_numbers()
+    if m.parameters:
+        pieces: list[Piece] = ["Parameters: "]
+        shown = numbers.values if numbers is not None else {}
+        for i, (s, d) in enumerate(m.parameters.items()):
+            v = shown.get(s, d)
+            pieces += [", "] * bool(i) + [Math(f"{s} = {'?' if v is None else text(v)}",
+                                               f"{_tex(s)} = {'?' if v is None else _tex(v)}")]
+            if v != d:
+                pieces += [" as set (default ", Expr(d), ")"]
+            pieces.append(f" ({DESCRIPTIONS.get(s, '')})" if v is not None else " (no default)")
+        blocks.append(Paragraph(tuple(pieces)))
+    blocks.append(Paragraph(("Rewrite rule: ", Code(repr(m.rule))), tight=bool(m.parameters)))
+    if m.article:
+        blocks.append(Paragraph(("The article's rewrite: ", Code(m.article)), tight=True))
+    blocks.append(Table(
+        ("#", "layer", "kernel", "in", "out", "groups", "MACs", "params"),
+        tuple((str(i), _layer_words(r), "-" if isinstance(r.layer, Shuffle) else _kernel(r.layer.kernel),
+               Expr(r.layer.in_channels), Expr(r.layer.out_channels), Expr(r.layer.groups), Expr(r.macs),
+               Expr(r.params)) for i, r in enumerate(e.layers, 1)),
+        caption=f"Layers (stride 1, SAME padding: an I x I input gives an F x F output, F = I); costs in {UNITS}"))
+    blocks.append(Equations((
+        (("standard convolution",), _cost(e.baseline)),
+        ((m.name,), _cost(e.rewritten)),
+    ), caption="Cost, in MACs, and parameters"))
+    ratio = rf"\frac{{{_name(m.name).tex}}}{{\text{{standard}}}}"
+    equal = rf"\left.{ratio}\right|_{{M=N}}"
+    blocks.append(Equations(tuple(((Math(label, tex),), (Expr(value), Math("", rf"\ (\text{{{unit}}})")))
+                                  for label, tex, value, unit in (
+        ("MACs", ratio, e.ratio.macs, "MACs"), ("params", ratio, e.ratio.params, "params"),
+        ("MACs at M = N", equal, e.ratio_equal_channels.macs, "MACs"),
+        ("params at M = N", equal, e.ratio_equal_channels.params, "params"),
+        ("MACs at M = N, N -> oo", rf"\lim_{{N \to \infty}} {equal}", e.limit_large_N, "MACs"))),
+        caption=f"Cost ratio, {m.name} / standard convolution (below 1 is a saving; M = N is the article's shorthand)"))
+    if e.break_even:
+        pieces = ["Break-even, as many MACs as the standard convolution, at "]
+        for i, (s, v) in enumerate(e.break_even.items()):
+            note = point_note(s, v)
+            pieces += ["; "] * bool(i) + [Math(f"{s} = {text(v)}", f"{_tex(s)} = {_tex(v)}")] + [f" ({note})"] * bool(note)
+        blocks.append(Paragraph(tuple(pieces + ["."])))
+    if numbers is not None:
+        r = numbers.ratio
+        blocks.append(Paragraph(("At ", *_values(numbers.values, _scaled(numbers.values)), shown_note + ":")))
+        blocks.append(Table(("", "MACs", "FLOPs (2 x MACs)", "params"), (
+            ("standard convolution", Expr(numbers.baseline.macs, "number"), Expr(2 * numbers.baseline.macs, "number"),
+             Expr(numbers.baseline.params, "number")),
+            (m.name, Expr(numbers.rewritten.macs, "number"), Expr(2 * numbers.rewritten.macs, "number"),
+             Expr(numbers.rewritten.params, "number")),
+            ("ratio", Expr(r.macs, "ratio"), Expr(r.macs, "ratio"), Expr(r.params, "ratio")),
+        ), right=frozenset({1, 2, 3})))
+        blocks.append(Paragraph((_saving(r.macs, f"Here {m.name}", "the standard convolution"),)))
+    title = f"{m.name}: {m.title}" + (f" ({m.network})" if m.network else "")
+    return View(title, tuple(blocks))
+
+
+@_builds("module")
+def _module_view(m: Any) -> View:
+    from .explanation import explain
+
+    return _explanation_view(explain(m))
+
+
+def _layer_words(row: Any) -> str:
+    """A module's layer in a course's words, with its repeats and branch."""
+    from .layers import layer_role
+    from .printing import text
+
+    times = "" if row.times == 1 else f" x {text(row.times)}"
+    branch = f", branch {row.branch[-1] + 1}" if row.branch else ""  # side by side, outputs concatenated
+    return layer_role(row.layer) + times + branch
+
+
+def _kernel(kernel: tuple[Any, Any]) -> Math:
+    from .printing import latex, text
+
+    def side(x: Any) -> str:
+        shown = text(x)
+        return shown if getattr(x, "is_Atom", True) else f"({shown})"
+
+    return Math("x".join(side(x) for x in kernel), r" \times ".join(latex(x) for x in kernel))
+
+
+def _tex(value: Any) -> str:
+    from .printing import number_latex
+
+    return number_latex(value)
+
+
+def _scaled(values: dict[Any, Any]) -> dict[Any, Any]:
+    from .explanation import scale
+
+    return scale(values)
+
+
+# -- networks --------------------------------------------------------------------------
+
+@_builds("network")
+def _network_view(net: Any) -> View:
+    return _network_cost_view(net.count())
+
+
+@_builds("network_cost")
+def _network_cost_view(cost: "NetworkCost") -> View:
+    from .layers import is_concrete, layer_kind
+    from .printing import text
+
+    net = cost.network
+    size = cost.size
+    blocks: list[Block] = [Paragraph((x,), note=True) for x in (net.paper, net.source) if x]
+    blocks.append(Paragraph(("Input ", _map(net.in_channels, size, spaced=not is_concrete(size)),
+                             f"; costs in {UNITS}: {CONVENTION}.")))
+    spaced = not is_concrete(size)
+    blocks.append(Table(
+        ("#", "layer", "kind", "in", "out", "groups", "stride", "output", "MACs", "MACs %", "params", "params %"),
+        tuple((str(i), r.name, layer_kind(r.layer), Expr(r.layer.in_channels), Expr(r.layer.out_channels),
+               Expr(getattr(r.layer, "groups", 1)), str(getattr(r.layer, "stride", 1)),
+               _map(r.layer.out_channels, r.output_size, spaced),
+               Expr(r.macs, "number") if r.runs else "(not run)", Expr(r.macs_share, "percent"),
+               Expr(r.params, "number"), Expr(r.params_share, "percent"))
+              for i, r in enumerate(cost.layers, 1)),
+        caption="Layers", right=frozenset({0, *range(3, 12)})))
+    blocks.append(Table(
+        ("stage", "module", "layers", "output", "MACs", "MACs %", "params", "params %"),
+        tuple((s.name + ("" if s.runs else " (side)"), s.module or "-", str(s.layers),
+               _map(s.output_channels, s.output_size, spaced), Expr(s.macs, "number"), Expr(s.macs_share, "percent"),
+               Expr(s.params, "number"), Expr(s.params_share, "percent")) for s in cost.stages),
+        caption="Stages", right=frozenset(range(2, 8))))
+    blocks.append(_network_totals(cost))
+    if any(not s.runs for s in cost.stages):
+        blocks.append(Paragraph(("Side stages do not run at inference: their parameters count, their MACs do not.",),
+                                note=True))
+    if is_concrete(size):  # a count at a number stays free of sympy; the closed form is one call away
+        blocks.append(Paragraph((f"The closed form in the input size I, exact when I is a multiple of {net.stride}: ",
+                                 Code(f"network({net.name!r}).count(I)"), " in Python."),
+                                note=True))
+    elif size != _I():
+        macs, params = net.total_symbolic()
+        blocks.append(Equations(((("MACs(I)",), (Expr(macs),)), (("params",), (Expr(params, "number"),))),
+                                caption=f"Closed form in the input size I, exact when I is a multiple of {net.stride}"))
+    return View(f"{net.name}: {net.title}", tuple(blocks))
+
+
+def _I() -> Any:
+    from .symbols import I
+
+    return I
+
+
+def _network_totals(cost: "NetworkCost") -> Equations:
+    """The totals, each with its unit: exact integers and a scaled form at a number, the closed
+    forms at a symbolic size, and where those are exact."""
+    from .layers import is_concrete
+    from .printing import latex, scaled, text
+
+    size = cost.size
+    if is_concrete(size):
+        caption = f"Total at I = {size}"
+    else:
+        free = ", ".join(sorted(str(x) for x in getattr(size, "free_symbols", ())))
+        when = cost.exact_when()
+        exact = (f"exact when {when}" if when is not None else
+                 "exact only where every strided layer divides its input evenly; count at a number to be sure")
+        caption = (f"Total as a function of I ({exact})" if size == _I() else
+                   f"Total at input size {text(size)}, as a function of {free} ({exact})")
+    rows = []
+    for unit, note, value in (("MACs", " (multiply-accumulates)", cost.macs), ("FLOPs", " (2 FLOPs per MAC)", cost.flops),
+                              ("params", "", cost.params)):
+        right: tuple[Piece, ...] = (Expr(value, "number"),)
+        if isinstance(value, int) and scaled(value, unit):
+            right += (Math(f" = {scaled(value, unit)}", rf" = \text{{{tex_text(scaled(value, unit))}}}"),)
+        rows.append(((unit,), right + ((note,) if note else ())))
+    return Equations(tuple(rows), caption=caption)
+
+
+def _map(channels: Any, size: Any, spaced: bool = False) -> Math:
+    """A feature map, channels x height x width; a side that is a sum is bracketed.
+
+    >>> from convalgebra.symbols import I
+    >>> _map(64, 56), _map(128, I / 4 + 1).text
+    (Math(text='64x56x56', tex='64 \\\\times 56 \\\\times 56'), '128 x (I/4 + 1) x (I/4 + 1)')
+    """
+    from .layers import is_concrete
+    from .printing import latex, text
+
+    if size is None:
+        return Math("-", "-")
+    side_tex = latex(size)
+    side_tex = rf"\left({side_tex}\right)" if getattr(size, "is_Add", False) else side_tex
+    tex = rf"{latex(channels)} \times {side_tex} \times {side_tex}"
+    if is_concrete(channels) and is_concrete(size) and not spaced:
+        return Math(f"{channels}x{size}x{size}", tex)
+    side = text(size)
+    side = f"({side})" if " " in side else side
+    return Math(f"{text(channels)} x {side} x {side}", tex)
+
+
+# -- design questions ------------------------------------------------------------------
+
+def _title(mod: Any) -> str:
+    return f"{mod.name}: {mod.title}" + (f" ({mod.network})" if mod.network else "")
+
+
+def _condition(condition: Any) -> Piece:
+    """A condition on the sizes (a sympy Boolean) as a formula, or 'always' / 'never'."""
+    from .design import condition_text
+    from .printing import latex
+
+    return Math(condition_text(condition), condition_text(condition, latex))
+
+
+def _at(value: Any) -> Expr:
+    """A value at given sizes: an exact ratio with its decimal, or an expression."""
+    return Expr(value, "ratio" if isinstance(value, Fraction) else "exact")
+
+
+@_builds("comparison")
+def _comparison_view(c: "Comparison") -> View:
+    from .design import notes_text
+
+    a, b = _name(c.a.name), _name(c.b.name)
+    ratio = Math("A / B", rf"\frac{{{a.tex}}}{{{b.tex}}}")
+    equal = Math("A / B at M = N", rf"\left.{ratio.tex}\right|_{{M=N}}")
+    blocks: list[Block] = []
+    if c.same_module:
+        blocks.append(Paragraph((f"A and B are the same module, {c.a.name}"
+                                 + (" with the same parameters" if c.notes_a == c.notes_b else "")
+                                 + ": the comparison is of a module with itself.",), note=True))
+    blocks += [
+        Paragraph(("A = ", Code(_title(c.a)), f"; {notes_text(c.notes_a)}")),
+        Paragraph(("B = ", Code(_title(c.b)), f"; {notes_text(c.notes_b)}")),
+        Equations((((Math("A", a.tex),), _cost(c.cost_a)), ((Math("B", b.tex),), _cost(c.cost_b))),
+                  caption=f"Costs in {UNITS}"),
+        Equations((((ratio,), _cost(c.ratio, "ratio")), ((equal,), _cost(c.ratio_equal_channels, "ratio"))),
+                  caption="Ratio A / B"),
+        Paragraph(("A costs fewer MACs than B when: ", _condition(c.condition), "; with M = N: ",
+                   _condition(c.condition_equal_channels), ".")),
+    ]
+    if c.at_ratio is not None:
+        blocks.append(Paragraph(("At ", *_values(c.given, _scaled(c.given)), ":")))
+        if c.numbers is not None:
+            na, nb = c.numbers
+            blocks.append(Table(("", "MACs", "params"), (
+                ("A " + c.a.name, Expr(na.rewritten.macs, "number"), Expr(na.rewritten.params, "number")),
+                ("B " + c.b.name, Expr(nb.rewritten.macs, "number"), Expr(nb.rewritten.params, "number"))),
+                right=frozenset({1, 2})))
+        blocks.append(Paragraph(("ratio A / B: MACs ", _at(c.at_ratio.macs), ", params ", _at(c.at_ratio.params))))
+        if c.at_condition is not None:
+            verdict = c.verdict()
+            blocks.append(Paragraph(("A costs fewer MACs than B: ", verdict if isinstance(verdict, str) else "when ",
+                                     *(() if isinstance(verdict, str) else (_condition(verdict),)), ".")))
+            if c.numbers is not None:
+                blocks.append(Paragraph((_saving(Fraction(na.rewritten.macs, nb.rewritten.macs), "Here A", "B"),)))
+    return View(f"compare {c.a.name} / {c.b.name}", tuple(blocks))
+
+
+@_builds("budget")
+def _budget_view(b: "Budget") -> View:
+    from .design import N_PRIME, notes_text
+    from .printing import grouped
+
+    m = b.module
+    blocks: list[Block] = [
+        Paragraph((f"Kernels N' that {m.title} affords for the MACs of the standard convolution with N kernels:",)),
+        Equations((((Expr(b.rewritten),), (Expr(b.baseline),)), ((Expr(N_PRIME),), (Expr(b.N),))),
+                  caption="Solve for N'"),
+    ]
+    if b.value is not None:
+        notes = notes_text(b.notes, defaults_only=True)
+        pieces: list[Piece] = ["At ", *_values(b.given, _scaled(b.given)), (f"; {notes}" if notes else "") + ": "]
+        if not b.fits:
+            pieces += [Math("N' = ", "N' = "), Expr(b.value), ": no kernels fit; the module costs more than the"
+                       " standard convolution whatever its N'."]
+        else:
+            pieces += [Math("N' = ", "N' = "), Expr(b.value, "exact")]
+            if not b.whole:
+                pieces.append(f", not whole: {grouped(b.floor or 0)} kernels fit")
+            if b.usable_note is not None:
+                pieces.append("; " + b.usable_note)
+            pieces.append(".")
+        blocks.append(Paragraph(tuple(pieces)))
+    return View(f"budget {m.name}: how many kernels N' {m.title} affords", tuple(blocks))
+
+
+@_builds("break_even")
+def _break_even_view(be: "BreakEven") -> View:
+    from .design import in_range, range_text
+    from .solving import point_note
+    from .symbols import K
+
+    m = be.module
+    rows: list[tuple[tuple[Piece, ...], tuple[Piece, ...]]] = [(("ratio",), (Expr(be.ratio), " = 1"))]
+    for s, v in be.points.items():
+        note = point_note(s, v)
+        rows.append(((Expr(s),), (Expr(v),) + ((f" ({note})",) if note else ())))
+    blocks: list[Block] = [Equations(tuple(rows), caption=f"Where {m.title} costs as many MACs as the standard"
+                                                          " convolution")]
+    if not be.points:
+        blocks.append(Paragraph(("No parameter to solve for: "
+                                 + ("the module has none." if not m.parameters else "no positive root."),)))
+    if be.given:
+        blocks.append(Paragraph(("At ", *_values(be.given, _scaled(be.given)), ":")))
+        for s in be.points:
+            v = be.values.get(s)
+            if v is None:
+                pieces: tuple[Piece, ...] = (Expr(s), f": none; {s} does not change the cost here")
+            else:
+                pieces = (Expr(s), " = ", Expr(v, "exact"))
+                if not in_range(s, v, be.given.get(K)):
+                    pieces += (f" (outside {range_text(s)}: no {s} breaks even)",)
+            if s in be.notes:
+                pieces += (f" ({be.notes[s]})",)
+            blocks.append(Paragraph(pieces))
+    return View(f"break-even {m.name}: where {m.title} costs as many MACs as the standard convolution",
+                tuple(blocks))
+
+
+@_builds("large_N_limit")
+def _limit_view(lim: "LargeNLimit") -> View:
+    m = lim.module
+    arrow = Math(" -> ", r" \to ")
+    blocks: list[Block] = [Equations((
+        (("MACs",), (Expr(lim.ratio_equal_channels.macs), arrow, Expr(lim.macs))),
+        (("params",), (Expr(lim.ratio_equal_channels.params), arrow, Expr(lim.params))),
+    ), caption="The ratio at M = N, as N grows without bound")]
+    if lim.value is not None:
+        blocks.append(Paragraph(("At ", *_values(lim.given, _scaled(lim.given)), ": MACs", arrow,
+                                 Expr(lim.value.macs, "exact"), ", params", arrow, Expr(lim.value.params, "exact"))))
+    return View(f"limit {m.name}: the savings ratio with M = N as N grows without bound", tuple(blocks))
+
+
+# -- sweeps ----------------------------------------------------------------------------
+
+@_builds("sweep")
+def _sweep_view(sweep: Any, most: int = 10) -> View:
+    names = sweep.names
+    rows = tuple(tuple(f"{row[name]:.6g}" for name in names) for row in sweep.rows[:most])
+    blocks: list[Block] = [
+        Equations(tuple(((name,), (Expr(expr),)) for name, expr in sweep.expressions.items())),
+        Table(tuple(names), rows, right=frozenset(range(len(names)))),
+    ]
+    if len(sweep) > most:
+        blocks.append(Paragraph((f"{len(sweep) - most:,} more rows of {len(sweep):,}",), note=True))
+    return View(f"sweep: {len(sweep):,} points", tuple(blocks))
