@@ -40,9 +40,10 @@ def test_explain_text_reads_like_a_course_page():
     code, out, err = run("explain", "bottleneck")
     assert code == 0 and err == ""
     for needle in ("bottleneck: bottleneck (ResNet)", "Deep Residual Learning", "reduce(t)",
-                   "(K*K*M*N) -> (M*N/t + K*K*N/t*N/t + N/t*N)", "MACs (multiply-accumulates; 1 MAC = 2 FLOPs)",
-                   "1/(K**2*t) + N*(K**2 + t)/(K**2*M*t**2)", "with M = N", "(K**2 + 2*t)/(K**2*t**2)",
-                   "example values"):
+                   "(K*K*M*N) -> (M*N/t + K*K*N/t*N/t + N/t*N)",
+                   "MACs (multiply-accumulates, what the article and torchvision call FLOPs; 1 MAC = 2 FLOPs)",
+                   "1/(K**2*t) + N*(K**2 + t)/(K**2*M*t**2)", "at M = N", "(K**2 + 2*t)/(K**2*t**2)",
+                   "example values", "88.19% fewer MACs"):
         assert needle in out, needle
 
 
@@ -92,8 +93,9 @@ def test_other_formats(fmt):
     code, out, _ = run("explain", "depthwise-separable", "--format", fmt, "--set", "K=3", "M=512", "N=512", "I=14")
     assert code == 0
     assert r"\frac{1}{N} + \frac{1}{K^{2}}" in out
-    if fmt == "latex":
-        assert out.count(r"\begin{align*}") == 1 and out.rstrip().endswith(r"\end{align*}")
+    if fmt == "latex":  # the whole explanation, as the text has it: tables, formulas, numbers
+        assert out.count(r"\begin{align*}") == 2 and out.count(r"\begin{tabular}") == 2
+        assert "52,283,392" in out
     else:
         assert "| 1 | depthwise |" in out and "52,283,392" in out
 
@@ -194,7 +196,7 @@ def test_the_command_switches_the_garbage_collector_off_and_main_leaves_it_on(mo
 def test_sizes_left_unset_come_from_the_example_and_the_text_says_so():
     code, out, _ = run("explain", "fire", "--set", "t=2")
     assert code == 0
-    assert "Parameters: t = 2 as set (default 8;" in out
+    assert "Parameters: t = 2 as set (default 8; " in out
     assert "At K = 3, M = 96, N = 128, I = 55, t = 2, p = 1/2 (K, M, N, I from the module's example" in out
     data = json.loads(run("explain", "fire", "--set", "t=2", "--format", "json")[1])
     assert data["parameters"] == {"t": 8, "p": "1/2"}  # the defaults, as the contract says

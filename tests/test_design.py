@@ -286,8 +286,8 @@ def test_every_answer_renders_in_every_format(make):
     assert str(answer) == answer.to_text() and answer.to_text().strip()
     assert answer.to_markdown().startswith("### ") and "\\begin{aligned}" in answer.to_markdown()
     assert answer._repr_html_().startswith('<div class="convalgebra">')
-    assert answer._repr_latex_().startswith("$\\begin{aligned}")
-    assert answer.to_latex().count("\\begin{align*}") == 1
+    assert answer._repr_latex_() == answer.to_latex() and answer.to_latex().startswith("\\subsection*{")
+    assert answer.to_latex().count("\\begin{align*}") >= 1
     json.dumps(answer.to_dict())
 
 
@@ -299,7 +299,7 @@ def test_explain_json_carries_break_even_and_limit(name):
     assert {s: read(v) for s, v in data["break_even"].items()} == {str(s): v for s, v in e.break_even.items()}
     assert read(data["limit_large_N"]) == ca.limit_large_N(name).macs
     text = run("explain", name)[1]
-    assert "tends to " + ca.text(e.limit_large_N) in text
+    assert "N -> oo = " + ca.text(e.limit_large_N) in text
     for s, v in e.break_even.items():
         assert f"{s} = {ca.text(v)}" in text
         assert ca.latex(v) in run("explain", name, "--format", "latex")[1]
@@ -360,7 +360,7 @@ def test_compare_verdict_at_values_in_every_format():
 
 def test_compare_says_parameters_once_and_cleanly():
     out = run("compare", "resnext", "bottleneck", "--set", "t=2", "--format", "markdown")[1]
-    assert "(t = 2 as set; G = 32 by default)" in out and "the default" not in out
+    assert "; t = 2 as set; G = 32 by default" in out and "the default" not in out
     assert "A costs fewer MACs than B: always" in out
 
 

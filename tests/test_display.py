@@ -192,8 +192,9 @@ def test_networks_render_stage_and_layer_tables():
     assert len(layers) - 1 == len(cost.layers)
     latex = cost._repr_latex_()
     assert_math_mode(latex)
+    assert "1,814,073,344 MACs = 1.814 GMACs" in latex
     macs, params = ca.network("resnet18").total_symbolic()
-    assert ca.latex(macs) in latex and r"\text{MACs} &= 1{,}814{,}073{,}344" in latex
+    assert ca.latex(macs) in ca.network("resnet18").count(ca.I).to_latex()
     assert cost._repr_markdown_() == cost.to_markdown()
     assert view(ca.network("resnet18")).title == "resnet18: ResNet-18"
 
@@ -296,4 +297,4 @@ def test_latex_carries_what_the_text_carries():
     assert r"\texttt{(K*K*M*N) -> (M*N/t + K*K*N/t*N/t + N/t*N), t = 4}" in latex  # the article's rewrite
     assert r"\text{standard convolution} &= I^{2} K^{2} M N" in latex             # the cost
     assert r"\frac{K^{2} + 2 t}{K^{2} t^{2}}" in latex                              # the ratio at M = N
-    assert "218{,}365{,}952" in latex                                             # the numbers
+    assert "218,365,952" in latex                                                 # the numbers

@@ -428,8 +428,9 @@ def test_network_json_contract():
 
 @pytest.mark.parametrize("fmt", ["markdown", "latex"])
 def test_network_markdown_and_latex_show_the_closed_form(fmt):
-    code, out, _ = run("network", "mobilenet_v2", "--format", fmt)
+    code, out, _ = run("network", "mobilenet_v2", "--symbolic", "--format", fmt)
     assert code == 0 and r"\frac{47751 I^{2}}{8} + 1280000" in out
+    assert "--symbolic" in run("network", "mobilenet_v2", "--format", fmt)[1]  # a count at a number points to it
 
 
 @pytest.mark.parametrize("argv, message", [

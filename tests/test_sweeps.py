@@ -134,7 +134,7 @@ def test_compiled_once_then_called_on_arrays():
 def test_notebook_views():
     s = ca.sweep(M * N, M=range(1, 31), N=2)
     markdown = s._repr_markdown_()
-    assert markdown.startswith("| M | N | value |") and "20 more rows of 30" in markdown
+    assert "\n| M | N | value |\n" in markdown and "20 more rows of 30" in markdown
     pd = pytest.importorskip("pandas")
     frame = s.to_pandas()
     assert isinstance(frame, pd.DataFrame) and list(frame.columns) == ["M", "N", "value"] and len(frame) == 30

@@ -96,7 +96,14 @@ def _cmd_network(args: argparse.Namespace, out: TextIO) -> int:
     from .networks import network, parse_size
 
     net = network(args.name)
-    _emit(net.count(parse_size(args.set) if args.set else None), args.format, out)
+    if args.symbolic:
+        if args.set:
+            raise UsageError("--symbolic counts at the input size I itself; leave out --set")
+        from .symbols import I
+
+        _emit(net.count(I), args.format, out)
+    else:
+        _emit(net.count(parse_size(args.set) if args.set else None), args.format, out)
     return 0
 
 
@@ -178,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="network name, e.g. resnet50 (see 'convalgebra networks')")
     p.add_argument("--set", metavar="I=SIZE", nargs="+", action="extend",
                    help="the input size I (default: the size the network was designed for, e.g. --set I=224)")
+    p.add_argument("--symbolic", action="store_true",
+                   help="count at the input size I itself: every cost a closed form in I, and where it is exact")
     _add_format(p)
     p.set_defaults(func=_cmd_network)
 

@@ -70,7 +70,7 @@ def latex(expr: Any) -> str:
     if isinstance(expr, Fraction):
         if expr.denominator == 1:
             return str(expr.numerator)
-        return ("-" if expr < 0 else "") + rf"\frac{{{abs(expr.numerator)}}}{{{expr.denominator}}}"
+        return ("- " if expr < 0 else "") + rf"\frac{{{abs(expr.numerator)}}}{{{expr.denominator}}}"
     import sympy
 
     return sympy.latex(expr)

@@ -3,23 +3,24 @@
 The command line's formats, Jupyter's ``_repr_*_`` and the ``to_*`` methods of every
 result all call these four:
 
+>>> from convalgebra import render
 >>> from convalgebra.report import Equations, Expr, Paragraph, View
 >>> v = View("A title", (Paragraph(("Cost ", Expr(K**2), " MACs")),
 ...                      Equations(((("MACs",), (Expr(462422016, "number"),)),))))
->>> print(text(v))
+>>> print(render.text(v))
 A title
 <BLANKLINE>
 Cost K**2 MACs
 <BLANKLINE>
   MACs = 462,422,016
->>> print(markdown(v))
+>>> print(render.markdown(v))
 ### A title
 <BLANKLINE>
 Cost $K^{2}$ MACs
 <BLANKLINE>
 $$\\begin{aligned}\\text{MACs} &= 462{,}422{,}016\\end{aligned}$$
 <BLANKLINE>
->>> print(latex(v))
+>>> print(render.latex(v))
 \\subsection*{A title}
 <BLANKLINE>
 Cost $K^{2}$ MACs
@@ -35,7 +36,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, Callable, Sequence
 
-from .report import Block, Code, Equations, Expr, Math, Paragraph, Piece, Table, View, tex_text
+from .report import Block, Code, Equations, Expr, Items, Math, Paragraph, Piece, Table, View, tex_text
 
 __all__ = ["text", "markdown", "html", "latex"]
 
@@ -138,6 +139,9 @@ def text(v: View) -> str:
         elif isinstance(block, Table):
             out += [""] + ([block.caption + ":"] if block.caption else [])
             out += _text_table(block)
+        elif isinstance(block, Items):
+            out += ([] if block.tight and not block.caption else [""]) + ([block.caption + ":"] if block.caption else [])
+            out += ["  " + _plain_all(item) for item in block.items]
         else:
             out += [""] + ([block.caption + ":"] if block.caption else [])
             lefts = [_plain_all(left) for left, _ in block.rows]
@@ -171,6 +175,24 @@ def _tex_math(piece: Piece) -> str:
     return rf"\text{{{tex_text(piece)}}}" if piece.strip() else (r"\ " if piece else "")
 
 
+def _inline(pieces: Sequence[Piece], word: Callable[[Piece], str], wrap: Callable[[str], str]) -> str:
+    """Pieces in running text: each run of math pieces one math span (``wrap`` of their LaTeX),
+    plain numbers and words through ``word``."""
+    out: list[str] = []
+    run: list[str] = []
+    for piece in pieces:
+        if isinstance(piece, (Expr, Math)) and not _is_plain(piece):
+            run.append(_tex_math(piece))
+            continue
+        if run:
+            out.append(wrap("".join(run)))
+            run = []
+        out.append(word(piece))
+    if run:
+        out.append(wrap("".join(run)))
+    return "".join(out)
+
+
 def _aligned(rows: Sequence[tuple[Sequence[Piece], Sequence[Piece]]], env: str = "aligned") -> str:
     body = " \\\\ ".join(f"{''.join(map(_tex_math, left))} &= {''.join(map(_tex_math, right))}" for left, right in rows)
     return f"\\begin{{{env}}}{body}\\end{{{env}}}"
@@ -184,15 +206,12 @@ def _is_plain(piece: Piece) -> bool:
         isinstance(piece.value, (int, Fraction)) or bool(getattr(piece.value, "is_Rational", False)))
 
 
-def _md(piece: Piece, in_table: bool = False) -> str:
-    if _is_plain(piece):
-        out = _plain(piece)
-    elif isinstance(piece, (Expr, Math)):
-        out = f"${_tex_math(piece)}$"
-    elif isinstance(piece, Code):
-        out = f"`{piece}`"
-    else:
-        out = str(piece)
+def _md_word(piece: Piece) -> str:
+    return f"`{piece}`" if isinstance(piece, Code) else _plain(piece)
+
+
+def _md(pieces: Sequence[Piece], in_table: bool = False) -> str:
+    out = _inline(pieces, _md_word, lambda tex: f"${tex}$")
     return out.replace("|", "\\|") if in_table else out
 
 
@@ -201,16 +220,18 @@ def markdown(v: View) -> str:
     out = [f"### {v.title}", ""]
     for block in v.blocks:
         if isinstance(block, Paragraph):
-            body = "".join(_md(p) for p in block.pieces)
+            body = _md(block.pieces)
             out += [f"*{body}*" if block.note else body, ""]
         elif isinstance(block, Equations):
             out += ([block.caption + ":", ""] if block.caption else []) + [f"$${_aligned(block.rows)}$$", ""]
+        elif isinstance(block, Items):
+            out += ([block.caption + ":", ""] if block.caption else []) + [f"- {_md(item)}" for item in block.items] + [""]
         else:
             out += [block.caption + ":", ""] if block.caption else []
             align = ["---:" if i in block.right else "---" for i in range(len(block.header))]
             out.append("| " + " | ".join(h.replace("|", "\\|") for h in block.header) + " |")
             out.append("|" + "|".join(align) + "|")
-            out += ["| " + " | ".join(_cell(c, lambda ps: "".join(_md(p, True) for p in ps)) for c in row) + " |"
+            out += ["| " + " | ".join(_cell(c, lambda ps: _md(ps, True)) for c in row) + " |"
                     for row in block.rows]
             out.append("")
     return "\n".join(out)
@@ -224,14 +245,12 @@ def _escape(words: str) -> str:
     return escape(words, quote=False)
 
 
-def _html_piece(piece: Piece) -> str:
-    if _is_plain(piece):
-        return _escape(_plain(piece))
-    if isinstance(piece, (Expr, Math)):
-        return f"${_escape(_tex_math(piece))}$"
-    if isinstance(piece, Code):
-        return f"<code>{_escape(piece)}</code>"
-    return _escape(str(piece))
+def _html_word(piece: Piece) -> str:
+    return f"<code>{_escape(piece)}</code>" if isinstance(piece, Code) else _escape(_plain(piece))
+
+
+def _html_inline(pieces: Sequence[Piece]) -> str:
+    return _inline(pieces, _html_word, lambda tex: f"${_escape(tex)}$")
 
 
 def html(v: View) -> str:
@@ -239,12 +258,16 @@ def html(v: View) -> str:
     out = ['<div class="convalgebra">', f"<h4>{_escape(v.title)}</h4>"]
     for block in v.blocks:
         if isinstance(block, Paragraph):
-            body = "".join(_html_piece(p) for p in block.pieces)
+            body = _html_inline(block.pieces)
             out.append(f"<p><em>{body}</em></p>" if block.note else f"<p>{body}</p>")
         elif isinstance(block, Equations):
             if block.caption:
                 out.append(f"<p>{_escape(block.caption)}:</p>")
             out.append(f"<p>$${_escape(_aligned(block.rows))}$$</p>")
+        elif isinstance(block, Items):
+            if block.caption:
+                out.append(f"<p>{_escape(block.caption)}:</p>")
+            out += ["<ul>"] + [f"<li>{_html_inline(item)}</li>" for item in block.items] + ["</ul>"]
         else:
             out += _html_table(block)
     out.append("</div>")
@@ -261,7 +284,7 @@ def _html_table(table: Table) -> list[str]:
         out.append(f"<caption>{_escape(table.caption)}</caption>")
     out.append("<thead><tr>" + "".join(cell("th", _escape(h), i) for i, h in enumerate(table.header)) + "</tr></thead>")
     out.append("<tbody>")
-    out += ["<tr>" + "".join(cell("td", _cell(c, lambda ps: "".join(map(_html_piece, ps))), i)
+    out += ["<tr>" + "".join(cell("td", _cell(c, _html_inline), i)
                              for i, c in enumerate(row)) + "</tr>" for row in table.rows]
     out += ["</tbody>", "</table>"]
     return out
@@ -269,13 +292,15 @@ def _html_table(table: Table) -> list[str]:
 
 # -- LaTeX --------------------------------------------------------------------------
 
-def _tex_piece(piece: Piece) -> str:
-    """A piece in running LaTeX text: math in ``$...$``, code in ``\\texttt``, words escaped."""
-    if isinstance(piece, (Expr, Math)):
-        return f"${_tex_math(piece)}$"
+def _tex_word(piece: Piece) -> str:
+    """A piece in running LaTeX text: code in ``\\texttt``, words and plain numbers escaped."""
     if isinstance(piece, Code):
         return rf"\texttt{{{tex_text(piece)}}}"
-    return tex_text(str(piece))
+    return tex_text(_plain(piece))
+
+
+def _tex_inline(pieces: Sequence[Piece]) -> str:
+    return _inline(pieces, _tex_word, lambda tex: f"${tex}$")
 
 
 def latex(v: View) -> str:
@@ -284,8 +309,11 @@ def latex(v: View) -> str:
     out = [rf"\subsection*{{{tex_text(v.title)}}}", ""]
     for block in v.blocks:
         if isinstance(block, Paragraph):
-            body = "".join(map(_tex_piece, block.pieces))
+            body = _tex_inline(block.pieces)
             out += [rf"\emph{{{body}}}" if block.note else body, ""]
+        elif isinstance(block, Items):
+            out += ([tex_text(block.caption) + ":", ""] if block.caption else [])
+            out += ["\\begin{itemize}"] + [f"\\item {_tex_inline(item)}" for item in block.items] + ["\\end{itemize}", ""]
         elif isinstance(block, Equations):
             out += ([tex_text(block.caption) + ":", ""] if block.caption else [])
             out += ["\\begin{align*}", " \\\\\n".join(
@@ -301,6 +329,6 @@ def _tex_table(table: Table) -> list[str]:
     out = [tex_text(table.caption) + ":", ""] if table.caption else []
     out += [rf"\begin{{tabular}}{{{columns}}}", r"\hline",
             " & ".join(tex_text(h) for h in table.header) + r" \\", r"\hline"]
-    out += [" & ".join(_cell(c, lambda ps: "".join(map(_tex_piece, ps))) for c in row) + r" \\" for row in table.rows]
+    out += [" & ".join(_cell(c, _tex_inline) for c in row) + r" \\" for row in table.rows]
     out += [r"\hline", r"\end{tabular}"]
     return out

@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .networks import NetworkCost
 
 __all__ = [
-    "Expr", "Code", "Math", "Piece", "Paragraph", "Table", "Equations", "Block", "View",
+    "Expr", "Code", "Math", "Piece", "Paragraph", "Table", "Equations", "Items", "Block", "View",
     "view", "UNITS", "CONVENTION",
 ]
 
@@ -103,7 +103,16 @@ class Equations:
     caption: str = ""
 
 
-Block = Union[Paragraph, Table, Equations]
+@dataclass(frozen=True)
+class Items:
+    """Statements one a line (a list), each a tuple of pieces."""
+
+    items: tuple[tuple[Piece, ...], ...]
+    caption: str = ""
+    tight: bool = True  # in text, right under the paragraph before (no blank line between)
+
+
+Block = Union[Paragraph, Table, Equations, Items]
 
 
 @dataclass(frozen=True)
@@ -268,9 +277,12 @@ def _explanation_view(e: "Explanation") -> View:
             v = shown.get(s, d)
             pieces += [", "] * bool(i) + [Math(f"{s} = {'?' if v is None else text(v)}",
                                                f"{_tex(s)} = {'?' if v is None else _tex(v)}")]
-            if v != d:
-                pieces += [" as set (default ", Expr(d), ")"]
-            pieces.append(f" ({DESCRIPTIONS.get(s, '')})" if v is not None else " (no default)")
+            if v is None:
+                pieces.append(" (no default)")
+            elif v != d:
+                pieces += [" as set (default ", Expr(d, "number"), f"; {DESCRIPTIONS.get(s, '')})"]
+            else:
+                pieces.append(f" ({DESCRIPTIONS.get(s, '')})")
         blocks.append(Paragraph(tuple(pieces)))
     blocks.append(Paragraph(("Rewrite rule: ", Code(repr(m.rule))), tight=bool(m.parameters)))
     if m.article:
@@ -369,8 +381,7 @@ def _network_cost_view(cost: "NetworkCost") -> View:
     net = cost.network
     size = cost.size
     blocks: list[Block] = [Paragraph((x,), note=True) for x in (net.paper, net.source) if x]
-    blocks.append(Paragraph(("Input ", _map(net.in_channels, size, spaced=not is_concrete(size)),
-                             f"; costs in {UNITS}: {CONVENTION}.")))
+    blocks.append(Paragraph(("Input: ", _map(net.in_channels, size, spaced=True), f". Costs in {UNITS}: {CONVENTION}.")))
     spaced = not is_concrete(size)
     blocks.append(Table(
         ("#", "layer", "kind", "in", "out", "groups", "stride", "output", "MACs", "MACs %", "params", "params %"),
@@ -393,6 +404,7 @@ def _network_cost_view(cost: "NetworkCost") -> View:
                                 note=True))
     if is_concrete(size):  # a count at a number stays free of sympy; the closed form is one call away
         blocks.append(Paragraph((f"The closed form in the input size I, exact when I is a multiple of {net.stride}: ",
+                                 Code(f"convalgebra network {net.name} --symbolic"), ", or ",
                                  Code(f"network({net.name!r}).count(I)"), " in Python."),
                                 note=True))
     elif size != _I():
@@ -408,11 +420,11 @@ def _I() -> Any:
     return I
 
 
-def _network_totals(cost: "NetworkCost") -> Equations:
+def _network_totals(cost: "NetworkCost") -> Items:
     """The totals, each with its unit: exact integers and a scaled form at a number, the closed
     forms at a symbolic size, and where those are exact."""
     from .layers import is_concrete
-    from .printing import latex, scaled, text
+    from .printing import scaled, text
 
     size = cost.size
     if is_concrete(size):
@@ -424,14 +436,15 @@ def _network_totals(cost: "NetworkCost") -> Equations:
                  "exact only where every strided layer divides its input evenly; count at a number to be sure")
         caption = (f"Total as a function of I ({exact})" if size == _I() else
                    f"Total at input size {text(size)}, as a function of {free} ({exact})")
-    rows = []
+    items = []
     for unit, note, value in (("MACs", " (multiply-accumulates)", cost.macs), ("FLOPs", " (2 FLOPs per MAC)", cost.flops),
                               ("params", "", cost.params)):
-        right: tuple[Piece, ...] = (Expr(value, "number"),)
-        if isinstance(value, int) and scaled(value, unit):
-            right += (Math(f" = {scaled(value, unit)}", rf" = \text{{{tex_text(scaled(value, unit))}}}"),)
-        rows.append(((unit,), right + ((note,) if note else ())))
-    return Equations(tuple(rows), caption=caption)
+        if isinstance(value, int):
+            shown = scaled(value, unit)
+            items.append((Expr(value, "number"), f" {unit}" + (f" = {shown}" if shown else "") + note))
+        else:
+            items.append((f"{unit} = ", Expr(value), note))
+    return Items(tuple(items), caption=caption)
 
 
 def _map(channels: Any, size: Any, spaced: bool = False) -> Math:
@@ -464,9 +477,13 @@ def _title(mod: Any) -> str:
 
 def _condition(condition: Any) -> Piece:
     """A condition on the sizes (a sympy Boolean) as a formula, or 'always' / 'never'."""
+    import sympy
+
     from .design import condition_text
     from .printing import latex
 
+    if condition in (sympy.true, sympy.false):
+        return condition_text(condition)
     return Math(condition_text(condition), condition_text(condition, latex))
 
 
@@ -489,7 +506,7 @@ def _comparison_view(c: "Comparison") -> View:
                                  + ": the comparison is of a module with itself.",), note=True))
     blocks += [
         Paragraph(("A = ", Code(_title(c.a)), f"; {notes_text(c.notes_a)}")),
-        Paragraph(("B = ", Code(_title(c.b)), f"; {notes_text(c.notes_b)}")),
+        Paragraph(("B = ", Code(_title(c.b)), f"; {notes_text(c.notes_b)}"), tight=True),
         Equations((((Math("A", a.tex),), _cost(c.cost_a)), ((Math("B", b.tex),), _cost(c.cost_b))),
                   caption=f"Costs in {UNITS}"),
         Equations((((ratio,), _cost(c.ratio, "ratio")), ((equal,), _cost(c.ratio_equal_channels, "ratio"))),
@@ -511,7 +528,8 @@ def _comparison_view(c: "Comparison") -> View:
             blocks.append(Paragraph(("A costs fewer MACs than B: ", verdict if isinstance(verdict, str) else "when ",
                                      *(() if isinstance(verdict, str) else (_condition(verdict),)), ".")))
             if c.numbers is not None:
-                blocks.append(Paragraph((_saving(Fraction(na.rewritten.macs, nb.rewritten.macs), "Here A", "B"),)))
+                blocks.append(Paragraph((_saving(Fraction(na.rewritten.macs, nb.rewritten.macs), "Here A", "B"),),
+                                        tight=True))
     return View(f"compare {c.a.name} / {c.b.name}", tuple(blocks))
 
 
@@ -528,18 +546,16 @@ def _budget_view(b: "Budget") -> View:
     ]
     if b.value is not None:
         notes = notes_text(b.notes, defaults_only=True)
-        pieces: list[Piece] = ["At ", *_values(b.given, _scaled(b.given)), (f"; {notes}" if notes else "") + ": "]
+        blocks.append(Paragraph(("At ", *_values(b.given, _scaled(b.given)), (f"; {notes}" if notes else "") + ":")))
         if not b.fits:
-            pieces += [Math("N' = ", "N' = "), Expr(b.value), ": no kernels fit; the module costs more than the"
-                       " standard convolution whatever its N'."]
+            items: list[tuple[Piece, ...]] = [(Math("N' = ", "N' = "), Expr(b.value), ": no kernels fit; the module costs"
+                                               " more than the standard convolution whatever its N'")]
         else:
-            pieces += [Math("N' = ", "N' = "), Expr(b.value, "exact")]
-            if not b.whole:
-                pieces.append(f", not whole: {grouped(b.floor or 0)} kernels fit")
+            items = [(Math("N' = ", "N' = "), Expr(b.value, "exact"),
+                      "" if b.whole else f", not whole: {grouped(b.floor or 0)} kernels fit")]
             if b.usable_note is not None:
-                pieces.append("; " + b.usable_note)
-            pieces.append(".")
-        blocks.append(Paragraph(tuple(pieces)))
+                items.append((b.usable_note,))
+        blocks.append(Items(tuple(items)))
     return View(f"budget {m.name}: how many kernels N' {m.title} affords", tuple(blocks))
 
 
@@ -554,13 +570,13 @@ def _break_even_view(be: "BreakEven") -> View:
     for s, v in be.points.items():
         note = point_note(s, v)
         rows.append(((Expr(s),), (Expr(v),) + ((f" ({note})",) if note else ())))
-    blocks: list[Block] = [Equations(tuple(rows), caption=f"Where {m.title} costs as many MACs as the standard"
-                                                          " convolution")]
+    blocks: list[Block] = [Equations(tuple(rows))]
     if not be.points:
         blocks.append(Paragraph(("No parameter to solve for: "
                                  + ("the module has none." if not m.parameters else "no positive root."),)))
     if be.given:
         blocks.append(Paragraph(("At ", *_values(be.given, _scaled(be.given)), ":")))
+        items: list[tuple[Piece, ...]] = []
         for s in be.points:
             v = be.values.get(s)
             if v is None:
@@ -571,7 +587,8 @@ def _break_even_view(be: "BreakEven") -> View:
                     pieces += (f" (outside {range_text(s)}: no {s} breaks even)",)
             if s in be.notes:
                 pieces += (f" ({be.notes[s]})",)
-            blocks.append(Paragraph(pieces))
+            items.append(pieces)
+        blocks.append(Items(tuple(items)))
     return View(f"break-even {m.name}: where {m.title} costs as many MACs as the standard convolution",
                 tuple(blocks))
 
@@ -585,8 +602,9 @@ def _limit_view(lim: "LargeNLimit") -> View:
         (("params",), (Expr(lim.ratio_equal_channels.params), arrow, Expr(lim.params))),
     ), caption="The ratio at M = N, as N grows without bound")]
     if lim.value is not None:
-        blocks.append(Paragraph(("At ", *_values(lim.given, _scaled(lim.given)), ": MACs", arrow,
-                                 Expr(lim.value.macs, "exact"), ", params", arrow, Expr(lim.value.params, "exact"))))
+        blocks.append(Paragraph(("At ", *_values(lim.given, _scaled(lim.given)), ": the MACs ratio tends to ",
+                                 Expr(lim.value.macs, "exact"), ", the params ratio to ", Expr(lim.value.params, "exact"),
+                                 ".")))
     return View(f"limit {m.name}: the savings ratio with M = N as N grows without bound", tuple(blocks))
 
 
