@@ -539,11 +539,7 @@ def _budget_view(b: "Budget") -> View:
     from .printing import grouped
 
     m = b.module
-    blocks: list[Block] = [
-        Paragraph((f"Kernels N' that {m.title} affords for the MACs of the standard convolution with N kernels:",)),
-        Equations((((Expr(b.rewritten),), (Expr(b.baseline),)), ((Expr(N_PRIME),), (Expr(b.N),))),
-                  caption="Solve for N'"),
-    ]
+    blocks: list[Block] = [Equations((((Expr(b.rewritten),), (Expr(b.baseline),)), ((Expr(N_PRIME),), (Expr(b.N),))))]
     if b.value is not None:
         notes = notes_text(b.notes, defaults_only=True)
         blocks.append(Paragraph(("At ", *_values(b.given, _scaled(b.given)), (f"; {notes}" if notes else "") + ":")))
@@ -556,7 +552,8 @@ def _budget_view(b: "Budget") -> View:
             if b.usable_note is not None:
                 items.append((b.usable_note,))
         blocks.append(Items(tuple(items)))
-    return View(f"budget {m.name}: how many kernels N' {m.title} affords", tuple(blocks))
+    return View(f"budget {m.name}: how many kernels N' {m.title} affords for the MACs of the standard"
+                " convolution with N kernels", tuple(blocks))
 
 
 @_builds("break_even")
