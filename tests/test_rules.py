@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from fractions import Fraction
 
 import pytest
 import sympy
@@ -147,3 +148,47 @@ def test_compose_checks_its_parameters(parameters, message):
 
 def test_compose_reads_parameter_names():
     assert ca.compose(ca.group(G), parameters={"G": 4}).parameters == {G: 4}
+
+
+# -- a rule's repr is the call that builds it ------------------------------------------
+
+_NAMESPACE = {name: getattr(ca, name) for name in ca.__all__}
+_SIZES = st.one_of(st.integers(1, 64), st.fractions(min_value=Fraction(1, 12), max_value=8, max_denominator=12),
+                   st.sampled_from([ca.G, ca.t, ca.k, ca.N / 4, 2 * ca.t, ca.t + 1]))
+_ON = st.sampled_from(["spatial", "pointwise", "any"])
+
+
+@st.composite
+def primitives(draw):
+    """Every primitive, with arguments drawn (numbers, fractions, symbols, expressions) and
+    each keyword at its default or off it."""
+    which = st.sampled_from(["all", "first", "last"])
+    kind = draw(st.sampled_from(["group", "stack", "factorize", "separate", "depthwise", "reduce", "expand",
+                                 "squeeze", "mix", "shuffle"]))
+    if kind in ("group", "shuffle"):
+        return getattr(ca, kind)(draw(_SIZES), on=draw(_ON), which=draw(which))
+    if kind == "stack":
+        return ca.stack(draw(st.one_of(st.integers(2, 7), st.just(ca.k))), on=draw(_ON))
+    if kind == "mix":
+        return ca.mix(draw(st.one_of(st.fractions(0, 1, max_denominator=12), st.just(ca.p))), on=draw(_ON))
+    if kind == "separate":
+        return ca.separate(draw(st.sampled_from(["depthwise-first", "pointwise-first"])), on=draw(_ON))
+    if kind in ("factorize", "depthwise"):
+        return getattr(ca, kind)(on=draw(_ON))
+    return getattr(ca, kind)(draw(_SIZES), on=draw(_ON))
+
+
+@settings(max_examples=300, deadline=None)
+@given(rules=st.lists(primitives(), min_size=1, max_size=3))
+def test_eval_of_a_rules_repr_builds_an_equal_rule(rules):
+    for rule in rules:
+        assert eval(repr(rule), dict(_NAMESPACE)) == rule, repr(rule)
+    chained = ca.chain(*rules)
+    assert eval(repr(chained), dict(_NAMESPACE)) == chained
+
+
+def test_a_rules_repr_names_every_argument_off_its_default():
+    assert repr(ca.stack(3, on="pointwise")) == "stack(3, on='pointwise')"
+    assert repr(ca.group(2, which="first")) == "group(2, which='first')"
+    assert repr(ca.shuffle(ca.G)) == "shuffle(G)"
+    assert repr(ca.separate("pointwise-first", on="any")) == "separate(order='pointwise-first', on='any')"

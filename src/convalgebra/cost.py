@@ -26,31 +26,25 @@ from .layers import Layer, Value, normal
 __all__ = ["Cost", "CostRow", "count", "layer_costs", "total", "output_of"]
 
 
-class Cost(NamedTuple):
-    """A cost in MACs (multiply-accumulates) and parameters.
+class _Pair(NamedTuple):
+    macs: Any
+    params: Any
+
+
+class Cost(_Pair, RichDisplay):
+    """A cost in MACs (multiply-accumulates) and parameters (a pair: ``macs, params = cost``).
 
     >>> Cost(10, 3).flops
     20
     """
 
-    macs: Any
-    params: Any
-
+    __slots__ = ()
     __view__ = "cost"
 
     @property
     def flops(self) -> Any:
         """Floating-point operations: 2 per multiply-accumulate."""
         return 2 * self.macs
-
-    # a NamedTuple takes no mixin: the same renderings as every displayable type, by name
-    to_text = RichDisplay.to_text
-    to_markdown = RichDisplay.to_markdown
-    to_html = RichDisplay.to_html
-    to_latex = RichDisplay.to_latex
-    _repr_html_ = RichDisplay._repr_html_
-    _repr_markdown_ = RichDisplay._repr_markdown_
-    _repr_latex_ = RichDisplay._repr_latex_
 
 
 @dataclass(frozen=True)

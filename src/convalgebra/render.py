@@ -130,7 +130,8 @@ def text(v: View) -> str:
     for i, block in enumerate(v.blocks):
         if isinstance(block, Paragraph):
             body = _plain_all(block.pieces)
-            if block.note and i == 0 or block.note and isinstance(v.blocks[i - 1], Paragraph) and v.blocks[i - 1].note:
+            before = v.blocks[i - 1] if i else None
+            if block.note and (before is None or isinstance(before, Paragraph) and before.note):
                 out.append("  " + body)  # a note under the title (the paper, the source)
                 continue
             prose = all(type(p) is str for p in block.pieces)

@@ -258,7 +258,6 @@ def _cost_view(cost: "Cost") -> View:
 
 @_builds("explanation")
 def _explanation_view(e: "Explanation") -> View:
-    from .layers import Shuffle
     from .printing import text
     from .solving import point_note
     from .symbols import DESCRIPTIONS
@@ -289,9 +288,9 @@ def _explanation_view(e: "Explanation") -> View:
         blocks.append(Paragraph(("The article's rewrite: ", Code(m.article)), tight=True))
     blocks.append(Table(
         ("#", "layer", "kernel", "in", "out", "groups", "MACs", "params"),
-        tuple((str(i), _layer_words(r), "-" if isinstance(r.layer, Shuffle) else _kernel(r.layer.kernel),
-               Expr(r.layer.in_channels), Expr(r.layer.out_channels), Expr(r.layer.groups), Expr(r.macs),
-               Expr(r.params)) for i, r in enumerate(e.layers, 1)),
+        tuple((str(i), _layer_words(r), _kernel(getattr(r.layer, "kernel", None)),
+               Expr(r.layer.in_channels), Expr(r.layer.out_channels), Expr(getattr(r.layer, "groups", 1)),
+               Expr(r.macs), Expr(r.params)) for i, r in enumerate(e.layers, 1)),
         caption=f"Layers (stride 1, SAME padding: an I x I input gives an F x F output, F = I); costs in {UNITS}"))
     blocks.append(Equations((
         (("standard convolution",), _cost(e.baseline)),
@@ -344,8 +343,12 @@ def _layer_words(row: Any) -> str:
     return layer_role(row.layer) + times + branch
 
 
-def _kernel(kernel: tuple[Any, Any]) -> Math:
+def _kernel(kernel: Optional[tuple[Any, Any]]) -> Math:
+    """A convolution's kernel, ``KhxKw`` (``-`` for a layer without one)."""
     from .printing import latex, text
+
+    if kernel is None:
+        return Math("-", "-")
 
     def side(x: Any) -> str:
         shown = text(x)
@@ -436,7 +439,7 @@ def _network_totals(cost: "NetworkCost") -> Items:
                  "exact only where every strided layer divides its input evenly; count at a number to be sure")
         caption = (f"Total as a function of I ({exact})" if size == _I() else
                    f"Total at input size {text(size)}, as a function of {free} ({exact})")
-    items = []
+    items: list[tuple[Piece, ...]] = []
     for unit, note, value in (("MACs", " (multiply-accumulates)", cost.macs), ("FLOPs", " (2 FLOPs per MAC)", cost.flops),
                               ("params", "", cost.params)):
         if isinstance(value, int):

@@ -43,7 +43,11 @@ class Rewrite:
     """A rule: the convolutions it matches, and what each becomes.
 
     ``on`` picks spatial (larger than 1 x 1), pointwise (1 x 1) or any convolutions;
-    ``which`` keeps all of them, or only the first or last in the block's order.
+    ``which`` keeps all of them, or only the first or last in the block's order. ``name``
+    is the call that builds the rule, so its repr can be read back:
+
+    >>> stack(3, on="pointwise"), group(2, which="first"), mix(Fraction(1, 3))
+    (stack(3, on='pointwise'), group(2, which='first'), mix('1/3'))
     """
 
     name: str
@@ -126,28 +130,61 @@ def _on(on: Target) -> Target:
     return on
 
 
+def _which(which: Which) -> Which:
+    if which not in ("all", "first", "last"):
+        raise InvalidValueError(f"which={which!r}; expected 'all', 'first' or 'last'")
+    return which
+
+
 def _exact(name: str, value: Any) -> Value:
     """A rule's argument as an exact number or a sympy expression: a float as typed
-    (0.25 is 1/4), anything else refused.
+    (0.25 is 1/4), text read by the library's parser (never evaluated), anything else refused.
 
-    >>> _exact("p", 0.25), _exact("G", 2)
-    (Fraction(1, 4), 2)
-    >>> _exact("G", "2")
+    >>> _exact("p", 0.25), _exact("G", 2), _exact("p", "1/3"), _exact("t", "N/8")
+    (Fraction(1, 4), 2, Fraction(1, 3), N/8)
+    >>> _exact("G", [2])
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: G = '2': expected a number or an expression in the library's symbols
+    convalgebra.errors.InvalidValueError: G = [2]: expected a number or an expression in the library's symbols
     """
     if isinstance(value, bool):
         raise InvalidValueError(f"{name} = {value!r}: expected a number, not a truth value")
+    if isinstance(value, str):
+        from .symbols import parse_expression
+
+        value = parse_expression(value)
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):
             raise InvalidValueError(f"{name} = {value!r}: expected a finite number")
         value = Fraction(repr(value))
+    if getattr(value, "is_Rational", False):  # a sympy number: as the library's own exact numbers
+        value = Fraction(int(value.p), int(value.q))
     if isinstance(value, Fraction):
         return int(value) if value.denominator == 1 else value
     if isinstance(value, int) or hasattr(value, "free_symbols"):  # a number, or a sympy expression
         return value
     raise InvalidValueError(f"{name} = {value!r}: expected a number or an expression in the library's symbols")
+
+
+def _construction(function: str, args: tuple[Any, ...], keywords: dict[str, Any],
+                  defaults: dict[str, Any]) -> str:
+    """The call that builds a rule: its arguments, then every keyword off its default.
+    A fraction is written as text the rule reads back exactly (``'1/3'``, not 1/3, a float).
+
+    >>> _construction("mix", (Fraction(1, 3),), {"on": "any"}, {"on": "spatial"})
+    "mix('1/3', on='any')"
+    """
+    def shown(value: Any) -> str:
+        if isinstance(value, Fraction):
+            return repr(str(value))
+        if hasattr(value, "free_symbols"):
+            from .printing import text
+
+            return text(value)
+        return repr(value)
+
+    parts = [shown(a) for a in args] + [f"{k}={v!r}" for k, v in keywords.items() if v != defaults[k]]
+    return f"{function}({', '.join(parts)})"
 
 
 def _positive(name: str, value: Any) -> Value:
@@ -166,8 +203,8 @@ def group(G: Value, on: Target = "spatial", which: Which = "all") -> Rewrite:
     """
     G = _positive("G", G)
     return Rewrite(
-        f"group({G})" if on == "spatial" and which == "all" else f"group({G}, on={on!r})",
-        lambda c: replace(c, groups=c.groups * G), _on(on), which,
+        _construction("group", (G,), {"on": _on(on), "which": _which(which)}, {"on": "spatial", "which": "all"}),
+        lambda c: replace(c, groups=c.groups * G), on, which,
         "split the input channels into G groups; each kernel sees M/G of them",
     )
 
@@ -193,7 +230,7 @@ def stack(k: Value, on: Target = "spatial") -> Rewrite:
             return first
         return Series(first, Repeat(replace(c, in_channels=c.out_channels, kernel=(k, k)), more))
 
-    return Rewrite(f"stack({k})", replace_, _on(on), "all",
+    return Rewrite(_construction("stack", (k,), {"on": _on(on)}, {"on": "spatial"}), replace_, on, "all",
                    "replace the K x K kernel by (K-1)/(k-1) k x k kernels in series")
 
 
@@ -218,7 +255,7 @@ def factorize(on: Target = "spatial") -> Rewrite:
         kh, kw = c.kernel
         return Series(replace(c, kernel=(kh, 1)), replace(c, in_channels=c.out_channels, kernel=(1, kw)))
 
-    return Rewrite("factorize()", replace_, _on(on), "all",
+    return Rewrite(_construction("factorize", (), {"on": _on(on)}, {"on": "spatial"}), replace_, on, "all",
                    "convolve the rows with a K x 1 kernel, then the columns with 1 x K")
 
 
@@ -248,8 +285,8 @@ def separate(order: Literal["depthwise-first", "pointwise-first"] = "depthwise-f
             replace(c, in_channels=c.out_channels, groups=c.out_channels),
         )
 
-    return Rewrite("separate()" if order == "depthwise-first" else f"separate({order!r})",
-                   replace_, _on(on), "all",
+    return Rewrite(_construction("separate", (), {"order": order, "on": _on(on)},
+                                 {"order": "depthwise-first", "on": "spatial"}), replace_, on, "all",
                    "factor the channel dimension out of the kernel: depthwise K x K and pointwise 1 x 1")
 
 
@@ -268,7 +305,8 @@ def depthwise(on: Target = "spatial") -> Rewrite:
             )
         return replace(c, groups=c.in_channels)
 
-    return Rewrite("depthwise()", replace_, _on(on), "all", "one K x K filter per channel")
+    return Rewrite(_construction("depthwise", (), {"on": _on(on)}, {"on": "spatial"}), replace_, on, "all",
+                   "one K x K filter per channel")
 
 
 def _wrap(c: Conv, width: Value) -> Block:
@@ -287,7 +325,8 @@ def reduce(t: Value, on: Target = "spatial") -> Rewrite:
     [(M, N/t), (N/t, N/t), (N/t, N)]
     """
     t = _positive("t", t)
-    return Rewrite(f"reduce({t})", lambda c: _wrap(c, exact_div(c.out_channels, t)), _on(on), "all",
+    return Rewrite(_construction("reduce", (t,), {"on": _on(on)}, {"on": "spatial"}),
+                   lambda c: _wrap(c, exact_div(c.out_channels, t)), on, "all",
                    "1 x 1 down to N/t channels, the convolution at that width, 1 x 1 back up to N")
 
 
@@ -299,7 +338,8 @@ def expand(t: Value, on: Target = "spatial") -> Rewrite:
     [(M, M*t), (M*t, M*t), (M*t, N)]
     """
     t = _positive("t", t)
-    return Rewrite(f"expand({t})", lambda c: _wrap(c, t * c.in_channels), _on(on), "all",
+    return Rewrite(_construction("expand", (t,), {"on": _on(on)}, {"on": "spatial"}),
+                   lambda c: _wrap(c, t * c.in_channels), on, "all",
                    "1 x 1 up to t*M channels, the convolution at that width, 1 x 1 down to N")
 
 
@@ -316,7 +356,8 @@ def squeeze(t: Value, on: Target = "spatial") -> Rewrite:
         width = exact_div(c.out_channels, t)
         return Series(Conv(c.in_channels, width, (1, 1)), replace(c, in_channels=width))
 
-    return Rewrite(f"squeeze({t})", replace_, _on(on), "all", "1 x 1 down to N/t channels first")
+    return Rewrite(_construction("squeeze", (t,), {"on": _on(on)}, {"on": "spatial"}), replace_, on, "all",
+                   "1 x 1 down to N/t channels first")
 
 
 def mix(p: Value, on: Target = "spatial") -> Rewrite:
@@ -335,7 +376,7 @@ def mix(p: Value, on: Target = "spatial") -> Rewrite:
         full = replace(c, out_channels=p * c.out_channels)
         return Parallel(ones, full)
 
-    return Rewrite(f"mix({p})", replace_, _on(on), "all",
+    return Rewrite(_construction("mix", (p,), {"on": _on(on)}, {"on": "spatial"}), replace_, on, "all",
                    "(1-p)*N of the kernels become 1 x 1; p*N stay K x K; outputs concatenated")
 
 
@@ -347,5 +388,7 @@ def shuffle(G: Value, on: Target = "pointwise", which: Which = "first") -> Rewri
     ['Conv', 'Shuffle']
     """
     G = _positive("G", G)
-    return Rewrite(f"shuffle({G})", lambda c: Series(c, Shuffle(c.out_channels, G)), _on(on), which,
+    return Rewrite(_construction("shuffle", (G,), {"on": _on(on), "which": _which(which)},
+                                 {"on": "pointwise", "which": "first"}),
+                   lambda c: Series(c, Shuffle(c.out_channels, G)), on, which,
                    "permute the channels so the next grouped layer mixes every group")
