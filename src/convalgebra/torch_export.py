@@ -33,8 +33,8 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from .errors import InvalidValueError
-from .blocks import AnyBlock, Parallel, Repeat, Residual, Series
-from .layers import AdaptivePool, BatchNorm, Conv, Linear, Pool, Shuffle
+from .blocks import AnyBlock, Parallel, Repeat, Series, fold
+from .layers import AdaptivePool, BatchNorm, Conv, Layer, Linear, Pool, Shuffle
 from .networks import Network
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -86,17 +86,29 @@ def _padding(layer: Conv) -> Union[str, int, tuple[int, int]]:
 
 
 def _module(block: AnyBlock) -> "torch.nn.Module":
+    """The block as torch modules, built bottom up by the one walk of a block (:func:`fold`)."""
+    return fold(block, _layer, _composite)
+
+
+def _composite(block: AnyBlock, parts: list["torch.nn.Module"]) -> "torch.nn.Module":
+    import copy
+
     from torch import nn
 
     c = _classes()
     if isinstance(block, Series):
-        return nn.Sequential(*(_module(item) for item in block.items))
+        return nn.Sequential(*parts)
     if isinstance(block, Parallel):
-        return c.Concat([_module(item) for item in block.items])
-    if isinstance(block, Repeat):
-        return nn.Sequential(*(_module(block.body) for _ in range(_whole(block.count, "repeats"))))
-    if isinstance(block, Residual):
-        return c.Sum(_module(block.body), None if block.shortcut is None else _module(block.shortcut))
+        return c.Concat(parts)
+    if isinstance(block, Repeat):  # each repeat its own weights, as separate layers have
+        return nn.Sequential(*(copy.deepcopy(parts[0]) for _ in range(_whole(block.count, "repeats"))))
+    return c.Sum(parts[0], parts[1] if len(parts) > 1 else None)
+
+
+def _layer(block: Layer) -> "torch.nn.Module":
+    from torch import nn
+
+    c = _classes()
     if isinstance(block, Conv):
         kernel = (_whole(block.kernel[0], "kernel"), _whole(block.kernel[1], "kernel"))
         return nn.Conv2d(_whole(block.in_channels, "in channels"), _whole(block.out_channels, "out channels"),
