@@ -495,6 +495,12 @@ def _at(value: Any) -> Expr:
     return Expr(value, "ratio" if isinstance(value, Fraction) else "exact")
 
 
+def _when(condition: Any) -> tuple[Piece, ...]:
+    """``: always``, ``: never``, or `` when <condition>``."""
+    piece = _condition(condition)
+    return (": ", piece) if isinstance(piece, str) else (" when ", piece)
+
+
 @_builds("comparison")
 def _comparison_view(c: "Comparison") -> View:
     from .design import notes_text
@@ -514,8 +520,8 @@ def _comparison_view(c: "Comparison") -> View:
                   caption=f"Costs in {UNITS}"),
         Equations((((ratio,), _cost(c.ratio, "ratio")), ((equal,), _cost(c.ratio_equal_channels, "ratio"))),
                   caption="Ratio A / B"),
-        Paragraph(("A costs fewer MACs than B when: ", _condition(c.condition), "; with M = N: ",
-                   _condition(c.condition_equal_channels), ".")),
+        Paragraph(("A costs fewer MACs than B", *_when(c.condition), "; with M = N", *_when(c.condition_equal_channels),
+                   ".")),
     ]
     if c.at_ratio is not None:
         blocks.append(Paragraph(("At ", *_values(c.given, _scaled(c.given)), ":")))
