@@ -26,7 +26,7 @@ DERIVE = r"""
 import time, sympy, convalgebra
 from convalgebra.modules import MODULES
 from convalgebra.simplification import canonical, equal_channels
-from convalgebra.layers import count, total
+from convalgebra.cost import count, total
 from convalgebra.modules import standard
 from convalgebra.symbols import I
 start = time.perf_counter()
