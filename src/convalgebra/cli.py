@@ -151,10 +151,11 @@ def _add_format(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, one sub-command per task."""
-    parser = _Parser(prog="convalgebra", description=(
-        "The cost of convolutional network design as exact algebra. Costs are in MACs "
-        "(multiply-accumulates; 1 MAC = 2 FLOPs) and parameters."))
     from . import __version__
+    from .report import UNITS
+
+    parser = _Parser(prog="convalgebra", description=(
+        f"The cost of convolutional network design as exact algebra. Costs are in {UNITS} and parameters."))
 
     parser.add_argument("--version", action="version", version=f"convalgebra {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

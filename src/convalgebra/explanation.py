@@ -50,7 +50,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Cost", "Numbers", "Explanation", "explain", "evaluate", "scale"]
 
-_UNITS = "MACs (multiply-accumulates; 1 MAC = 2 FLOPs)"
 
 
 @dataclass(frozen=True)
