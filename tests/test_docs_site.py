@@ -77,7 +77,7 @@ def test_every_chapter_and_notebook_is_in_the_nav_once():
     assert cfg["theme"]["name"] == "material"
     assert cfg["theme"]["font"] is False  # no font host
     assert "extra_javascript" not in cfg  # no MathJax, no script from elsewhere
-    assert cfg["hooks"] == ["tools/site/doctest_display.py", "tools/site/notebooks.py"]
+    assert cfg["hooks"] == ["tools/site/notebooks.py", "tools/site/doctest_display.py"]
 
 
 def test_site_builds_strictly_with_every_page(site):
