@@ -10,6 +10,7 @@ import sys
 from fractions import Fraction
 
 import pytest
+import sympy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sympy.parsing.sympy_parser import parse_expr
@@ -26,8 +27,9 @@ def run(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def read(expr: str):
-    return parse_expr(expr, local_dict=LOCALS)
+def read(expr: str | int):
+    """An expression of the JSON contract: a number where it is one, else text in the symbols."""
+    return sympy.Integer(expr) if isinstance(expr, int) else parse_expr(expr, local_dict=LOCALS)
 
 
 def test_list_names_the_ten_modules_in_the_articles_order():
@@ -114,7 +116,7 @@ def test_other_formats(fmt):
     (["explain", "group", "--set", "M=1", "M=2"], "M is set twice"),
     (["explain", "bottleneck", "--set", "K=3", "M=8", "N=10", "I=4"], "N/t = 5/2 channels"),
     (["explain", "bottleneck", "--set", "K=3", "K=5"], "K is set twice"),
-    (["explain"], "required: name"),
+    (["explain"], "explain takes a module's name or --rule RULE"),
     (["explain", "group", "--format", "pdf"], "invalid choice"),
     ([], "no command given"),
     (["frobnicate"], "invalid choice"),
@@ -223,8 +225,11 @@ def test_json_without_values_carries_the_example_numbers_the_text_shows(name):
     assert f"{numbers.rewritten.macs:,}" in run("explain", name)[1]
 
 
-def test_an_error_at_example_sizes_says_which_sizes_came_from_the_example():
+def test_values_that_fit_no_example_size_show_the_closed_form_and_say_why():
     code, out, err = run("explain", "vgg-stack", "--set", "k=4")
-    assert code == 2 and out == ""
-    assert err == ("convalgebra: error: (K - k)/(k - 1) = 1/3 layers: expected a whole number "
-                   "(with K = 5, M = 256, N = 256, I = 56 from the module's example; set your own)\n")
+    assert code == 0 and out.startswith("vgg-stack: stacked small kernels") and "At K =" not in out
+    assert err == ("convalgebra: note: no numbers at k = 4: (K - k)/(k - 1) = 1/3 layers: expected a whole number "
+                   "(with K = 5, M = 256, N = 256, I = 56 from the module's example; set sizes that fit)\n")
+    # the values set alone make no layer: that is an error about them
+    code, out, err = run("explain", "vgg-stack", "--set", "k=4", "K=6")
+    assert (code, out, err) == (2, "", "convalgebra: error: (K - k)/(k - 1) = 2/3 layers: expected a whole number\n")

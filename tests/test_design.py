@@ -261,10 +261,21 @@ def test_compare_substitutes_each_modules_own_defaults_unless_set():
     assert ca.canonical(both.cost_a.macs - ca.explain("bottleneck").rewritten.macs.subs(t, 2)) == 0
 
 
-def test_compare_with_some_sizes_solves_for_the_rest():
+def test_compare_with_some_sizes_takes_the_rest_from_as_example():
     c = ca.compare("group", "depthwise-separable", K=3)
+    ex = {str(s): v for s, v in ca.module("group").example.items()}
+    values = {**ex, "K": 3}
+    assert c.from_example == (M, N, ca.I) and {str(s): v for s, v in c.given.items()} == values
+    assert c.at_ratio.macs == (article_ratio("group", {**values, **defaults("group")})
+                               / article_ratio("depthwise-separable", values))
+    assert "(M, N, I from group's example; set your own)" in c.to_text()
+
+
+def test_compare_of_modules_without_an_example_solves_for_the_sizes_not_set():
+    bare_group, bare_separable = ca.Module("bare-group", ca.group(G), {G: 2}), ca.Module("bare-separable", ca.separate())
+    c = ca.compare(bare_group, bare_separable, K=3)
     assert c.at_condition == sympy.Lt(N, sympy.Rational(18, 7))
-    assert c.numbers is None and "when N < 18/7" in c.to_text()
+    assert c.numbers is None and c.from_example == () and "when N < 18/7" in c.to_text()
 
 
 def test_conditions_read_as_a_reader_writes_them():
@@ -355,7 +366,7 @@ def test_compare_verdict_at_values_in_every_format():
     flipped = json.loads(run("compare", "bottleneck", "resnext", *argv[3:], "--format", "json")[1])["values"]
     assert flipped["a_cheaper"] is True
     some = json.loads(run("compare", "group", "depthwise-separable", "--set", "K=3", "--format", "json")[1])
-    assert some["values"]["a_cheaper_when"] == "N < 18/7" and "a_cheaper" not in some["values"]
+    assert some["values"]["from_example"] == ["M", "N", "I"] and some["values"]["a_cheaper"] is False
 
 
 def test_compare_says_parameters_once_and_cleanly():
@@ -382,9 +393,11 @@ def test_budget_json_contract():
     (["compare", "group", "fire", "--set", "M=x"], "is not a number"),
     (["budget", "inverted"], ""),
     (["budget", "bottlenek"], "did you mean bottleneck"),
-    (["budget", "group", "--set", "K=3"], "no value for N"),
-    (["budget", "bottleneck", "--set", "t=2"], "no value for K M N;"),
-    (["explain", "group", "--set", "M=3"], "2 groups do not divide the 3 input channels"),
+    (["budget", "group", "--set", "K=3", "t=2"], "group does not use t"),
+    (["explain", "bottleneck", "--set", "k=3"], "bottleneck does not use k"),
+    (["compare", "group", "depthwise-separable", "--set", "k=3"], "neither group nor depthwise-separable uses k"),
+    (["compare", "group", "bottleneck", "--set-a", "t=2"], "values_a sets t"),
+    (["explain", "group", "--set", "M=3"], "M/G = 3/2 channels"),
     (["budget", "group", "--set", "Q=1"], "unknown symbol 'Q'"),
     (["budget"], "required: name"),
     (["budget", "vgg-stack", "--set", "K=4", "M=8", "N=8"], "(K - k)/(k - 1) = 1/2 layers"),
@@ -481,7 +494,8 @@ def test_multipliers_reach_compare_and_budget():
     b = ca.budget("depthwise-separable", K=3, M=512, N=512, alpha=0.75)
     assert b.value == 9 * (384 - 1)
     assert "(so M = 384, N = 384)" in b.to_text()
-    assert ca.compare("group", "depthwise-separable", K=3, alpha=Fr(1, 2)).at_ratio.macs.has(N)
+    half = ca.compare("group", "depthwise-separable", K=3, alpha=Fr(1, 2))
+    assert "(so M = 48, N = 128)" in half.to_text()  # group's example, M = 96 and N = 256, halved
 
 
 def test_a_break_even_solved_for_a_symbol_that_was_set_says_it_set_it_aside():

@@ -203,7 +203,7 @@ def test_module_parameters_stay_symbols_in_the_closed_form(name):
 
 @pytest.mark.parametrize("name,alias", [("inverted-bottleneck", "mobilenet_v2"),
                                         ("depthwise-separable", "depthwise_separable"),
-                                        ("depthwise-separable", "MobileNet"),
+                                        ("depthwise-separable", "MobileNet-V1"),
                                         ("vgg-stack", "vgg_stack")])
 def test_aliases(name, alias):
     assert ca.module(alias).name == name
@@ -228,7 +228,7 @@ def test_article_shorthand_at_m_equals_n():
 def test_a_module_is_looked_up_by_name_only():
     with pytest.raises(ca.InvalidValueError, match="is a rule, not a module"):
         ca.module(ca.chain(ca.reduce(4), ca.expand(6)))
-    with pytest.raises(ca.InvalidValueError, match="not NoneType"):
+    with pytest.raises(ca.InvalidValueError, match="not a NoneType"):
         ca.module(None)
     assert ca.module(ca.compose(ca.group(4))).rule == ca.compose(ca.group(4)).rule
 

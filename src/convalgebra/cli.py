@@ -45,7 +45,11 @@ def _values(items: list[str] | None) -> dict[Any, Any]:
     return out
 
 
-def _emit(obj: Any, fmt: str, out: TextIO) -> None:
+def _emit(obj: Any, fmt: str, out: TextIO, err: TextIO) -> None:
+    """Write ``obj`` in the format asked for, and its caveats (how the request was read) as notes
+    on ``err``, one line each, so that they reach the reader in every format."""
+    for caveat in getattr(obj, "caveats", ()):
+        err.write(f"convalgebra: note: {_one_line(caveat)}\n")
     if fmt == "json":
         import json
 
@@ -60,7 +64,7 @@ def _emit(obj: Any, fmt: str, out: TextIO) -> None:
 
 # -- commands ------------------------------------------------------------------
 
-def _cmd_list(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .modules import MODULES
 
     width = max(len(m.name) for m in MODULES)
@@ -71,28 +75,41 @@ def _cmd_list(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _cmd_explain(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .explanation import explain
 
-    _emit(explain(args.name, _values(args.set)), args.format, out)
+    if (args.name is None) == (args.rule is None):
+        raise UsageError("explain takes a module's name or --rule RULE (one of them), for example: explain bottleneck, "
+                         "or explain --rule \"chain(reduce(4), group(32))\"")
+    _emit(explain(args.name if args.rule is None else _composed(args.rule), _values(args.set)), args.format, out, err)
     return 0
 
 
-def _cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
+def _composed(text: str) -> Any:
+    """The module of a rule written on the command line, named by the rule."""
+    from .modules import compose
+    from .rules import parse_rule
+
+    rule = parse_rule(text)
+    return compose(rule, name=repr(rule), title="the rule given with --rule")
+
+
+def _cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .design import compare
 
-    _emit(compare(args.a, args.b, _values(args.set)), args.format, out)
+    _emit(compare(args.a, args.b, _values(args.set), values_a=_values(args.set_a), values_b=_values(args.set_b)),
+          args.format, out, err)
     return 0
 
 
-def _cmd_budget(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_budget(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .design import budget
 
-    _emit(budget(args.name, _values(args.set)), args.format, out)
+    _emit(budget(args.name, _values(args.set)), args.format, out, err)
     return 0
 
 
-def _cmd_network(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_network(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .networks import network, parse_size
 
     net = network(args.name)
@@ -101,13 +118,13 @@ def _cmd_network(args: argparse.Namespace, out: TextIO) -> int:
             raise UsageError("--symbolic counts at the input size I itself; leave out --set")
         from .symbols import I
 
-        _emit(net.count(I), args.format, out)
+        _emit(net.count(I), args.format, out, err)
     else:
-        _emit(net.count(parse_size(args.set) if args.set else None), args.format, out)
+        _emit(net.count(parse_size(args.set) if args.set else None), args.format, out, err)
     return 0
 
 
-def _cmd_networks(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_networks(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .networks import network, network_names
 
     nets = [network(name) for name in network_names()]
@@ -117,7 +134,7 @@ def _cmd_networks(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
+def _cmd_plot(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .plotting import output_format, plot_network, plot_ratios, save
 
     output_format(args.out)  # refuse an unknown suffix before any work
@@ -133,6 +150,10 @@ def _cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
     else:
         if args.by:
             raise UsageError("--by applies to 'plot network NAME'")
+        if "all" in names and names != ["all"]:
+            others = " ".join(n for n in names if n != "all")
+            raise UsageError(f"'all' draws the ten modules and takes no other name (not {others}); to draw a "
+                             f"network's cost: plot network NAME, for example plot network resnet50 --out r.png")
         fig = plot_ratios(None if names == ["all"] else names, over=args.over or "N", values=_values(args.set),
                           between=tuple(args.between) if args.between else None)
     save(fig, args.out)
@@ -140,9 +161,16 @@ def _cmd_plot(args: argparse.Namespace, out: TextIO) -> int:
     return 0
 
 
-def _add_set(parser: argparse.ArgumentParser) -> None:
+#: How every command that takes values fills in the rest (said in each command's --help).
+VALUES_HELP = ("Values: with none set, the answer is the closed form (explain also shows the numbers at the "
+               "module's example). With any set, the sizes K, M, N, I not set are taken from the module's "
+               "example (compare: from A's), and the output says which; the module's parameters not set take "
+               "their defaults. A symbol the module does not use is refused.")
+
+
+def _add_set(parser: argparse.ArgumentParser, example: str = "K=3 M=512 N=512 I=14") -> None:
     parser.add_argument("--set", metavar="SYMBOL=VALUE", nargs="+", action="extend",
-                        help="give a symbol a value: an integer, decimal or fraction (e.g. --set K=3 M=512)")
+                        help=f"give a symbol a value: an integer, decimal or fraction (e.g. --set {example})")
 
 
 def _add_format(parser: argparse.ArgumentParser) -> None:
@@ -163,22 +191,38 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list", help="the article's ten modules")
     p.set_defaults(func=_cmd_list)
 
-    p = sub.add_parser("explain", help="explain a module: layers, cost, savings ratio, numbers")
-    p.add_argument("name", help="module name, e.g. bottleneck (see 'convalgebra list')")
+    p = sub.add_parser("explain", help="explain a module: layers, cost, savings ratio, numbers",
+                       description="Explain a module, or a rule of your own (--rule). " + VALUES_HELP,
+                       epilog="examples: explain bottleneck; explain depthwise-separable --set K=3 M=512 N=512 I=14 "
+                              "(MobileNet V1's 14 x 14 layer); explain --rule \"chain(reduce(4), group(32))\" "
+                              "--set K=3 M=256 N=256 I=56")
+    p.add_argument("name", nargs="?", help="module name, e.g. bottleneck (see 'convalgebra list')")
+    p.add_argument("--rule", metavar="RULE", help="a chain of the primitive rewrites instead of a module, "
+                   "e.g. \"chain(expand(6), group(2, on='pointwise'), depthwise())\"")
     _add_set(p)
     _add_format(p)
     p.set_defaults(func=_cmd_explain)
 
-    p = sub.add_parser("compare", help="module A's cost over module B's, and when A is the cheaper")
+    p = sub.add_parser("compare", help="module A's cost over module B's, and when A is the cheaper",
+                       description="Module A's cost over module B's, and when A is the cheaper. " + VALUES_HELP,
+                       epilog="examples: compare bottleneck inverted-bottleneck --set K=3 M=64 N=64 I=14; "
+                              "compare inverted-bottleneck inverted-bottleneck --set-a t=4 --set-b t=6")
     p.add_argument("a", metavar="A", help="module name, e.g. bottleneck")
     p.add_argument("b", metavar="B", help="module name, e.g. inverted-bottleneck")
-    _add_set(p)
+    _add_set(p, "K=3 M=64 N=64 I=14")
+    for which in ("a", "b"):
+        p.add_argument(f"--set-{which}", metavar="PARAMETER=VALUE", nargs="+", action="extend",
+                       help=f"give one of {which.upper()}'s own parameters a value for {which.upper()} only "
+                            "(e.g. --set-" + which + " t=" + ("4" if which == "a" else "6") + ")")
     _add_format(p)
     p.set_defaults(func=_cmd_compare)
 
-    p = sub.add_parser("budget", help="how many kernels a module affords for a standard convolution's MACs")
+    p = sub.add_parser("budget", help="how many kernels a module affords for a standard convolution's MACs",
+                       description="How many kernels N' a module affords for the MACs of the standard convolution "
+                                   "with N kernels. " + VALUES_HELP,
+                       epilog="examples: budget depthwise-separable; budget bottleneck --set K=3 M=256 N=256")
     p.add_argument("name", help="module name, e.g. depthwise-separable (see 'convalgebra list')")
-    _add_set(p)
+    _add_set(p, "K=3 M=256 N=256")
     _add_format(p)
     p.set_defaults(func=_cmd_budget)
 
@@ -219,7 +263,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
             args = parser.parse_args(list(sys.argv[1:] if argv is None else argv))
         if not getattr(args, "command", None):
             raise UsageError("no command given; try 'convalgebra list' or 'convalgebra explain bottleneck'")
-        return int(args.func(args, out))
+        return int(args.func(args, out, err))
     except SystemExit as stop:  # --help and --version
         return 0 if stop.code in (0, None) else 2
     except ConvAlgebraError as error:

@@ -30,23 +30,23 @@ LaTeX and a dict (the JSON contract), like ``explain``.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any, Callable, Mapping, Optional, cast
 
 import sympy
 
 from .display import Result
-from .errors import InvalidValueError
-from .explanation import Cost, Explanation, Numbers, evaluate, explain, scale
-from .blocks import size_fields, whole_value
-from .modules import Module, module
+from .errors import InvalidValueError, missing_values
+from .explanation import (Cost, Explanation, Numbers, check_layers, evaluate, example_trouble, explain, from_example,
+                          ordered, scale)
+from .modules import Module, check_used, module, stands_for
 from .printing import decimal, fraction_text, grouped, latex, text
 from .simplification import canonical, equal_channels
 from .solving import (_AT_LEAST, _LEAST, _roots_in_range, _shortest, _sign, _smallest_positive_root,
                       break_even_points, large_N_limit, point_note)
 from .symbols import SYMBOLS, G, I, K, M, N, Number, alpha, k, p, rho, t
-from .values import Values, given_values
+from .values import Values, check_values, given_values
 
 __all__ = [
     "Comparison", "Budget", "BreakEven", "LargeNLimit",
@@ -196,36 +196,42 @@ def _substitution(given: Values, defaults: Optional[Module] = None) -> dict[symp
     return {s: sympy.sympify(v) for s, v in out.items()}
 
 
-def _check_layers(mod: Module, given: Values, skip: tuple[sympy.Symbol, ...] = ()) -> None:
-    """Refuse values that make no real layer, as ``evaluate`` would: every layer whose sizes
-    the values (and the module's defaults) fix entirely is built and checked.
-
-    >>> _check_layers(module("vgg-stack"), {K: 4})
-    Traceback (most recent call last):
-    ...
-    convalgebra.errors.InvalidValueError: (K - k)/(k - 1) = 1/2 layers: expected a whole number
-    """
-    values: dict[sympy.Symbol, Any] = {s: d for s, d in mod.parameters.items() if d is not None}
-    values.update(scale(given))
-    values = {s: v for s, v in values.items() if s not in (alpha, rho, *skip)}
-    for name, expr in size_fields(mod.block()):
-        if getattr(expr, "free_symbols", set()) <= set(values):
-            whole_value(expr, values, name)
-
-
 def _missing(expr: sympy.Expr, given: Values) -> None:
     """Refuse an answer that still has symbols in it, naming them in the order of SYMBOLS (as explain does).
 
     >>> _missing(N*K + M, {})
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: no value for K M N; set each (for example K=3)
+    convalgebra.errors.InvalidValueError: no value for K M N; set each (for example K=3 M=256 N=256)
     """
     order = list(SYMBOLS.values())
     missing = sorted(sympy.sympify(expr).free_symbols, key=lambda s: (order.index(s) if s in order else len(order), str(s)))
     if missing:
-        names = " ".join(map(str, missing))
-        raise InvalidValueError(f"no value for {names}; set each (for example {missing[0]}=3)")
+        raise missing_values([str(x) for x in missing])
+
+
+def _sizes_of(*exprs: sympy.Expr) -> tuple[sympy.Symbol, ...]:
+    """The sizes K, M, N, I that the expressions depend on: those a value is needed for."""
+    free = set().union(*(sympy.sympify(x).free_symbols for x in exprs))
+    return tuple(s for s in (K, M, N, I) if s in free)
+
+
+class _Caveats:
+    """What every answer says about how its request was read (see ``caveats``)."""
+
+    read_as: tuple[str, ...]
+    no_numbers: str
+
+    @property
+    def caveats(self) -> tuple[str, ...]:
+        """What a reader must know about how the request was read, each a sentence: a name
+        taken for a network's, why values give no numbers."""
+        return tuple(n for n in (*self.read_as, self.no_numbers) if n)
+
+    def _with_caveats(self, out: dict[str, Any]) -> dict[str, Any]:
+        if self.caveats:
+            out["caveats"] = list(self.caveats)
+        return out
 
 
 def _parameter_notes(mod: Module, given: Values) -> dict[sympy.Symbol, tuple[Optional[Number], str]]:
@@ -258,16 +264,6 @@ def _given_dict(given: Values) -> dict[str, Any]:
     return {str(s): v if isinstance(v, int) else str(v) for s, v in given.items()}
 
 
-def _ordered(given: Values) -> Values:
-    return {s: given[s] for s in SYMBOLS.values() if s in given}
-
-
-def _values_text(given: Values) -> str:
-    scaled = {s: v for s, v in scale(given).items() if v != given[s]}
-    so = f" (so {', '.join(f'{s} = {v}' for s, v in scaled.items())})" if scaled else ""
-    return ", ".join(f"{s} = {text(v)}" for s, v in given.items()) + so
-
-
 def _number(value: sympy.Expr) -> str:
     """An exact number for a reader: grouped digits, or the exact form and its decimal."""
     if value.is_Integer:
@@ -284,7 +280,7 @@ def _explained(mod: Module) -> Explanation:
 # -- compare ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Comparison(Result):
+class Comparison(_Caveats, Result):
     """Module A's cost over module B's: closed forms, the condition for A to be cheaper, numbers.
 
     ``cost_a`` and ``cost_b`` are each module's cost with its parameters at their defaults
@@ -305,6 +301,10 @@ class Comparison(Result):
     numbers: Optional[tuple[Numbers, Numbers]] = None
     at_ratio: Optional[Cost] = None
     at_condition: Optional[sympy.Basic] = None
+    #: The sizes in ``given`` taken from A's example (B's when A has none).
+    from_example: tuple[sympy.Symbol, ...] = ()
+    no_numbers: str = ""
+    read_as: tuple[str, ...] = ()
 
     __view__ = "comparison"
 
@@ -317,10 +317,11 @@ class Comparison(Result):
         """Whether A costs fewer MACs than B at the values: ``'yes'``, ``'no'`` (and why), or the
         condition on the sizes left unset.
 
-        >>> compare("group", "depthwise-separable", K=3).verdict()
-        N < 18/7
         >>> compare("group", "depthwise-separable", K=3, M=64, N=64, I=8).verdict()
         'no (B costs fewer)'
+        >>> bare = Module("bare-group", group(G), {G: 2}), Module("bare-separable", separate())  # no example
+        >>> compare(*bare, K=3).verdict()
+        N < 18/7
         """
         if self.numbers is not None:
             a, b = (n.rewritten.macs for n in self.numbers)
@@ -335,6 +336,24 @@ class Comparison(Result):
     def a_cheaper_when(self) -> str:
         """When A costs fewer MACs than B, as text."""
         return condition_text(self.condition)
+
+    @property
+    def example_of(self) -> Module:
+        """The module whose example gave the sizes in ``from_example``: A's, or B's when A has none."""
+        return self.a if self.a.example else self.b
+
+    def a_cheaper_at(self, values: Mapping[Any, Any] | None = None, **named: Any) -> sympy.Basic:
+        """The condition for A to cost fewer MACs than B with some sizes put in and the rest
+        left as symbols, solved for one of them where it can be (no size is taken from an
+        example here).
+
+        >>> compare("group", "depthwise-separable").a_cheaper_at(K=3)
+        N < 18/7
+        """
+        given = ordered(given_values(values, named))
+        check_used(given, self.a, self.b)
+        at = {s: sympy.sympify(v) for s, v in scale(given).items() if s not in (alpha, rho)}
+        return _cheaper(self.cost_a.macs.subs(at), self.cost_b.macs.subs(at))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract: ``a``, ``b``, ``ratio``, ``a_cheaper_when`` and, with values, ``values``.
@@ -363,29 +382,42 @@ class Comparison(Result):
                 values["a_cheaper"] = self.at_condition is sympy.true
             elif self.at_condition is not None:  # a condition on the sizes not given
                 values["a_cheaper_when"] = condition_text(self.at_condition)
+            if self.from_example:
+                values["from_example"] = [str(s) for s in self.from_example]
             out["values"] = values
-        return out
+        return self._with_caveats(out)
 
-def compare(a: str | Module, b: str | Module, values: Mapping[Any, Any] | None = None, **named: Any) -> Comparison:
+
+def compare(a: str | Module, b: str | Module, values: Mapping[Any, Any] | None = None, *,
+            values_a: Mapping[Any, Any] | None = None, values_b: Mapping[Any, Any] | None = None,
+            **named: Any) -> Comparison:
     """Module ``a``'s cost over module ``b``'s, and the condition under which ``a`` is cheaper.
 
-    Each module's parameters take its own defaults unless set (a value set for a symbol
-    both modules use applies to both). With K, M, N and I all given, the answer carries
-    both modules' exact costs; with only some, the ratio and the condition at those.
+    Each module's parameters take its own defaults unless set: ``values`` (and keywords)
+    apply to both modules, ``values_a`` and ``values_b`` to one each, so that one module
+    can be compared with itself at another ``t``. With any value set, the sizes K, M, N, I
+    not set are taken from A's example, and the answer carries both modules' exact costs
+    (:meth:`Comparison.a_cheaper_at` solves for the sizes left as symbols instead).
 
     >>> c = compare("bottleneck", "inverted-bottleneck")
     >>> text(c.ratio_equal_channels.macs)
     'N*(K**2 + 8)/(96*(K**2 + 2*N))'
     >>> condition_text(c.condition_equal_channels)
     'K**2*N < 96*K**2 + 184*N'
-    >>> compare("group", "depthwise-separable", K=3).at_condition
-    N < 18/7
+    >>> c = compare("group", "depthwise-separable", K=3)
+    >>> c.from_example, c.at_condition
+    ((M, N, I), False)
+    >>> compare("inverted-bottleneck", "inverted-bottleneck", values_a={"t": 4}, values_b={"t": 6}).ratio.macs
+    2/3
     """
     ma, mb = module(a), module(b)
-    given = _ordered(given_values(values, named))
+    given = ordered(given_values(values, named))
+    own = [_own_values(m, v, which) for m, v, which in ((ma, values_a, "values_a"), (mb, values_b, "values_b"))]
+    check_used(given, ma, mb)
     parameters = {s: v for s, v in given.items() if s in ma.parameters or s in mb.parameters}
+    pa, pb = {**parameters, **own[0]}, {**parameters, **own[1]}
     ea, eb = _explained(ma), _explained(mb)
-    sa, sb = _substitution(parameters, ma), _substitution(parameters, mb)
+    sa, sb = _substitution(pa, ma), _substitution(pb, mb)
     cost_a = Cost(*(canonical(x.subs(sa)) for x in ea.rewritten))
     cost_b = Cost(*(canonical(x.subs(sb)) for x in eb.rewritten))
     ratio = Cost(canonical(cost_a.macs / cost_b.macs), canonical(cost_a.params / cost_b.params))
@@ -393,21 +425,48 @@ def compare(a: str | Module, b: str | Module, values: Mapping[Any, Any] | None =
     condition = _cheaper(cost_a.macs, cost_b.macs)
     condition_equal = _cheaper(cost_a.macs.subs(M, N), cost_b.macs.subs(M, N))
     numbers = at_ratio = at_condition = None
-    sizes = {s for s in given if s not in ma.parameters and s not in mb.parameters}
-    if sizes and all(s in given for s in (K, M, N, I)):
-        na, nb = evaluate(ma, given), evaluate(mb, given)
-        numbers = (na, nb)
-        at_ratio = Cost(Fraction(na.rewritten.macs, nb.rewritten.macs), Fraction(na.rewritten.params, nb.rewritten.params))
-        at_condition = sympy.true if na.rewritten.macs < nb.rewritten.macs else sympy.false
-    elif sizes:
-        _check_layers(ma, given)
-        _check_layers(mb, given)
-        sa, sb = _substitution(given, ma), _substitution(given, mb)
-        ca, cb = [canonical(x.subs(sa)) for x in ea.rewritten], [canonical(x.subs(sb)) for x in eb.rewritten]
-        at_ratio = Cost(canonical(ca[0] / cb[0]), canonical(ca[1] / cb[1]))
-        at_condition = _cheaper(ca[0], cb[0])
-    return Comparison(ma, mb, _parameter_notes(ma, given), _parameter_notes(mb, given), cost_a, cost_b, ratio, equal,
-                      condition, condition_equal, given, numbers, at_ratio, at_condition)
+    with_a, with_b = {**given, **own[0]}, {**given, **own[1]}
+    filled, taken = from_example(ma if ma.example else mb, given) if given or own[0] or own[1] else (given, ())
+    no_numbers = ""
+    sizes = {s for s in filled if s not in ma.parameters and s not in mb.parameters}
+    try:
+        if sizes and all(s in filled for s in (K, M, N, I)):
+            na, nb = evaluate(ma, {**filled, **own[0]}), evaluate(mb, {**filled, **own[1]})
+            numbers = (na, nb)
+            at_ratio = Cost(Fraction(na.rewritten.macs, nb.rewritten.macs),
+                            Fraction(na.rewritten.params, nb.rewritten.params))
+            at_condition = sympy.true if na.rewritten.macs < nb.rewritten.macs else sympy.false
+        elif sizes:  # a module without an example: the condition on the sizes not given
+            check_layers(ma, {**filled, **own[0]})
+            check_layers(mb, {**filled, **own[1]})
+            sa, sb = _substitution({**filled, **own[0]}, ma), _substitution({**filled, **own[1]}, mb)
+            ca, cb = [canonical(x.subs(sa)) for x in ea.rewritten], [canonical(x.subs(sb)) for x in eb.rewritten]
+            at_ratio = Cost(canonical(ca[0] / cb[0]), canonical(ca[1] / cb[1]))
+            at_condition = _cheaper(ca[0], cb[0])
+    except InvalidValueError as error:
+        no_numbers = example_trouble(error, ((ma, with_a), (mb, with_b)), filled, taken)
+        numbers = at_ratio = at_condition = None
+    read_as = tuple(dict.fromkeys(note for note in (stands_for(a), stands_for(b)) if note))
+    return Comparison(ma, mb, _parameter_notes(ma, pa), _parameter_notes(mb, pb), cost_a, cost_b, ratio, equal,
+                      condition, condition_equal, ordered(filled), numbers, at_ratio, at_condition, taken,
+                      no_numbers, read_as)
+
+
+def _own_values(mod: Module, values: Mapping[Any, Any] | None, which: str) -> Values:
+    """The values set for one module of a comparison: its own parameters only (sizes are shared).
+
+    >>> _own_values(module("bottleneck"), {"M": 64}, "values_a")
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: values_a sets M: only a module's own parameters differ between A and B (bottleneck's: t); set the sizes for both
+    """
+    own = ordered(check_values(values if values is not None else {}))
+    stray = [str(s) for s in own if s not in mod.parameters]
+    if stray:
+        params = " ".join(map(str, mod.parameters)) or "none"
+        raise InvalidValueError(f"{which} sets {' '.join(stray)}: only a module's own parameters differ between A and B"
+                                f" ({mod.name}'s: {params}); set the sizes for both")
+    return own
 
 
 def _notes_dict(notes: Mapping[sympy.Symbol, tuple[Optional[Number], str]]) -> dict[str, Any]:
@@ -422,7 +481,7 @@ def _cost_dict(cost: Cost) -> dict[str, str]:
 # -- budget ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class Budget(Result):
+class Budget(_Caveats, Result):
     """How many kernels N' the module affords for the plain convolution's cost with N kernels.
 
     ``N`` is the closed form of N' (the positive root of ``rewritten = baseline``, in MACs);
@@ -438,6 +497,10 @@ class Budget(Result):
     notes: Mapping[sympy.Symbol, tuple[Optional[Number], str]] = field(default_factory=dict)
     value: Optional[sympy.Expr] = None
     usable: Optional[int] = None
+    #: The sizes in ``given`` taken from the module's example.
+    from_example: tuple[sympy.Symbol, ...] = ()
+    no_numbers: str = ""
+    read_as: tuple[str, ...] = ()
 
     __view__ = "budget"
 
@@ -468,7 +531,9 @@ class Budget(Result):
             out["values"] = {"given": _given_dict(self.given), "parameters": _notes_dict(self.notes),
                              "N": text(self.value), "whole": self.whole, "floor": self.floor, "usable": self.usable,
                              "usable_note": self.usable_note}
-        return out
+            if self.from_example:
+                out["values"]["from_example"] = [str(s) for s in self.from_example]
+        return self._with_caveats(out)
 
     @property
     def usable_note(self) -> Optional[str]:
@@ -500,17 +565,26 @@ def budget(name_or_module: str | Module, values: Mapping[Any, Any] | None = None
     root = _smallest_positive_root(rewritten - e.baseline.macs, N_PRIME)
     if root is None:
         raise InvalidValueError(f"{mod.name}: no closed form for the kernels it affords")
-    given = _ordered(given_values(values, named))
+    given = ordered(given_values(values, named))
+    check_used(given, mod)
+    read_as = tuple(filter(None, (stands_for(name_or_module),)))
     if not given:
-        return Budget(mod, root, rewritten, e.baseline.macs)
-    _check_layers(mod, given, skip=(N,))  # the module's own N is N'
-    value = root.subs(_substitution(given, mod))
-    _missing(value, given)
+        return Budget(mod, root, rewritten, e.baseline.macs, read_as=read_as)
+    filled, taken = from_example(mod, given, _sizes_of(root))
+    try:
+        check_layers(mod, filled, skip=(N,))  # the module's own N is N'
+        value = root.subs(_substitution(filled, mod))
+        _missing(value, filled)
+    except InvalidValueError as error:
+        no_numbers = example_trouble(error, ((mod, given),), filled, taken)
+        return Budget(mod, root, rewritten, e.baseline.macs, no_numbers=no_numbers, read_as=read_as)
+    filled = ordered(filled)
     value = sympy.radsimp(value)
-    out = Budget(mod, root, rewritten, e.baseline.macs, given, _parameter_notes(mod, given), value)
+    out = Budget(mod, root, rewritten, e.baseline.macs, filled, _parameter_notes(mod, filled), value,
+                 from_example=taken, read_as=read_as)
     if out.floor is None:
         return out
-    return Budget(mod, root, rewritten, e.baseline.macs, given, out.notes, value, _usable(mod, given, out.floor))
+    return replace(out, usable=_usable(mod, filled, out.floor))
 
 
 #: How many N' below the floor :func:`_usable` tries.
@@ -539,7 +613,7 @@ def _json(value: Any) -> Any:
 # -- break-even and limits -------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class BreakEven(Result):
+class BreakEven(_Caveats, Result):
     """Each module parameter's value at which the module costs as many MACs as the plain convolution.
 
     ``points`` maps each parameter to its closed form (the others kept as symbols); with
@@ -553,6 +627,10 @@ class BreakEven(Result):
     given: Values = field(default_factory=dict)
     values: Mapping[sympy.Symbol, sympy.Expr] = field(default_factory=dict)
     notes: Mapping[sympy.Symbol, str] = field(default_factory=dict)
+    #: The sizes in ``given`` taken from the module's example.
+    from_example: tuple[sympy.Symbol, ...] = ()
+    no_numbers: str = ""
+    read_as: tuple[str, ...] = ()
 
     __view__ = "break_even"
 
@@ -564,7 +642,10 @@ class BreakEven(Result):
                              "break_even": {str(s): text(v) for s, v in self.values.items()},
                              "in_range": {str(s): in_range(s, v, self.given.get(K)) for s, v in self.values.items()},
                              "notes": {str(s): note for s, note in self.notes.items()}}
-        return out
+            if self.from_example:
+                out["values"]["from_example"] = [str(s) for s in self.from_example]
+        return self._with_caveats(out)
+
 
 #: Where each parameter has sense, for the reader's note on a break-even value.
 _RANGES = {p: "0 <= p <= 1", G: "G >= 1", k: "2 <= k <= K", t: "t > 0"}
@@ -608,7 +689,21 @@ def break_even(name_or_module: str | Module, values: Mapping[Any, Any] | None = 
     mod = module(name_or_module)
     e = _explained(mod)
     points = break_even_points(e.ratio.macs, mod.parameters)
-    given = _ordered(given_values(values, named))
+    given = ordered(given_values(values, named))
+    check_used(given, mod)
+    read_as = tuple(filter(None, (stands_for(name_or_module),)))
+    filled, taken = from_example(mod, given, _sizes_of(*points.values())) if given else (given, ())
+    try:
+        at, notes = _break_even_at(mod, e.ratio.macs, points, filled)
+    except InvalidValueError as error:
+        return BreakEven(mod, e.ratio.macs, points, no_numbers=example_trouble(error, ((mod, given),), filled, taken),
+                         read_as=read_as)
+    return BreakEven(mod, e.ratio.macs, points, ordered(filled), at, notes, taken, read_as=read_as)
+
+
+def _break_even_at(mod: Module, ratio_macs: sympy.Expr, points: Mapping[sympy.Symbol, sympy.Expr], given: Values
+                   ) -> tuple[dict[sympy.Symbol, sympy.Expr], dict[sympy.Symbol, str]]:
+    """Each break-even point at the values, and a note on those that need one."""
     at: dict[sympy.Symbol, sympy.Expr] = {}
     notes: dict[sympy.Symbol, str] = {}
     for s, point in points.items() if given else ():
@@ -616,8 +711,8 @@ def break_even(name_or_module: str | Module, values: Mapping[Any, Any] | None = 
         substitution.pop(s, None)
         value = sympy.radsimp(point.subs(substitution))
         _missing(value, given)
-        _check_layers(mod, given, skip=(s,))
-        ratio = e.ratio.macs.subs(substitution)
+        check_layers(mod, given, skip=(s,))
+        ratio = ratio_macs.subs(substitution)
         inside = _roots_in_range(ratio - 1, s, top=substitution.get(K) if s == k else None)
         if inside:  # the smallest root where s has sense (the stack's k = 3 at K = 7, M = 36, N = 80)
             value = inside[0]
@@ -635,11 +730,11 @@ def break_even(name_or_module: str | Module, values: Mapping[Any, Any] | None = 
         if s in given:  # the others' break-evens use it; its own cannot
             aside = f"the {s} = {text(given[s])} given is set aside: {s} is what is solved for"
             notes[s] = f"{notes[s]}; {aside}" if s in notes else aside
-    return BreakEven(mod, e.ratio.macs, points, given, at, notes)
+    return at, notes
 
 
 @dataclass(frozen=True)
-class LargeNLimit(Result):
+class LargeNLimit(_Caveats, Result):
     """The module's savings ratio with M = N, as N grows without bound: ``macs`` and ``params``."""
 
     module: Module
@@ -648,6 +743,10 @@ class LargeNLimit(Result):
     params: sympy.Expr
     given: Values = field(default_factory=dict)
     value: Optional[Cost] = None
+    #: The sizes in ``given`` taken from the module's example.
+    from_example: tuple[sympy.Symbol, ...] = ()
+    no_numbers: str = ""
+    read_as: tuple[str, ...] = ()
 
     __view__ = "large_N_limit"
 
@@ -657,7 +756,10 @@ class LargeNLimit(Result):
         if self.value is not None:
             out["values"] = {"given": _given_dict(self.given),
                              "limit_large_N": {"macs": text(self.value.macs), "params": text(self.value.params)}}
-        return out
+            if self.from_example:
+                out["values"]["from_example"] = [str(s) for s in self.from_example]
+        return self._with_caveats(out)
+
 
 def limit_large_N(name_or_module: str | Module, values: Mapping[Any, Any] | None = None,
                   **named: Any) -> LargeNLimit:
@@ -671,11 +773,18 @@ def limit_large_N(name_or_module: str | Module, values: Mapping[Any, Any] | None
     mod = module(name_or_module)
     e = _explained(mod)
     macs, params = large_N_limit(e.ratio_equal_channels.macs), large_N_limit(e.ratio_equal_channels.params)
-    given = _ordered(given_values(values, named))
-    value = None
-    if given:
-        substitution = _substitution(given, mod)
+    given = ordered(given_values(values, named))
+    check_used(given, mod)
+    read_as = tuple(filter(None, (stands_for(name_or_module),)))
+    if not given:
+        return LargeNLimit(mod, e.ratio_equal_channels, macs, params, read_as=read_as)
+    filled, taken = from_example(mod, given, _sizes_of(macs, params))
+    try:
+        substitution = _substitution(filled, mod)
         value = Cost(macs.subs(substitution), params.subs(substitution))
-        _missing(value.macs, given)
-        _check_layers(mod, given)
-    return LargeNLimit(mod, e.ratio_equal_channels, macs, params, given, value)
+        _missing(value.macs, filled)
+        check_layers(mod, filled)
+    except InvalidValueError as error:
+        no_numbers = example_trouble(error, ((mod, given),), filled, taken)
+        return LargeNLimit(mod, e.ratio_equal_channels, macs, params, no_numbers=no_numbers, read_as=read_as)
+    return LargeNLimit(mod, e.ratio_equal_channels, macs, params, ordered(filled), value, taken, read_as=read_as)

@@ -7,9 +7,10 @@ True
 
 from __future__ import annotations
 
-__all__ = ["ConvAlgebraError", "UnknownNameError", "InvalidValueError", "unknown_name"]
+__all__ = ["ConvAlgebraError", "UnknownNameError", "InvalidValueError", "unknown_name", "wrong_type",
+           "missing_values"]
 
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 
 class ConvAlgebraError(Exception):
@@ -46,3 +47,37 @@ def unknown_name(kind: str, name: object, known: Mapping[str, str], listing: str
     hint = (f"did you mean {' or '.join(suggestions)}?" if suggestions
             else "known: " + ", ".join(dict.fromkeys(known.values())))
     return UnknownNameError(f"unknown {kind} {str(name)!r}; {hint} (see '{listing}')")
+
+
+def wrong_type(where: str, got: object, expected: str) -> InvalidValueError:
+    """The error for an object of the wrong kind given as ``where``: names its type (never
+    prints the object itself) and says what is ``expected``. A PyTorch module gets a word
+    on how to count it.
+
+    >>> str(wrong_type("a network", 3.5, "a network's name or a Network"))
+    "a network: expected a network's name or a Network, not a float"
+    """
+    kind = type(got)
+    what = ("an " if kind.__name__[:1].lower() in "aeiou" else "a ") + kind.__name__
+    hint = ""
+    if kind.__module__.split(".")[0] == "torch":
+        what = f"a PyTorch {kind.__qualname__}"
+        hint = ("; convalgebra counts its own layers: rebuild the model from them (Conv, Series, Residual, ...), "
+                "or count a network of the zoo by its name, e.g. network('resnet50')")
+    return InvalidValueError(f"{where}: expected {expected}, not {what}{hint}")
+
+
+#: A real size for each symbol, for the hint in :func:`missing_values` (ResNet's 56 x 56 stage).
+_EXAMPLES = {"K": "3", "M": "256", "N": "256", "I": "56", "G": "32", "t": "4", "p": "1/2", "k": "3",
+             "alpha": "3/4", "rho": "5/7"}
+
+
+def missing_values(names: Sequence[str]) -> InvalidValueError:
+    """The error for symbols that need a value, with real sizes as the example.
+
+    >>> str(missing_values(["M", "N"]))
+    'no value for M N; set each (for example M=256 N=256)'
+    """
+    example = " ".join(f"{n}={_EXAMPLES.get(n, '3')}" for n in names)
+    return InvalidValueError(f"no value for {' '.join(names)}; set {'it' if len(names) == 1 else 'each'}"
+                             f" (for example {example})")

@@ -29,26 +29,27 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Mapping, Optional, cast
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, cast
 
 import sympy
 
 from .display import Result
-from .errors import InvalidValueError
-from .blocks import substitute
+from .errors import InvalidValueError, missing_values
+from .blocks import size_fields, substitute, whole_value
 from .cost import Cost, CostRow, count, total
 from .layers import Shuffle, layer_role
-from .modules import Module, module, standard
+from .modules import Module, check_used, module, standard, stands_for
 from .printing import text
 from .simplification import canonical, equal_channels
 from .solving import break_even_points, large_N_limit
-from .symbols import SYMBOLS, I, K, M, N, alpha, rho
+from .symbols import SYMBOLS, G, I, K, M, N, alpha, rho, t
 from .values import Values, check_values, given_values
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .layers import Conv, Layer
+    from .layers import Layer
 
-__all__ = ["Cost", "Numbers", "Explanation", "explain", "evaluate", "scale"]
+__all__ = ["Cost", "Numbers", "Explanation", "explain", "evaluate", "scale", "from_example", "check_layers",
+           "example_trouble", "ordered", "values_text"]
 
 
 
@@ -82,7 +83,7 @@ def evaluate(mod: Module, values: Mapping[Any, Any]) -> Numbers:
     scaled = scale(full)
     missing = [str(s) for s in (K, M, N, I, *mod.parameters) if s not in scaled]
     if missing:
-        raise InvalidValueError(f"no value for {' '.join(missing)}; set each (for example {missing[0]}=3)")
+        raise missing_values(missing)
     size = scaled[I]
     base = substitute(standard(), scaled)
     block = substitute(mod.block(), scaled)
@@ -141,6 +142,18 @@ class Explanation(Result):
     example: Optional[Numbers] = field(default=None, repr=False)
     #: The sizes ``numbers`` took from the module's example because none was given.
     from_example: tuple[sympy.Symbol, ...] = field(default=(), repr=False)
+    #: The values given (``numbers`` holds them too, when there are numbers).
+    given: Values = field(default_factory=dict, repr=False)
+    #: Why there are no numbers at the values given (or at the example), or ''.
+    no_numbers: str = field(default="", repr=False)
+    #: How the module's name was read, when it was a network's (see :func:`stands_for`), or ''.
+    read_as: str = field(default="", repr=False)
+
+    @property
+    def caveats(self) -> tuple[str, ...]:
+        """What a reader must know about how the request was read: the name taken for a
+        network's, and why numbers are missing (each a sentence)."""
+        return tuple(note for note in (self.read_as, self.no_numbers) if note)
 
     @cached_property
     def break_even(self) -> dict[sympy.Symbol, sympy.Expr]:
@@ -173,6 +186,11 @@ class Explanation(Result):
                 out["values"]["from_example"] = [str(s) for s in self.from_example]
         elif self.example is not None:  # the numbers the text shows, at the module's example values
             out["example"] = _numbers_dict(self.example)
+        elif self.given:  # values that give no numbers: what was given, and why
+            out["values"] = {"given": {str(s): _json_number(v) for s, v in self.given.items()},
+                             "from_example": [str(s) for s in self.from_example], "no_numbers": self.no_numbers}
+        if self.caveats:
+            out["caveats"] = list(self.caveats)
         return out
 
     def shown_numbers(self) -> tuple[Optional[Numbers], str]:
@@ -200,15 +218,14 @@ def explain(name_or_module: str | Module, values: Mapping[Any, Any] | None = Non
     """
     mod = module(name_or_module)
     given = given_values(values, named)
-    # sizes left unset come from the module's example, and the text says which
-    from_example = tuple(s for s in (K, M, N, I) if s not in given and s in mod.example) if given else ()
-    try:
-        numbers = evaluate(mod, {**{s: mod.example[s] for s in from_example}, **given}) if given else None
-    except InvalidValueError as error:
-        if not from_example:
-            raise
-        filled = ", ".join(f"{s} = {mod.example[s]}" for s in from_example)
-        raise InvalidValueError(f"{error} (with {filled} from the module's example; set your own)") from None
+    check_used(given, mod)
+    filled, taken = from_example(mod, given) if given else (given, ())
+    numbers, no_numbers = None, ""
+    if given:
+        try:
+            numbers = evaluate(mod, filled)
+        except InvalidValueError as error:
+            no_numbers = example_trouble(error, ((mod, given),), filled, taken)
     baseline = Cost(*total(standard(), I))
     rows = tuple(count(mod.block(), I))
     others = sorted({type(r.layer).__name__ for r in rows} - {"Conv", "Shuffle"})
@@ -227,10 +244,87 @@ def explain(name_or_module: str | Module, values: Mapping[Any, Any] | None = Non
         params_ratio = _termwise(params, baseline.params)
         params_equal = equal_channels(params_ratio)
     example = None
-    if numbers is None and mod.example and all(d is not None for d in mod.parameters.values()):
-        example = evaluate(mod, mod.example)
+    if not given and mod.example and all(d is not None for d in mod.parameters.values()):
+        try:
+            example = evaluate(mod, mod.example)
+        except InvalidValueError as error:  # a composed module that does not fit the sizes it was given
+            no_numbers = f"no numbers at the module's example, {values_text(ordered(check_values(mod.example)))}: {error}"
     return Explanation(mod, baseline, Cost(macs, params), rows, Cost(macs_ratio, params_ratio),
-                       Cost(macs_equal, params_equal), numbers, example, from_example)
+                       Cost(macs_equal, params_equal), numbers, example, taken, given, no_numbers,
+                       stands_for(name_or_module))
+
+
+def from_example(mod: Module, given: Values, needed: tuple[sympy.Symbol, ...] = (K, M, N, I)
+                 ) -> tuple[Values, tuple[sympy.Symbol, ...]]:
+    """The values given, with each size in ``needed`` that is not given taken from the module's
+    example, and the sizes so taken. Every command that is given values fills the rest this
+    way; with no value set, a command answers in closed form.
+
+    >>> from_example(module("bottleneck"), {K: 5, t: 2})
+    ({K: 5, t: 2, M: 256, N: 256, I: 56}, (M, N, I))
+    """
+    taken = tuple(s for s in needed if s not in given and s in mod.example)
+    return {**given, **{s: mod.example[s] for s in taken}}, taken
+
+
+def check_layers(mod: Module, given: Values, skip: tuple[sympy.Symbol, ...] = ()) -> None:
+    """Refuse values that make no real layer, as ``evaluate`` would: every layer whose sizes
+    the values (and the module's defaults) fix entirely is built and checked.
+
+    >>> check_layers(module("vgg-stack"), {K: 4})
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: (K - k)/(k - 1) = 1/2 layers: expected a whole number
+    """
+    values: dict[sympy.Symbol, Any] = {s: d for s, d in mod.parameters.items() if d is not None}
+    values.update(scale(given))
+    values = {s: v for s, v in values.items() if s not in (alpha, rho, *skip)}
+    for name, expr in size_fields(mod.block()):
+        if getattr(expr, "free_symbols", set()) <= set(values):
+            whole_value(expr, values, name)
+
+
+def example_trouble(error: InvalidValueError, asked: Sequence[tuple[Module, Values]], filled: Values,
+                    taken: tuple[sympy.Symbol, ...]) -> str:
+    """Why the values, some taken from the example, give no numbers: the sentence an answer
+    carries in place of its numbers. ``asked`` pairs each module with the values set for it.
+    When no size came from the example, or the values set alone make no real layer, the
+    values are at fault and ``error`` is raised.
+
+    >>> example_trouble(InvalidValueError("3 groups do not divide the 256 output channels"),
+    ...                 [(module("group"), {G: 3})], {G: 3, K: 5, M: 96, N: 256, I: 27}, (K, M, N, I))
+    "no numbers at G = 3: 3 groups do not divide the 256 output channels (with K = 5, M = 96, N = 256, I = 27 from the module's example; set sizes that fit)"
+    """
+    if not taken:
+        raise error
+    for mod, values in asked:  # raises when the values set make no layer, whatever the example
+        check_layers(mod, values)
+    example = ", ".join(f"{s} = {filled[s]}" for s in taken)
+    shown = {s: v for _, values in asked for s, v in values.items()}
+    agree = all(values.get(s, v) == v for _, values in asked for s, v in shown.items())
+    at = f" at {values_text(ordered(shown))}" if shown and agree else ""  # A and B set apart: said by each
+    return f"no numbers{at}: {error} (with {example} from the module's example; set sizes that fit)"
+
+
+def ordered(values: Values) -> Values:
+    """The values in the order of :data:`SYMBOLS` (K M N I ...), as every answer lists them.
+
+    >>> ordered({t: 2, K: 3})
+    {K: 3, t: 2}
+    """
+    return {s: values[s] for s in SYMBOLS.values() if s in values}
+
+
+def values_text(values: Values) -> str:
+    """Values as a reader writes them, with the sizes alpha and rho scale said after them.
+
+    >>> from fractions import Fraction
+    >>> values_text({M: 512, N: 512, alpha: Fraction(3, 4)})
+    'M = 512, N = 512, alpha = 3/4 (so M = 384, N = 384)'
+    """
+    scaled = {s: v for s, v in scale(values).items() if v != values[s]}
+    so = f" (so {', '.join(f'{s} = {v}' for s, v in scaled.items())})" if scaled else ""
+    return ", ".join(f"{s} = {text(v)}" for s, v in values.items()) + so
 
 
 def _keeps_size(row: CostRow) -> bool:
@@ -269,18 +363,28 @@ def _layer_dict(row: CostRow) -> dict[str, Any]:
     layer = _module_layer(row.layer)
     out: dict[str, Any] = {
         "kind": layer_role(layer),
-        "kernel": None if isinstance(layer, Shuffle) else [text(x) for x in layer.kernel],
-        "in": text(layer.in_channels),
-        "out": text(layer.out_channels),
-        "groups": text(layer.groups),
-        "macs": text(row.macs),
-        "params": text(row.params),
+        "kernel": None if isinstance(layer, Shuffle) else [_json_value(x) for x in layer.kernel],
+        "in": _json_value(layer.in_channels),
+        "out": _json_value(layer.out_channels),
+        "groups": _json_value(layer.groups),
+        "macs": _json_value(row.macs),
+        "params": _json_value(row.params),
     }
     if row.times != 1:
-        out["count"] = text(row.times)
+        out["count"] = _json_value(row.times)
     if row.branch:
-        out["branch"] = row.branch[-1]
+        out["branch"] = row.branch[-1] + 1  # numbered from 1, as the text numbers them
     return out
+
+
+def _json_value(value: Any) -> Any:
+    """A size or cost for JSON: an integer where it is a whole number, else its expression as text.
+
+    >>> _json_value(sympy.Integer(3)), _json_value(K), _json_value(M / 2)
+    (3, 'K', 'M/2')
+    """
+    number = sympy.sympify(value)
+    return int(number) if number.is_Integer else text(number)
 
 
 def _module_layer(layer: Layer) -> Conv | Shuffle:

@@ -22,20 +22,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Mapping, Optional
+from functools import cached_property
+from typing import Any, Mapping, Optional
 
 import sympy
 
 from .display import RichDisplay
-from .errors import InvalidValueError, unknown_name
+from .errors import InvalidValueError, UnknownNameError, unknown_name, wrong_type
 from .blocks import Block, iter_layers, size_fields
 from .layers import Conv, Layer
+from .printing import text
 from .rules import (Chain, Rewrite, Rule, chain, depthwise, expand, factorize, group, mix, reduce, separate,
                     shuffle, squeeze, stack)
-from .symbols import G, I, K, M, N, Number, k, p, symbol, t
+from .symbols import SYMBOLS, G, I, K, M, N, Number, alpha, k, p, rho, symbol, t
 from .values import check_values
 
-__all__ = ["Paper", "Module", "MODULES", "module", "compose", "standard", "module_names"]
+__all__ = ["Paper", "Module", "MODULES", "NETWORK_ALIASES", "COMPOSED_EXAMPLE", "module", "compose", "standard",
+           "module_names", "stands_for", "check_used"]
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,13 @@ class Module(RichDisplay):
     """A named rewrite of the standard convolution, with its paper and the article's reading.
 
     ``parameters`` maps each of the module's own symbols to its default value
-    (``None`` when it has none); ``article`` is the article's factor rewrite.
+    (``None`` when it has none); ``article`` is the article's factor rewrite;
+    ``activations`` says where the real module's batch norm and activation functions
+    sit (they cost no MACs and are not among its layers); ``example`` holds the sizes of
+    a layer the module is known for.
+
+    >>> print(module("xception").activations.split(":")[0])
+    No activation between the pointwise and the depthwise convolution
     """
 
     __view__ = "module"
@@ -79,6 +88,7 @@ class Module(RichDisplay):
     summary: str = ""
     aliases: tuple[str, ...] = ()
     example: Mapping[sympy.Symbol, Number] = field(default_factory=dict)
+    activations: str = ""
 
     def block(self) -> Block:
         """The layers that replace the standard convolution, as a tree."""
@@ -88,15 +98,33 @@ class Module(RichDisplay):
         """The layers in order (parallel branches one after the other)."""
         return list(iter_layers(self.block()))
 
+    @cached_property
+    def symbols(self) -> tuple[sympy.Symbol, ...]:
+        """The symbols the module's cost depends on, in the order of ``SYMBOLS``: the sizes
+        K, M, N, I and the module's own parameters.
+
+        >>> module("bottleneck").symbols, module("depthwise-separable").symbols
+        ((K, M, N, I, t), (K, M, N, I))
+        """
+        used = {K, M, N, I} | set(self.parameters) | _free(self.block())
+        return tuple(s for s in SYMBOLS.values() if s in used)
+
     def __repr__(self) -> str:
         return f"Module({self.name!r}, {self.rule!r})"
 
 
+#: The sizes of a composed module's example unless it is given one: ResNet's 56 x 56
+#: stage, the bottleneck's example.
+COMPOSED_EXAMPLE: Mapping[sympy.Symbol, Number] = {K: 3, M: 256, N: 256, I: 56}
+
+
 def compose(*rules: Rule, name: str = "custom", parameters: Mapping[sympy.Symbol, Optional[Number]] | None = None,
-            summary: str = "", title: str = "") -> Module:
+            summary: str = "", title: str = "", example: Mapping[Any, Any] | None = None) -> Module:
     """A new module from primitive rewrites, applied left to right to the standard convolution.
 
     Parameters not given default to the module's free symbols, with no default value.
+    ``example`` gives sizes (K, M, N, I) of a layer to show numbers at, as the article's
+    modules have; those not given are :data:`COMPOSED_EXAMPLE`'s.
 
     >>> from convalgebra.rules import factorize, separate
     >>> m = compose(separate(), factorize(), name="factorized-depthwise")
@@ -109,8 +137,9 @@ def compose(*rules: Rule, name: str = "custom", parameters: Mapping[sympy.Symbol
     ...
     convalgebra.errors.InvalidValueError: t is not a parameter of this module; its parameters: none
     """
-    if _key(name) in _BY_NAME:
-        raise InvalidValueError(f"name {name!r} is the article's {_BY_NAME[_key(name)].name} module's;"
+    taken = [_BY_NAME[_key(name)].name] if _key(name) in _BY_NAME else list(NETWORK_ALIASES.get(_key(name), ()))
+    if taken:
+        raise InvalidValueError(f"name {name!r} is the article's {' or '.join(taken)} module's;"
                                 " give a composed module a name of its own")
     rule = chain(*rules)
     free = _free(rule(standard())) - {K, M, N, I}
@@ -124,8 +153,13 @@ def compose(*rules: Rule, name: str = "custom", parameters: Mapping[sympy.Symbol
                                     f" its parameters: {' '.join(sorted(map(str, free))) or 'none'}")
         check_values({s: d for s, d in given.items() if d is not None})
         parameters = given
+    sizes = check_values(example if example is not None else {})
+    stray = sorted(str(s) for s in sizes if s not in (K, M, N, I))
+    if stray:
+        raise InvalidValueError(f"example {' '.join(stray)}: an example gives sizes, K M N I; "
+                                "a module's own parameters take their defaults")
     return Module(name, rule, dict(parameters), title=title or "a module composed of primitive rewrites",
-                  summary=summary)
+                  summary=summary, example={**COMPOSED_EXAMPLE, **sizes})
 
 
 def _free(block: Block) -> set[sympy.Symbol]:
@@ -144,7 +178,9 @@ MODULES: tuple[Module, ...] = (
         article="M -> M/G",
         summary="The input channels are split into G groups and each kernel sees only its own "
                 "group: every kernel keeps its K x K size but has M/G channels instead of M.",
-        aliases=("group-convolution", "grouped", "alexnet"),
+        aliases=("group-convolution", "grouped"),
+        activations="ReLU after every convolution, the grouped ones included; no batch norm (AlexNet "
+                    "predates it; local response normalization follows its first two convolutions).",
         example={K: 5, M: 96, N: 256, I: 27},
     ),
     Module(
@@ -156,7 +192,10 @@ MODULES: tuple[Module, ...] = (
         summary="A large K x K kernel is replaced by (K-1)/(k-1) small k x k kernels in series, "
                 "which see the same receptive field: a product of large numbers becomes a sum "
                 "of products of small ones (5x5 -> two 3x3, 7x7 -> three 3x3).",
-        aliases=("vgg", "stack", "stacked"),
+        aliases=("stack", "stacked"),
+        activations="ReLU after each of the stacked k x k convolutions: the stack brings (K-1)/(k-1) "
+                    "rectifications where the K x K kernel has one, which the paper counts as an "
+                    "advantage; no batch norm in the original VGG.",
         example={K: 5, M: 256, N: 256, I: 56},
     ),
     Module(
@@ -167,7 +206,10 @@ MODULES: tuple[Module, ...] = (
         article="(K*K) -> (K*1 + 1*K)",
         summary="The two-dimensional kernel is split into its rows and columns: a K x 1 "
                 "convolution followed by a 1 x K convolution.",
-        aliases=("factorised", "inception", "inception-v2", "inception_v3", "asymmetric"),
+        aliases=("factorised", "asymmetric"),
+        activations="Batch norm and ReLU after both the K x 1 and the 1 x K convolution (every Inception "
+                    "V3 convolution is conv, batch norm, ReLU); the paper found a linear activation "
+                    "between the factors inferior to ReLU.",
         example={K: 7, M: 192, N: 192, I: 17},
     ),
     Module(
@@ -179,7 +221,9 @@ MODULES: tuple[Module, ...] = (
         summary="A 1 x 1 squeeze layer reduces the M channels to N/t; the expand layer then "
                 "makes (1 - p)N outputs with 1 x 1 kernels and pN with K x K kernels, side by "
                 "side, and concatenates them.",
-        aliases=("squeezenet", "fire-module"),
+        aliases=("fire-module",),
+        activations="ReLU after the 1 x 1 squeeze and after each expand branch (1 x 1 and K x K), before "
+                    "they are concatenated; no batch norm.",
         example={K: 3, M: 96, N: 128, I: 55},
     ),
     Module(
@@ -191,7 +235,9 @@ MODULES: tuple[Module, ...] = (
         summary="A 1 x 1 convolution reduces the channels to N/t, the K x K convolution works "
                 "at that width, and a second 1 x 1 convolution restores N channels: like an "
                 "SVD of the channel dimension.",
-        aliases=("resnet", "resnet-bottleneck"),
+        aliases=("resnet-bottleneck",),
+        activations="Batch norm and ReLU after the first 1 x 1 and after the K x K convolution; the last "
+                    "1 x 1 has batch norm only, and the ReLU comes after the residual addition.",
         example={K: 3, M: 256, N: 256, I: 56},
     ),
     Module(
@@ -202,6 +248,9 @@ MODULES: tuple[Module, ...] = (
         article="(K*K*M*N) -> (M*N/t + K*K*N/(t*G)*N/t + N/t*N), t = 2, G = 32",
         summary="A bottleneck whose K x K convolution is a group convolution with G groups.",
         aliases=("resnext-block", "grouped-bottleneck"),
+        activations="As in the bottleneck: batch norm and ReLU after the 1 x 1 reduction and after the "
+                    "grouped K x K convolution, batch norm only after the last 1 x 1, ReLU after the "
+                    "residual addition.",
         example={K: 3, M: 256, N: 256, I: 56},
     ),
     Module(
@@ -213,7 +262,9 @@ MODULES: tuple[Module, ...] = (
         summary="The channel dimension is factored out of the kernel: a depthwise K x K "
                 "convolution filters each of the M channels on its own, then a pointwise 1 x 1 "
                 "convolution combines them into N outputs.",
-        aliases=("mobilenet", "mobilenet-v1", "separable", "dw-separable"),
+        aliases=("separable", "dw-separable"),
+        activations="Batch norm and ReLU after both the depthwise and the pointwise convolution (the "
+                    "paper's Figure 3; its reference code uses ReLU6).",
         example={K: 3, M: 512, N: 512, I: 14},
     ),
     Module(
@@ -226,6 +277,9 @@ MODULES: tuple[Module, ...] = (
                 "convolution to N channels, then a depthwise K x K convolution, with no "
                 "activation between them. Stacked, it is the same as depthwise separable.",
         aliases=("xception-separable",),
+        activations="No activation between the pointwise and the depthwise convolution: the paper found "
+                    "that leaving it out converges faster and ends more accurate. In the network, batch "
+                    "norm follows each separable convolution and ReLU comes before it.",
         example={K: 3, M: 728, N: 728, I: 19},
     ),
     Module(
@@ -237,7 +291,10 @@ MODULES: tuple[Module, ...] = (
         summary="A bottleneck in which both 1 x 1 convolutions are grouped with G groups and "
                 "the K x K convolution is depthwise; a channel shuffle after the first 1 x 1 "
                 "lets information cross the groups again.",
-        aliases=("shufflenet-v1", "shuffle", "channel-shuffle"),
+        aliases=("shuffle", "channel-shuffle"),
+        activations="Batch norm after each of the three convolutions; ReLU after the first group 1 x 1 "
+                    "only (before the shuffle), none after the depthwise convolution (following "
+                    "Xception), and ReLU after the residual addition.",
         example={K: 3, M: 240, N: 240, I: 28},
     ),
     Module(
@@ -249,7 +306,10 @@ MODULES: tuple[Module, ...] = (
         summary="The bottleneck turned inside out: a 1 x 1 convolution expands the M channels "
                 "to tM, a depthwise K x K convolution filters them, and a linear 1 x 1 "
                 "convolution projects them to N.",
-        aliases=("mobilenet-v2", "inverted-residual", "mbconv", "inverted"),
+        aliases=("inverted-residual", "mbconv", "inverted"),
+        activations="Batch norm and ReLU6 after the 1 x 1 expansion and after the depthwise K x K; the 1 "
+                    "x 1 projection is linear, batch norm and no activation (the linear bottleneck), and "
+                    "no activation follows the residual addition.",
         example={K: 3, M: 64, N: 64, I: 14},
     ),
 )
@@ -269,6 +329,16 @@ def module_names() -> list[str]:
     return [m.name for m in MODULES]
 
 
+#: Names of networks, or of their families, read as the article's module each is shown
+#: with; a name that stands for two modules is asked about.
+NETWORK_ALIASES: Mapping[str, tuple[str, ...]] = {
+    "alexnet": ("group",), "vgg": ("vgg-stack",), "inception": ("factorized",), "inception-v2": ("factorized",),
+    "inception-v3": ("factorized",), "squeezenet": ("fire",), "resnet": ("bottleneck",),
+    "mobilenet": ("depthwise-separable", "inverted-bottleneck"), "mobilenet-v1": ("depthwise-separable",),
+    "mobilenet-v2": ("inverted-bottleneck",), "shufflenet-v1": ("shufflenet",),
+}
+
+
 def module(name: str | Module) -> Module:
     """The module called ``name`` (its canonical name, an alias, any case, ``_`` or ``-``).
 
@@ -282,15 +352,100 @@ def module(name: str | Module) -> Module:
     Traceback (most recent call last):
     ...
     convalgebra.errors.InvalidValueError: group(2) is a rule, not a module; make it one with compose(group(2))
+
+    A network's name stands for the module the article shows it with (:func:`stands_for`
+    says so in a sentence); a name that could mean two modules, or a network of the zoo, is
+    asked about:
+
+    >>> module("resnet").name
+    'bottleneck'
+    >>> module("mobilenet")
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.UnknownNameError: 'mobilenet' names networks, not a module: MobileNet V1 is built from depthwise-separable, MobileNet V2 from inverted-bottleneck; name the one you mean
+    >>> module("resnet50")
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.UnknownNameError: 'resnet50' is a network, not a module: its stages are built from bottleneck (explain bottleneck); count the network with 'convalgebra network resnet50'
     """
     if isinstance(name, Module):
         return name
     if isinstance(name, (Rewrite, Chain)):
         raise InvalidValueError(f"{name!r} is a rule, not a module; make it one with compose({name!r})")
     if not isinstance(name, str):
-        raise InvalidValueError(f"{name!r}: expected a module's name or a Module, not {type(name).__name__}")
-    found = _BY_NAME.get(_key(name))
+        raise wrong_type("a module", name, "a module's name (see 'convalgebra list') or a Module")
+    key = _key(name)
+    found = _BY_NAME.get(key)
     if found is not None:
         return found
+    meant = NETWORK_ALIASES.get(key, ())
+    if len(meant) == 1:
+        return _BY_NAME[meant[0]]
+    if meant:
+        first, *others = (_BY_NAME[x] for x in meant)
+        built = ", ".join([f"{first.network} is built from {first.name}"] + [f"{m.network} from {m.name}" for m in others])
+        raise UnknownNameError(f"{name!r} names networks, not a module: {built}; name the one you mean")
+    network_error = _network_named(name)
+    if network_error is not None:
+        raise network_error
     known = {spelling: m.name for spelling, m in _BY_NAME.items()}
+    known.update({spelling: " or ".join(meant) for spelling, meant in NETWORK_ALIASES.items()})
     raise unknown_name("module", name, known, "convalgebra list", _key)
+
+
+def _network_named(name: str) -> Optional[UnknownNameError]:
+    """The error for a zoo network's name given where a module belongs (None for other names)."""
+    from .networks import network
+
+    try:
+        net = network(name)
+    except UnknownNameError:
+        return None
+    built = list(dict.fromkeys(s.module for s in net.stages if s.module))
+    how = (f"its stages are built from {' and '.join(built)} (explain {built[0]})" if built
+           else "its blocks are none of the article's modules")
+    return UnknownNameError(f"{name!r} is a network, not a module: {how}; count the network with "
+                            f"'convalgebra network {net.name}'")
+
+
+def stands_for(name: str | Module) -> str:
+    """A sentence saying which module a network's name was read as, or '' for a module's own
+    name or alias (and for a Module).
+
+    >>> stands_for("ResNet")
+    "'ResNet' names a network, not a module; read as bottleneck, the article's module from ResNet"
+    >>> stands_for("bottleneck")
+    ''
+    """
+    if not isinstance(name, str) or _key(name) in _BY_NAME:
+        return ""
+    meant = NETWORK_ALIASES.get(_key(name), ())
+    if len(meant) != 1:
+        return ""
+    m = _BY_NAME[meant[0]]
+    return f"{name!r} names a network, not a module; read as {m.name}, the article's module from {m.network}"
+
+
+def check_used(given: Mapping[sympy.Symbol, Any], *modules: Module) -> None:
+    """Refuse a value for a symbol that none of ``modules`` uses (alpha and rho, which scale
+    the sizes, every module uses).
+
+    >>> check_used({k: 3}, module("bottleneck"))
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: k = 3: bottleneck does not use k; its symbols: K M N I t (and alpha, rho, which scale M, N and I)
+    >>> check_used({t: 2}, module("group"), module("depthwise-separable"))
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: t = 2: neither group nor depthwise-separable uses t; their symbols: K M N I G (and alpha, rho, which scale M, N and I)
+    """
+    used = {s for m in modules for s in m.symbols} | {alpha, rho}
+    for s, value in given.items():
+        if s in used:
+            continue
+        names = [m.name for m in dict.fromkeys(modules)]
+        whose = (f"{names[0]} does not use {s}; its" if len(names) == 1
+                 else f"neither {' nor '.join(names)} uses {s}; their")
+        symbols = " ".join(str(x) for x in SYMBOLS.values() if x in used - {alpha, rho})
+        raise InvalidValueError(f"{s} = {text(value)}: {whose} symbols: {symbols} "
+                                "(and alpha, rho, which scale M, N and I)")

@@ -20,6 +20,7 @@ chain(reduce(t), group(G))
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any, Callable, Literal, Union, cast
@@ -31,7 +32,7 @@ from .layers import Conv, Shuffle, Value, exact_div, is_concrete
 __all__ = [
     "Rewrite", "Chain", "Rule", "chain",
     "group", "stack", "factorize", "separate", "depthwise",
-    "reduce", "expand", "squeeze", "mix", "shuffle",
+    "reduce", "expand", "squeeze", "mix", "shuffle", "parse_rule",
 ]
 
 Target = Literal["spatial", "pointwise", "any"]
@@ -392,3 +393,67 @@ def shuffle(G: Value, on: Target = "pointwise", which: Which = "first") -> Rewri
                                  {"on": "pointwise", "which": "first"}),
                    lambda c: Series(c, Shuffle(c.out_channels, G)), on, which,
                    "permute the channels so the next grouped layer mixes every group")
+
+
+#: The constructors :func:`parse_rule` reads, by name.
+_CONSTRUCTORS: dict[str, Callable[..., Rule]] = {
+    "chain": chain, "group": group, "stack": stack, "factorize": factorize, "separate": separate,
+    "depthwise": depthwise, "reduce": reduce, "expand": expand, "squeeze": squeeze, "mix": mix, "shuffle": shuffle,
+}
+_LONGEST_RULE = 1000  # characters: far beyond any module, small enough to read at once
+
+
+def parse_rule(text: str) -> Rule:
+    """A rule written as its constructors, read without ``eval``: calls of the primitives and
+    ``chain``, whose arguments are numbers, expressions in the library's symbols, or the
+    words that ``on``, ``which`` and ``order`` take.
+
+    >>> parse_rule("chain(reduce(4), group(32))")
+    chain(reduce(4), group(32))
+    >>> parse_rule("chain(expand(t), group(G, on='pointwise'), depthwise())")
+    chain(expand(t), group(G, on='pointwise'), depthwise())
+    >>> parse_rule("mix(0.25)")
+    mix(1/4)
+    >>> parse_rule("__import__('os').system('ls')")
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: cannot read rule "__import__('os').system('ls')": expected calls of chain, group, stack, factorize, separate, depthwise, reduce, expand, squeeze, mix, shuffle
+    """
+    from .symbols import parse_expression
+
+    def read(node: ast.AST) -> Rule:
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in _CONSTRUCTORS):
+            raise ValueError(f"expected calls of {', '.join(_CONSTRUCTORS)}")
+        build = _CONSTRUCTORS[node.func.id]
+        if build is chain:
+            if node.keywords:
+                raise ValueError("chain takes rules only")
+            return chain(*(read(arg) for arg in node.args))
+        args = [argument(arg) for arg in node.args]
+        keywords = {kw.arg: argument(kw.value) for kw in node.keywords if kw.arg is not None}
+        if len(keywords) != len(node.keywords):
+            raise ValueError("** is not read")
+        try:
+            return build(*args, **keywords)
+        except TypeError as error:
+            raise ValueError(str(error)) from None
+
+    def argument(node: ast.AST) -> Any:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        if isinstance(node, (ast.Call, ast.Starred)):
+            raise ValueError("an argument is a number, an expression in the symbols, or a word such as 'pointwise'")
+        value = parse_expression(ast.get_source_segment(source, node) or "")
+        return _exact("value", Fraction(int(value.p), int(value.q))) if value.is_Rational else value
+
+    if not isinstance(text, str):
+        raise InvalidValueError(f"a rule is read from text, not from {type(text).__name__}")
+    if len(text) > _LONGEST_RULE:
+        raise InvalidValueError(f"a rule of {len(text)} characters is too long; at most {_LONGEST_RULE} are read")
+    source = text.strip()
+    try:
+        return read(ast.parse(source, mode="eval").body)
+    except (SyntaxError, ValueError, RecursionError) as error:
+        reason = error.msg if isinstance(error, SyntaxError) else "too deeply nested" if isinstance(
+            error, RecursionError) else str(error)
+        raise InvalidValueError(f"cannot read rule {text!r}: {reason}") from None
