@@ -14,6 +14,13 @@ def test_every_public_name_resolves():
     assert set(ca.__all__) <= set(dir(ca))
 
 
+def test_dir_lists_the_public_api_and_nothing_else():
+    import convalgebra.explanation  # noqa: F401  (a submodule loaded is an attribute, not API)
+
+    assert dir(ca) == sorted(ca.__all__)
+    assert not {"TYPE_CHECKING", "annotations", "importlib", "Any", "explanation"} & set(dir(ca))
+
+
 def test_unknown_attribute_is_an_attribute_error():
     try:
         ca.no_such_thing  # noqa: B018

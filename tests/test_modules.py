@@ -228,7 +228,7 @@ def test_article_shorthand_at_m_equals_n():
 def test_a_module_is_looked_up_by_name_only():
     with pytest.raises(ca.InvalidValueError, match="is a rule, not a module"):
         ca.module(ca.chain(ca.reduce(4), ca.expand(6)))
-    with pytest.raises(ca.InvalidValueError, match="not a NoneType"):
+    with pytest.raises(ca.InvalidValueError, match="not NoneType"):
         ca.module(None)
     assert ca.module(ca.compose(ca.group(4))).rule == ca.compose(ca.group(4)).rule
 

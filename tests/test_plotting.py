@@ -29,10 +29,11 @@ def png_size(data: bytes) -> tuple[int, int]:
 
 
 def module_values(name: str, x: int) -> dict:
-    """The values plot_ratios uses over N: the module's defaults, its example's K and I, M = N = x."""
+    """The values plot_ratios uses over N for the ten: the module's defaults, one K for all (the
+    largest in their examples), M = N = x; the ratio does not depend on I."""
     mod = ca.module(name)
     values = {str(s): d for s, d in mod.parameters.items()}
-    values.update(K=mod.example[ca.K], I=mod.example[ca.I], M=x, N=x)
+    values.update(K=max(m.example[ca.K] for m in ca.MODULES), I=mod.example[ca.I], M=x, N=x)
     return values
 
 

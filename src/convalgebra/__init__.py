@@ -68,7 +68,13 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+    """The public API only: what ``__all__`` lists (not the helpers this file imports).
+
+    >>> import convalgebra
+    >>> "importlib" in dir(convalgebra), "explain" in dir(convalgebra)
+    (False, True)
+    """
+    return sorted(__all__)
 
 
 if TYPE_CHECKING:  # pragma: no cover

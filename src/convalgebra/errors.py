@@ -8,7 +8,7 @@ True
 from __future__ import annotations
 
 __all__ = ["ConvAlgebraError", "UnknownNameError", "InvalidValueError", "unknown_name", "wrong_type",
-           "missing_values"]
+           "missing_values", "indefinite"]
 
 from typing import Callable, Mapping, Sequence
 
@@ -49,22 +49,31 @@ def unknown_name(kind: str, name: object, known: Mapping[str, str], listing: str
     return UnknownNameError(f"unknown {kind} {str(name)!r}; {hint} (see '{listing}')")
 
 
-def wrong_type(where: str, got: object, expected: str) -> InvalidValueError:
-    """The error for an object of the wrong kind given as ``where``: names its type (never
-    prints the object itself) and says what is ``expected``. A PyTorch module gets a word
-    on how to count it.
+def indefinite(noun: str) -> str:
+    """``noun`` with its indefinite article: 'a Conv', 'an int'.
 
-    >>> str(wrong_type("a network", 3.5, "a network's name or a Network"))
-    "a network: expected a network's name or a Network, not a float"
+    >>> indefinite("Conv"), indefinite("int")
+    ('a Conv', 'an int')
     """
+    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
+
+
+def wrong_type(got: object, expected: str, torch_hint: str = "") -> InvalidValueError:
+    """The error for an object of the wrong kind: a short repr of it, what is ``expected``, and
+    its type. A PyTorch module is named by its class only (its repr is the whole model), with
+    a word on how to count it instead (``torch_hint``, where another word fits better).
+
+    >>> str(wrong_type(3.5, "a network's name or a Network"))
+    "3.5: expected a network's name or a Network, not float"
+    """
+    import reprlib
+
     kind = type(got)
-    what = ("an " if kind.__name__[:1].lower() in "aeiou" else "a ") + kind.__name__
-    hint = ""
     if kind.__module__.split(".")[0] == "torch":
-        what = f"a PyTorch {kind.__qualname__}"
-        hint = ("; convalgebra counts its own layers: rebuild the model from them (Conv, Series, Residual, ...), "
-                "or count a network of the zoo by its name, e.g. network('resnet50')")
-    return InvalidValueError(f"{where}: expected {expected}, not {what}{hint}")
+        return InvalidValueError(f"expected {expected}, not the PyTorch {kind.__qualname__}; " + (torch_hint or (
+            "convalgebra counts its own layers: rebuild the model from them (Conv, Series, Residual, ...), "
+            "or count a network of the zoo by its name, e.g. network('resnet50')")))
+    return InvalidValueError(f"{reprlib.repr(got)}: expected {expected}, not {kind.__name__}")
 
 
 #: A real size for each symbol, for the hint in :func:`missing_values` (ResNet's 56 x 56 stage).

@@ -373,7 +373,7 @@ def module(name: str | Module) -> Module:
     if isinstance(name, (Rewrite, Chain)):
         raise InvalidValueError(f"{name!r} is a rule, not a module; make it one with compose({name!r})")
     if not isinstance(name, str):
-        raise wrong_type("a module", name, "a module's name (see 'convalgebra list') or a Module")
+        raise wrong_type(name, "a module's name or a Module")
     key = _key(name)
     found = _BY_NAME.get(key)
     if found is not None:
@@ -439,6 +439,8 @@ def check_used(given: Mapping[sympy.Symbol, Any], *modules: Module) -> None:
     ...
     convalgebra.errors.InvalidValueError: t = 2: neither group nor depthwise-separable uses t; their symbols: K M N I G (and alpha, rho, which scale M, N and I)
     """
+    if not given:
+        return
     used = {s for m in modules for s in m.symbols} | {alpha, rho}
     for s, value in given.items():
         if s in used:

@@ -31,7 +31,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence
 
 from .display import RichDisplay, Result
-from .errors import InvalidValueError, unknown_name
+from .errors import InvalidValueError, indefinite, unknown_name, wrong_type
 from .report import CONVENTION, UNITS
 from .blocks import AnyBlock, Residual, flow, iter_layers, map_layers, out_channels
 from .cost import CostRow, layer_costs
@@ -136,6 +136,23 @@ class Network(RichDisplay):
     __str__ = __repr__
 
     def __post_init__(self) -> None:
+        """Check that the stages are Stages and that each gets the channels the one before makes.
+
+        >>> Network("x", "x", (Conv(3, 8, (3, 3)),))
+        Traceback (most recent call last):
+        ...
+        convalgebra.errors.InvalidValueError: network 'x': its stages are Stage(name, block), not a Conv; wrap the layer or block: Stage('conv', Conv(...))
+        """
+        if isinstance(self.stages, list):
+            object.__setattr__(self, "stages", tuple(self.stages))
+        if not isinstance(self.stages, tuple):
+            raise InvalidValueError(f"network {self.name!r}: stages is a tuple of Stage(name, block), "
+                                    f"not {indefinite(type(self.stages).__name__)}")
+        for stage in self.stages:
+            if not isinstance(stage, Stage):
+                kind = type(stage).__name__
+                raise InvalidValueError(f"network {self.name!r}: its stages are Stage(name, block), not {indefinite(kind)};"
+                                        f" wrap the layer or block: Stage({kind.lower()!r}, {kind}(...))")
         channels: Value = self.in_channels
         for stage in self.stages:
             try:
@@ -508,6 +525,8 @@ def network(name: "str | Network") -> Network:
     """
     if isinstance(name, Network):
         return name
+    if not isinstance(name, str):
+        raise wrong_type(name, "a network's name (see 'convalgebra networks') or a Network")
     from .zoo import ZOO, build
 
     keys = {_key(n): n for n in ZOO}

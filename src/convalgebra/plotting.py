@@ -12,7 +12,9 @@ as the number of kernels N grows (M = N, each module at its default parameters):
 >>> ax.get_xlabel(), ax.get_ylabel()
 ('N: number of kernels = output channels (M = N)', 'MACs ratio: module / standard convolution')
 >>> [line.get_label() for line in ax.get_lines()][:3]
-['group (AlexNet): G = 2', 'vgg-stack (VGG): k = 3, K = 5', 'factorized (Inception V2): K = 7']
+['group (AlexNet): G = 2', 'vgg-stack (VGG): k = 3', 'factorized (Inception V2)']
+>>> print(ax.get_title().splitlines()[1])
+at K = 7, M = N (K: the largest of the modules' examples; set it to draw at another)
 
 A network's cost, layer by layer or stage by stage:
 
@@ -120,9 +122,10 @@ def plot_ratios(modules: Union[None, str, "Module", Iterable[Union[str, "Module"
     """The MACs ratio (module over standard convolution) of ``modules`` against ``over``.
 
     ``modules`` defaults to the article's ten; ``values`` fixes other symbols (names or
-    Symbols to numbers). M = N (the article's shorthand) unless M is set; any other
-    symbol left unset takes the module's default parameter, or the size in the module's
-    own example, and the legend names every value a module used.
+    Symbols to numbers). M = N (the article's shorthand) unless M is set. A size left
+    unset (K, N, ...) is the same for every module, the largest in their examples, and
+    the title says it; a module parameter left unset takes the module's default, and the
+    legend names it.
     ``between`` sets the span of the axis, ``points`` how many values it is drawn at;
     over a large grid, ``progress`` shows a bar once the work takes a second or two.
 
@@ -132,6 +135,14 @@ def plot_ratios(modules: Union[None, str, "Module", Iterable[Union[str, "Module"
     >>> print(fig.axes[0].get_title())
     Cost of each module relative to the standard K x K convolution, in MACs (multiply-accumulates)
     at K = 3, N = 256, M = N
+
+    Every module is drawn at one K: the ten at 7, factorized's example (vgg-stack's is 5,
+    the others' 3), and a composed module takes the sizes as the others do:
+
+    >>> mine = compose(expand(t), group(G, on="pointwise"), depthwise(), name="mine", parameters={t: 6, G: 2})
+    >>> fig = plot_ratios(["depthwise-separable", mine])
+    >>> [line.get_label() for line in fig.axes[0].get_lines()][1], fig.axes[0].get_title().splitlines()[1]
+    ('mine: G = 2, t = 6', 'at K = 3, M = N')
     >>> plot_ratios(over="F")
     Traceback (most recent call last):
     ...
@@ -141,8 +152,10 @@ def plot_ratios(modules: Union[None, str, "Module", Iterable[Union[str, "Module"
     import numpy as np
 
     from . import progress as bar
-    from .modules import MODULES, module
-    from .symbols import DESCRIPTIONS, F, M, N, symbol
+    from .errors import missing_values
+    from .explanation import explain
+    from .modules import MODULES, check_used, module
+    from .symbols import DESCRIPTIONS, SIZE_SYMBOLS, F, K, M, N, symbol
     from .values import check_values
 
     axis = over if not isinstance(over, str) else symbol(over.strip())
@@ -158,10 +171,21 @@ def plot_ratios(modules: Union[None, str, "Module", Iterable[Union[str, "Module"
     chosen = [module(m) for m in modules]
     if not chosen:
         raise InvalidValueError("no module to plot; name at least one (see 'convalgebra list')")
+    check_used(fixed, *chosen)
     # the article's shorthand M = N, unless the user sets M (or plots over M with N set)
     tied = (N, M) if axis == M and N not in fixed else (M, N) if M not in fixed and axis != M else None
+    ratios = [explain(m).ratio.macs for m in chosen]
+    ratios = [r.subs(*tied) for r in ratios] if tied is not None else ratios
+    # every size left unset is one value for all the modules: the largest in their examples
+    free = set().union(*(r.free_symbols for r in ratios)) - {axis} - set(fixed)
+    common: dict[Any, Any] = {}
+    for size in (x for x in (K, *SIZE_SYMBOLS) if x in free):
+        known = [m.example[size] for m in chosen if size in m.example]
+        if not known:
+            raise missing_values([str(size)])
+        common[size] = max(known)
     xs = _grid(str(axis), between, points)
-    curves = [_curve(m, axis, fixed, tied) for m in chosen]
+    curves = [_curve(m, r, axis, {**fixed, **common}) for m, r in zip(chosen, ratios)]
     ys = [np.empty_like(xs) for _ in curves]
     steps = [(i, start) for i in range(len(curves)) for start in range(0, len(xs), _CHUNK)]
     with np.errstate(all="ignore"):
@@ -177,7 +201,11 @@ def plot_ratios(modules: Union[None, str, "Module", Iterable[Union[str, "Module"
     _scales(ax, xs, ys, str(axis))
     ax.set_xlabel(f"{axis}: {DESCRIPTIONS[axis]}" + (f" ({tied[0]} = {axis})" if tied and axis in tied else ""))
     ax.set_ylabel("MACs ratio: module / standard convolution")
-    shared = ", ".join([f"{s} = {v}" for s, v in fixed.items()] + ["M = N"] * bool(tied and axis not in tied))
+    shared = ", ".join([f"{s} = {v}" for s, v in {**fixed, **common}.items()] + ["M = N"] * bool(tied))
+    differ = [str(s) for s, v in common.items() if len({m.example.get(s, v) for m in chosen}) > 1]
+    if differ:
+        shared += (f" ({', '.join(differ)}: the largest of the modules' examples; set "
+                   f"{'it' if len(differ) == 1 else 'them'} to draw at another)")
     flat = [m.name for m, y in zip(chosen, ys) if np.all(y == y[0])]  # a flat line: say why
     note = "" if not flat else f"\nno module's ratio depends on {axis} here" if len(flat) == len(chosen) else \
         f"\nthe ratio of {', '.join(flat)} does not depend on {axis} here"
@@ -235,28 +263,21 @@ def _in_range(name: str, low: Any, high: Any) -> None:
             raise InvalidValueError(f"{name} from {low} to {high}: {message}") from None
 
 
-def _curve(mod: "Module", axis: "sympy.Symbol", fixed: Mapping[Any, Any], tied: Any) -> tuple[str, Any]:
-    """The module's legend label and its ratio as a function of the axis (numpy arrays);
-    ``tied`` is a pair (symbol, the symbol it equals) or None."""
+def _curve(mod: "Module", ratio: "sympy.Expr", axis: "sympy.Symbol", fixed: Mapping[Any, Any]) -> tuple[str, Any]:
+    """The module's legend label and its MACs ``ratio`` as a function of the axis (numpy
+    arrays), at the ``fixed`` values and the module's default parameters (which the label names)."""
     import numpy as np
     import sympy
 
-    from .explanation import explain
+    from .errors import missing_values
 
-    expr = explain(mod).ratio.macs
-    if tied is not None:
-        expr = expr.subs(*tied)
-    own = {s: d for s, d in mod.parameters.items() if d is not None}
-    own.update({s: v for s, v in mod.example.items() if s not in own})
     used = {}
-    for sym in sorted(expr.free_symbols - {axis}, key=lambda s: (s not in mod.parameters, str(s))):
-        if sym in fixed:
-            continue
-        if sym not in own:
-            raise InvalidValueError(f"{mod.name}: no value for {sym}; set it (for example {sym}=3)")
-        used[sym] = own[sym]
-    expr = expr.subs({**fixed, **used})
-    function = sympy.lambdify(axis, expr, "numpy")
+    for sym in sorted(ratio.free_symbols - {axis} - set(fixed), key=str):
+        default = mod.parameters.get(sym)
+        if default is None:
+            raise InvalidValueError(f"{mod.name}: {missing_values([str(sym)])}")
+        used[sym] = default
+    function = sympy.lambdify(axis, ratio.subs({**fixed, **used}), "numpy")
     label = f"{mod.name}" + (f" ({mod.network})" if mod.network else "")
     if used:
         label += ": " + ", ".join(f"{s} = {v}" for s, v in used.items())

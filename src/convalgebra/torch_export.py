@@ -32,7 +32,7 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Optional, Union
 
-from .errors import InvalidValueError
+from .errors import InvalidValueError, wrong_type
 from .blocks import AnyBlock, Parallel, Repeat, Series, fold
 from .layers import AdaptivePool, BatchNorm, Conv, Layer, Linear, Pool, Shuffle
 from .networks import Network
@@ -126,7 +126,8 @@ def _layer(block: Layer) -> "torch.nn.Module":
         return nn.BatchNorm2d(_whole(block.channels, "channels"))
     if isinstance(block, Shuffle):
         return c.ChannelShuffle(_whole(block.groups, "groups"))
-    raise InvalidValueError(f"cannot export {type(block).__name__} to PyTorch")
+    raise wrong_type(block, "a convalgebra network, block or layer to export",
+                     "it is a PyTorch model already: use it as it is")
 
 
 @lru_cache(maxsize=None)
