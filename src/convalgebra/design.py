@@ -228,6 +228,17 @@ class _Caveats:
         taken for a network's, why values give no numbers."""
         return tuple(n for n in (*self.read_as, self.no_numbers) if n)
 
+    @property
+    def example_note(self) -> str:
+        """Which sizes came from which module's example, for the line that gives the values ('' for none).
+
+        >>> budget("bottleneck", K=3).example_note
+        " (M, N from bottleneck's example; set your own)"
+        """
+        taken: tuple[sympy.Symbol, ...] = getattr(self, "from_example", ())
+        source = getattr(self, "example_of", None) or getattr(self, "module")
+        return f" ({', '.join(map(str, taken))} from {source.name}'s example; set your own)" if taken else ""
+
     def _with_caveats(self, out: dict[str, Any]) -> dict[str, Any]:
         if self.caveats:
             out["caveats"] = list(self.caveats)

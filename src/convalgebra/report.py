@@ -271,7 +271,7 @@ def _explanation_view(e: "Explanation") -> View:
     numbers, shown_note = e.shown_numbers()
     if m.parameters:
         pieces: list[Piece] = ["Parameters: "]
-        shown = numbers.values if numbers is not None else {}
+        shown = numbers.values if numbers is not None else e.given
         for i, (s, d) in enumerate(m.parameters.items()):
             v = shown.get(s, d)
             pieces += [", "] * bool(i) + [Math(f"{s} = {'?' if v is None else text(v)}",
@@ -524,7 +524,7 @@ def _comparison_view(c: "Comparison") -> View:
                    ".")),
     ]
     if c.at_ratio is not None:
-        blocks.append(Paragraph(("At ", *_values(c.given, _scaled(c.given)), ":")))
+        blocks.append(Paragraph(("At ", *_values(c.given, _scaled(c.given)), c.example_note + ":")))
         if c.numbers is not None:
             na, nb = c.numbers
             blocks.append(Table(("", "MACs", "params"), (
@@ -551,7 +551,8 @@ def _budget_view(b: "Budget") -> View:
     blocks: list[Block] = [Equations((((Expr(b.rewritten),), (Expr(b.baseline),)), ((Expr(N_PRIME),), (Expr(b.N),))))]
     if b.value is not None:
         notes = notes_text(b.notes, defaults_only=True)
-        blocks.append(Paragraph(("At ", *_values(b.given, _scaled(b.given)), (f"; {notes}" if notes else "") + ":")))
+        blocks.append(Paragraph(("At ", *_values(b.given, _scaled(b.given)),
+                                 b.example_note + (f"; {notes}" if notes else "") + ":")))
         if not b.fits:
             items: list[tuple[Piece, ...]] = [(Math("N' = ", "N' = "), Expr(b.value), ": no kernels fit; the module costs"
                                                " more than the standard convolution whatever its N'")]
@@ -581,7 +582,7 @@ def _break_even_view(be: "BreakEven") -> View:
         blocks.append(Paragraph(("No parameter to solve for: "
                                  + ("the module has none." if not m.parameters else "no positive root."),)))
     if be.given:
-        blocks.append(Paragraph(("At ", *_values(be.given, _scaled(be.given)), ":")))
+        blocks.append(Paragraph(("At ", *_values(be.given, _scaled(be.given)), be.example_note + ":")))
         items: list[tuple[Piece, ...]] = []
         for s in be.points:
             v = be.values.get(s)
@@ -608,7 +609,8 @@ def _limit_view(lim: "LargeNLimit") -> View:
         (("params",), (Expr(lim.ratio_equal_channels.params), arrow, Expr(lim.params))),
     ), caption="The ratio at M = N, as N grows without bound")]
     if lim.value is not None:
-        blocks.append(Paragraph(("At ", *_values(lim.given, _scaled(lim.given)), ": the MACs ratio tends to ",
+        blocks.append(Paragraph(("At ", *_values(lim.given, _scaled(lim.given)),
+                                 lim.example_note + ": the MACs ratio tends to ",
                                  Expr(lim.value.macs, "exact"), ", the params ratio to ", Expr(lim.value.params, "exact"),
                                  ".")))
     return View(f"limit {m.name}: the savings ratio with M = N as N grows without bound", tuple(blocks))
