@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, TypeVar, Union, cast
 
 from .display import RichDisplay
-from .errors import InvalidValueError
+from .errors import InvalidValueError, indefinite, missing_values, wrong_type
 from .layers import LAYER_TYPES, Conv, Layer, Value, check_whole, is_concrete, layer_kind, normal
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Series", "Parallel", "Residual", "Repeat", "Block", "AnyBlock", "Place",
     "children", "rebuild", "fold", "transform", "map_layers", "iter_layers", "flow",
-    "substitute", "out_channels", "same_value", "whole_value", "size_fields",
+    "substitute", "out_channels", "same_value", "whole_value", "size_fields", "check_block",
 ]
 
 R = TypeVar("R")
@@ -52,7 +52,7 @@ class Series(RichDisplay):
     items: tuple["Block", ...]
 
     def __init__(self, *items: "Block") -> None:
-        object.__setattr__(self, "items", tuple(_check_block(item, "Series") for item in items))
+        object.__setattr__(self, "items", tuple(check_block(item, "Series") for item in items))
 
 
 @dataclass(frozen=True)
@@ -68,7 +68,7 @@ class Parallel(RichDisplay):
     def __init__(self, *items: "Block") -> None:
         if not items:
             raise InvalidValueError("Parallel() has no branch; give at least one layer or block")
-        object.__setattr__(self, "items", tuple(_check_block(item, "Parallel") for item in items))
+        object.__setattr__(self, "items", tuple(check_block(item, "Parallel") for item in items))
 
 
 @dataclass(frozen=True)
@@ -89,9 +89,9 @@ class Residual(RichDisplay):
     shortcut: Optional["Block"] = None
 
     def __post_init__(self) -> None:
-        _check_block(self.body, "Residual")
+        check_block(self.body, "Residual")
         if self.shortcut is not None:
-            _check_block(self.shortcut, "Residual")
+            check_block(self.shortcut, "Residual")
 
 
 @dataclass(frozen=True)
@@ -112,7 +112,7 @@ class Repeat(RichDisplay):
     count: Value
 
     def __post_init__(self) -> None:
-        _check_block(self.body, "Repeat")
+        check_block(self.body, "Repeat")
         check_whole(self.count, "repeats", least=0)
 
 
@@ -123,20 +123,27 @@ AnyBlock = Block
 _COMPOSITES = (Series, Parallel, Residual, Repeat)
 
 
-def _check_block(item: Any, where: str) -> Block:
-    """``item`` if it is a layer or a block, else the error that says what was given.
+def check_block(item: Any, where: str) -> Block:
+    """``item`` if it is a layer or a block, else the error that says what was given (a
+    PyTorch module by its class, with what to do instead).
 
     >>> Series([Conv(8, 8)])
     Traceback (most recent call last):
     ...
     convalgebra.errors.InvalidValueError: Series takes layers and blocks, not a list; write Series(a, b), not Series([a, b])
+    >>> check_block("resnet50", "count")
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: count takes layers and blocks, not a str; a network is counted with network('resnet50').count()
     """
     if isinstance(item, LAYER_TYPES + _COMPOSITES):
         return cast(Block, item)
+    if type(item).__module__.split(".")[0] == "torch":
+        raise wrong_type(item, f"convalgebra's layers and blocks ({where} takes no other)")
     hint = f"; write {where}(a, b), not {where}([a, b])" if isinstance(item, (list, tuple)) else ""
-    noun = type(item).__name__
-    article = "an " if noun[:1].lower() in "aeiou" else "a "
-    raise InvalidValueError(f"{where} takes layers and blocks, not {article}{noun}{hint}")
+    if isinstance(item, str):
+        hint = f"; a network is counted with network({item!r}).count()"
+    raise InvalidValueError(f"{where} takes layers and blocks, not {indefinite(type(item).__name__)}{hint}")
 
 
 # -- the structure: children, rebuilt bottom up ------------------------------------
@@ -369,6 +376,13 @@ def substitute(block: Block, values: dict[Any, Any]) -> Block:
     Traceback (most recent call last):
     ...
     convalgebra.errors.InvalidValueError: N/t = 5/2 channels: expected a whole number
+
+    A parallel branch that makes no channels at the values is no layer, and is left out
+    (a Fire module at p = 0 has no K x K branch):
+
+    >>> from convalgebra.symbols import p
+    >>> substitute(Parallel(Conv(M, (1 - p) * N, (1, 1)), Conv(M, p * N, (3, 3))), {M: 16, N: 64, p: 0})
+    Conv(16, 64, (1, 1), padding='same', bias=False)
     """
     def leaf(layer: Layer) -> Block:
         changes: dict[str, Any] = {name: whole_value(getattr(layer, name), values, name) for name in layer.SIZES}
@@ -382,11 +396,30 @@ def substitute(block: Block, values: dict[Any, Any]) -> Block:
             return Series() if times == 0 else Repeat(b.body, times)
         return b
 
-    return transform(block, leaf, node)
+    return transform(_without_empty_branches(block, values), leaf, node)
+
+
+def _without_empty_branches(block: Block, values: dict[Any, Any]) -> Block:
+    """``block`` without the parallel branches that make no channels at ``values``; a
+    Parallel left with one branch is that branch."""
+    def empty(item: Block) -> bool:
+        made = out_channels(item)
+        made = made if is_concrete(made) else cast("sympy.Expr", made).xreplace(values)
+        return is_concrete(made) and normal(made) == 0
+
+    def node(b: Block) -> Block:
+        if not isinstance(b, Parallel):
+            return b
+        kept = [item for item in b.items if not empty(item)]
+        if not kept or len(kept) == len(b.items):
+            return b
+        return kept[0] if len(kept) == 1 else Parallel(*kept)
+
+    return transform(block, lambda layer: layer, node)
 
 
 def whole_value(expr: Value, values: dict[Any, Any], what: str) -> int:
-    """``expr`` with ``values`` put in: a whole number (at least 1; 0 for a count or output channels).
+    """``expr`` with ``values`` put in: a whole number (at least 1; 0 for a count).
 
     >>> from convalgebra.symbols import N, t
     >>> whole_value(N / t, {N: 256, t: 4}, "out_channels")
@@ -401,10 +434,9 @@ def whole_value(expr: Value, values: dict[Any, Any], what: str) -> int:
     else:
         got = normal(cast("sympy.Expr", expr).xreplace(values))
         if not is_concrete(got):
-            missing = " ".join(sorted(str(s) for s in cast("sympy.Expr", got).free_symbols))
-            raise InvalidValueError(f"no value for {missing}; set it (for example {missing.split()[0]}=4)")
+            raise missing_values(sorted(str(s) for s in cast("sympy.Expr", got).free_symbols))
         got = normal(got)
-    least = 0 if what in ("count", "out_channels") else 1
+    least = 0 if what == "count" else 1
     if not isinstance(got, int) or got < least:
         noun = {"count": "layers", "groups": "groups", "kernel": "as the kernel size"}.get(what, "channels")
         shown = f"{expr} = {got}" if not is_concrete(expr) else f"{got}"

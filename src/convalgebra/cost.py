@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .display import RichDisplay
-from .blocks import Block, Parallel, Place, Repeat, flow, out_channels
+from .blocks import Block, Parallel, Place, Repeat, check_block, flow, out_channels
 from .errors import InvalidValueError
 from .layers import Layer, Value, normal
 
@@ -85,6 +85,7 @@ def layer_costs(block: Block, size: Value) -> tuple[list[CostRow], Value]:
     >>> rows[0].macs, out
     (118013952, 112)
     """
+    check_block(block, "count")
     out_channels(block)
     rows: list[CostRow] = []
 

@@ -37,7 +37,7 @@ from .display import Result
 from .errors import InvalidValueError, missing_values
 from .blocks import size_fields, substitute, whole_value
 from .cost import Cost, CostRow, count, total
-from .layers import Shuffle, layer_role
+from .layers import Shuffle, layer_role, padding_data
 from .modules import Module, check_used, module, standard, stands_for
 from .printing import text
 from .simplification import canonical, equal_channels
@@ -367,6 +367,8 @@ def _layer_dict(row: CostRow) -> dict[str, Any]:
         "in": _json_value(layer.in_channels),
         "out": _json_value(layer.out_channels),
         "groups": _json_value(layer.groups),
+        "padding": padding_data(layer),
+        "bias": getattr(layer, "bias", None),
         "macs": _json_value(row.macs),
         "params": _json_value(row.params),
     }

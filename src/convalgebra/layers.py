@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Value", "Padding", "Conv", "Shuffle", "Linear", "Pool", "AdaptivePool", "BatchNorm", "Layer", "AnyLayer",
     "LAYER_TYPES", "is_concrete", "exact_div", "normal", "check_whole", "output_size", "pool_output_size",
-    "layer_kind", "layer_role", "window_text",
+    "layer_kind", "layer_role", "window_text", "padding_data",
 ]
 
 #: A size, channel count or cost: an exact number or a sympy expression.
@@ -104,7 +104,7 @@ def output_size(size: Value, kernel: Value, stride: int = 1, padding: Padding = 
     """The output size of one spatial dimension, as a real convolution computes it.
 
     ``padding="same"`` keeps the size at stride 1 (and gives ceil(size/stride)
-    otherwise); an integer pads both sides.
+    otherwise); ``"valid"`` is no padding, as in PyTorch; an integer pads both sides.
 
     >>> output_size(224, 11, stride=4, padding=2)
     55
@@ -121,8 +121,10 @@ def output_size(size: Value, kernel: Value, stride: int = 1, padding: Padding = 
         raise InvalidValueError(f"dilation {dilation!r}: expected a whole number >= 1")
     if padding == "same":
         return size if stride == 1 else _ceil_div(size, stride)
-    if not isinstance(padding, int) or padding < 0:
-        raise InvalidValueError(f"padding {padding!r} is not 'same' or a whole number >= 0")
+    if padding == "valid":
+        padding = 0
+    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
+        raise InvalidValueError(f"padding {padding!r} is not 'same', 'valid' or a whole number >= 0")
     out = _floor_div(size + 2 * padding - dilation * (kernel - 1) - 1, stride) + 1
     if is_concrete(out) and out < 1:
         raise InvalidValueError(
@@ -192,6 +194,15 @@ class Conv(_Layer):
     I**2*K**2*M*N/G
     >>> Conv(M, M, (K, K), groups=M).params()  # depthwise
     K**2*M
+
+    ``nn.Conv2d(3, 32, 3, stride=2)`` copied as it is keeps the article's defaults; PyTorch's
+    are ``padding="valid"`` (or 0) and ``bias=True``:
+
+    >>> Conv(3, 32, (3, 3), stride=2)
+    Conv(3, 32, (3, 3), stride=2, padding='same', bias=False)
+    >>> same, torch_like = Conv(3, 32, (3, 3), stride=2), Conv(3, 32, (3, 3), stride=2, padding="valid", bias=True)
+    >>> (same.output_size(96), same.params()), (torch_like.output_size(96), torch_like.params())
+    ((48, 864), (47, 896))
     """
 
     in_channels: Value
@@ -214,7 +225,7 @@ class Conv(_Layer):
         if len(self.kernel) != 2:
             raise InvalidValueError(f"kernel {self.kernel!r}: expected (height, width)")
         check_whole(self.in_channels, "input channels")
-        check_whole(self.out_channels, "output channels", least=0)  # a share p = 0 leaves no kernels
+        check_whole(self.out_channels, "output channels")
         check_whole(self.groups, "groups")
         for side in self.kernel:
             check_whole(side, "as a kernel side")
@@ -341,6 +352,17 @@ def normal(x: Value) -> Value:
     if not isinstance(x, (int, Fraction)) and getattr(x, "is_Integer", False):
         return int(x)
     return x
+
+
+def padding_data(layer: Any) -> Any:
+    """A layer's padding as plain data (JSON): 'same' or 'valid', a number, [height, width],
+    or None for a layer without a window.
+
+    >>> padding_data(Conv(3, 8, (3, 3))), padding_data(Conv(3, 8, (1, 7), padding=(0, 3))), padding_data(Pool(8, 3))
+    ('same', [0, 3], 0)
+    """
+    padding = getattr(layer, "padding", None)
+    return list(padding) if isinstance(padding, tuple) else padding
 
 
 def _kernel_text(kernel: tuple[Value, Value]) -> str:

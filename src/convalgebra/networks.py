@@ -36,7 +36,7 @@ from .report import CONVENTION, UNITS
 from .blocks import AnyBlock, Residual, flow, iter_layers, map_layers, out_channels
 from .cost import CostRow, layer_costs
 from .layers import (AdaptivePool, AnyLayer, BatchNorm, Conv, Linear, Pool, Shuffle, Value, is_concrete, layer_kind,
-                     window_text)
+                     padding_data, window_text)
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
@@ -491,10 +491,10 @@ def _layer_dict(row: LayerCost) -> dict[str, Any]:
         "kernel": None if kernel is None else [_json(k) for k in kernel],
         "in": _json(layer.in_channels), "out": _json(layer.out_channels),
         "groups": _json(getattr(layer, "groups", 1)), "stride": getattr(layer, "stride", 1),
+        "padding": padding_data(layer), "bias": getattr(layer, "bias", None),
         "output_size": _json(row.output_size), "macs": _json(row.macs), "params": _json(row.params),
         "runs": row.runs,
     }
-
 
 # -- lookup -----------------------------------------------------------------------
 

@@ -367,15 +367,18 @@ def mix(p: Value, on: Target = "spatial") -> Rewrite:
     >>> from convalgebra.symbols import M, N, K, p
     >>> [(c.kernel, c.out_channels) for c in iter_layers(mix(p)(Conv(M, N, (K, K))))]
     [((1, 1), N*(1 - p)), ((K, K), N*p)]
+    >>> mix(0)(Conv(M, N, (K, K)))  # all 1 x 1: no branch of zero kernels
+    Conv(M, N, (1, 1), padding='same', bias=False)
     """
     p = _exact("p", p)
     if is_concrete(p) and not 0 <= p <= 1:
         raise InvalidValueError(f"p = {p}; expected a share between 0 and 1")
 
     def replace_(c: Conv) -> Block:
+        if is_concrete(p) and p in (0, 1):  # a share of none: one kind of kernel, no empty branch
+            return c if p == 1 else replace(c, kernel=(1, 1), stride=1, padding="same")
         ones = replace(c, kernel=(1, 1), out_channels=(1 - p) * c.out_channels, stride=1, padding="same")
-        full = replace(c, out_channels=p * c.out_channels)
-        return Parallel(ones, full)
+        return Parallel(ones, replace(c, out_channels=p * c.out_channels))
 
     return Rewrite(_construction("mix", (p,), {"on": _on(on)}, {"on": "spatial"}), replace_, on, "all",
                    "(1-p)*N of the kernels become 1 x 1; p*N stay K x K; outputs concatenated")
@@ -412,8 +415,8 @@ def parse_rule(text: str) -> Rule:
     chain(reduce(4), group(32))
     >>> parse_rule("chain(expand(t), group(G, on='pointwise'), depthwise())")
     chain(expand(t), group(G, on='pointwise'), depthwise())
-    >>> parse_rule("mix(0.25)")
-    mix(1/4)
+    >>> parse_rule("mix(0.25)") == mix("1/4")
+    True
     >>> parse_rule("__import__('os').system('ls')")
     Traceback (most recent call last):
     ...
@@ -443,8 +446,7 @@ def parse_rule(text: str) -> Rule:
             return node.value
         if isinstance(node, (ast.Call, ast.Starred)):
             raise ValueError("an argument is a number, an expression in the symbols, or a word such as 'pointwise'")
-        value = parse_expression(ast.get_source_segment(source, node) or "")
-        return _exact("value", Fraction(int(value.p), int(value.q))) if value.is_Rational else value
+        return parse_expression(ast.get_source_segment(source, node) or "")  # the rule makes it exact
 
     if not isinstance(text, str):
         raise InvalidValueError(f"a rule is read from text, not from {type(text).__name__}")
