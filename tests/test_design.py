@@ -505,3 +505,115 @@ def test_a_break_even_solved_for_a_symbol_that_was_set_says_it_set_it_aside():
     # p's break-even does use the t given: the ratio is 1 there
     ratio = ca.explain("fire").ratio.macs.subs({ca.K: 3, ca.M: 96, ca.N: 128, ca.t: 2, ca.p: be.values[ca.p]})
     assert sympy.simplify(ratio - 1) == 0
+
+
+# -- one behaviour for values not set --------------------------------------------------------
+
+SIZES = ("K", "M", "N", "I")
+
+
+@pytest.mark.parametrize("name", NAMES)
+@settings(max_examples=6, deadline=None)
+@given(given_sizes=st.sets(st.sampled_from(SIZES), max_size=3))
+def test_every_command_takes_the_sizes_not_set_from_the_example_and_says_which(name, given_sizes):
+    """explain, compare, budget, break-even and limit all answer at the values set and, for the
+    sizes left unset that the answer needs, the module's example; each says which it took."""
+    mod = ca.module(name)
+    example = {str(s): v for s, v in mod.example.items()}
+    if not given_sizes:  # nothing set: closed forms only
+        assert ca.budget(name).value is None and ca.compare(name, "xception").numbers is None
+        return
+    values = {s: example[s] for s in given_sizes}  # the example's own sizes: every layer whole
+    full = dict(example)
+    e = ca.explain(name, values)
+    assert [str(s) for s in e.from_example] == [s for s in SIZES if s not in given_sizes]
+    assert e.numbers.rewritten == ca.explain(name, full).numbers.rewritten
+    c = ca.compare(name, "depthwise-separable", values)
+    assert [str(s) for s in c.from_example] == [s for s in SIZES if s not in given_sizes]
+    assert c.at_ratio == ca.compare(name, "depthwise-separable", full).at_ratio
+    b = ca.budget(name, values)
+    needed = {str(s) for s in b.N.free_symbols} & set(SIZES)
+    assert {str(s) for s in b.from_example} == needed - given_sizes
+    assert b.value == ca.budget(name, {s: full[s] for s in needed | given_sizes}).value
+    lim = ca.limit_large_N(name, values)
+    assert {str(s) for s in lim.from_example} == ({str(s) for s in lim.macs.free_symbols} & set(SIZES)) - given_sizes
+    be = ca.break_even(name, values)
+    assert be.values == ca.break_even(name, {s: full[s] for s in {str(x) for x in be.given}}).values
+
+
+def test_the_text_of_every_answer_says_which_sizes_came_from_the_example():
+    for argv in (["budget", "bottleneck", "--set", "K=3"], ["compare", "group", "bottleneck", "--set", "K=3"],
+                 ["budget", "fire", "--set", "t=2"]):
+        code, out, err = run(*argv)
+        assert code == 0 and err == "" and "from " in out and "'s example; set your own)" in out, argv
+    assert "(M, N from bottleneck's example; set your own)" in ca.budget("bottleneck", K=3).to_text()
+    assert "(M, N from resnext's example; set your own)" in ca.break_even("resnext", K=3).to_text()
+    assert "(from" not in ca.limit_large_N("bottleneck", K=3).to_text()  # the limit needs no other size
+
+
+@settings(max_examples=12, deadline=None)
+@given(groups=st.integers(1, 16))
+def test_values_the_example_cannot_take_keep_the_closed_form_and_say_why(groups):
+    """explain group --set G=g: numbers where g divides the example's 96 and 256 channels;
+    otherwise the closed form, and the reason as data."""
+    e = ca.explain("group", G=groups)
+    assert e.ratio == ca.explain("group").ratio  # the symbolic part is always there
+    fits = 96 % groups == 0 and 256 % groups == 0
+    assert (e.numbers is not None) == fits
+    if fits:
+        assert e.numbers.rewritten.macs == 5 * 5 * 96 * 256 * 27 * 27 // groups and e.no_numbers == ""
+    else:
+        assert e.no_numbers.startswith(f"no numbers at G = {groups}: {groups} groups do not divide the")
+        assert "from the module's example; set sizes that fit" in e.no_numbers and e.caveats == (e.no_numbers,)
+        code, out, err = run("explain", "group", "--set", f"G={groups}")
+        assert code == 0 and out.startswith("group: group convolution") and err.startswith("convalgebra: note: no numbers")
+        data = json.loads(run("explain", "group", "--set", f"G={groups}", "--format", "json")[1])
+        assert data["values"]["no_numbers"] == e.no_numbers and data["caveats"] == [e.no_numbers]
+
+
+def test_values_set_that_make_no_layer_are_still_an_error():
+    with pytest.raises(ca.InvalidValueError, match="M/G = 64/3 channels"):
+        ca.explain("group", G=3, M=64)
+    with pytest.raises(ca.InvalidValueError, match="3 groups do not divide the 64"):
+        ca.explain("group", G=3, K=3, M=64, N=64, I=8)
+
+
+@pytest.mark.parametrize("name", ["bottleneck", "inverted-bottleneck", "fire", "resnext", "shufflenet"])
+@settings(max_examples=15, deadline=None)
+@given(ta=st.integers(1, 8), tb=st.integers(1, 8), K_=st.sampled_from([1, 3, 5]), I_=st.integers(1, 20))
+def test_a_module_compared_with_itself_at_two_values_of_a_parameter(name, ta, tb, K_, I_):
+    values = {"K": K_, "M": 96, "N": 80640, "I": I_}  # whole channels at every t <= 8, at the defaults' G and p
+    c = ca.compare(name, name, values, values_a={"t": ta}, values_b={"t": tb})
+    a = article_macs(name, **values, **{**defaults(name), "t": ta})
+    b = article_macs(name, **values, **{**defaults(name), "t": tb})
+    assert c.at_ratio.macs == Fr(a) / Fr(b) and c.notes_a[t] == (ta, "set") and c.notes_b[t] == (tb, "set")
+    argv = ["compare", name, name, "--set", *(f"{s}={v}" for s, v in values.items()), "--set-a", f"t={ta}",
+            "--set-b", f"t={tb}", "--format", "json"]
+    data = json.loads(run(*argv)[1])
+    assert data["values"]["a"]["macs"] == a and data["values"]["b"]["macs"] == b
+
+
+def test_only_a_modules_own_parameters_differ_between_a_and_b():
+    with pytest.raises(ca.InvalidValueError, match="values_b sets M: only a module's own parameters differ"):
+        ca.compare("bottleneck", "bottleneck", values_b={"M": 64})
+    code, out, err = run("compare", "group", "bottleneck", "--set-a", "t=2")
+    assert code == 2 and "values_a sets t" in err and "(group's: G)" in err
+
+
+def test_a_partial_condition_is_asked_for_with_a_cheaper_at():
+    c = ca.compare("group", "depthwise-separable")
+    assert c.a_cheaper_at(K=3) == sympy.Lt(N, sympy.Rational(18, 7))
+    assert c.a_cheaper_at(K=3, M=96, N=256, I=27) is sympy.false
+    with pytest.raises(ca.InvalidValueError, match="uses t"):
+        c.a_cheaper_at(t=2)
+
+
+def test_a_module_compared_with_itself_by_another_name_says_so():
+    c = ca.compare("bottleneck", "ResNet")
+    assert c.same_module and c.condition is sympy.false
+    assert c.caveats == ("'ResNet' names a network, not a module; read as bottleneck, the article's module from ResNet",)
+    code, out, err = run("compare", "bottleneck", "resnet")
+    assert code == 0 and "the comparison is of a module with itself" in out
+    assert err == "convalgebra: note: 'resnet' names a network, not a module; read as bottleneck, the article's module from ResNet\n"
+    data = json.loads(run("compare", "bottleneck", "ResNet", "--format", "json")[1])
+    assert data["caveats"] == list(c.caveats)

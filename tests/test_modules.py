@@ -237,3 +237,98 @@ def test_a_composed_module_cannot_take_an_article_modules_name():
     for name in ("bottleneck", "ResNet", "mobilenet_v2"):
         with pytest.raises(ca.InvalidValueError, match="give a composed module a name of its own"):
             ca.compose(ca.reduce(4), name=name)
+
+
+# -- names of networks, symbols a module uses, where its activations sit ------------------------
+
+@pytest.mark.parametrize("name,meant", sorted(ca.modules.NETWORK_ALIASES.items()))
+def test_a_networks_name_says_which_module_it_stands_for_or_asks(name, meant):
+    for spelling in (name, name.upper(), name.replace("-", "_")):
+        if len(meant) == 1:
+            assert ca.module(spelling).name == meant[0]
+            note = ca.modules.stands_for(spelling)
+            assert note.startswith(f"{spelling!r} names a network, not a module; read as {meant[0]}")
+            assert ca.explain(spelling).read_as == note  # and every answer carries it
+        else:
+            with pytest.raises(ca.UnknownNameError) as error:
+                ca.module(spelling)
+            assert all(m in str(error.value) for m in meant) and "name the one you mean" in str(error.value)
+
+
+def _zoo_names_that_are_not_modules() -> list[str]:
+    from convalgebra.modules import _BY_NAME, _key
+
+    return [n for n in ca.network_names() if _key(n) not in ca.modules.NETWORK_ALIASES and _key(n) not in _BY_NAME]
+
+
+@pytest.mark.parametrize("name", _zoo_names_that_are_not_modules())
+def test_a_zoo_networks_name_where_a_module_belongs_points_to_both(name):
+    with pytest.raises(ca.UnknownNameError) as error:
+        ca.module(name)
+    message = str(error.value)
+    assert f"{name!r} is a network, not a module" in message and f"'convalgebra network {name}'" in message
+    built = {s.module for s in ca.network(name).stages if s.module}
+    assert all(m in message for m in built) and ("\n" not in message)
+
+
+def test_a_modules_own_names_are_read_silently():
+    for m in ca.MODULES:
+        for spelling in (m.name, *m.aliases):
+            assert ca.module(spelling) is m and ca.modules.stands_for(spelling) == ""
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_modules_symbols_are_the_sizes_and_its_parameters(name):
+    mod = ca.module(name)
+    assert set(mod.symbols) == {K, M, N, ca.I, *mod.parameters}
+    e = ca.explain(name)  # each is in the cost: K, M, N, I in the standard convolution's, the rest in the module's
+    assert set(mod.symbols) <= e.baseline.macs.free_symbols | e.rewritten.macs.free_symbols
+
+
+UNUSED = [(m.name, s) for m in ca.MODULES for s in (G, t, p, k) if s not in m.symbols]
+
+
+@pytest.mark.parametrize("name,symbol", UNUSED)
+@settings(max_examples=5, deadline=None)
+@given(whole=st.integers(2, 64), share=st.fractions(0, 1, max_denominator=8))
+def test_a_symbol_the_module_does_not_use_is_refused_by_every_command(name, symbol, whole, share):
+    import io
+
+    from convalgebra.cli import main
+
+    value = share if symbol == p else whole
+    for call in (ca.explain, ca.budget, ca.break_even, ca.limit_large_N):
+        with pytest.raises(ca.InvalidValueError, match=f"{name} does not use {symbol}; its symbols: "):
+            call(name, {symbol: value})
+    for command in ("explain", "budget"):
+        err = io.StringIO()
+        assert main([command, name, "--set", f"{symbol}={value}"], out=io.StringIO(), err=err) == 2
+        assert err.getvalue().count("\n") == 1 and f"{name} does not use {symbol}" in err.getvalue()
+
+
+def test_a_symbol_one_of_two_modules_uses_is_theirs_and_one_neither_uses_is_refused():
+    assert ca.compare("bottleneck", "depthwise-separable", t=2).notes_a == {t: (2, "set")}
+    with pytest.raises(ca.InvalidValueError, match="neither bottleneck nor depthwise-separable uses G"):
+        ca.compare("bottleneck", "depthwise-separable", G=2)
+
+
+def test_every_module_says_where_its_activations_sit():
+    acts = {m.name: m.activations for m in ca.MODULES}
+    assert all(text.endswith(".") and ("ReLU" in text or "activation" in text) for text in acts.values())
+    assert acts["xception"].startswith("No activation between the pointwise and the depthwise convolution")
+    assert "linear" in acts["inverted-bottleneck"] and "ReLU6" in acts["inverted-bottleneck"]
+    assert "none after the depthwise" in acts["shufflenet"]
+    assert "after the residual addition" in acts["bottleneck"] and "no batch norm" in acts["fire"]
+    assert ca.compose(ca.group(2)).activations == ""  # a composed module's are not known
+
+
+def test_a_composed_module_has_an_example_unless_given_one():
+    mine = ca.compose(ca.reduce(4), ca.group(2))
+    assert mine.example == ca.modules.COMPOSED_EXAMPLE
+    assert ca.explain(mine).example.values == {K: 3, M: 256, N: 256, ca.I: 56}
+    assert ca.compose(ca.reduce(4), example={"M": 64, "N": 64}).example == {K: 3, M: 64, N: 64, ca.I: 56}
+    with pytest.raises(ca.InvalidValueError, match="an example gives sizes"):
+        ca.compose(ca.reduce(t), example={"t": 4})
+    # a composed module whose example does not fit explains itself in closed form and says why
+    odd = ca.explain(ca.compose(ca.group(3)))
+    assert odd.example is None and "3 groups do not divide the 256" in odd.no_numbers

@@ -703,7 +703,7 @@ def break_even(name_or_module: str | Module, values: Mapping[Any, Any] | None = 
     given = ordered(given_values(values, named))
     check_used(given, mod)
     read_as = tuple(filter(None, (stands_for(name_or_module),)))
-    filled, taken = from_example(mod, given, _sizes_of(*points.values())) if given else (given, ())
+    filled, taken = from_example(mod, given, _sizes_of(e.ratio.macs, *points.values())) if given else (given, ())
     try:
         at, notes = _break_even_at(mod, e.ratio.macs, points, filled)
     except InvalidValueError as error:
