@@ -233,3 +233,76 @@ def test_values_that_fit_no_example_size_show_the_closed_form_and_say_why():
     # the values set alone make no layer: that is an error about them
     code, out, err = run("explain", "vgg-stack", "--set", "k=4", "K=6")
     assert (code, out, err) == (2, "", "convalgebra: error: (K - k)/(k - 1) = 2/3 layers: expected a whole number\n")
+
+
+# -- how a request was read, composed rules, help ------------------------------------------------
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "latex", "json"])
+def test_how_a_request_was_read_reaches_the_reader_in_every_format(fmt):
+    code, out, err = run("explain", "MobileNet_V2", "--format", fmt)
+    assert code == 0 and out
+    assert err == ("convalgebra: note: 'MobileNet_V2' names a network, not a module; read as inverted-bottleneck, "
+                   "the article's module from MobileNet V2\n")
+    code, out, err = run("explain", "mobilenet")
+    assert code == 2 and out == "" and "MobileNet V1 is built from depthwise-separable, MobileNet V2 from" in err
+
+
+RULES = ["chain(reduce(4), group(32))", "chain(expand(6), group(2, on='pointwise'), depthwise())",
+         "separate('pointwise-first')", "chain(squeeze(8), mix(0.5))", "stack(3)"]
+
+
+@pytest.mark.parametrize("rule", RULES)
+def test_a_rule_is_explained_from_the_command_line(rule):
+    parsed = ca.rules.parse_rule(rule)
+    expected = ca.explain(ca.compose(parsed))
+    data = json.loads(run("explain", "--rule", rule, "--format", "json")[1])
+    assert data["module"] == repr(parsed)
+    assert read(data["ratio"]["macs"]) - expected.ratio.macs == 0
+    code, out, err = run("explain", "--rule", rule, "--set", "K=5", "M=256", "N=256", "I=14")
+    assert code == 0 and err == "" and "At K = 5, M = 256, N = 256, I = 14" in out
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["explain", "--rule", "__import__('os').system('true')"], "cannot read rule"),
+    (["explain", "--rule", "chain(reduce(4), lambda: 1)"], "expected calls of chain, group"),
+    (["explain", "--rule", "group(0)"], "G = 0"),
+    (["explain", "bottleneck", "--rule", "group(2)"], "one of them"),
+    (["explain", "--rule", "reduce(t)", "--set", "t=4", "G=2"], "does not use G"),
+    (["plot", "all", "resnet50", "--out", "x.png"], "'all' draws the ten modules and takes no other name"),
+    (["plot", "bottleneck", "resnet50", "--out", "x.png"], "'resnet50' is a network, not a module"),
+])
+def test_bad_rules_and_names_get_one_line(argv, message, tmp_path):
+    code, out, err = run(*argv)
+    assert code == 2 and out == "" and err.count("\n") == 1 and message in err, err
+
+
+@pytest.mark.parametrize("command", ["explain", "compare", "budget"])
+def test_help_says_how_values_not_set_are_filled_with_real_sizes(command):
+    from convalgebra.cli import VALUES_HELP
+
+    code, out, _ = run(command, "--help")
+    flat = " ".join(out.split())
+    assert code == 0 and " ".join(VALUES_HELP.split()) in flat
+    sizes = [int(v) for v in __import__("re").findall(r"\b[MN]=(\d+)", flat)]
+    assert sizes and all(v >= 64 for v in sizes)  # channels a real layer has, not M=3
+
+
+def test_fire_branches_are_numbered_alike_in_text_and_json():
+    data = json.loads(run("explain", "fire", "--format", "json")[1])
+    branches = [layer.get("branch") for layer in data["layers"]]
+    assert branches == [None, 1, 2]
+    text = run("explain", "fire")[1]
+    assert "branch 1" in text and "branch 2" in text and "branch 0" not in text
+
+
+@pytest.mark.parametrize("name", ca.module_names())
+def test_json_gives_numbers_as_numbers_and_expressions_as_text(name):
+    for layer in json.loads(run("explain", name, "--format", "json")[1])["layers"]:
+        for key in ("in", "out", "groups", "macs", "params"):
+            value = layer[key]
+            assert isinstance(value, int) or (isinstance(value, str) and not read(value).is_Integer), (key, value)
+        for side in layer["kernel"] or ():
+            assert isinstance(side, int) or not read(side).is_Integer
+    net = json.loads(run("network", "mobilenet_v2", "--format", "json")[1])["layers"]
+    assert all(isinstance(side, int) for layer in net if layer["kernel"] for side in layer["kernel"])
+    assert {type(layer["groups"]) for layer in net} == {int}

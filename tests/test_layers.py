@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from fractions import Fraction
 
 import pytest
 import sympy
@@ -15,6 +16,7 @@ from convalgebra.cost import total
 from convalgebra.layers import Conv, output_size
 
 import enumerate_macs as em
+from test_modules import article_macs
 
 
 @settings(max_examples=60, deadline=None)
@@ -140,3 +142,42 @@ def test_a_layer_or_block_that_cannot_exist_is_refused_when_built(make, message)
 def test_whole_positive_sizes_are_still_counted_exactly(channels, kernel, size):
     macs, params = ca.total(ca.Conv(channels, 2 * channels, (kernel, kernel)), size)
     assert (macs, params) == (kernel * kernel * channels * 2 * channels * size * size, kernel * kernel * channels * 2 * channels)
+
+
+@settings(max_examples=60, deadline=None)
+@given(size=st.integers(1, 40), kernel=st.integers(1, 7), stride=st.integers(1, 4), dilation=st.integers(1, 2))
+def test_padding_valid_is_no_padding(size, kernel, stride, dilation):
+    reach = dilation * (kernel - 1) + 1
+    if reach > size:
+        with pytest.raises(ca.InvalidValueError, match="leaves no output"):
+            output_size(size, kernel, stride, "valid", dilation)
+        return
+    assert output_size(size, kernel, stride, "valid", dilation) == (size - reach) // stride + 1
+    assert output_size(size, kernel, stride, "valid", dilation) == output_size(size, kernel, stride, 0, dilation)
+
+
+def test_the_articles_defaults_are_in_the_repr_and_pytorchs_are_a_keyword_away():
+    copied = Conv(3, 32, (3, 3), stride=2)  # nn.Conv2d(3, 32, 3, stride=2) copied as it is
+    assert repr(copied) == "Conv(3, 32, (3, 3), stride=2, padding='same', bias=False)"
+    assert (copied.output_size(96), copied.params()) == (48, 3 * 32 * 9)
+    torch_like = Conv(3, 32, (3, 3), stride=2, padding="valid", bias=True)
+    assert (torch_like.output_size(96), torch_like.params()) == ((96 - 3) // 2 + 1, 3 * 32 * 9 + 32)
+    with pytest.raises(ca.InvalidValueError, match="not 'same', 'valid' or a whole number"):
+        Conv(3, 32, (3, 3), padding="SAME").output_size(8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(share=st.sampled_from([Fraction(0), Fraction(1)]), M_=st.integers(1, 64), n=st.integers(1, 16),
+       t_=st.integers(1, 4), K_=st.sampled_from([1, 3, 5]), I_=st.integers(1, 20))
+def test_a_share_of_none_builds_no_layer_of_zero_channels(share, M_, n, t_, K_, I_):
+    """Fire at p = 0 is all 1 x 1 and at p = 1 all K x K: no Conv(16, 0) in either."""
+    values = {ca.K: K_, ca.M: M_, ca.N: 4 * t_ * n, ca.I: I_, ca.t: t_, ca.p: share}
+    block = substitute(ca.module("fire").block(), values)
+    layers = list(ca.blocks.iter_layers(block))
+    assert len(layers) == 2 and all(layer.out_channels >= 1 for layer in layers)
+    macs = total(block, I_)[0]
+    assert macs == article_macs("fire", **{str(s): v for s, v in values.items()})
+    rule = ca.mix(share)(Conv(M_, 4 * n, (3, 3)))
+    assert isinstance(rule, Conv) and rule.kernel == ((3, 3) if share == 1 else (1, 1))
+    with pytest.raises(ca.InvalidValueError, match="0 output channels: expected a whole number >= 1"):
+        Conv(16, 0)

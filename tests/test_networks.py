@@ -522,3 +522,20 @@ def test_the_closed_form_at_a_linear_size_is_exact_where_it_says(name, a, b, m):
     while a * n + b < net.min_size():
         n += cost.exact_multiple
     assert cost.macs.subs(I, n) == net.total(int(a * n + b))[0]
+
+
+def test_a_layer_where_a_stage_belongs_is_refused_with_what_to_write():
+    with pytest.raises(ca.InvalidValueError, match=r"its stages are Stage\(name, block\), not a Conv; wrap"):
+        ca.Network("x", "x", (ca.Conv(3, 8, (3, 3)),))
+    with pytest.raises(ca.InvalidValueError, match="not a str"):
+        ca.Network("x", "x", ("stem",))
+    listed = ca.Network("x", "x", [ca.Stage("stem", ca.Conv(3, 8, (3, 3)))])  # a list of stages is fine
+    assert listed.stages == (ca.Stage("stem", ca.Conv(3, 8, (3, 3))),) and listed.total(32) == (3 * 8 * 9 * 32 * 32, 216)
+
+
+def test_a_networks_layers_json_carries_padding_and_bias():
+    layers = ca.network("resnet18").count(224).to_dict()["layers"]
+    stem = layers[0]
+    assert (stem["kernel"], stem["stride"], stem["padding"], stem["bias"]) == ([7, 7], 2, 3, False)
+    assert {layer["bias"] for layer in layers if layer["kind"] == "linear"} == {True}
+    assert {layer["padding"] for layer in layers if layer["kind"] in ("batch norm", "linear")} == {None}

@@ -283,3 +283,32 @@ def test_a_flat_curve_is_explained_in_the_title():
     title = plot_ratios(["group", "depthwise-separable"], over="N").axes[0].get_title()
     assert "the ratio of group does not depend on N here" in title
     assert "depend" not in plot_ratios(["depthwise-separable"], over="N").axes[0].get_title()
+
+
+def test_every_module_is_drawn_at_one_kernel_size():
+    fig = plot_ratios()
+    labels = [line.get_label() for line in fig.axes[0].get_lines()]
+    assert not any("K = " in label for label in labels)  # no module at a K of its own
+    assert fig.axes[0].get_title().splitlines()[1].startswith("at K = 7, M = N (K: the largest of the modules'")
+    for name in ("bottleneck", "inverted-bottleneck"):  # their examples agree on K = 3: no note
+        assert ca.module(name).example[ca.K] == 3
+    title = plot_ratios(["bottleneck", "inverted-bottleneck"]).axes[0].get_title()
+    assert "at K = 3, M = N" in title and "largest" not in title
+
+
+def test_a_composed_module_is_drawn_like_the_articles():
+    t, G, K, N = ca.t, ca.G, ca.K, ca.N
+    mine = ca.compose(ca.expand(t), ca.group(G, on="pointwise"), ca.depthwise(), name="mine", parameters={t: 6, G: 2})
+    fig = plot_ratios([mine], between=(16, 512), points=5)
+    line = fig.axes[0].get_lines()[0]
+    assert line.get_label() == "mine: G = 2, t = 6"
+    assert "at K = 3, M = N" in fig.axes[0].get_title()
+    for x, y in zip(*line.get_data()):  # 1x1 grouped M -> tM, depthwise K x K, 1x1 grouped tM -> N; M = N = x
+        m = n = Fr(int(x))
+        macs = m * 6 * m / 2 + 9 * 6 * m + 6 * m * n / 2
+        assert y == pytest.approx(float(macs / (9 * m * n)), rel=1e-12)
+
+
+def test_a_symbol_no_plotted_module_uses_is_refused():
+    with pytest.raises(ca.InvalidValueError, match="neither group nor depthwise-separable uses t"):
+        plot_ratios(["group", "depthwise-separable"], values={"t": 2})

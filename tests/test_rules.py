@@ -192,3 +192,31 @@ def test_a_rules_repr_names_every_argument_off_its_default():
     assert repr(ca.group(2, which="first")) == "group(2, which='first')"
     assert repr(ca.shuffle(ca.G)) == "shuffle(G)"
     assert repr(ca.separate("pointwise-first", on="any")) == "separate(order='pointwise-first', on='any')"
+
+
+# -- a rule read from text, never evaluated ---------------------------------------------------
+
+@settings(max_examples=200, deadline=None)
+@given(rules=st.lists(primitives(), min_size=1, max_size=3))
+def test_a_rule_read_from_its_repr_is_the_same_rule(rules):
+    from convalgebra.rules import parse_rule
+
+    for rule in rules:
+        assert parse_rule(repr(rule)) == rule, repr(rule)
+    chained = ca.chain(*rules)
+    assert parse_rule(repr(chained)) == chained
+    assert parse_rule(f"  {repr(chained)}\n") == chained
+
+
+@pytest.mark.parametrize("text", [
+    "__import__('os').system('true')", "group(2).__class__", "group(*[2])", "group(**{'G': 2})",
+    "[group(2)]", "group(2) + group(3)", "chain(group(2), 3)", "(lambda: group(2))()", "group(open('x'))",
+    "eval('group(2)')", "group(G=len('ab'))", "group(2)(3)", "group(x)", "group(2", "",
+    "chain(" * 400 + ")" * 400,
+])
+def test_text_that_is_not_a_rule_is_refused_without_running_it(text):
+    from convalgebra.rules import parse_rule
+
+    with pytest.raises(ca.InvalidValueError) as error:
+        parse_rule(text)
+    assert "\n" not in str(error.value)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 torch = pytest.importorskip("torch")
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 
+import convalgebra as ca  # noqa: E402
 from convalgebra import rules  # noqa: E402
 from convalgebra.errors import InvalidValueError  # noqa: E402
 from convalgebra.blocks import Parallel, Residual, Series, substitute  # noqa: E402
@@ -171,3 +172,32 @@ def test_auxiliary_classifier_is_held_and_not_run():
     model = to_torch(network("inception_v3"), device="meta")
     assert "AuxLogits" in dict(model.stages.named_children())
     assert torch_cost(model, 3, 75) == network("inception_v3").total(75)  # too small for the auxiliary head
+
+
+# -- PyTorch habits ------------------------------------------------------------------------------
+
+@SETTINGS
+@given(cin=st.integers(1, 8), cout=st.integers(1, 8), kernel=st.integers(1, 5), stride=st.integers(1, 3),
+       size=st.integers(5, 40), bias=st.booleans())
+def test_padding_valid_is_pytorchs(cin, cout, kernel, stride, size, bias):
+    ours = Conv(cin, cout, (kernel, kernel), stride=stride, padding="valid", bias=bias)
+    theirs = torch.nn.Conv2d(cin, cout, kernel, stride=stride, bias=bias)  # PyTorch's defaults: no padding
+    with torch.device("meta"):
+        shape = theirs.to("meta")(torch.empty(1, cin, size, size, device="meta")).shape
+    assert ours.output_size(size) == shape[-1] == (size - kernel) // stride + 1
+    assert ours.params() == sum(x.numel() for x in theirs.parameters())
+    assert torch_cost(to_torch(ours), cin, size) == (ours.macs(size), ours.params())
+
+
+@pytest.mark.parametrize("call", [
+    lambda m: ca.total(m, 224), lambda m: ca.count(m, 224), lambda m: ca.network(m), lambda m: ca.to_torch(m),
+    lambda m: ca.Series(m), lambda m: ca.module(m), lambda m: ca.explain(m),
+])
+def test_a_pytorch_module_where_a_convalgebra_one_belongs_gets_a_library_error(call):
+    model = torch.nn.Sequential(torch.nn.Conv2d(3, 8, 3), torch.nn.ReLU())
+    with pytest.raises(ca.InvalidValueError) as error:
+        call(model)
+    message = str(error.value)
+    assert "the PyTorch Sequential" in message and "Conv2d(" not in message and "\n" not in message
+    assert "use it as it is" in message or "rebuild the model" in message
+
