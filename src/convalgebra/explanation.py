@@ -46,7 +46,7 @@ from .symbols import SYMBOLS, G, I, K, M, N, alpha, rho, t
 from .values import Values, check_values, given_values
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .layers import Layer
+    from .layers import Conv, Layer
 
 __all__ = ["Cost", "Numbers", "Explanation", "explain", "evaluate", "scale", "from_example", "check_layers",
            "example_trouble", "ordered", "values_text"]
