@@ -617,3 +617,16 @@ def test_a_module_compared_with_itself_by_another_name_says_so():
     assert err == "convalgebra: note: 'resnet' names a network, not a module; read as bottleneck, the article's module from ResNet\n"
     data = json.loads(run("compare", "bottleneck", "ResNet", "--format", "json")[1])
     assert data["caveats"] == list(c.caveats)
+
+
+@pytest.mark.parametrize("share", [0, 1])
+def test_every_command_takes_a_share_of_none(share):
+    """Fire at p = 0 (no K x K kernels) or p = 1 (no 1 x 1): no command trips on the branch of none."""
+    values = {"K": 3, "M": 96, "N": 128, "I": 55, "t": 8, "p": share}
+    assert ca.explain("fire", values).numbers.rewritten.macs == article_macs("fire", **values)
+    b = ca.budget("fire", values)  # the article's formula with N' kernels costs the standard convolution's MACs
+    n = b.value
+    assert sympy.simplify(96 * n / 8 + n / 8 * (1 - share) * n + 9 * n / 8 * share * n - 9 * 96 * 128) == 0
+    assert ca.break_even("fire", {**values, "p": share}).given[p] == share
+    assert ca.limit_large_N("fire", values).value is not None
+    assert ca.compare("fire", "bottleneck", {s: v for s, v in values.items() if s != "t"}).numbers is not None

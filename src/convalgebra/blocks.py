@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Series", "Parallel", "Residual", "Repeat", "Block", "AnyBlock", "Place",
     "children", "rebuild", "fold", "transform", "map_layers", "iter_layers", "flow",
-    "substitute", "out_channels", "same_value", "whole_value", "size_fields", "check_block",
+    "substitute", "out_channels", "same_value", "whole_value", "size_fields", "check_block", "drop_empty_branches",
 ]
 
 R = TypeVar("R")
@@ -396,12 +396,17 @@ def substitute(block: Block, values: dict[Any, Any]) -> Block:
             return Series() if times == 0 else Repeat(b.body, times)
         return b
 
-    return transform(_without_empty_branches(block, values), leaf, node)
+    return transform(drop_empty_branches(block, values), leaf, node)
 
 
-def _without_empty_branches(block: Block, values: dict[Any, Any]) -> Block:
-    """``block`` without the parallel branches that make no channels at ``values``; a
-    Parallel left with one branch is that branch."""
+def drop_empty_branches(block: Block, values: dict[Any, Any]) -> Block:
+    """``block`` without the parallel branches that make no channels at ``values`` (some
+    symbols may stay unset); a Parallel left with one branch is that branch.
+
+    >>> from convalgebra.symbols import M, N, p
+    >>> drop_empty_branches(Parallel(Conv(M, (1 - p) * N, (1, 1)), Conv(M, p * N, (3, 3))), {p: 1})
+    Conv(M, N*p, (3, 3), padding='same', bias=False)
+    """
     def empty(item: Block) -> bool:
         made = out_channels(item)
         made = made if is_concrete(made) else cast("sympy.Expr", made).xreplace(values)

@@ -35,7 +35,7 @@ import sympy
 
 from .display import Result
 from .errors import InvalidValueError, missing_values
-from .blocks import size_fields, substitute, whole_value
+from .blocks import drop_empty_branches, size_fields, substitute, whole_value
 from .cost import Cost, CostRow, count, total
 from .layers import Shuffle, layer_role, padding_data
 from .modules import Module, check_used, module, standard, stands_for
@@ -279,7 +279,7 @@ def check_layers(mod: Module, given: Values, skip: tuple[sympy.Symbol, ...] = ()
     values: dict[sympy.Symbol, Any] = {s: d for s, d in mod.parameters.items() if d is not None}
     values.update(scale(given))
     values = {s: v for s, v in values.items() if s not in (alpha, rho, *skip)}
-    for name, expr in size_fields(mod.block()):
+    for name, expr in size_fields(drop_empty_branches(mod.block(), values)):
         if getattr(expr, "free_symbols", set()) <= set(values):
             whole_value(expr, values, name)
 
