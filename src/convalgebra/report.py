@@ -286,6 +286,8 @@ def _explanation_view(e: "Explanation") -> View:
     blocks.append(Paragraph(("Rewrite rule: ", Code(repr(m.rule))), tight=bool(m.parameters)))
     if m.article:
         blocks.append(Paragraph(("The article's rewrite: ", Code(m.article)), tight=True))
+    if m.activations:  # no MACs, so not in the layers below; where they sit is part of the design
+        blocks.append(Paragraph(("Activations (no MACs, so not among the layers below): " + m.activations,)))
     blocks.append(Table(
         ("#", "layer", "kernel", "in", "out", "groups", "MACs", "params"),
         tuple((str(i), _layer_words(r), _kernel(getattr(r.layer, "kernel", None)),
