@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import random
 import subprocess
 import sys
 from fractions import Fraction
@@ -15,8 +16,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sympy.parsing.sympy_parser import parse_expr
 
+import sympy
+
 import convalgebra as ca
 from convalgebra.cli import main
+from test_modules import article_macs, sizes
+
+import enumerate_macs as em
 
 LOCALS = {name: ca.SYMBOLS[name] for name in "K M N I G t p k".split()}
 
@@ -49,24 +55,103 @@ def test_explain_text_reads_like_a_course_page():
         assert needle in out, needle
 
 
+def enumerated(name: str, v: dict) -> int:
+    """The module's layers as the article draws them, written here by hand, run on a random
+    input with real arithmetic (tests/enumerate_macs.py); the multiply-accumulates counted."""
+    rng = random.Random(0)
+    K, M, N, I = (int(v[s]) for s in "KMNI")
+    counter = em.Counter()
+
+    def conv(x, out, kernel, groups=1):
+        pad = (em.same_padding(kernel[0]), em.same_padding(kernel[1]))
+        return em.conv2d(x, out, kernel, groups, 1, pad, 1, counter, rng)
+
+    x = em.random_tensor(M, I, rng)
+    if name == "group":
+        conv(x, N, (K, K), int(v["G"]))
+    elif name == "depthwise-separable":
+        conv(conv(x, M, (K, K), M), N, (1, 1))
+    elif name == "shufflenet":
+        G, width = int(v["G"]), N // int(v["t"])
+        x = em.shuffle(conv(x, width, (1, 1), G), G)
+        conv(conv(x, width, (K, K), width), N, (1, 1), G)
+    elif name == "fire":
+        squeezed = conv(x, N // int(v["t"]), (1, 1))
+        share = Fraction(v["p"]) * N
+        conv(squeezed, N - int(share), (1, 1)) if N - share else None
+        conv(squeezed, int(share), (K, K)) if share else None
+    else:  # pragma: no cover
+        raise AssertionError(name)
+    return counter.macs
+
+
+def at(expr: str, values: dict) -> Fraction:
+    """A JSON expression's exact value at ``values`` (names to numbers)."""
+    got = read(expr).subs({ca.SYMBOLS[s]: sympy.Rational(str(v)) for s, v in values.items()})
+    assert got.is_Rational, (expr, got)
+    return Fraction(int(got.p), int(got.q))
+
+
+def defaults(name: str) -> dict:
+    return {str(s): d for s, d in ca.module(name).parameters.items()}
+
+
 @pytest.mark.parametrize("name", ca.module_names())
-def test_json_contract(name):
+@settings(max_examples=10, deadline=None)
+@given(data=st.data())
+def test_json_contract_holds_the_articles_formulas(name, data):
+    """Every closed form the command prints equals the article's table (tests/test_modules.py's
+    article_macs, written from the article, not from the library) at drawn sizes."""
     code, out, _ = run("explain", name, "--format", "json")
     assert code == 0
-    data = json.loads(out)
-    assert data["module"] == name
-    mod = ca.module(name)
-    assert data["parameters"] == {str(s): (d if isinstance(d, int) else str(d)) for s, d in mod.parameters.items()}
-    e = ca.explain(name)
-    for key in ("baseline", "rewritten", "ratio", "ratio_equal_channels"):
-        for unit in ("macs", "params"):
-            assert read(data[key][unit]) - getattr(getattr(e, key), unit) == 0
-    assert read(data["baseline"]["macs"]) == ca.K**2 * ca.M * ca.N * ca.I**2
-    layers_sum = sum(read(layer["macs"]) for layer in data["layers"])
-    assert (layers_sum - read(data["rewritten"]["macs"])).expand() == 0
-    for layer in data["layers"]:
+    data_ = json.loads(out)
+    assert data_["module"] == name
+    assert data_["parameters"] == {str(s): (d if isinstance(d, int) else str(d))
+                                   for s, d in ca.module(name).parameters.items()}
+    values = data.draw(sizes(name))
+    K, M, N, I = (values[s] for s in "KMNI")
+    macs, baseline = article_macs(name, **values), Fraction(K * K * M * N * I * I)
+    assert at(data_["rewritten"]["macs"], values) == macs
+    assert at(data_["rewritten"]["params"], values) == macs / (I * I)  # every layer sees I x I, no bias
+    assert at(data_["baseline"]["macs"], values) == baseline and at(data_["baseline"]["params"], values) == K * K * M * N
+    assert at(data_["ratio"]["macs"], values) == macs / baseline
+    equal = {**values, "M": N}
+    assert at(data_["ratio_equal_channels"]["macs"], equal) == article_macs(name, **equal) / (K * K * N * N * I * I)
+    assert sum(at(layer["macs"], values) for layer in data_["layers"]) == macs
+    for layer in data_["layers"]:
         assert {"kernel", "in", "out", "groups", "macs", "params"} <= set(layer)
-    assert "values" not in data
+    assert "values" not in data_
+
+
+@pytest.mark.parametrize("name", ca.module_names())
+@settings(max_examples=8, deadline=None)
+@given(data=st.data())
+def test_the_numbers_printed_are_the_articles_at_the_values_set(name, data):
+    values = data.draw(sizes(name))
+    given_ = [f"{s}={v}" for s, v in values.items()]
+    code, out, err = run("explain", name, "--set", *given_, "--format", "json")
+    assert code == 0, err
+    numbers = json.loads(out)["values"]
+    K, M, N, I = (values[s] for s in "KMNI")
+    macs = article_macs(name, **{**defaults(name), **values})
+    assert numbers["rewritten"] == {"macs": macs, "params": macs / (I * I)}
+    assert numbers["baseline"] == {"macs": K * K * M * N * I * I, "params": K * K * M * N}
+    assert Fraction(numbers["ratio"]["macs"]) == macs / (K * K * M * N * I * I)
+    text = run("explain", name, "--set", *given_)[1]
+    assert f"{int(macs):,}" in text and f"{2 * int(macs):,}" in text  # MACs and FLOPs = 2 x MACs
+
+
+@pytest.mark.parametrize("name", ["group", "depthwise-separable", "shufflenet", "fire"])
+@settings(max_examples=4, deadline=None)
+@given(data=st.data())
+def test_the_numbers_printed_are_what_running_the_convolutions_counts(name, data):
+    """At small sizes the modules' layers run, one multiply-accumulate at a time
+    (tests/enumerate_macs.py), and the command prints that count."""
+    values = data.draw(sizes(name, small=True))
+    values = {**defaults(name), **values} if name != "fire" else {**values}
+    code, out, err = run("explain", name, "--set", *(f"{s}={v}" for s, v in values.items()), "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["values"]["rewritten"]["macs"] == enumerated(name, values)
 
 
 def test_json_values_are_exact():
@@ -137,12 +222,15 @@ def test_help_exits_0_and_prints_to_the_output_given():
         assert out.startswith("usage: convalgebra") or out.startswith("convalgebra ")
 
 
+LONGEST = 64  # characters of a number the command line reads
+NEAR_THE_LIMIT = ["9" * 64, "9" * 65, "1" + "0" * 63, "1/" + "9" * 62, "9" * 31 + "/" + "7" * 32, "0." + "0" * 61 + "1",
+                  "-" + "9" * 63, "4963595372164418730243844250278933730416682962970482173955824000"]
 WORDS = st.sampled_from(["explain", "list", "--set", "--format", "json", "text", "latex", "markdown",
                          "bottleneck", "group", "fire", "K=3", "M=4", "N=8", "I=2", "G=2", "t=2", "p=1/2",
                          "k=3", "G=0", "t=0", "M=", "=3", "-h", "--", "alpha=0.5", "rho=1/2", "F=2",
                          "vgg-stack", "shufflenet", "K=4", "xception", "network", "networks", "compare",
-                         "budget", "resnet18", "mobilenet_v2", "squeezenet1_1", "I=32", "I=0", "I=7", "I=x",
-                         "plot"])
+                         "budget", "break-even", "limit", "resnet18", "mobilenet_v2", "squeezenet1_1", "I=32", "I=0",
+                         "I=7", "I=x", "plot", *(f"{s}={v}" for s in "KMNItG" for v in NEAR_THE_LIMIT[::3])])
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -155,19 +243,54 @@ def test_fuzzed_command_lines_exit_0_or_2_without_a_traceback(argv):
         assert err.count("\n") == 1 and err.startswith("convalgebra: error: ")
 
 
-def test_the_same_input_prints_the_same_text_on_every_run():
-    """Separate interpreters with different hash seeds print identical output."""
-    script = ("from convalgebra.cli import main\n"
-              "import convalgebra as ca\n"
-              "for n in ca.module_names():\n"
-              "    main(['explain', n, '--format', 'json'])\n"
-              "    main(['explain', n])\n")
-    outs = set()
-    for seed in ("0", "1", "12345"):
-        env = dict(os.environ, PYTHONHASHSEED=seed)
-        outs.add(subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
-                                text=True, check=True).stdout)
-    assert len(outs) == 1
+def near_the_limit():
+    """Numbers as long as the command line reads, and one character longer: integers,
+    fractions and decimals of 63 to 65 characters, of either sign."""
+    digits = st.integers(10**61, 10**65 - 1)
+    return st.one_of(st.sampled_from(NEAR_THE_LIMIT), digits.map(str), st.tuples(digits, digits).map(
+        lambda pair: f"{str(pair[0])[:31]}/{str(pair[1])[:32]}"), digits.map(lambda n: "0." + str(n)[:62]),
+        digits.map(lambda n: "-" + str(n)[:63]))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(command=st.sampled_from(["explain", "compare", "budget", "break-even", "limit"]),
+       names=st.tuples(st.sampled_from(ca.module_names()), st.sampled_from(ca.module_names())),
+       symbol=st.sampled_from(["K", "M", "N", "I", "G", "t", "p", "k", "alpha", "rho"]), value=near_the_limit())
+def test_every_command_answers_at_values_near_the_length_limit(command, names, symbol, value):
+    """One symbol near the length limit, the others small: an answer (exit 0) or one line
+    (exit 2), never a traceback; every closed form is bounded (benchmarks/hostile_cli.py times them)."""
+    given_ = {"K": "3", "M": "64", "N": "64", "I": "16", symbol: value}
+    argv = [command, *names[: 2 if command == "compare" else 1], "--set", *(f"{s}={v}" for s, v in given_.items())]
+    code, out, err = run(*argv)
+    assert code in (0, 2), err
+    assert "Traceback" not in err
+    if code == 2:
+        assert out == "" and err.count("\n") == 1 and err.startswith("convalgebra: error: ")
+        assert len(value) <= LONGEST or "too long" in err
+    else:
+        assert err == "" and out
+
+
+@settings(max_examples=15, deadline=None)
+@given(value=near_the_limit(), name=st.sampled_from(["resnet18", "mobilenet_v2", "inception_v3"]))
+def test_a_network_is_counted_at_input_sizes_near_the_length_limit(value, name):
+    code, out, err = run("network", name, "--set", f"I={value}")
+    assert code in (0, 2) and "Traceback" not in err
+    if code == 0:
+        assert int(value) >= 1 and len(value) <= LONGEST
+        macs, params = ca.network(name).total(int(value))
+        assert f"{params:,}" in out or f"{params / 1e6:.2f}" in out
+
+
+def test_output_that_the_stream_cannot_encode_is_escaped_not_a_traceback(tmp_path):
+    """A file name that is not UTF-8, echoed to a strict ASCII stdout and stderr."""
+    pytest.importorskip("matplotlib")
+    name = os.fsdecode(b"r\xe9sum\xff.png")  # surrogate-escaped bytes, as the shell passes them
+    env = {**os.environ, "PYTHONIOENCODING": "ascii:strict", "PYTHONPATH": os.pathsep.join(sys.path)}
+    for argv in (["plot", "group", "--out", name], ["explain", "r\xe9sum\xe9"], ["plot", "group", "--out", "x.jpg\xe9"]):
+        done = subprocess.run([sys.executable, "-m", "convalgebra", *argv], capture_output=True, cwd=tmp_path, env=env)
+        assert done.returncode in (0, 2) and b"Traceback" not in done.stderr, done.stderr
+        assert (done.stdout + done.stderr).count(b"\n") == 1
 
 
 def test_console_entry_point_runs_without_a_traceback():
@@ -203,9 +326,9 @@ def test_sizes_left_unset_come_from_the_example_and_the_text_says_so():
     data = json.loads(run("explain", "fire", "--set", "t=2", "--format", "json")[1])
     assert data["parameters"] == {"t": 8, "p": "1/2"}  # the defaults, as the contract says
     assert data["values"]["given"]["t"] == 2 and data["values"]["from_example"] == ["K", "M", "N", "I"]
-    # the numbers are the module's at those values, counted independently of the text
-    e = ca.explain("fire", K=3, M=96, N=128, I=55, t=2)
-    assert data["values"]["rewritten"] == {"macs": e.numbers.rewritten.macs, "params": e.numbers.rewritten.params}
+    # the numbers are the article's at those values (its table, not the library's count)
+    macs = article_macs("fire", K=3, M=96, N=128, I=55, t=2, p=Fraction(1, 2))
+    assert data["values"]["rewritten"] == {"macs": macs, "params": macs / 55**2}
 
 
 def test_a_value_given_twice_is_refused_in_python_too():
@@ -219,10 +342,10 @@ def test_a_value_given_twice_is_refused_in_python_too():
 def test_json_without_values_carries_the_example_numbers_the_text_shows(name):
     data = json.loads(run("explain", name, "--format", "json")[1])
     assert "values" not in data
-    mod = ca.module(name)
-    numbers = ca.evaluate(mod, mod.example)
-    assert data["example"]["rewritten"] == {"macs": numbers.rewritten.macs, "params": numbers.rewritten.params}
-    assert f"{numbers.rewritten.macs:,}" in run("explain", name)[1]
+    example = {str(s): v for s, v in ca.module(name).example.items()}
+    macs = article_macs(name, **{**defaults(name), **example})
+    assert data["example"]["rewritten"] == {"macs": macs, "params": macs / example["I"] ** 2}
+    assert f"{int(macs):,}" in run("explain", name)[1]
 
 
 def test_values_that_fit_no_example_size_show_the_closed_form_and_say_why():

@@ -26,7 +26,8 @@ from sympy.parsing.sympy_parser import parse_expr
 
 import convalgebra as ca
 from convalgebra.cli import main
-from convalgebra.design import N_PRIME, _cheaper, condition_text
+from convalgebra.design import N_PRIME, condition_text
+from convalgebra.solving import cheaper_when as _cheaper
 from convalgebra.explanation import scale
 from convalgebra.symbols import G, K, M, N, alpha, k, p, t
 

@@ -116,20 +116,23 @@ def test_numbers_too_long_to_be_sizes_are_refused_in_one_line():
 
 
 @pytest.mark.parametrize("make,message", [
-    (lambda: ca.Conv(64.5, 64), "64.5 input channels: expected a whole number >= 1"),
-    (lambda: ca.Conv(64, 64, (0, 0)), "0 as a kernel side"),
-    (lambda: ca.Conv(0, 64), "0 input channels"),
-    (lambda: ca.Conv(-64, 64), "-64 input channels"),
-    (lambda: ca.Conv("64", 64), "'64' input channels: expected a whole number >= 1 or an expression"),
-    (lambda: ca.Repeat(ca.Conv(64, 64), -1), "-1 repeats: expected a whole number >= 0"),
-    (lambda: ca.Conv(64, 64, groups=True), "True groups"),
+    (lambda: ca.Conv(64.5, 64), "input channels = 129/2: expected a whole number >= 1"),
+    (lambda: ca.Conv(64, 64, (0, 0)), "kernel side = 0: expected a whole number >= 1"),
+    (lambda: ca.Conv(0, 64), "input channels = 0"),
+    (lambda: ca.Conv(-64, 64), "input channels = -64"),
+    (lambda: ca.Conv("64.5", 64), "input channels = 129/2"),  # text is read as a number, then checked
+    (lambda: ca.Conv("x", 64), "cannot read 'x'"),
+    (lambda: ca.Repeat(ca.Conv(64, 64), -1), "repeats = -1: expected a whole number >= 0"),
+    (lambda: ca.Conv(64, 64, groups=True), "groups = True: expected a number, not a truth value"),
+    (lambda: ca.Conv(64, 64, bias=1), "bias = 1: expected True or False"),
     (lambda: ca.Parallel(), "Parallel() has no branch"),
     (lambda: ca.Series([ca.Conv(64, 64)]), "not Series([a, b])"),
     (lambda: ca.Series(3), "not an int"),
     (lambda: ca.Residual(None), "not a NoneType"),
-    (lambda: ca.Shuffle(12, 0), "0 groups"),
-    (lambda: ca.BatchNorm(0.5), "0.5 channels"),
-    (lambda: ca.Linear(512, 0), "0 output features"),
+    (lambda: ca.Shuffle(12, 0), "groups = 0"),
+    (lambda: ca.BatchNorm(0.5), "channels = 1/2"),
+    (lambda: ca.Linear(512, 0), "output features = 0"),
+    (lambda: ca.Pool(64, 3, stride=0), "pooling stride = 0"),
 ])
 def test_a_layer_or_block_that_cannot_exist_is_refused_when_built(make, message):
     with pytest.raises(ca.InvalidValueError) as error:
@@ -162,7 +165,7 @@ def test_the_articles_defaults_are_in_the_repr_and_pytorchs_are_a_keyword_away()
     assert (copied.output_size(96), copied.params()) == (48, 3 * 32 * 9)
     torch_like = Conv(3, 32, (3, 3), stride=2, padding="valid", bias=True)
     assert (torch_like.output_size(96), torch_like.params()) == ((96 - 3) // 2 + 1, 3 * 32 * 9 + 32)
-    with pytest.raises(ca.InvalidValueError, match="not 'same', 'valid' or a whole number"):
+    with pytest.raises(ca.InvalidValueError, match="expected 'same', 'valid' or a whole number"):
         Conv(3, 32, (3, 3), padding="SAME").output_size(8)
 
 
@@ -179,5 +182,5 @@ def test_a_share_of_none_builds_no_layer_of_zero_channels(share, M_, n, t_, K_, 
     assert macs == article_macs("fire", **{str(s): v for s, v in values.items()})
     rule = ca.mix(share)(Conv(M_, 4 * n, (3, 3)))
     assert isinstance(rule, Conv) and rule.kernel == ((3, 3) if share == 1 else (1, 1))
-    with pytest.raises(ca.InvalidValueError, match="0 output channels: expected a whole number >= 1"):
+    with pytest.raises(ca.InvalidValueError, match="output channels = 0: expected a whole number >= 1"):
         Conv(16, 0)

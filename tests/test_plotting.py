@@ -10,8 +10,11 @@ import xml.etree.ElementTree as ET
 from fractions import Fraction as Fr
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 pytest.importorskip("matplotlib")
+np = pytest.importorskip("numpy")
 
 import convalgebra as ca
 from convalgebra.cli import main
@@ -90,10 +93,12 @@ def test_ratio_plot_refuses_bad_input(values, over, message):
 
 
 def test_a_span_inside_the_valid_values_draws_only_valid_values():
-    """The span's ends may be the valid range's own ends: p from 0 to 1, t from a fraction up."""
-    for over, between, low, high in (("p", (0, 1), 0, 1), ("t", ("1/2", 5), 0.5, 5), ("N", (1.4, 64), 1, 64)):
+    """The span's ends may be the valid range's own ends: p from 0 to 1, t from a fraction up;
+    over N, fire (t = 8, p = 1/2) has whole layers only where 8 divides N, and only those are drawn."""
+    for over, between, low, high in (("p", (0, 1), 0, 1), ("t", ("1/2", 5), 0.5, 5), ("N", (1.4, 64), 8, 64)):
         xs = plot_ratios(["fire"], over=over, between=between).axes[0].get_lines()[0].get_xdata()
         assert xs.min() == low and xs.max() == high
+    assert list(xs) == [8, 16, 24, 32, 40, 48, 56, 64]
 
 
 def test_composed_module_without_defaults_asks_for_values():
@@ -154,7 +159,7 @@ def test_network_plot_refuses_bad_input():
         plot_network("resnet18", by="block")
     with pytest.raises(ca.UnknownNameError, match="did you mean vgg16"):
         plot_network("vgg")
-    with pytest.raises(ca.InvalidValueError, match="I = 22.5"):
+    with pytest.raises(ca.InvalidValueError, match="I = 45/2"):
         plot_network("resnet18", input_size=22.5)
 
 
@@ -222,7 +227,7 @@ def test_cli_plots_modules_and_networks(tmp_path):
      "t from -1 to 5: t = -1: expected a number > 0"),
     (["plot", "fire", "--over", "p", "--between", "0", "2", "--out", "x.png"],
      "p from 0 to 2: p = 2: expected a share between 0 and 1"),
-    (["plot", "vgg-stack", "--over", "k", "--between", "1", "5", "--out", "x.png"], "expected k >= 2"),
+    (["plot", "vgg-stack", "--over", "k", "--between", "1", "5", "--out", "x.png"], "expected a whole number >= 2"),
     (["plot", "all", "--between", "0.5", "64", "--out", "x.png"], "N = 1/2: expected a whole number >= 1"),
     (["plot", "all", "--over", "alpha", "--between", "0", "1", "--out", "x.png"], "alpha = 0: expected a number > 0"),
 ])
@@ -312,3 +317,28 @@ def test_a_composed_module_is_drawn_like_the_articles():
 def test_a_symbol_no_plotted_module_uses_is_refused():
     with pytest.raises(ca.InvalidValueError, match="neither group nor depthwise-separable uses t"):
         plot_ratios(["group", "depthwise-separable"], values={"t": 2})
+
+
+@settings(max_examples=25, deadline=None)
+@given(name=st.sampled_from(NAMES), over=st.sampled_from(["N", "M", "K", "G", "k"]))
+def test_a_curve_draws_only_points_that_explain_accepts(name, over):
+    """Along a whole-number axis, every point drawn is one explain takes (M = N, the module's
+    defaults and its example's sizes for the rest, as the plot uses them), at the ratio drawn;
+    the points explain refuses are left out and the legend counts them."""
+    mod = ca.module(name)
+    low, high = {"N": (8, 64), "M": (8, 64), "K": (1, 11), "G": (1, 16), "k": (2, 7)}[over]
+    fig = plot_ratios([name], over=over, between=(low, high), points=high - low + 1)  # every whole number
+    line = fig.axes[0].get_lines()[0]
+    base = {**{str(s): v for s, v in mod.example.items()}, **{str(s): d for s, d in mod.parameters.items()}}
+    drawn = {int(x): y for x, y in zip(*line.get_data())}
+    refused = 0
+    for x in range(low, high + 1):
+        values = {**base, "M": x, "N": x} if over in "MN" else {**base, over: x, "M": base["N"]}
+        try:
+            exact = ca.evaluate(mod, values).ratio.macs  # the numbers explain prints, and what it refuses
+        except ca.InvalidValueError:
+            refused += 1
+            assert x not in drawn, (name, over, x)
+            continue
+        assert drawn[x] == pytest.approx(float(exact), rel=1e-12)
+    assert (refused > 0) == ("points valid" in line.get_label())

@@ -155,6 +155,7 @@ def test_compose_reads_parameter_names():
 _NAMESPACE = {name: getattr(ca, name) for name in ca.__all__}
 _SIZES = st.one_of(st.integers(1, 64), st.fractions(min_value=Fraction(1, 12), max_value=8, max_denominator=12),
                    st.sampled_from([ca.G, ca.t, ca.k, ca.N / 4, 2 * ca.t, ca.t + 1]))
+_GROUPS = st.one_of(st.integers(1, 64), st.sampled_from([ca.G, ca.k, ca.N / 4, 2 * ca.t, ca.t + 1]))  # whole, or may be
 _ON = st.sampled_from(["spatial", "pointwise", "any"])
 
 
@@ -166,7 +167,7 @@ def primitives(draw):
     kind = draw(st.sampled_from(["group", "stack", "factorize", "separate", "depthwise", "reduce", "expand",
                                  "squeeze", "mix", "shuffle"]))
     if kind in ("group", "shuffle"):
-        return getattr(ca, kind)(draw(_SIZES), on=draw(_ON), which=draw(which))
+        return getattr(ca, kind)(draw(_GROUPS), on=draw(_ON), which=draw(which))
     if kind == "stack":
         return ca.stack(draw(st.one_of(st.integers(2, 7), st.just(ca.k))), on=draw(_ON))
     if kind == "mix":

@@ -9,7 +9,7 @@ import sympy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from convalgebra.solving import _form_sign, _sign
+from convalgebra.solving import _form_sign, sign as _sign
 from convalgebra.symbols import G, I, K, M, N, k, p, t
 
 SYMBOLS = [K, M, N, I, G, t, p, k]

@@ -106,12 +106,14 @@ def test_text_is_read_without_eval_and_symbols_are_checked():
         ca.sweep("__import__('os').system('true')", K=3)
     with pytest.raises(ca.UnknownNameError, match="unknown symbol 'Q'"):
         ca.sweep(M * N, M=1, Q=[1, 2])
-    with pytest.raises(ca.InvalidValueError, match="not the library's"):
+    with pytest.raises(ca.UnknownNameError, match="unknown symbol 'x'"):
         ca.sweep(sympy.Symbol("x") * N, N=[1])
     with pytest.raises(ca.InvalidValueError, match="no value for N"):
         ca.sweep(M * N, M=[1, 2])
-    with pytest.raises(ca.InvalidValueError, match="expected numbers"):
+    with pytest.raises(ca.InvalidValueError, match="cannot read 'a'"):
         ca.sweep(M * N, M=["a"], N=1)
+    with pytest.raises(ca.InvalidValueError, match="M: expected numbers"):
+        ca.sweep(M * N, M=["N"], N=1)
     with pytest.raises(ca.InvalidValueError, match="no values"):
         ca.sweep(M * N, M=[], N=1)
     with pytest.raises(ca.InvalidValueError, match="finite"):

@@ -27,7 +27,7 @@ _EXPORTS: dict[str, str] = {
     "ConvAlgebraError": "errors", "UnknownNameError": "errors", "InvalidValueError": "errors",
     # symbols
     **{name: "symbols" for name in ("K", "M", "N", "I", "F", "G", "t", "p", "k", "alpha", "rho",
-                                     "SYMBOLS", "parse_number", "parse_expression")},
+                                     "SYMBOLS", "VALID", "parse_number", "parse_expression")},
     # layers
     **{name: "layers" for name in ("Conv", "Shuffle", "output_size")},
     **{name: "blocks" for name in ("Series", "Parallel", "Residual", "Repeat")},
@@ -94,5 +94,5 @@ if TYPE_CHECKING:  # pragma: no cover
                         shuffle, squeeze, stack)
     from .simplification import canonical, equal_channels, ratio
     from .sweeps import Sweep, compile_numpy, sweep
-    from .symbols import (SYMBOLS, F, G, I, K, M, N, alpha, k, p, parse_expression, parse_number,
+    from .symbols import (SYMBOLS, VALID, F, G, I, K, M, N, alpha, k, p, parse_expression, parse_number,
                           rho, t)

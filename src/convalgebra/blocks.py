@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, T
 
 from .display import RichDisplay
 from .errors import InvalidValueError, indefinite, missing_values, wrong_type
-from .layers import LAYER_TYPES, Conv, Layer, Value, check_whole, is_concrete, layer_kind, normal
+from .layers import LAYER_TYPES, Conv, Layer, Value, is_concrete, layer_kind, normal
+from .symbols import VALID, check
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
@@ -113,7 +114,7 @@ class Repeat(RichDisplay):
 
     def __post_init__(self) -> None:
         check_block(self.body, "Repeat")
-        check_whole(self.count, "repeats", least=0)
+        object.__setattr__(self, "count", check("count", self.count, "repeats"))
 
 
 Block = Union[Layer, Series, Parallel, Residual, Repeat]
@@ -441,7 +442,7 @@ def whole_value(expr: Value, values: dict[Any, Any], what: str) -> int:
         if not is_concrete(got):
             raise missing_values(sorted(str(s) for s in cast("sympy.Expr", got).free_symbols))
         got = normal(got)
-    least = 0 if what == "count" else 1
+    least = VALID[what].low
     if not isinstance(got, int) or got < least:
         noun = {"count": "layers", "groups": "groups", "kernel": "as the kernel size"}.get(what, "channels")
         shown = f"{expr} = {got}" if not is_concrete(expr) else f"{got}"

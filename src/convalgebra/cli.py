@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from typing import Any, Sequence, TextIO
+from typing import Any, Sequence, TextIO, cast
 
 from .errors import ConvAlgebraError
 
@@ -102,10 +102,11 @@ def _cmd_compare(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
-def _cmd_budget(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .design import budget
+def _cmd_question(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """budget, break-even and limit: a design question about one module, by the function that answers it."""
+    from . import design
 
-    _emit(budget(args.name, _values(args.set)), args.format, out, err)
+    _emit(getattr(design, args.answer)(args.name, _values(args.set)), args.format, out, err)
     return 0
 
 
@@ -224,7 +225,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="module name, e.g. depthwise-separable (see 'convalgebra list')")
     _add_set(p, "K=3 M=256 N=256")
     _add_format(p)
-    p.set_defaults(func=_cmd_budget)
+    p.set_defaults(func=_cmd_question, answer="budget")
+
+    for command, words, example, answer in (
+            ("break-even", "where each of a module's parameters makes it cost as much as the standard convolution",
+             "break-even inverted-bottleneck; break-even bottleneck --set K=3 M=64 N=64", "break_even"),
+            ("limit", "a module's savings ratio with M = N as N grows without bound",
+             "limit depthwise-separable; limit bottleneck --set K=3", "limit_large_N")):
+        p = sub.add_parser(command, help=words, description=f"{words[0].upper()}{words[1:]}. " + VALUES_HELP,
+                           epilog=f"examples: {example}")
+        p.add_argument("name", help="module name, e.g. inverted-bottleneck (see 'convalgebra list')")
+        _add_set(p, "K=3 M=64 N=64")
+        _add_format(p)
+        p.set_defaults(func=_cmd_question, answer=answer)
 
     p = sub.add_parser("network", help="count a whole network layer by layer: MACs, params, shares")
     p.add_argument("name", help="network name, e.g. resnet50 (see 'convalgebra networks')")
@@ -255,8 +268,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the command line on ``argv``; return the exit code (0, or 2 for bad input)."""
-    out = out or sys.stdout
-    err = err or sys.stderr
+    out = cast(TextIO, _Safe(out or sys.stdout))
+    err = cast(TextIO, _Safe(err or sys.stderr))
     parser = build_parser()
     try:
         with contextlib.redirect_stdout(out):  # --help and --version print to ``out`` too
@@ -272,6 +285,30 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None, err: Text
     except RecursionError:
         err.write("convalgebra: error: input too deeply nested\n")
         return 2
+    except MemoryError:
+        err.write("convalgebra: error: out of memory; give smaller values\n")
+        return 2
+
+
+class _Safe:
+    """A text stream that writes what its encoding cannot hold as escapes, never an error
+    (a file name that is not UTF-8, echoed to a strict ASCII stdout)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self._stream.write(text)
+        except UnicodeEncodeError:
+            encoding = getattr(self._stream, "encoding", None) or "ascii"
+            return self._stream.write(text.encode(encoding, "backslashreplace").decode(encoding))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
 
 
 def _one_line(message: str) -> str:
@@ -290,4 +327,39 @@ def run() -> None:
     import gc
 
     gc.disable()
-    sys.exit(main())
+    stop = _deadline()
+    try:
+        code = main()
+    finally:
+        stop()
+    sys.exit(code)
+
+
+#: Seconds after which the command gives up, in one line (every command is meant to answer
+#: within a few seconds; solving is bounded by its own budget, this only backs it up).
+DEADLINE = 60
+
+
+class TooSlowError(ConvAlgebraError):
+    """The command ran past :data:`DEADLINE`."""
+
+
+def _deadline() -> Any:
+    """In the command's own process, stop it with one line (exit code 2) past :data:`DEADLINE`;
+    returns the function that disarms the timer (``run`` calls it when the command is done)."""
+    import signal
+
+    if not hasattr(signal, "setitimer"):  # pragma: no cover - not on Windows
+        return lambda: None
+
+    def too_slow(signum: int, frame: Any) -> None:
+        raise TooSlowError(f"no answer within {DEADLINE} s; give smaller values or fewer symbols")
+
+    previous = signal.signal(signal.SIGALRM, too_slow)
+    signal.setitimer(signal.ITIMER_REAL, DEADLINE)
+
+    def disarm() -> None:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+    return disarm

@@ -22,6 +22,7 @@ from .display import RichDisplay
 from .blocks import Block, Parallel, Place, Repeat, check_block, flow, out_channels
 from .errors import InvalidValueError
 from .layers import Layer, Value, normal
+from .symbols import check
 
 __all__ = ["Cost", "CostRow", "count", "layer_costs", "total", "output_of"]
 
@@ -85,8 +86,8 @@ def layer_costs(block: Block, size: Value) -> tuple[list[CostRow], Value]:
     >>> rows[0].macs, out
     (118013952, 112)
     """
-    check_block(block, "count")
-    out_channels(block)
+    out_channels(check_block(block, "count"))
+    size = check("size", size, "input size")
     rows: list[CostRow] = []
 
     def leaf(layer: Layer, size: Value, place: Place) -> Value:

@@ -43,9 +43,9 @@ from .explanation import (Cost, Explanation, Numbers, check_layers, evaluate, ex
 from .modules import Module, check_used, module, stands_for
 from .printing import decimal, fraction_text, grouped, latex, text
 from .simplification import canonical, equal_channels
-from .solving import (_AT_LEAST, _LEAST, _roots_in_range, _shortest, _sign, _smallest_positive_root,
-                      break_even_points, large_N_limit, point_note)
-from .symbols import SYMBOLS, G, I, K, M, N, Number, alpha, k, p, rho, t
+from .solving import (NO_CLOSED_FORM, break_even_points, cheaper_when, domain, large_N_limit, point_note, within,
+                      roots_in_range, smallest_positive_root, value_of, whole_part)
+from .symbols import N_PRIME, SYMBOLS, G, I, K, M, N, Number, alpha, expression, k, p, rho, t
 from .values import Values, check_values, given_values
 
 __all__ = [
@@ -55,97 +55,11 @@ __all__ = [
 ]
 
 
-#: The number of kernels a module affords: the unknown of :func:`budget`.
-N_PRIME = sympy.Symbol("N'", positive=True)
-
-#: The order in which a condition is solved for a symbol: kernels first, as a designer asks.
-_SOLVE_FOR = (N, M, K, I, G, k)
-
 
 # -- algebra ---------------------------------------------------------------------
 
 
-def _cheaper(a_cost: sympy.Expr, b_cost: sympy.Expr) -> sympy.Basic:
-    """The condition on the symbols under which ``a_cost < b_cost`` (a sympy Boolean).
-
-    Positive factors are cancelled; what is left is solved for one symbol when it is the
-    only one, or appears linearly with a coefficient of known sign; otherwise the
-    inequality is stated, its negative terms moved to the left.
-
-    >>> _cheaper(K**2*M + M*N, K**2*N + M*N)
-    N > M
-    >>> _cheaper(K**2*M*N/2, K**2*M + M*N)
-    K**2*N < 2*K**2 + 2*N
-    """
-    difference = sympy.together(sympy.sympify(b_cost) - a_cost)
-    if difference == 0:
-        return sympy.false
-    numerator, denominator = sympy.fraction(difference)
-    sign = _sign(denominator)
-    if sign is None:
-        return sympy.Lt(a_cost, b_cost)
-    coeff, factors = sympy.factor_list(numerator)
-    sign *= 1 if coeff > 0 else -1
-    rest = []
-    for f, power in factors:
-        s = _sign(f)
-        if s is None:
-            rest.append(f**power)
-        elif s < 0 and power % 2:
-            sign = -sign
-    if not rest:
-        return sympy.true if sign > 0 else sympy.false
-    remaining = sign * sympy.Mul(*rest)
-    free = sorted(remaining.free_symbols, key=_solve_order)
-    if len(free) == 1:
-        domain = _domain(free[0])
-        try:
-            solution = sympy.solve_univariate_inequality(remaining > 0, free[0], relational=False, domain=domain)
-        except (NotImplementedError, ValueError, TypeError):
-            return sympy.Gt(remaining, 0)
-        return _from_set(solution, free[0], domain)
-    expanded = sympy.expand(remaining)
-    for s in free:
-        poly = sympy.Poly(expanded, s)
-        if poly.degree() == 1:
-            c1, c0 = poly.all_coeffs()
-            slope = _sign(c1)
-            if slope is not None:
-                bound = _shortest(-c0 / c1)
-                if _sign(bound) == -1:
-                    return sympy.true if slope > 0 else sympy.false
-                return sympy.Gt(s, bound) if slope > 0 else sympy.Lt(s, bound)
-    plus = [term for term in sympy.Add.make_args(expanded) if term.as_coeff_Mul()[0] > 0]
-    minus = [-term for term in sympy.Add.make_args(expanded) if term.as_coeff_Mul()[0] < 0]
-    return sympy.Lt(_shortest(sympy.Add(*minus)), _shortest(sympy.Add(*plus)))
-
-
-def _solve_order(s: sympy.Symbol) -> tuple[int, str]:
-    return (_SOLVE_FOR.index(s) if s in _SOLVE_FOR else len(_SOLVE_FOR), str(s))
-
-
-def _domain(s: sympy.Symbol) -> sympy.Interval:
-    """Where ``s`` has sense: [least, oo) for a whole-number size, (0, oo) for the rest."""
-    return sympy.Interval(_AT_LEAST[s], sympy.oo) if s in _AT_LEAST else sympy.Interval.open(0, sympy.oo)
-
-
-def _from_set(solution: sympy.Set, s: sympy.Symbol, domain: sympy.Interval) -> sympy.Basic:
-    """A subset of ``domain`` as a condition on ``s``, without the bound the domain implies."""
-    if solution == domain:
-        return sympy.true
-    if solution == sympy.EmptySet:
-        return sympy.false
-    alternatives = []
-    for interval in (solution.args if isinstance(solution, sympy.Union) else (solution,)):
-        if not isinstance(interval, sympy.Interval):
-            return sympy.Contains(s, solution)
-        parts = []
-        if interval.start != domain.start:
-            parts.append(sympy.Gt(s, interval.start) if interval.left_open else sympy.Ge(s, interval.start))
-        if interval.end != sympy.oo:
-            parts.append(sympy.Lt(s, interval.end) if interval.right_open else sympy.Le(s, interval.end))
-        alternatives.append(sympy.And(*parts))
-    return sympy.Or(*alternatives)
+# The closed-form solving (conditions, roots, signs) is in convalgebra.solving, under its budget.
 
 
 def condition_text(condition: sympy.Basic, render: Callable[[Any], str] = text) -> str:
@@ -193,10 +107,10 @@ def _substitution(given: Values, defaults: Optional[Module] = None) -> dict[symp
     for multiplier, sizes in ((alpha, (M, N)), (rho, (I,))):
         for size in sizes if multiplier in given else ():
             out[size] = scaled[size] if size in given else size * given[multiplier]
-    return {s: sympy.sympify(v) for s, v in out.items()}
+    return {s: expression(v) for s, v in out.items()}
 
 
-def _missing(expr: sympy.Expr, given: Values) -> None:
+def _missing(expr: sympy.Expr, given: Values, solved: Any = None) -> None:
     """Refuse an answer that still has symbols in it, naming them in the order of SYMBOLS (as explain does).
 
     >>> _missing(N*K + M, {})
@@ -205,14 +119,15 @@ def _missing(expr: sympy.Expr, given: Values) -> None:
     convalgebra.errors.InvalidValueError: no value for K M N; set each (for example K=3 M=256 N=256)
     """
     order = list(SYMBOLS.values())
-    missing = sorted(sympy.sympify(expr).free_symbols, key=lambda s: (order.index(s) if s in order else len(order), str(s)))
+    free: set[Any] = getattr(expr, "free_symbols", set()) - {NO_CLOSED_FORM, solved}
+    missing = sorted(free, key=lambda s: (order.index(s) if s in order else len(order), str(s)))
     if missing:
         raise missing_values([str(x) for x in missing])
 
 
 def _sizes_of(*exprs: sympy.Expr) -> tuple[sympy.Symbol, ...]:
     """The sizes K, M, N, I that the expressions depend on: those a value is needed for."""
-    free = set().union(*(sympy.sympify(x).free_symbols for x in exprs))
+    free = set().union(*(getattr(x, "free_symbols", set()) for x in exprs)) - {NO_CLOSED_FORM}
     return tuple(s for s in (K, M, N, I) if s in free)
 
 
@@ -363,8 +278,8 @@ class Comparison(_Caveats, Result):
         """
         given = ordered(given_values(values, named))
         check_used(given, self.a, self.b)
-        at = {s: sympy.sympify(v) for s, v in scale(given).items() if s not in (alpha, rho)}
-        return _cheaper(self.cost_a.macs.subs(at), self.cost_b.macs.subs(at))
+        at = {s: expression(v) for s, v in scale(given).items() if s not in (alpha, rho)}
+        return cheaper_when(self.cost_a.macs.subs(at), self.cost_b.macs.subs(at))
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract: ``a``, ``b``, ``ratio``, ``a_cheaper_when`` and, with values, ``values``.
@@ -433,8 +348,8 @@ def compare(a: str | Module, b: str | Module, values: Mapping[Any, Any] | None =
     cost_b = Cost(*(canonical(x.subs(sb)) for x in eb.rewritten))
     ratio = Cost(canonical(cost_a.macs / cost_b.macs), canonical(cost_a.params / cost_b.params))
     equal = Cost(equal_channels(ratio.macs), equal_channels(ratio.params))
-    condition = _cheaper(cost_a.macs, cost_b.macs)
-    condition_equal = _cheaper(cost_a.macs.subs(M, N), cost_b.macs.subs(M, N))
+    condition = cheaper_when(cost_a.macs, cost_b.macs)
+    condition_equal = cheaper_when(cost_a.macs.subs(M, N), cost_b.macs.subs(M, N))
     numbers = at_ratio = at_condition = None
     with_a, with_b = {**given, **own[0]}, {**given, **own[1]}
     filled, taken = from_example(ma if ma.example else mb, given) if given or own[0] or own[1] else (given, ())
@@ -453,7 +368,7 @@ def compare(a: str | Module, b: str | Module, values: Mapping[Any, Any] | None =
             sa, sb = _substitution({**filled, **own[0]}, ma), _substitution({**filled, **own[1]}, mb)
             ca, cb = [canonical(x.subs(sa)) for x in ea.rewritten], [canonical(x.subs(sb)) for x in eb.rewritten]
             at_ratio = Cost(canonical(ca[0] / cb[0]), canonical(ca[1] / cb[1]))
-            at_condition = _cheaper(ca[0], cb[0])
+            at_condition = cheaper_when(ca[0], cb[0])
     except InvalidValueError as error:
         no_numbers = example_trouble(error, ((ma, with_a), (mb, with_b)), filled, taken)
         numbers = at_ratio = at_condition = None
@@ -518,7 +433,7 @@ class Budget(_Caveats, Result):
     @property
     def fits(self) -> bool:
         """Whether any kernels fit at the values: N' is real and > 0."""
-        return self.value is not None and bool(self.value.is_real) and self.value > 0
+        return self.value is not None and bool(self.value.is_real) and bool(value_of(self.value) > 0)
 
     @property
     def whole(self) -> Optional[bool]:
@@ -528,7 +443,7 @@ class Budget(_Caveats, Result):
     @property
     def floor(self) -> Optional[int]:
         """The whole number of kernels within the budget at the values."""
-        return int(sympy.floor(self.value)) if self.fits else None
+        return whole_part(self.value) if self.fits else None
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON contract: ``module``, ``N`` (N' as an expression) and, with values, ``values``."""
@@ -573,9 +488,9 @@ def budget(name_or_module: str | Module, values: Mapping[Any, Any] | None = None
     mod = module(name_or_module)
     e = _explained(mod)
     rewritten = e.rewritten.macs.subs(N, N_PRIME)
-    root = _smallest_positive_root(rewritten - e.baseline.macs, N_PRIME)
+    root = smallest_positive_root(rewritten - e.baseline.macs, N_PRIME)
     if root is None:
-        raise InvalidValueError(f"{mod.name}: no closed form for the kernels it affords")
+        raise InvalidValueError(f"{mod.name}: no number of kernels N' makes it cost as much as the standard convolution")
     given = ordered(given_values(values, named))
     check_used(given, mod)
     read_as = tuple(filter(None, (stands_for(name_or_module),)))
@@ -584,8 +499,7 @@ def budget(name_or_module: str | Module, values: Mapping[Any, Any] | None = None
     filled, taken = from_example(mod, given, _sizes_of(root))
     try:
         check_layers(mod, filled, skip=(N,))  # the module's own N is N'
-        value = root.subs(_substitution(filled, mod))
-        _missing(value, filled)
+        value = _kernels_at(mod, root, rewritten - e.baseline.macs, filled)
     except InvalidValueError as error:
         no_numbers = example_trouble(error, ((mod, given),), filled, taken)
         return Budget(mod, root, rewritten, e.baseline.macs, no_numbers=no_numbers, read_as=read_as)
@@ -596,6 +510,23 @@ def budget(name_or_module: str | Module, values: Mapping[Any, Any] | None = None
     if out.floor is None:
         return out
     return replace(out, usable=_usable(mod, filled, out.floor))
+
+
+def _kernels_at(mod: Module, root: sympy.Expr, equation: sympy.Expr, given: Values) -> sympy.Expr:
+    """N' at the values: the closed form there, or (where no formula gives it) the smallest
+    positive root of the equation in numbers, isolated exactly and given to 15 digits."""
+    substitution = _substitution(given, mod)
+    if root is not NO_CLOSED_FORM:
+        value = root.subs(substitution)
+        _missing(value, given)
+        return value
+    at = sympy.cancel(equation / I**2).subs(substitution)  # every layer of a module sees I x I
+    _missing(at, given, solved=N_PRIME)
+    value = smallest_positive_root(at, N_PRIME)
+    if value is None or value is NO_CLOSED_FORM:
+        raise InvalidValueError(f"{mod.name}: no number of kernels N' > 0 costs as much as the standard convolution"
+                                " at these values")
+    return value
 
 
 #: How many N' below the floor :func:`_usable` tries.
@@ -658,32 +589,31 @@ class BreakEven(_Caveats, Result):
         return self._with_caveats(out)
 
 
-#: Where each parameter has sense, for the reader's note on a break-even value.
-_RANGES = {p: "0 <= p <= 1", G: "G >= 1", k: "2 <= k <= K", t: "t > 0"}
-
-
 def range_text(s: sympy.Symbol) -> str:
-    """Where the parameter ``s`` has sense, in words.
+    """Where the parameter ``s`` has sense, in words, from the table of valid values (a
+    stack's small kernel is also at most K).
 
-    >>> range_text(k)
-    '2 <= k <= K'
+    >>> range_text(p), range_text(G), range_text(k), range_text(t)
+    ('0 <= p <= 1', 'G >= 1', '2 <= k <= K', 't > 0')
     """
-    return _RANGES.get(s, f"{s} > 0")
+    valid = domain(s)
+    if valid.end != sympy.oo:
+        return f"{valid.start} <= {s} <= {valid.end}"
+    if s == k:
+        return f"{valid.start} <= {s} <= K"
+    return f"{s} {'>' if valid.left_open else '>='} {valid.start}"
 
 
 def in_range(s: sympy.Symbol, value: sympy.Expr, kernel: Optional[Number] = None) -> bool:
-    """Whether a break-even ``value`` lies where the parameter ``s`` has sense (k also at most ``kernel``).
+    """Whether a break-even ``value`` lies where the parameter ``s`` has sense (the table of
+    valid values, wholeness aside: a break-even is a threshold); k also at most ``kernel``.
 
     >>> in_range(p, sympy.Rational(209, 32)), in_range(t, sympy.Rational(576, 137))
     (False, True)
     >>> in_range(G, sympy.Rational(48, 855)), in_range(k, sympy.Integer(7), 5)
     (False, False)
     """
-    if not value.is_real:
-        return False
-    low = _LEAST.get(s, 0)
-    return bool(value >= low and (s != p or value <= 1) and (s != t or value > 0)
-                and (s != k or kernel is None or value <= kernel))
+    return value is not NO_CLOSED_FORM and within(value, s, kernel if s == k else None)
 
 
 def break_even(name_or_module: str | Module, values: Mapping[Any, Any] | None = None, **named: Any) -> BreakEven:
@@ -720,20 +650,23 @@ def _break_even_at(mod: Module, ratio_macs: sympy.Expr, points: Mapping[sympy.Sy
     for s, point in points.items() if given else ():
         substitution = _substitution({v: x for v, x in given.items() if v != s}, mod)
         substitution.pop(s, None)
-        value = sympy.radsimp(point.subs(substitution))
-        _missing(value, given)
-        check_layers(mod, given, skip=(s,))
         ratio = ratio_macs.subs(substitution)
-        inside = _roots_in_range(ratio - 1, s, top=substitution.get(K) if s == k else None)
+        _missing(ratio, given, solved=s)
+        check_layers(mod, given, skip=(s,))
+        # in numbers, the roots come from exact root isolation, whether or not a closed form was found
+        value = sympy.radsimp(point.subs(substitution)) if point is not NO_CLOSED_FORM else None
+        inside = roots_in_range(ratio - 1, s, top=substitution.get(K) if s == k else None)
         if inside:  # the smallest root where s has sense (the stack's k = 3 at K = 7, M = 36, N = 80)
             value = inside[0]
-        if value.is_finite:  # not where s no longer changes the cost (fire's p at K = 1)
-            at[s] = value
+        elif value is None:  # no closed form, no root where s has sense: the smallest positive one, if any
+            value = smallest_positive_root(ratio - 1, s)
+        if value is not None and value is not NO_CLOSED_FORM and value.is_finite:
+            at[s] = value  # not where s no longer changes the cost (fire's p at K = 1)
         if len(inside) > 1:
             notes[s] = "it breaks even also at " + " and ".join(
                 f"{s} = {_number(r)}" + (", a stack of one kernel" if s == k and r == substitution.get(K) else "")
                 for r in inside[1:])
-        elif s == k and value == substitution.get(K):
+        elif s == k and value is not None and value == substitution.get(K):
             smaller = "saves" if ratio.subs(k, 2) < 1 else "costs more"
             notes[s] = (f"a stack of one {value} x {value} kernel, the standard convolution itself; "
                         f"no k from 2 to {value - 1} breaks even: every stack of smaller kernels {smaller}")

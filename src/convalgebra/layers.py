@@ -31,13 +31,14 @@ from typing import TYPE_CHECKING, Any, ClassVar, Optional, Union, cast
 
 from .display import RichDisplay
 from .errors import InvalidValueError
+from .symbols import VALID, check, one_of, shown
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
 
 __all__ = [
     "Value", "Padding", "Conv", "Shuffle", "Linear", "Pool", "AdaptivePool", "BatchNorm", "Layer", "AnyLayer",
-    "LAYER_TYPES", "is_concrete", "exact_div", "normal", "check_whole", "output_size", "pool_output_size",
+    "LAYER_TYPES", "is_concrete", "exact_div", "normal", "output_size", "pool_output_size",
     "layer_kind", "layer_role", "window_text", "padding_data",
 ]
 
@@ -114,17 +115,13 @@ def output_size(size: Value, kernel: Value, stride: int = 1, padding: Padding = 
     >>> output_size(I, 11, stride=4, padding=2)
     I/4 - 1
     """
-    _check_size(size)
-    if isinstance(stride, bool) or not isinstance(stride, int) or stride < 1:
-        raise InvalidValueError(f"stride {stride!r}: expected a whole number >= 1")
-    if isinstance(dilation, bool) or not isinstance(dilation, int) or dilation < 1:
-        raise InvalidValueError(f"dilation {dilation!r}: expected a whole number >= 1")
-    if padding == "same":
+    size = check("size", size, "input size")
+    kernel = check("kernel", kernel, "kernel side")
+    stride = cast(int, check("stride", stride, symbolic=False))
+    dilation = cast(int, check("dilation", dilation, symbolic=False))
+    if isinstance(padding, str) and padding == "same":
         return size if stride == 1 else _ceil_div(size, stride)
-    if padding == "valid":
-        padding = 0
-    if isinstance(padding, bool) or not isinstance(padding, int) or padding < 0:
-        raise InvalidValueError(f"padding {padding!r} is not 'same', 'valid' or a whole number >= 0")
+    padding = 0 if isinstance(padding, str) and padding == "valid" else _padding(padding)
     out = _floor_div(size + 2 * padding - dilation * (kernel - 1) - 1, stride) + 1
     if is_concrete(out) and out < 1:
         raise InvalidValueError(
@@ -134,35 +131,38 @@ def output_size(size: Value, kernel: Value, stride: int = 1, padding: Padding = 
     return out
 
 
-def _check_size(size: Any) -> None:
-    """A spatial size is a whole number >= 1 or a sympy expression.
+def _padding(padding: Any) -> int:
+    """One side's padding: a whole number >= 0 (``"same"`` and ``"valid"`` are the caller's).
 
-    >>> _check_size(-3)
+    >>> _padding(2), _padding(2.0)
+    (2, 2)
+    >>> _padding("full")
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: input size -3: expected a whole number >= 1 or an expression in I
+    convalgebra.errors.InvalidValueError: padding = 'full': expected 'same', 'valid' or a whole number >= 0
     """
-    if is_concrete(size) and not isinstance(size, bool):
-        if normal(size) == size and isinstance(normal(size), int) and size >= 1:
-            return
-    elif hasattr(size, "free_symbols") and hasattr(size, "as_coeff_Add"):
-        return
-    raise InvalidValueError(f"input size {size!r}: expected a whole number >= 1 or an expression in I")
+    if isinstance(padding, str):
+        raise InvalidValueError(f"padding = {shown(padding)}: expected 'same', 'valid' or a whole number >= 0")
+    return cast(int, check("padding", padding, symbolic=False))
 
 
-def check_whole(value: Any, what: str, least: int = 1) -> None:
-    """Refuse what cannot be a channel count, group count, repeat count or kernel side:
-    a number that is not whole or is below ``least``, or anything but a number or an expression.
+def _truth(value: Any, what: str) -> bool:
+    """A field that is a truth value: True or False, nothing else (not 0, 1 or "no")."""
+    if not isinstance(value, bool):
+        raise InvalidValueError(f"{what} = {shown(value)}: expected True or False")
+    return value
 
-    >>> check_whole(64.5, "input channels")
-    Traceback (most recent call last):
-    ...
-    convalgebra.errors.InvalidValueError: 64.5 input channels: expected a whole number >= 1 or an expression
-    """
-    if isinstance(value, bool) or not (isinstance(value, (int, Fraction)) or hasattr(value, "free_symbols")):
-        raise InvalidValueError(f"{value!r} {what}: expected a whole number >= {least} or an expression")
-    if is_concrete(value) and (_number(value) != int(_number(value)) or _number(value) < least):
-        raise InvalidValueError(f"{value} {what}: expected a whole number >= {least}")
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidValueError(f"{what} = {shown(value)}: expected text")
+    return value
+
+
+def _set(layer: Any, **values: Any) -> None:
+    """Store checked values in a frozen layer's fields."""
+    for name, value in values.items():
+        object.__setattr__(layer, name, value)
 
 
 class _Layer(RichDisplay):
@@ -220,17 +220,30 @@ class Conv(_Layer):
     ALWAYS: ClassVar[tuple[str, ...]] = ("padding", "bias")  # the article's defaults are not PyTorch's
 
     def __post_init__(self) -> None:
-        if not isinstance(self.kernel, tuple):  # Conv(M, N, 3): a square 3 x 3 kernel
-            object.__setattr__(self, "kernel", (self.kernel, self.kernel))
-        if len(self.kernel) != 2:
-            raise InvalidValueError(f"kernel {self.kernel!r}: expected (height, width)")
-        check_whole(self.in_channels, "input channels")
-        check_whole(self.out_channels, "output channels")
-        check_whole(self.groups, "groups")
-        for side in self.kernel:
-            check_whole(side, "as a kernel side")
-        if isinstance(self.stride, bool) or not isinstance(self.stride, int) or self.stride < 1:
-            raise InvalidValueError(f"stride {self.stride!r}: expected a whole number >= 1")
+        """Every field checked against the table of valid values, and stored exact."""
+        kernel = self.kernel
+        if isinstance(kernel, list):
+            kernel = tuple(kernel)
+        if not isinstance(kernel, tuple):  # Conv(M, N, 3): a square 3 x 3 kernel
+            kernel = (kernel, kernel)
+        if len(kernel) != 2:
+            raise InvalidValueError(f"kernel = {shown(self.kernel)}: expected (height, width)")
+        padding: Padding = self.padding
+        if isinstance(padding, list):
+            padding = tuple(padding)
+        if isinstance(padding, tuple):
+            if len(padding) != 2:
+                raise InvalidValueError(f"padding = {shown(self.padding)}: expected 'same', a number or (height, width)")
+            padding = (_padding(padding[0]), _padding(padding[1]))
+        elif not (isinstance(padding, str) and padding in ("same", "valid")):
+            padding = _padding(padding)
+        _set(self, in_channels=check("in_channels", self.in_channels, "input channels"),
+             out_channels=check("out_channels", self.out_channels, "output channels"),  # a share p = 0: none
+             groups=check("groups", self.groups, "groups"),
+             kernel=tuple(check("kernel", side, "kernel side") for side in kernel),
+             stride=check("stride", self.stride, "stride", symbolic=False), padding=padding,
+             dilation=check("dilation", self.dilation, "dilation", symbolic=False),
+             bias=_truth(self.bias, "bias"), name=_text(self.name, "name"))
 
     @property
     def is_pointwise(self) -> bool:
@@ -297,8 +310,8 @@ class Shuffle(_Layer):
     POSITIONAL: ClassVar[int] = 2
 
     def __post_init__(self) -> None:
-        check_whole(self.channels, "channels")
-        check_whole(self.groups, "groups")
+        _set(self, channels=check("channels", self.channels, "channels"), groups=check("groups", self.groups, "groups"),
+             name=_text(self.name, "name"))
 
     @property
     def in_channels(self) -> Value:
@@ -337,7 +350,7 @@ def _channels_per_group(channels: Value, groups: Value, what: str) -> Value:
     if is_concrete(groups) and groups <= 0:
         raise InvalidValueError(f"groups must be a whole number >= 1, not {groups}")
     per_group = normal(exact_div(channels, groups))
-    least = 0 if what == "output" else 1  # a share p = 0 leaves a branch with no kernels
+    least = VALID["out_channels" if what == "output" else "channels"].low
     if is_concrete(per_group) and (not isinstance(per_group, int) or per_group < least):
         raise InvalidValueError(
             f"{groups} groups do not divide the {channels} {what} channels"
@@ -387,6 +400,9 @@ def pool_output_size(size: Value, kernel: int, stride: int, padding: int = 0, ce
     """
     if not ceil_mode:
         return output_size(size, kernel, stride, padding)
+    size = check("size", size, "input size")
+    kernel, stride, padding = (cast(int, check(name, value, f"pooling {name}", symbolic=False))
+                               for name, value in (("kernel", kernel), ("stride", stride), ("padding", padding)))
     out = _ceil_div(size + 2 * padding - kernel, stride) + 1
     overhang = (out - 1) * stride - (size + padding)
     if is_concrete(overhang) and overhang >= 0:
@@ -422,9 +438,10 @@ class Linear(_Layer):
     POSITIONAL: ClassVar[int] = 2
 
     def __post_init__(self) -> None:
-        check_whole(self.in_channels, "input channels")
-        check_whole(self.out_features, "output features")
-        check_whole(self.in_size, "as the input size")
+        _set(self, in_channels=check("in_channels", self.in_channels, "input channels"),
+             out_features=check("out_features", self.out_features, "output features"),
+             in_size=check("size", self.in_size, "input size", symbolic=False),
+             bias=_truth(self.bias, "bias"), name=_text(self.name, "name"))
 
     @property
     def out_channels(self) -> Value:
@@ -436,6 +453,7 @@ class Linear(_Layer):
         return self.in_channels * self.in_size * self.in_size
 
     def output_size(self, size: Value) -> Value:
+        size = check("size", size, "input size")
         if size != self.in_size:
             raise InvalidValueError(
                 f"a linear layer on {self.in_channels} x {self.in_size} x {self.in_size} inputs gets a"
@@ -460,7 +478,7 @@ class _Passive(_Layer):
     in_channels = out_channels = property(lambda self: self.channels)
 
     def __post_init__(self) -> None:
-        check_whole(self.channels, "channels")
+        _set(self, channels=check("channels", self.channels, "channels"), name=_text(getattr(self, "name", ""), "name"))
 
     def macs(self, size: Value) -> Value:
         return 0
@@ -494,13 +512,13 @@ class Pool(_Passive):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        check_whole(self.kernel, "as the pooling window")
-        if self.stride is None:
-            object.__setattr__(self, "stride", self.kernel)
-        if self.kind not in ("max", "avg"):
-            raise InvalidValueError(f"pooling kind {self.kind!r}; expected 'max' or 'avg'")
-        if not isinstance(self.padding, int) or not 0 <= 2 * self.padding <= self.kernel:
-            raise InvalidValueError(f"pooling padding {self.padding!r}: expected at most half the kernel {self.kernel}")
+        kernel = check("kernel", self.kernel, "pooling window", symbolic=False)
+        stride = kernel if self.stride is None else check("stride", self.stride, "pooling stride", symbolic=False)
+        padding = check("padding", self.padding, "pooling padding", symbolic=False)
+        one_of(self.kind, ("max", "avg"), "pooling kind")
+        if 2 * padding > kernel:
+            raise InvalidValueError(f"pooling padding = {padding}: expected at most half the kernel {kernel}")
+        _set(self, kernel=kernel, stride=stride, padding=padding, ceil_mode=_truth(self.ceil_mode, "ceil_mode"))
 
     def output_size(self, size: Value) -> Value:
         return pool_output_size(size, self.kernel, self.stride or self.kernel, self.padding, self.ceil_mode)
@@ -519,7 +537,13 @@ class AdaptivePool(_Passive):
     kind: str = "avg"
     name: str = ""
 
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        one_of(self.kind, ("max", "avg"), "pooling kind")
+        _set(self, output=check("output", self.output, "pooled size", symbolic=False))
+
     def output_size(self, size: Value) -> Value:
+        check("size", size, "input size")
         return self.output
 
 

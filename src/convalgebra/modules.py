@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import cached_property
-from typing import Any, Mapping, Optional
+from typing import Any, Mapping, Optional, cast
 
 import sympy
 
@@ -34,7 +34,7 @@ from .layers import Conv, Layer
 from .printing import text
 from .rules import (Chain, Rewrite, Rule, chain, depthwise, expand, factorize, group, mix, reduce, separate,
                     shuffle, squeeze, stack)
-from .symbols import SYMBOLS, G, I, K, M, N, Number, alpha, k, p, rho, symbol, t
+from .symbols import SYMBOLS, G, I, K, M, N, Number, alpha, check, k, p, rho, shown, symbol, t
 from .values import check_values
 
 __all__ = ["Paper", "Module", "MODULES", "NETWORK_ALIASES", "COMPOSED_EXAMPLE", "module", "compose", "standard",
@@ -90,6 +90,21 @@ class Module(RichDisplay):
     example: Mapping[sympy.Symbol, Number] = field(default_factory=dict)
     activations: str = ""
 
+    def __post_init__(self) -> None:
+        """Every field checked, and the values stored exact: a default of 0.1 is 1/10."""
+        for name in ("name", "title", "network", "article", "summary", "activations"):
+            if not isinstance(getattr(self, name), str):
+                raise InvalidValueError(f"Module {name} = {shown(getattr(self, name))}: expected text")
+        if not isinstance(self.rule, (Rewrite, Chain)):
+            raise InvalidValueError(f"Module rule = {shown(self.rule)}: expected a rule such as reduce(t) or"
+                                    " chain(reduce(t), group(G))")
+        if self.paper is not None and not isinstance(self.paper, Paper):
+            raise InvalidValueError(f"Module paper = {shown(self.paper)}: expected a Paper or None")
+        if not (isinstance(self.aliases, tuple) and all(isinstance(a, str) for a in self.aliases)):
+            raise InvalidValueError(f"Module aliases = {shown(self.aliases)}: expected a tuple of names")
+        object.__setattr__(self, "parameters", _defaults(self.parameters))
+        object.__setattr__(self, "example", check_values(self.example))
+
     def block(self) -> Block:
         """The layers that replace the standard convolution, as a tree."""
         return self.rule(standard())
@@ -137,6 +152,9 @@ def compose(*rules: Rule, name: str = "custom", parameters: Mapping[sympy.Symbol
     ...
     convalgebra.errors.InvalidValueError: t is not a parameter of this module; its parameters: none
     """
+    for text_, what in ((name, "name"), (summary, "summary"), (title, "title")):
+        if not isinstance(text_, str):
+            raise InvalidValueError(f"compose {what} = {shown(text_)}: expected text")
     taken = [_BY_NAME[_key(name)].name] if _key(name) in _BY_NAME else list(NETWORK_ALIASES.get(_key(name), ()))
     if taken:
         raise InvalidValueError(f"name {name!r} is the article's {' or '.join(taken)} module's;"
@@ -144,27 +162,47 @@ def compose(*rules: Rule, name: str = "custom", parameters: Mapping[sympy.Symbol
     rule = chain(*rules)
     free = _free(rule(standard())) - {K, M, N, I}
     if parameters is None:
-        parameters = {s: None for s in sorted(free, key=str)}
+        given: dict[sympy.Symbol, Optional[Number]] = {s: None for s in sorted(free, key=str)}
     else:
-        given = {(s if isinstance(s, sympy.Symbol) else symbol(str(s))): d for s, d in parameters.items()}
+        given = _defaults(parameters)
         stray = sorted(str(s) for s in given if s not in free)
         if stray:
             raise InvalidValueError(f"{' '.join(stray)} is not a parameter of this module;"
                                     f" its parameters: {' '.join(sorted(map(str, free))) or 'none'}")
-        check_values({s: d for s, d in given.items() if d is not None})
-        parameters = given
     sizes = check_values(example if example is not None else {})
     stray = sorted(str(s) for s in sizes if s not in (K, M, N, I))
     if stray:
         raise InvalidValueError(f"example {' '.join(stray)}: an example gives sizes, K M N I; "
                                 "a module's own parameters take their defaults")
-    return Module(name, rule, dict(parameters), title=title or "a module composed of primitive rewrites",
+    return Module(name, rule, given, title=title or "a module composed of primitive rewrites",
                   summary=summary, example={**COMPOSED_EXAMPLE, **sizes})
 
 
 def _free(block: Block) -> set[sympy.Symbol]:
     """The symbols a block is built from."""
     return set().union(*(getattr(v, "free_symbols", set()) for _, v in size_fields(block)))
+
+
+def _defaults(parameters: Mapping[Any, Any]) -> dict[sympy.Symbol, Optional[Number]]:
+    """A module's parameters: each the library's symbol (by name), its default None or an exact
+    number checked against the table of valid values.
+
+    >>> _defaults({"t": 0.1, G: None})
+    {t: Fraction(1, 10), G: None}
+    >>> _defaults({"t": "__import__('os')"})
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: cannot read "__import__('os')" as an expression: only numbers, the symbols K M N I F G t p k alpha rho, + - * / ** and parentheses are allowed
+    """
+    if not isinstance(parameters, Mapping):
+        raise InvalidValueError(f"parameters = {shown(parameters)}: expected a mapping of symbols to default values")
+    out: dict[sympy.Symbol, Optional[Number]] = {}
+    for key, default in parameters.items():
+        s = symbol(key)
+        if s in out:
+            raise InvalidValueError(f"{s} is given twice")
+        out[s] = None if default is None else cast(Number, check(s.name, default, symbolic=False))
+    return out
 
 
 _HALF = Fraction(1, 2)

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence
 
 from .display import RichDisplay, Result
 from .errors import InvalidValueError, indefinite, unknown_name, wrong_type
+from .symbols import check, shown
 from .report import CONVENTION, UNITS
 from .blocks import AnyBlock, Residual, flow, iter_layers, map_layers, out_channels
 from .cost import CostRow, layer_costs
@@ -184,6 +185,8 @@ class Network(RichDisplay):
         ...
         convalgebra.errors.InvalidValueError: I = 0: expected a whole number >= 1
         """
+        if not isinstance(auxiliary, bool):
+            raise InvalidValueError(f"auxiliary = {shown(auxiliary)}: expected True or False")
         size = self.default_size if size is None else _checked_size(size)
         try:
             return self._count(size, auxiliary)
@@ -242,11 +245,13 @@ class Network(RichDisplay):
         return sympy.expand(macs), sympy.expand(params)
 
     def min_size(self, limit: int = 1024) -> int:
-        """The smallest input size the network takes (every layer has some output).
+        """The smallest input size the network takes (every layer has some output), searched
+        up to ``limit`` (at most 4,096: no network here needs more than 299).
 
         >>> network("inception_v3").min_size(), network("squeezenet1_1").min_size()
         (75, 17)
         """
+        limit = min(int(check("size", limit, "limit", symbolic=False)), _LARGEST_SEARCH)
         for size in range(1, limit + 1):
             try:
                 self._count(size, False)
@@ -256,14 +261,22 @@ class Network(RichDisplay):
         raise InvalidValueError(f"{self.name} takes no input up to {limit} x {limit}")
 
 
+#: The largest input size :meth:`Network.min_size` tries.
+_LARGEST_SEARCH = 4096
+
+
 def _checked_size(size: Any) -> Value:
-    if isinstance(size, bool) or (is_concrete(size) and not isinstance(size, int)):
-        raise InvalidValueError(f"I = {size}: expected a whole number >= 1")
-    if isinstance(size, int) and size < 1:
-        raise InvalidValueError(f"I = {size}: expected a whole number >= 1")
-    if not isinstance(size, int) and not hasattr(size, "free_symbols"):
-        raise InvalidValueError(f"I = {size!r}: expected a whole number >= 1 or a sympy expression")
-    return size
+    """The input size: a whole number >= 1, or an expression in the library's symbols that
+    can be one (the table of valid values; a user's own symbol I is the library's I).
+
+    >>> _checked_size(224.0), _checked_size("I")
+    (224, I)
+    >>> _checked_size(__import__("sympy").sqrt(2))
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: I = sqrt(2): expected an exact number (an integer or a fraction)
+    """
+    return check("I", size)
 
 
 class _NoOutput(Exception):
@@ -342,7 +355,7 @@ def _share(part: Value, whole: Value) -> Value:
         return Fraction(part, whole)
     import sympy
 
-    return sympy.cancel(sympy.sympify(part) / whole)
+    return sympy.cancel(sympy.sympify(part, strict=True) / whole)
 
 
 def _layer_cost(stage: Stage, index: int, row: CostRow, runs: bool) -> "LayerCost":
@@ -563,7 +576,5 @@ def parse_size(items: Sequence[str]) -> int:
         sym, number = parse_assignment(items[0])
         if str(sym) != "I":
             raise InvalidValueError(f"a network takes only I, the input size (for example --set I=224), not {sym}")
-        value = str(number)
-        if not (isinstance(number, int) and number >= 1):
-            raise InvalidValueError(f"I = {number}: expected a whole number >= 1")
-    return int(_checked_size(int(value)))
+        return int(check("I", number, symbolic=False))
+    return int(check("I", int(value), symbolic=False))

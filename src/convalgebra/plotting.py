@@ -12,9 +12,12 @@ as the number of kernels N grows (M = N, each module at its default parameters):
 >>> ax.get_xlabel(), ax.get_ylabel()
 ('N: number of kernels = output channels (M = N)', 'MACs ratio: module / standard convolution')
 >>> [line.get_label() for line in ax.get_lines()][:3]
-['group (AlexNet): G = 2', 'vgg-stack (VGG): k = 3', 'factorized (Inception V2)']
+['group (AlexNet): G = 2 (78 of 166 points valid)', 'vgg-stack (VGG): k = 3', 'factorized (Inception V2)']
 >>> print(ax.get_title().splitlines()[1])
 at K = 7, M = N (K: the largest of the modules' examples; set it to draw at another)
+
+A curve is drawn only where ``explain`` accepts the values: 2 groups need an even number of
+channels, so the group convolution's curve skips every odd N, and its legend says so.
 
 A network's cost, layer by layer or stage by stage:
 
@@ -31,6 +34,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence, Union, cast
 
 from .errors import ConvAlgebraError, InvalidValueError
+from .symbols import VALID, check, one_of, shown
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
@@ -44,13 +48,15 @@ __all__ = ["plot_ratios", "plot_network", "save", "output_format", "FORMATS"]
 #: The file formats a figure is written in, by suffix.
 FORMATS = {".png": "png", ".svg": "svg"}
 
-#: Each symbol's default span on the x axis, and whether its grid is whole numbers.
-_SPANS: dict[str, tuple[Any, Any, bool]] = {
-    "N": (8, 1024, True), "M": (8, 1024, True), "K": (1, 11, True), "G": (1, 64, True),
-    "t": (1, 16, False), "p": (0, 1, False), "k": (2, 7, True), "I": (7, 224, True),
-    "alpha": (0.25, 1, False), "rho": (0.25, 1, False),
+#: Each symbol's default span on the x axis (its grid is whole where the table of valid values
+#: says the symbol is whole).
+_SPANS: dict[str, tuple[Any, Any]] = {
+    "N": (8, 1024), "M": (8, 1024), "K": (1, 11), "G": (1, 64), "t": (1, 16), "p": (0, 1), "k": (2, 7),
+    "I": (7, 224), "alpha": (0.25, 1), "rho": (0.25, 1),
 }
 _CHUNK = 65536
+#: The most points a curve is drawn at (more would take matplotlib minutes).
+_MOST_POINTS = 1_000_000
 _STYLES = ("-", "--", "-.", ":")
 _MARKERS = ("o", "s", "^", "v", "D", "P", "X", "*", "<", ">")
 
@@ -142,7 +148,7 @@ def plot_ratios(modules: Union[None, str, "Module", Iterable[Union[str, "Module"
     >>> mine = compose(expand(t), group(G, on="pointwise"), depthwise(), name="mine", parameters={t: 6, G: 2})
     >>> fig = plot_ratios(["depthwise-separable", mine])
     >>> [line.get_label() for line in fig.axes[0].get_lines()][1], fig.axes[0].get_title().splitlines()[1]
-    ('mine: G = 2, t = 6', 'at K = 3, M = N')
+    ('mine: G = 2, t = 6 (78 of 166 points valid)', 'at K = 3, M = N')
     >>> plot_ratios(over="F")
     Traceback (most recent call last):
     ...
@@ -155,10 +161,10 @@ def plot_ratios(modules: Union[None, str, "Module", Iterable[Union[str, "Module"
     from .errors import missing_values
     from .explanation import explain
     from .modules import MODULES, check_used, module
-    from .symbols import DESCRIPTIONS, SIZE_SYMBOLS, F, K, M, N, symbol
+    from .symbols import DESCRIPTIONS, SIZE_SYMBOLS, F, I, K, M, N, symbol
     from .values import check_values
 
-    axis = over if not isinstance(over, str) else symbol(over.strip())
+    axis = symbol(over)
     if axis == F:
         raise InvalidValueError("F, the output size, follows from I; plot over I instead")
     fixed = check_values(values or {})
@@ -168,7 +174,11 @@ def plot_ratios(modules: Union[None, str, "Module", Iterable[Union[str, "Module"
         modules = MODULES
     elif isinstance(modules, str) or not isinstance(modules, Iterable):  # one module: a name or the Module
         modules = [cast("str | Module", modules)]
-    chosen = [module(m) for m in modules]
+    try:
+        given = list(modules)
+    except TypeError:  # an iterable that does not iterate (a 0-d numpy array): as one module, refused by name
+        given = [cast("str | Module", modules)]
+    chosen = [module(m) for m in given]
     if not chosen:
         raise InvalidValueError("no module to plot; name at least one (see 'convalgebra list')")
     check_used(fixed, *chosen)
@@ -186,19 +196,31 @@ def plot_ratios(modules: Union[None, str, "Module", Iterable[Union[str, "Module"
         common[size] = max(known)
     xs = _grid(str(axis), between, points)
     curves = [_curve(m, r, axis, {**fixed, **common}) for m, r in zip(chosen, ratios)]
+    # where each curve has sense, as explain checks it: at the values drawn, and for a size the
+    # ratio leaves open (the channels of 1/G), the largest of the modules' examples again
+    open_sizes = {size: max(m.example[size] for m in chosen if size in m.example) for size in (K, M, N, I)
+                  if size != axis and size not in fixed and size not in common and (tied is None or size != tied[0])
+                  and any(size in m.example for m in chosen)}
+    checks = [_valid(m, axis, {**open_sizes, **fixed, **common, **{s: d for s, d in m.parameters.items()
+                                                                    if d is not None}}, tied) for m in chosen]
     ys = [np.empty_like(xs) for _ in curves]
+    valid = [np.empty(xs.shape, dtype=bool) for _ in curves]
     steps = [(i, start) for i in range(len(curves)) for start in range(0, len(xs), _CHUNK)]
     with np.errstate(all="ignore"):
         for i, start in bar.progress(steps, description="plot_ratios", show=progress):
             ys[i][start:start + _CHUNK] = curves[i][1](xs[start:start + _CHUNK])
+            valid[i][start:start + _CHUNK] = checks[i][0](xs[start:start + _CHUNK])
 
     fig = _figure(10, 5.6)
     ax = fig.add_subplot()
-    for i, ((label, _), y) in enumerate(zip(curves, ys)):  # markers tell apart curves that coincide
-        ax.plot(xs, y, label=label, linewidth=2, linestyle=_STYLES[(i // 10) % len(_STYLES)],
+    for i, ((label, _), (_, checked), y, ok) in enumerate(zip(curves, checks, ys, valid)):  # markers tell curves apart
+        if not ok.all():  # a point explain refuses is not drawn, and the legend says how many are
+            at = ", ".join(f"{s} = {v}" for s, v in open_sizes.items() if s in checked and s in (M, N))
+            label += f" ({int(ok.sum())} of {len(ok)} points valid" + (f" at {at})" if at else ")")
+        ax.plot(xs[ok], y[ok], label=label, linewidth=2, linestyle=_STYLES[(i // 10) % len(_STYLES)],
                 marker=_MARKERS[i % len(_MARKERS)], markevery=(0.008 * (i % 10), 0.08), markersize=5)
     ax.axhline(1, color="0.35", linewidth=1.2, linestyle=":", label="standard convolution (= 1)")
-    _scales(ax, xs, ys, str(axis))
+    _scales(ax, xs, [y[ok] for y, ok in zip(ys, valid)], str(axis))
     ax.set_xlabel(f"{axis}: {DESCRIPTIONS[axis]}" + (f" ({tied[0]} = {axis})" if tied and axis in tied else ""))
     ax.set_ylabel("MACs ratio: module / standard convolution")
     shared = ", ".join([f"{s} = {v}" for s, v in {**fixed, **common}.items()] + ["M = N"] * bool(tied))
@@ -206,9 +228,12 @@ def plot_ratios(modules: Union[None, str, "Module", Iterable[Union[str, "Module"
     if differ:
         shared += (f" ({', '.join(differ)}: the largest of the modules' examples; set "
                    f"{'it' if len(differ) == 1 else 'them'} to draw at another)")
-    flat = [m.name for m, y in zip(chosen, ys) if np.all(y == y[0])]  # a flat line: say why
+    flat = [m.name for m, y, ok in zip(chosen, ys, valid) if ok.any() and np.all(y[ok] == y[ok][0])]  # say why
     note = "" if not flat else f"\nno module's ratio depends on {axis} here" if len(flat) == len(chosen) else \
         f"\nthe ratio of {', '.join(flat)} does not depend on {axis} here"
+    if not all(ok.all() for ok in valid):
+        note += (f"\ndrawn only where every layer has sense (whole channels and layers, as explain requires)"
+                 if VALID[str(axis)].whole else "\ndrawn only where every layer has sense (no negative channels)")
     ax.set_title("Cost of each module relative to the standard K x K convolution, in MACs "
                  "(multiply-accumulates)" + (f"\nat {shared}" if shared else "") + note, fontsize="medium")
     ax.grid(True, which="major", alpha=0.3)
@@ -219,18 +244,22 @@ def plot_ratios(modules: Union[None, str, "Module", Iterable[Union[str, "Module"
 def _grid(name: str, between: Optional[tuple[Any, Any]], points: int) -> Any:
     import numpy as np
 
-    from .values import to_number
+    from .symbols import exact
 
-    low, high, whole = _SPANS.get(name, (1, 100, False))
+    low, high = _SPANS.get(name, (1, 100))
+    whole = VALID[name].whole
     if between is not None:
-        if len(between) != 2:
-            raise InvalidValueError(f"between = {between!r}: expected two numbers, low and high")
-        low, high = (to_number(v, name) for v in between)
+        if isinstance(between, (str, bytes)) or not isinstance(between, Sequence) or len(between) != 2:
+            raise InvalidValueError(f"between = {shown(between)}: expected two numbers, low and high")
+        low, high = (exact(v, name) for v in between)
+        if not (isinstance(low, (int, Fraction)) and isinstance(high, (int, Fraction))):
+            raise InvalidValueError(f"between = {shown(between)}: expected two numbers, low and high")
         _in_range(name, low, high)
     if not low < high:
         raise InvalidValueError(f"{name} from {low} to {high}: expected low < high")
-    if isinstance(points, bool) or not isinstance(points, int) or points < 2:
-        raise InvalidValueError(f"points = {points!r}: expected a whole number >= 2")
+    points = int(check("size", points, "points", symbolic=False))
+    if not 2 <= points <= _MOST_POINTS:
+        raise InvalidValueError(f"points = {points}: expected a whole number from 2 to {_MOST_POINTS:,}")
     low, high = float(low), float(high)
     xs = np.geomspace(low, high, points) if low > 0 and high / low >= 20 else np.linspace(low, high, points)
     return np.unique(np.round(xs)) if whole else xs
@@ -253,7 +282,7 @@ def _in_range(name: str, low: Any, high: Any) -> None:
 
     from .values import check_values
 
-    whole = _SPANS.get(name, (1, 100, False))[2]
+    whole = VALID[name].whole
     for end in (low, high):  # a whole-number axis checks its bound's whole part (the grid rounds to whole numbers)
         value = math.floor(end) if whole else end
         try:
@@ -282,6 +311,51 @@ def _curve(mod: "Module", ratio: "sympy.Expr", axis: "sympy.Symbol", fixed: Mapp
     if used:
         label += ": " + ", ".join(f"{s} = {v}" for s, v in used.items())
     return label, lambda x: np.broadcast_to(np.asarray(function(x), dtype=float), x.shape)
+
+
+def _valid(mod: "Module", axis: "sympy.Symbol", values: Mapping[Any, Any], tied: Any) -> tuple[Any, set[Any]]:
+    """Where along the axis every layer of the module has sense, as explain checks it, as a
+    function of the axis (numpy arrays to booleans): each channel count, group count, kernel
+    side, repeat count and channels per group within its range in the table of valid values,
+    and whole where the axis is (a curve over t or p is the continuous relaxation); and the
+    symbols of ``values`` it used.
+
+    >>> import numpy as np
+    >>> from convalgebra.modules import module
+    >>> from convalgebra.symbols import K, M, N, k
+    >>> _valid(module("vgg-stack"), K, {M: 64, N: 256, k: 3}, None)[0](np.arange(1.0, 8.0)).tolist()
+    [False, False, True, False, True, False, True]
+    """
+    import numpy as np
+    import sympy
+
+    from .blocks import size_fields
+
+    whole = VALID[axis.name].whole
+    fields = [(expr, name) for name, expr in size_fields(mod.block())]
+    checks, checked = [], set()
+    for expr, name in fields:
+        expr = sympy.sympify(expr, strict=True)
+        if tied is not None:
+            expr = expr.subs(*tied)
+        checked |= expr.free_symbols
+        expr = expr.subs(values)
+        if expr.free_symbols <= {axis}:  # a size the curve leaves open (the kernel K of 1/G) is not checked
+            checks.append((sympy.lambdify(axis, expr, "numpy"), VALID[name]))
+
+    def valid(x: Any) -> Any:
+        ok = np.ones(x.shape, dtype=bool)
+        with np.errstate(all="ignore"):
+            for function, domain in checks:
+                v = np.broadcast_to(np.asarray(function(x), dtype=float), x.shape)
+                near = np.abs(v - np.round(v)) <= 1e-9 * np.maximum(1, np.abs(v))  # whole but for rounding
+                v = np.where(near, np.round(v), v)
+                ok &= np.isfinite(v) & ~domain.outside(v)
+                if whole and domain.whole:
+                    ok &= near
+        return ok
+
+    return valid, checked
 
 
 def _scales(ax: Any, xs: Any, ys: Sequence[Any], name: str) -> None:
@@ -315,17 +389,14 @@ def plot_network(name: Any, by: str = "layer", input_size: Optional[int] = None)
     ...
     convalgebra.errors.InvalidValueError: by = 'block': expected 'layer' or 'stage'
     """
-    if by not in ("layer", "stage"):
-        raise InvalidValueError(f"by = {by!r}: expected 'layer' or 'stage'")
+    one_of(by, ("layer", "stage"), "by")
     _matplotlib()
     import matplotlib
 
     from .networks import network
 
     net = network(name)
-    if input_size is not None and (isinstance(input_size, bool) or not isinstance(input_size, int)):
-        raise InvalidValueError(f"I = {input_size!r}: expected a whole number >= 1")
-    cost = net.count(input_size)
+    cost = net.count(None if input_size is None else check("I", input_size, symbolic=False))
     from matplotlib.patches import Patch
 
     stages = [s for s in cost.stages if s.runs]

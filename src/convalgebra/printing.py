@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
+    from sympy.printing.latex import LatexPrinter
     from sympy.printing.str import StrPrinter
 
 __all__ = ["text", "latex", "grouped", "number_text", "number_latex", "decimal", "fraction_text", "percent", "scaled"]
@@ -44,6 +45,37 @@ def _printer() -> "StrPrinter":
     return _Printer({"order": None})
 
 
+@lru_cache(maxsize=None)
+def _latex_printer() -> "LatexPrinter":
+    r"""sympy's LaTeX printer, with one rule for the ``\cdot`` between two numbers on every
+    supported sympy: a factor that starts with a digit (or a fraction of digits) in LaTeX
+    follows a number with ``\cdot``, anything else with a space. (sympy 1.12 read the
+    factor's plain text instead, and wrote ``N^{2} \cdot \left(1 - p\right)``.)
+
+    >>> import sympy
+    >>> from convalgebra.symbols import N, p
+    >>> latex(N**2 * (1 - p)), latex(sympy.Mul(2, sympy.Pow(3, N), evaluate=False))
+    ('N^{2} \\left(1 - p\\right)', '2 \\cdot 3^{N}')
+    """
+    import re
+
+    from sympy.printing.latex import LatexPrinter
+
+    mark, number_next = "\x00", re.compile(r"(\d|\\frac{\d+}{\d+})")
+
+    class _Latex(LatexPrinter):
+        def __init__(self) -> None:
+            super().__init__({"order": None})
+            self._settings["mul_symbol_latex_numbers"] = mark  # sympy marks where it would write \cdot
+
+        def doprint(self, expr: Any) -> str:
+            pieces = super().doprint(expr).split(mark)
+            return pieces[0] + "".join((r" \cdot " if number_next.match(piece) else " ") + piece
+                                       for piece in pieces[1:])
+
+    return _Latex()
+
+
 def text(expr: Any) -> str:
     """Plain text of an expression, number or Fraction: the form ``parse_expr`` reads back.
 
@@ -55,11 +87,11 @@ def text(expr: Any) -> str:
     """
     if isinstance(expr, (int, Fraction)):
         return str(expr)
-    return _printer().doprint(expr)
+    return _printer().doprint(_printable(expr))
 
 
 def latex(expr: Any) -> str:
-    """LaTeX of an expression, from sympy's LaTeX printer.
+    """LaTeX of an expression, from sympy's LaTeX printer (the same on every supported sympy).
 
     >>> from convalgebra.symbols import K, t
     >>> latex(1/(K**2*t))
@@ -71,9 +103,16 @@ def latex(expr: Any) -> str:
         if expr.denominator == 1:
             return str(expr.numerator)
         return ("- " if expr < 0 else "") + rf"\frac{{{abs(expr.numerator)}}}{{{expr.denominator}}}"
-    import sympy
+    return _latex_printer().doprint(_printable(expr))
 
-    return sympy.latex(expr)
+
+def _printable(expr: Any) -> Any:
+    """What the printers take: a sympy object, a number or text (shown as it is, never read)."""
+    if isinstance(expr, (str, int, float, Fraction)) or hasattr(expr, "free_symbols") and hasattr(expr, "func"):
+        return expr
+    from .errors import InvalidValueError
+
+    raise InvalidValueError(f"cannot print an object of type {type(expr).__name__}: expected an expression or a number")
 
 
 def grouped(n: int) -> str:

@@ -26,8 +26,9 @@ from fractions import Fraction
 from typing import Any, Callable, Literal, Union, cast
 
 from .errors import InvalidValueError
-from .blocks import Block, Parallel, Repeat, Series, iter_layers, map_layers, transform
+from .blocks import Block, Parallel, Repeat, Series, check_block, iter_layers, map_layers, transform
 from .layers import Conv, Shuffle, Value, exact_div, is_concrete
+from .symbols import check, one_of
 
 __all__ = [
     "Rewrite", "Chain", "Rule", "chain",
@@ -58,7 +59,7 @@ class Rewrite:
     summary: str = ""
 
     def __call__(self, block: Block) -> Block:
-        matches = [i for i, layer in enumerate(iter_layers(block)) if self._matches(layer)]
+        matches = [i for i, layer in enumerate(iter_layers(check_block(block, self.name))) if self._matches(layer)]
         if not matches:
             raise InvalidValueError(f"{self.name} finds no {self.on} convolution to rewrite")
         chosen = set({"all": matches, "first": matches[:1], "last": matches[-1:]}[self.which])
@@ -126,45 +127,25 @@ def _flatten(block: Block) -> Block:
 
 
 def _on(on: Target) -> Target:
-    if on not in ("spatial", "pointwise", "any"):
-        raise InvalidValueError(f"on={on!r}; expected 'spatial', 'pointwise' or 'any'")
-    return on
+    return cast(Target, one_of(on, ("spatial", "pointwise", "any"), "on"))
 
 
 def _which(which: Which) -> Which:
-    if which not in ("all", "first", "last"):
-        raise InvalidValueError(f"which={which!r}; expected 'all', 'first' or 'last'")
-    return which
+    return cast(Which, one_of(which, ("all", "first", "last"), "which"))
 
 
-def _exact(name: str, value: Any) -> Value:
-    """A rule's argument as an exact number or a sympy expression: a float as typed
-    (0.25 is 1/4), text read by the library's parser (never evaluated), anything else refused.
+def _argument(name: str, value: Any) -> Value:
+    """A rule's argument, exact and checked against the table of valid values (G and k whole,
+    t > 0, p a share): a number, text read without eval, or an expression in the library's symbols.
 
-    >>> _exact("p", 0.25), _exact("G", 2), _exact("p", "1/3"), _exact("t", "N/8")
+    >>> _argument("p", 0.25), _argument("G", "2"), _argument("p", "1/3"), _argument("t", "N/8")
     (Fraction(1, 4), 2, Fraction(1, 3), N/8)
-    >>> _exact("G", [2])
+    >>> _argument("G", 0)
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: G = [2]: expected a number or an expression in the library's symbols
+    convalgebra.errors.InvalidValueError: G = 0: expected a whole number >= 1
     """
-    if isinstance(value, bool):
-        raise InvalidValueError(f"{name} = {value!r}: expected a number, not a truth value")
-    if isinstance(value, str):
-        from .symbols import parse_expression
-
-        value = parse_expression(value)
-    if isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            raise InvalidValueError(f"{name} = {value!r}: expected a finite number")
-        value = Fraction(repr(value))
-    if getattr(value, "is_Rational", False):  # a sympy number: as the library's own exact numbers
-        value = Fraction(int(value.p), int(value.q))
-    if isinstance(value, Fraction):
-        return int(value) if value.denominator == 1 else value
-    if isinstance(value, int) or hasattr(value, "free_symbols"):  # a number, or a sympy expression
-        return value
-    raise InvalidValueError(f"{name} = {value!r}: expected a number or an expression in the library's symbols")
+    return check(name, value)
 
 
 def _construction(function: str, args: tuple[Any, ...], keywords: dict[str, Any],
@@ -188,13 +169,6 @@ def _construction(function: str, args: tuple[Any, ...], keywords: dict[str, Any]
     return f"{function}({', '.join(parts)})"
 
 
-def _positive(name: str, value: Any) -> Value:
-    value = _exact(name, value)
-    if is_concrete(value) and not value > 0:
-        raise InvalidValueError(f"{name} = {value}; expected a number > 0")
-    return value
-
-
 def group(G: Value, on: Target = "spatial", which: Which = "all") -> Rewrite:
     """Group the kernels: split the channels into G groups (the article's M -> M/G).
 
@@ -202,9 +176,9 @@ def group(G: Value, on: Target = "spatial", which: Which = "all") -> Rewrite:
     >>> group(G)(Conv(M, N, (K, K))).groups
     G
     """
-    G = _positive("G", G)
+    G, on, which = _argument("G", G), _on(on), _which(which)
     return Rewrite(
-        _construction("group", (G,), {"on": _on(on), "which": _which(which)}, {"on": "spatial", "which": "all"}),
+        _construction("group", (G,), {"on": on, "which": which}, {"on": "spatial", "which": "all"}),
         lambda c: replace(c, groups=c.groups * G), on, which,
         "split the input channels into G groups; each kernel sees M/G of them",
     )
@@ -217,14 +191,12 @@ def stack(k: Value, on: Target = "spatial") -> Rewrite:
     >>> stack(3)(Conv(M, N, (7, 7)))
     Series(items=(Conv(M, N, (3, 3), padding='same', bias=False), Repeat(body=Conv(N, N, (3, 3), padding='same', bias=False), count=2)))
     """
-    k = _positive("k", k)
+    k = _argument("k", k)
 
     def replace_(c: Conv) -> Block:
         size, width = c.kernel
         if size != width:
             raise InvalidValueError(f"stack needs a square kernel, not {size}x{width}")
-        if is_concrete(k) and k == 1:
-            raise InvalidValueError("k = 1 cannot grow a receptive field; expected k >= 2")
         more = (size - k) / (k - 1) if not (is_concrete(size) and is_concrete(k)) else _whole_count(size, k)
         first = replace(c, kernel=(k, k))
         if more == 0:
@@ -272,8 +244,7 @@ def separate(order: Literal["depthwise-first", "pointwise-first"] = "depthwise-f
     >>> [(c.kernel, c.groups) for c in iter_layers(separate("pointwise-first")(Conv(M, N, (K, K))))]
     [((1, 1), 1), ((K, K), N)]
     """
-    if order not in ("depthwise-first", "pointwise-first"):
-        raise InvalidValueError(f"order={order!r}; expected 'depthwise-first' or 'pointwise-first'")
+    one_of(order, ("depthwise-first", "pointwise-first"), "order")
 
     def replace_(c: Conv) -> Block:
         if order == "depthwise-first":
@@ -325,7 +296,7 @@ def reduce(t: Value, on: Target = "spatial") -> Rewrite:
     >>> [(c.in_channels, c.out_channels) for c in iter_layers(reduce(t)(Conv(M, N, (K, K))))]
     [(M, N/t), (N/t, N/t), (N/t, N)]
     """
-    t = _positive("t", t)
+    t = _argument("t", t)
     return Rewrite(_construction("reduce", (t,), {"on": _on(on)}, {"on": "spatial"}),
                    lambda c: _wrap(c, exact_div(c.out_channels, t)), on, "all",
                    "1 x 1 down to N/t channels, the convolution at that width, 1 x 1 back up to N")
@@ -338,7 +309,7 @@ def expand(t: Value, on: Target = "spatial") -> Rewrite:
     >>> [(c.in_channels, c.out_channels) for c in iter_layers(expand(t)(Conv(M, N, (K, K))))]
     [(M, M*t), (M*t, M*t), (M*t, N)]
     """
-    t = _positive("t", t)
+    t = _argument("t", t)
     return Rewrite(_construction("expand", (t,), {"on": _on(on)}, {"on": "spatial"}),
                    lambda c: _wrap(c, t * c.in_channels), on, "all",
                    "1 x 1 up to t*M channels, the convolution at that width, 1 x 1 down to N")
@@ -351,7 +322,7 @@ def squeeze(t: Value, on: Target = "spatial") -> Rewrite:
     >>> [(c.kernel, c.in_channels, c.out_channels) for c in iter_layers(squeeze(t)(Conv(M, N, (K, K))))]
     [((1, 1), M, N/t), ((K, K), N/t, N)]
     """
-    t = _positive("t", t)
+    t = _argument("t", t)
 
     def replace_(c: Conv) -> Block:
         width = exact_div(c.out_channels, t)
@@ -370,9 +341,7 @@ def mix(p: Value, on: Target = "spatial") -> Rewrite:
     >>> mix(0)(Conv(M, N, (K, K)))  # all 1 x 1: no branch of zero kernels
     Conv(M, N, (1, 1), padding='same', bias=False)
     """
-    p = _exact("p", p)
-    if is_concrete(p) and not 0 <= p <= 1:
-        raise InvalidValueError(f"p = {p}; expected a share between 0 and 1")
+    p = _argument("p", p)
 
     def replace_(c: Conv) -> Block:
         if is_concrete(p) and p in (0, 1):  # a share of none: one kind of kernel, no empty branch
@@ -391,7 +360,7 @@ def shuffle(G: Value, on: Target = "pointwise", which: Which = "first") -> Rewri
     >>> [type(x).__name__ for x in iter_layers(shuffle(G)(Conv(M, N, (1, 1))))]
     ['Conv', 'Shuffle']
     """
-    G = _positive("G", G)
+    G = _argument("G", G)
     return Rewrite(_construction("shuffle", (G,), {"on": _on(on), "which": _which(which)},
                                  {"on": "pointwise", "which": "first"}),
                    lambda c: Series(c, Shuffle(c.out_channels, G)), on, which,

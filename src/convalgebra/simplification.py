@@ -28,19 +28,24 @@ from __future__ import annotations
 
 import sympy
 
-from .symbols import M, N, SIZE_SYMBOLS
+from .errors import InvalidValueError
+from .symbols import M, N, SIZE_SYMBOLS, expression
 
 __all__ = ["canonical", "ratio", "equal_channels"]
 
 
-def canonical(expr: sympy.Expr | int) -> sympy.Expr:
+def canonical(expr: sympy.Expr | int | str) -> sympy.Expr:
     """The library's canonical form of a cost or ratio (see the module's doc).
 
+    Text is read by :func:`~convalgebra.symbols.parse_expression`, never evaluated; a
+    user's own symbols are the library's by name; an expression too large to work with
+    (more than 2,000 terms multiplied out) is refused.
+
     >>> from convalgebra.symbols import G
-    >>> canonical(G / G**2)
-    1/G
+    >>> canonical(G / G**2), canonical("K**2*M/(K**2*M*N)")
+    (1/G, 1/N)
     """
-    expr = sympy.sympify(expr)
+    expr = expression(expr)
     sizes = [s for s in SIZE_SYMBOLS if expr.has(s)]
     if not sizes:
         return _tidy(sympy.factor(expr))
@@ -96,17 +101,20 @@ def _tidy(expr: sympy.Expr) -> sympy.Expr:
     return expr
 
 
-def ratio(rewritten: sympy.Expr | int, baseline: sympy.Expr | int) -> sympy.Expr:
+def ratio(rewritten: sympy.Expr | int | str, baseline: sympy.Expr | int | str) -> sympy.Expr:
     """``rewritten / baseline`` in canonical form.
 
     >>> from convalgebra.symbols import K, M, N, I, G
     >>> ratio(K**2*M*N*I**2/G, K**2*M*N*I**2)
     1/G
     """
-    return canonical(sympy.sympify(rewritten) / baseline)
+    below = expression(baseline, "baseline")
+    if below == 0:
+        raise InvalidValueError("baseline = 0: a ratio to a cost of zero has no value")
+    return canonical(expression(rewritten, "rewritten") / below)
 
 
-def equal_channels(expr: sympy.Expr) -> sympy.Expr:
+def equal_channels(expr: sympy.Expr | int | str) -> sympy.Expr:
     """The article's shorthand: ``expr`` at M = N, in canonical form.
 
     >>> from convalgebra.symbols import K
@@ -115,4 +123,4 @@ def equal_channels(expr: sympy.Expr) -> sympy.Expr:
     >>> equal_channels(1/K**2 + 1/M) == 1/N + 1/K**2
     True
     """
-    return canonical(sympy.sympify(expr).subs(M, N))
+    return canonical(expression(expr).subs(M, N))

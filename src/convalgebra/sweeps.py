@@ -34,7 +34,7 @@ import sympy
 from .display import RichDisplay
 from .errors import ConvAlgebraError, InvalidValueError
 from .printing import text
-from .symbols import G, I, K, M, N, alpha, k, p, parse_expression, rho, symbol, t
+from .symbols import NAMES, VALID, I, M, N, alpha, exact, expression, rho, shown, symbol
 
 if TYPE_CHECKING:  # pragma: no cover
     import numpy
@@ -105,14 +105,11 @@ def _expressions(what: Expressions) -> dict[str, sympy.Expr]:
         raise InvalidValueError("nothing to sweep: give an expression")
     out = {}
     for name, expr in items.items():
-        if isinstance(expr, str):
-            expr = parse_expression(expr)
-        elif isinstance(expr, (int, Fraction, sympy.Basic)):
-            expr = sympy.sympify(expr)
-        else:
+        if not isinstance(expr, (str, int, float, Fraction, sympy.Basic)) or isinstance(expr, bool):
             raise InvalidValueError(f"cannot sweep an object of type {type(expr).__name__}; give a cost or ratio such as"
                                     " explain('bottleneck').ratio.macs, a Cost, or an expression")
-        unknown = [s for s in expr.free_symbols if str(s) not in _NAMES or symbol(str(s)) != s]
+        expr = expression(expr, str(name))  # text read without eval; a user's own symbols matched by name
+        unknown = [s for s in expr.free_symbols if s.name not in NAMES]
         if unknown:
             raise InvalidValueError(f"{text(expr)} has symbols that are not the library's: "
                                     + " ".join(sorted(map(str, unknown))))
@@ -121,10 +118,7 @@ def _expressions(what: Expressions) -> dict[str, sympy.Expr]:
 
 
 def _order(s: sympy.Symbol) -> int:
-    return list(_NAMES).index(str(s))
-
-
-_NAMES = ("K", "M", "N", "I", "F", "G", "t", "p", "k", "alpha", "rho")
+    return NAMES.index(s.name)
 
 
 @dataclass(frozen=True, eq=False)
@@ -187,10 +181,13 @@ def sweep(what: Expressions, grid: Mapping[Any, Any] | None = None, **axes: Any)
     """
     import numpy as np
 
+    if grid is not None and not isinstance(grid, Mapping):
+        raise InvalidValueError(f"grid = {shown(grid)}: expected a mapping of symbols (or names) to values")
     given: dict[sympy.Symbol, Any] = {}
-    for key, values in {**dict(grid or {}), **axes}.items():
-        sym = key if isinstance(key, sympy.Symbol) else symbol(str(key))
-        sym = symbol(str(sym))
+    for key, values in [*(grid or {}).items(), *axes.items()]:
+        sym = symbol(key)
+        if sym in given:
+            raise InvalidValueError(f"{sym} is given twice")
         given[sym] = _in_range(sym, _axis(str(sym), values))
     expressions = _expressions(what)
     free = set().union(*(e.free_symbols for e in expressions.values()))
@@ -202,10 +199,10 @@ def sweep(what: Expressions, grid: Mapping[Any, Any] | None = None, **axes: Any)
     if scaling:
         expressions = {name: e.subs(scaling, simultaneous=True) for name, e in expressions.items()}
     compiled = _compiled(tuple(expressions.items()))
-    shown = ", ".join(text(e) for e in expressions.values())
+    written = ", ".join(text(e) for e in expressions.values())
     missing = [str(s) for s in compiled.symbols if s not in given]
     if missing:
-        raise InvalidValueError(f"no value for {' '.join(missing)}: give each symbol of {shown} a number or a list"
+        raise InvalidValueError(f"no value for {' '.join(missing)}: give each symbol of {written} a number or a list"
                                 f" (for example {missing[0]}=3)")
     shape = tuple(len(a) for a in given.values())
     dims = len(shape)
@@ -245,16 +242,19 @@ def _axis(name: str, values: Any) -> "numpy.ndarray":
     """One symbol's values as a 1-D numeric array (whole numbers stay whole)."""
     import numpy as np
 
-    if isinstance(values, (str, bytes)) or not np.iterable(values):
+    if isinstance(values, (str, bytes)) or not np.iterable(values) or getattr(values, "is_Number", False):
         values = [values]
     if isinstance(values, np.ndarray) and values.dtype.kind in "iuf":
         array = values.ravel()
     else:
-        items = list(values)
-        if any(isinstance(v, (bool, str, bytes)) or not _is_number(v) for v in items):
-            raise InvalidValueError(f"{name}: expected numbers, got {items[:5]!r}")
-        whole = all(isinstance(v, int) or (isinstance(v, Fraction) and v.denominator == 1) for v in items)
-        array = np.array([int(v) if whole else float(v) for v in items], dtype=np.int64 if whole else float)
+        try:
+            items = [exact(v, name) for v in values]  # the one rule for numbers: text read without eval
+        except TypeError:  # an iterable that cannot be read (a generator that fails, say)
+            raise InvalidValueError(f"{name}: expected numbers, not {shown(values)}") from None
+        if not all(isinstance(v, (int, Fraction)) for v in items):
+            raise InvalidValueError(f"{name}: expected numbers, got {shown(items[:5])}")
+        whole = all(isinstance(v, int) for v in items) and all(abs(v) < 2**63 for v in items)
+        array = np.array([v if whole else float(v) for v in items], dtype=np.int64 if whole else float)
     if array.size == 0:
         raise InvalidValueError(f"{name}: no values to sweep")
     if not np.all(np.isfinite(array)):
@@ -272,24 +272,15 @@ def _in_range(sym: sympy.Symbol, array: "numpy.ndarray") -> "numpy.ndarray":
     ...
     convalgebra.errors.InvalidValueError: N = 0: expected a value >= 1
     """
-    import numpy as np
-
-    low, strict, high = {K: (1, False, None), M: (1, False, None), N: (1, False, None), I: (1, False, None),
-                         G: (1, False, None), k: (2, False, None), t: (0, True, None), alpha: (0, True, None),
-                         rho: (0, True, None), p: (0, False, 1)}.get(sym, (None, False, None))
-    bad = np.zeros(array.shape, dtype=bool)
-    if low is not None:
-        bad |= array <= low if strict else array < low
-    if high is not None:
-        bad |= array > high
+    valid = VALID[sym.name]
+    bad = valid.outside(array)
     if bad.any():
         value = array[bad][0]
-        wanted = f"a value > {low}" if strict else f"a value >= {low}" if high is None else f"a share from {low} to {high}"
+        low, high = valid.low, valid.high
+        wanted = (f"a value > {low}" if valid.low_open else f"a value >= {low}" if high is None
+                  else f"a share from {low} to {high}")
         raise InvalidValueError(f"{sym} = {value}: expected {wanted}")
     return array
 
 
-def _is_number(value: Any) -> bool:
-    import numbers
 
-    return isinstance(value, numbers.Real) or bool(getattr(value, "is_Number", False))

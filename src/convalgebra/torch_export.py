@@ -32,10 +32,11 @@ from functools import lru_cache
 from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Optional, Union
 
-from .errors import InvalidValueError, wrong_type
-from .blocks import AnyBlock, Parallel, Repeat, Series, fold
+from .errors import ConvAlgebraError, InvalidValueError, wrong_type
+from .blocks import AnyBlock, Parallel, Repeat, Series, check_block, fold
 from .layers import AdaptivePool, BatchNorm, Conv, Layer, Linear, Pool, Shuffle
 from .networks import Network
+from .symbols import shown
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
@@ -50,9 +51,17 @@ def to_torch(obj: Union[Network, AnyBlock], device: Optional[Any] = None) -> "to
     all a FLOP counter needs. A network's side stages (an auxiliary classifier) are
     submodules, so their parameters count, and do not run in ``forward``.
     """
-    import torch
-
-    with torch.device(device) if device is not None else contextlib.nullcontext():
+    try:
+        import torch
+    except ImportError:
+        raise ConvAlgebraError("to_torch needs torch: pip install 'convalgebra[torch]'") from None
+    if not isinstance(obj, Network):
+        obj = check_block(obj, "to_torch")
+    try:
+        place = torch.device(device) if device is not None else contextlib.nullcontext()
+    except (RuntimeError, TypeError, ValueError):
+        raise InvalidValueError(f"device = {shown(device)}: expected a torch device such as 'cpu' or 'meta'") from None
+    with place:
         if isinstance(obj, Network):
             return _classes().Network(obj)
         return _module(obj)

@@ -1,5 +1,9 @@
 """Values given by a user for the symbols: checked once, then substituted exactly.
 
+Keys are the library's symbols or their names (a user's own ``sympy.Symbol("K")`` is the
+library's K); values follow the one rule of :func:`convalgebra.symbols.exact` and are
+checked against the one table of valid values, :data:`convalgebra.symbols.VALID`:
+
 >>> from convalgebra.symbols import M, N, K, p
 >>> given = check_values({"M": 512, "N": "512", K: 3, p: 0.5})
 >>> given[M], given[N], given[K], given[p]
@@ -12,79 +16,42 @@ convalgebra.errors.InvalidValueError: G = 0: expected a whole number >= 1
 
 from __future__ import annotations
 
-from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any, Mapping, cast
 
 import sympy
 
 from .errors import InvalidValueError
-from .symbols import DESCRIPTIONS, F, G, I, K, M, N, Number, alpha, k, p, parse_number, rho, symbol, t
+from .symbols import F, Number, check, shown, symbol
 
-__all__ = ["check_values", "given_values", "to_number", "Values"]
+__all__ = ["check_values", "given_values", "Values"]
 
 Values = dict[sympy.Symbol, Number]
-
-_WHOLE = (K, M, N, I, G, k)
-
-
-def to_number(value: Any, name: str = "value") -> Number:
-    """An exact number from an int, Fraction, sympy Rational, float (as typed) or text.
-
-    >>> to_number(0.75), to_number("1/2"), to_number(3)
-    (Fraction(3, 4), Fraction(1, 2), 3)
-    """
-    if isinstance(value, bool):
-        raise InvalidValueError(f"{name} = {value!r}: expected a number, not a truth value")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, Fraction):
-        return int(value) if value.denominator == 1 else value
-    if isinstance(value, float):
-        return parse_number(repr(value)) if value == value and abs(value) != float("inf") else _bad(name, value)
-    if isinstance(value, str):
-        return parse_number(value)
-    if getattr(value, "is_Rational", False):
-        return to_number(Fraction(int(value.p), int(value.q)), name)
-    return _bad(name, value)
-
-
-def _bad(name: str, value: Any) -> Number:
-    raise InvalidValueError(f"{name} = {value!r}: expected an integer, a decimal or a fraction")
 
 
 def check_values(values: Mapping[Any, Any]) -> Values:
     """Symbols (or their names) mapped to exact numbers, each checked for sense.
 
-    Sizes, channels, groups and the small kernel are whole numbers >= 1; t, alpha and
-    rho are > 0; p is a share between 0 and 1. F, the output size, follows from the
-    others and is not set.
+    Sizes, channels, groups and the small kernel are whole numbers >= 1 (k >= 2); t, alpha
+    and rho are > 0; p is a share between 0 and 1 (the table :data:`~convalgebra.symbols.VALID`).
+    F, the output size, follows from the others and is not set.
 
     >>> check_values({"p": 2})
     Traceback (most recent call last):
     ...
     convalgebra.errors.InvalidValueError: p = 2: expected a share between 0 and 1
+    >>> check_values({__import__("sympy").Symbol("K"): 7})  # a user's own K is the library's
+    {K: 7}
     """
     if not isinstance(values, Mapping):
-        raise InvalidValueError(f"values {values!r}: expected a mapping of symbols (or names) to numbers, such as {{'K': 3}}")
+        raise InvalidValueError(f"values {shown(values)}: expected a mapping of symbols (or names) to numbers, such as {{'K': 3}}")
     out: Values = {}
     for key, raw in values.items():
-        sym = key if isinstance(key, sympy.Symbol) else symbol(str(key))
-        if sym not in DESCRIPTIONS:
-            symbol(str(sym))  # raises: not one of the library's symbols
+        sym = symbol(key)
         if sym == F:
             raise InvalidValueError("F, the output size, follows from I, stride and padding; set I instead")
-        value = to_number(raw, str(sym))
-        if sym in _WHOLE and not (isinstance(value, int) and value >= 1):
-            raise InvalidValueError(f"{sym} = {value}: expected a whole number >= 1")
-        if sym == k and value < 2:
-            raise InvalidValueError(f"k = {value}: a stack of 1 x 1 kernels grows no receptive field; expected k >= 2")
-        if sym in (t, alpha, rho) and not value > 0:
-            raise InvalidValueError(f"{sym} = {value}: expected a number > 0")
-        if sym == p and not 0 <= value <= 1:
-            raise InvalidValueError(f"p = {value}: expected a share between 0 and 1")
         if sym in out:
             raise InvalidValueError(f"{sym} is given twice")
-        out[sym] = value
+        out[sym] = cast(Number, check(sym.name, raw, symbolic=False))
     return out
 
 

@@ -1,0 +1,171 @@
+"""Every zoo network's reference figures, without torch: torchvision's published weight
+metadata where torchvision has the network, and otherwise an independent count written
+here from the paper's architecture table, layer by layer, with its own size arithmetic.
+
+Nothing here uses the library's layers: each count is the convolution formula
+Kh*Kw*(Cin/G)*Cout*Hout*Wout (and Cin*Cout for a linear layer) on sizes computed by hand.
+MACs count convolution and linear layers (torchvision's convention); params are every
+weight and bias, and batch norm's gamma and beta.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pytest
+
+import convalgebra as ca
+
+# torchvision's weight metadata (torchvision.models.get_model_weights(name).DEFAULT.meta):
+# num_params exactly, and "_ops" in GMACs as published, to three decimals.
+TORCHVISION = {
+    "alexnet": (61_100_840, "0.714"), "vgg16": (138_357_544, "15.47"), "squeezenet1_0": (1_248_424, "0.819"),
+    "squeezenet1_1": (1_235_496, "0.349"), "resnet18": (11_689_512, "1.814"), "resnet50": (25_557_032, "4.089"),
+    "resnext50_32x4d": (25_028_904, "4.23"), "mobilenet_v2": (3_504_872, "0.301"), "inception_v3": (27_161_264, "5.713"),
+    "resnet101": (44_549_160, "7.801"), "resnet152": (60_192_808, "11.514"),
+}
+
+
+def gmacs(macs: int) -> str:
+    thousandths = round(Fraction(macs, 10**6))
+    return f"{thousandths // 1000}.{thousandths % 1000:03d}".rstrip("0").rstrip(".")
+
+
+def out_size(size: int, kernel: int, stride: int = 1, padding: int = 0) -> int:
+    return (size + 2 * padding - kernel) // stride + 1
+
+
+class Count:
+    """MACs and params, added up layer by layer."""
+
+    def __init__(self) -> None:
+        self.macs = self.params = 0
+
+    def conv(self, cin: int, cout: int, kernel: int, size_out: int, groups: int = 1, bias: bool = False,
+             bn: bool = False) -> None:
+        weights = kernel * kernel * (cin // groups) * cout
+        self.macs += weights * size_out * size_out
+        self.params += weights + (cout if bias else 0) + (2 * cout if bn else 0)
+
+    def bn(self, channels: int) -> None:
+        self.params += 2 * channels
+
+    def linear(self, cin: int, cout: int, bias: bool = True) -> None:
+        self.macs += cin * cout
+        self.params += cin * cout + (cout if bias else 0)
+
+
+def alexnet_grouped() -> Count:
+    """Krizhevsky, Sutskever, Hinton (2012), Figure 2: two GPUs (groups of 2) at conv2, conv4, conv5; 227 x 227."""
+    c = Count()
+    s = out_size(227, 11, 4)                      # 55
+    c.conv(3, 96, 11, s, bias=True)
+    s = out_size(s, 3, 2)                         # 27
+    c.conv(96, 256, 5, s, groups=2, bias=True)
+    s = out_size(s, 3, 2)                         # 13
+    c.conv(256, 384, 3, s, bias=True)
+    c.conv(384, 384, 3, s, groups=2, bias=True)
+    c.conv(384, 256, 3, s, groups=2, bias=True)
+    s = out_size(s, 3, 2)                         # 6
+    c.linear(256 * s * s, 4096)
+    c.linear(4096, 4096)
+    c.linear(4096, 1000)
+    return c
+
+
+def mobilenet_v1() -> Count:
+    """Howard et al. (2017), Table 1: a 3 x 3 convolution, 13 depthwise separable layers, batch norm after each."""
+    c, s = Count(), 224 // 2
+    c.conv(3, 32, 3, s, bn=True)
+    cin = 32
+    for cout, stride in ((64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2), *([(512, 1)] * 5),
+                         (1024, 2), (1024, 1)):
+        s //= stride
+        c.conv(cin, cin, 3, s, groups=cin, bn=True)
+        c.conv(cin, cout, 1, s, bn=True)
+        cin = cout
+    c.linear(1024, 1000)
+    return c
+
+
+def shufflenet_v1() -> Count:
+    """Zhang et al. (2017), Table 1, 1x with g = 3: 24 channels after the stem, stages of 4, 8 and 4
+    units at 240, 480 and 960 channels; bottlenecks a quarter of the unit's output; the first
+    1 x 1 of stage 2 ungrouped; a stride-2 unit concatenates an average pool of its input."""
+    c, g = Count(), 3
+    c.conv(3, 24, 3, 112, bn=True)
+    s, cin = 56, 24
+    for cout, units in ((240, 4), (480, 8), (960, 4)):
+        for unit in range(units):
+            stride = 2 if unit == 0 else 1
+            made = cout - cin if stride == 2 else cout
+            width = cout // 4
+            c.conv(cin, width, 1, s, groups=1 if (cout == 240 and unit == 0) else g, bn=True)
+            s //= stride
+            c.conv(width, width, 3, s, groups=width, bn=True)
+            c.conv(width, made, 1, s, groups=g, bn=True)
+            cin = cout
+    c.linear(960, 1000, bias=False)
+    return c
+
+
+def xception() -> Count:
+    """Chollet (2016), Figure 5, as Keras builds it at 299 x 299: separable convolutions (depthwise
+    3 x 3 then pointwise, one batch norm after), residual sums with strided 1 x 1 projections."""
+    c = Count()
+    s = out_size(299, 3, 2)                       # 149
+    c.conv(3, 32, 3, s, bn=True)
+    s = out_size(s, 3)                            # 147
+    c.conv(32, 64, 3, s, bn=True)
+
+    def separable(cin: int, cout: int, size: int) -> None:
+        c.conv(cin, cin, 3, size, groups=cin)
+        c.conv(cin, cout, 1, size, bn=True)
+
+    cin = 64
+    for widths, pool in (((128, 128), True), ((256, 256), True), ((728, 728), True), *([((728,) * 3, False)] * 8),
+                         ((728, 1024), True)):
+        width = cin
+        for w in widths:
+            separable(width, w, s)
+            width = w
+        if pool:
+            s = out_size(s, 3, 2, 1)
+            c.conv(cin, width, 1, s, bn=True)     # the strided projection of the shortcut
+        cin = width
+    separable(1024, 1536, s)
+    separable(1536, 2048, s)
+    c.linear(2048, 1000)
+    return c
+
+
+INDEPENDENT = {"alexnet_grouped": (alexnet_grouped, 227), "mobilenet_v1": (mobilenet_v1, 224),
+               "shufflenet_v1": (shufflenet_v1, 224), "xception": (xception, 299)}
+
+
+def test_every_zoo_network_has_a_reference_here():
+    assert set(TORCHVISION) | set(INDEPENDENT) == set(ca.network_names())
+
+
+@pytest.mark.parametrize("name", sorted(TORCHVISION))
+def test_reproduces_torchvisions_published_metadata(name):
+    params, ops = TORCHVISION[name]
+    cost = ca.network(name).count()
+    assert (cost.params, gmacs(cost.macs)) == (params, ops)
+
+
+@pytest.mark.parametrize("name", sorted(INDEPENDENT))
+def test_reproduces_an_independent_count_from_the_paper(name):
+    counted, size = INDEPENDENT[name]
+    reference = counted()
+    cost = ca.network(name).count(size)
+    assert (cost.macs, cost.params) == (reference.macs, reference.params)
+
+
+def test_the_independent_counts_are_the_papers_figures():
+    """The hand counts against the numbers the papers print (rounded as printed)."""
+    assert alexnet_grouped().params == 60_965_224                       # the two-GPU AlexNet's well-known count
+    v1 = mobilenet_v1()
+    assert round(v1.macs / 1e6) == 569 and round(v1.params / 1e6, 1) == 4.2  # MobileNet V1, Table 1 and 8
+    assert round(shufflenet_v1().macs / 1e6) == 137                      # ShuffleNet 1x g = 3 (Table 2: 140 MFLOPs)
+    assert xception().params == 22_855_952                               # Xception, Table 3: 22.9 M
