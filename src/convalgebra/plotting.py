@@ -202,7 +202,8 @@ def plot_ratios(modules: Union[None, str, "Module", Iterable[Union[str, "Module"
                   if size != axis and size not in fixed and size not in common and (tied is None or size != tied[0])
                   and any(size in m.example for m in chosen)}
     checks = [_valid(m, axis, {**open_sizes, **fixed, **common, **{s: d for s, d in m.parameters.items()
-                                                                    if d is not None}}, tied) for m in chosen]
+                                                                    if d is not None and s != axis}}, tied)
+              for m in chosen]
     ys = [np.empty_like(xs) for _ in curves]
     valid = [np.empty(xs.shape, dtype=bool) for _ in curves]
     steps = [(i, start) for i in range(len(curves)) for start in range(0, len(xs), _CHUNK)]
