@@ -345,8 +345,8 @@ def _valid(mod: "Module", axis: "sympy.Symbol", values: Mapping[Any, Any], tied:
         expr = expr.subs(values)
         if expr.free_symbols <= {axis}:  # a size the curve leaves open (the kernel K of 1/G) is not checked
             # a branch of no output channels is left out (fire at p = 0 or 1), as explain leaves it out
-            valid = _BRANCH_OF_NONE if name == "out_channels" else VALID[name]
-            checks.append((sympy.lambdify(axis, expr, "numpy"), valid))
+            checks.append((sympy.lambdify(axis, expr, "numpy"), _BRANCH_OF_NONE if name == "out_channels"
+                           else VALID[name]))
 
     def valid(x: Any) -> Any:
         ok = np.ones(x.shape, dtype=bool)
