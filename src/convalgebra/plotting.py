@@ -34,7 +34,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence, Union, cast
 
 from .errors import ConvAlgebraError, InvalidValueError
-from .symbols import VALID, check, one_of, shown
+from .symbols import VALID, Domain, check, one_of, shown
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
@@ -55,6 +55,8 @@ _SPANS: dict[str, tuple[Any, Any]] = {
     "I": (7, 224), "alpha": (0.25, 1), "rho": (0.25, 1),
 }
 _CHUNK = 65536
+#: A layer's output channels along a curve: none is a parallel branch left out, as explain leaves it.
+_BRANCH_OF_NONE = Domain(0, whole=True)
 #: The most points a curve is drawn at (more would take matplotlib minutes).
 _MOST_POINTS = 1_000_000
 _STYLES = ("-", "--", "-.", ":")
@@ -342,7 +344,9 @@ def _valid(mod: "Module", axis: "sympy.Symbol", values: Mapping[Any, Any], tied:
         checked |= expr.free_symbols
         expr = expr.subs(values)
         if expr.free_symbols <= {axis}:  # a size the curve leaves open (the kernel K of 1/G) is not checked
-            checks.append((sympy.lambdify(axis, expr, "numpy"), VALID[name]))
+            # a branch of no output channels is left out (fire at p = 0 or 1), as explain leaves it out
+            checks.append((sympy.lambdify(axis, expr, "numpy"), _BRANCH_OF_NONE if name == "out_channels"
+                           else VALID[name]))
 
     def valid(x: Any) -> Any:
         ok = np.ones(x.shape, dtype=bool)
