@@ -301,7 +301,6 @@ def test_every_module_is_drawn_at_one_kernel_size():
     assert "at K = 3, M = N" in title and "largest" not in title
 
 
-@pytest.mark.xfail(reason='known defect after merging issues 10 and 15: the legend now counts valid points (3 of 5) for a composed module; which is right is open', strict=False)
 def test_a_composed_module_is_drawn_like_the_articles():
     t, G, K, N = ca.t, ca.G, ca.K, ca.N
     mine = ca.compose(ca.expand(t), ca.group(G, on="pointwise"), ca.depthwise(), name="mine", parameters={t: 6, G: 2})
@@ -320,7 +319,6 @@ def test_a_symbol_no_plotted_module_uses_is_refused():
         plot_ratios(["group", "depthwise-separable"], values={"t": 2})
 
 
-@pytest.mark.xfail(reason="known defect after merging issues 10 and 15: group over G draws G = 3 where the module's example channels (256) refuse it", strict=False)
 @settings(max_examples=25, deadline=None)
 @given(name=st.sampled_from(NAMES), over=st.sampled_from(["N", "M", "K", "G", "k"]))
 def test_a_curve_draws_only_points_that_explain_accepts(name, over):
