@@ -515,6 +515,17 @@ def _key(name: str) -> str:
     return "".join(ch for ch in name.strip().lower() if ch.isalnum() or ch == ".")
 
 
+def _decimal(name: str) -> str:
+    """A zoo name with its decimal points: ``mnasnet0_5`` is MNASNet 0.5.
+
+    >>> _decimal("regnet_x_1_6gf"), _decimal("resnet50")
+    ('regnet_x_1.6gf', 'resnet50')
+    """
+    import re
+
+    return re.sub(r"(?<=\d)_(?=\d)", ".", name)
+
+
 def network_names() -> list[str]:
     """The zoo's networks, by torchvision's names where torchvision has them.
 
@@ -529,12 +540,14 @@ def network_names() -> list[str]:
 def network(name: "str | Network") -> Network:
     """The zoo's network called ``name`` (any case; ``_``, ``-`` and spaces ignored).
 
-    >>> network("ResNet-50").name
-    'resnet50'
+    >>> network("ResNet-50").name, network("RegNetX-1.6GF").name, network("RegNet-X-16GF").name
+    ('resnet50', 'regnet_x_1_6gf', 'regnet_x_16gf')
+    >>> network("regnet_x_1_6gf").name, network("MNASNet 0.5").name
+    ('regnet_x_1_6gf', 'mnasnet0_5')
     >>> network("vgg")
     Traceback (most recent call last):
     ...
-    convalgebra.errors.UnknownNameError: unknown network 'vgg'; did you mean vgg16? (see 'convalgebra networks')
+    convalgebra.errors.UnknownNameError: unknown network 'vgg'; did you mean vgg16 or vgg11 or vgg13? (see 'convalgebra networks')
     """
     if isinstance(name, Network):
         return name
@@ -542,7 +555,11 @@ def network(name: "str | Network") -> Network:
         raise wrong_type(name, "a network's name (see 'convalgebra networks') or a Network")
     from .zoo import ZOO, build
 
-    keys = {_key(n): n for n in ZOO}
+    if str(name) in ZOO:
+        return build(str(name))
+    keys = {_key(_decimal(n)): n for n in ZOO}  # regnet_x_1_6gf as regnetx1.6gf, as its title writes it
+    for n in ZOO:
+        keys.setdefault(_key(n), n)  # regnet_x_1_6gf as regnetx16gf too, unless that is regnet_x_16gf's
     found = keys.get(_key(str(name)))
     if found is not None:
         return build(found)
