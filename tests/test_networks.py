@@ -33,7 +33,8 @@ NAMES = network_names()
 
 # torchvision's metadata "min_size": the smallest input each model takes.
 MIN_SIZES = {"alexnet": 63, "vgg16": 32, "squeezenet1_0": 21, "squeezenet1_1": 17, "resnet50": 1,
-             "resnext50_32x4d": 1, "mobilenet_v2": 1, "inception_v3": 75}
+             "resnext50_32x4d": 1, "mobilenet_v2": 1, "inception_v3": 75, "vgg11": 32, "googlenet": 15,
+             "mnasnet0_5": 1, "regnet_x_400mf": 1}
 
 
 @pytest.mark.parametrize("name", sorted(MIN_SIZES))
@@ -102,6 +103,11 @@ def test_networks_are_sums_of_the_articles_modules():
     assert modules["squeezenet1_0"] == {"fire"} and modules["vgg16"] == {"vgg-stack"}
     assert modules["alexnet_grouped"] == {"group"} and "factorized" in modules["inception_v3"]
     assert modules["resnet18"] == set()  # a basic block (two 3 x 3) rewrites no larger kernel: not a vgg-stack
+    assert modules["wide_resnet101_2"] == {"bottleneck"} and modules["resnext101_64x4d"] == {"resnext"}
+    assert modules["vgg11_bn"] == modules["vgg19"] == {"vgg-stack"} and modules["googlenet"] == set()
+    assert modules["mnasnet0_5"] == {"depthwise-separable", "inverted-bottleneck"}
+    assert all(modules[f"regnet_x_{x}"] == {"resnext"} for x in ("400mf", "800mf", "1_6gf", "3_2gf", "16gf", "32gf"))
+    assert modules["regnet_x_8gf"] == {"bottleneck", "resnext"}  # 80 channels in groups of 80: one group
 
 
 def test_resnet18_basic_block_is_two_3x3_convs_not_a_stack_of_a_larger_kernel():

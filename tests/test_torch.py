@@ -1,17 +1,24 @@
 """The algebra against PyTorch's own counter: every zoo network, the ten modules at drawn sizes,
 and drawn compositions of the primitives, exported to torch.nn.Module on the meta device and
-counted with torch.utils.flop_counter.FlopCounterMode (2 FLOPs per MAC)."""
+counted with torch.utils.flop_counter.FlopCounterMode (2 FLOPs per MAC); and every zoo network
+torchvision has, against torchvision's own definition, in total and layer by layer, and against
+torchvision's published weight metadata (computed here, compared in the test)."""
 
 from __future__ import annotations
 
+from collections import Counter
 from fractions import Fraction
+from functools import lru_cache
 
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
+torchvision = pytest.importorskip("torchvision")
 from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+from test_networks import MIN_SIZES  # noqa: E402
+from test_zoo_references import TORCHVISION, gmacs  # noqa: E402
 
 import convalgebra as ca  # noqa: E402
 from convalgebra import rules  # noqa: E402
@@ -44,6 +51,107 @@ def test_every_zoo_network_agrees_with_pytorch_at_two_sizes(name):
     model = to_torch(net, device="meta")
     for size in (net.default_size, net.default_size - 37):  # the second is no multiple of the stride
         assert torch_cost(model, 3, size) == net.total(size), size
+
+
+# -- torchvision's own definitions ---------------------------------------------------------
+
+#: Keywords that make torchvision's model the one its weights describe: GoogLeNet's pretrained
+#: model drops its auxiliary classifiers (and skipping scipy's slow initializer changes no shape).
+TORCHVISION_KWARGS = {"googlenet": {"aux_logits": False, "init_weights": False}, "inception_v3": {"init_weights": False}}
+
+TORCHVISION_NAMES = [name for name in network_names() if name in torchvision.models.list_models()]
+
+
+@lru_cache(maxsize=None)
+def torchvision_model(name: str) -> "torch.nn.Module":
+    """torchvision's own model, weights=None, built on the meta device once for all the tests.
+
+    RegNet computes its widths with torch at construction, which the meta device cannot
+    answer (``.tolist()``); those few tensors are made on the CPU, the model on meta."""
+    from torchvision.models.regnet import BlockParams
+
+    build = BlockParams.from_init_params.__func__
+
+    def widths_on_cpu(cls, *args, **kwargs):
+        with torch.device("cpu"):
+            return build(cls, *args, **kwargs)
+
+    BlockParams.from_init_params = classmethod(widths_on_cpu)
+    try:
+        with torch.device("meta"):
+            model = torchvision.models.get_model(name, weights=None, **TORCHVISION_KWARGS.get(name, {}))
+    finally:
+        BlockParams.from_init_params = classmethod(build)
+    return model.eval()
+
+
+_KINDS = {torch.nn.Conv2d: "conv", torch.nn.Linear: "linear", torch.nn.BatchNorm2d: "norm"}
+
+
+def torch_layers(model: "torch.nn.Module", size: int) -> tuple[int, Counter]:
+    """The MACs of a forward pass on a size x size input (FlopCounterMode's FLOPs / 2), and
+    every module that costs MACs or holds parameters of its own, as (kind, MACs, params),
+    from the same count taken per module."""
+    with FlopCounterMode(display=False) as counter:
+        model(torch.empty(1, 3, size, size, device="meta"))
+    flops = counter.get_flop_counts()
+    rows: Counter = Counter()
+    for name, module in model.named_modules():
+        macs = sum(flops.get(f"{type(model).__name__}.{name}", {}).values()) // 2 if name else 0
+        params = sum(x.numel() for x in module.parameters(recurse=False))
+        if params or (macs and not any(True for _ in module.children())):
+            rows[(_KINDS.get(type(module), type(module).__name__), macs, params)] += 1
+    assert counter.get_total_flops() % 2 == 0
+    return counter.get_total_flops() // 2, rows
+
+
+def zoo_layers(name: str, size: int) -> Counter:
+    """The zoo network's layers that cost MACs or hold parameters, as (kind, MACs, params)."""
+    kinds = {Conv: "conv", Linear: "linear", BatchNorm: "norm"}
+    return Counter((kinds.get(type(r.layer), type(r.layer).__name__), r.macs, r.params)
+                   for r in network(name).count(size).layers if r.macs or r.params)
+
+
+def sizes(name: str) -> tuple[int, ...]:
+    """Three input sizes: the network's own, one 37 smaller (no multiple of any stride), and 97."""
+    size = network(name).default_size
+    return size, size - 37, 97
+
+
+@pytest.mark.parametrize("name", TORCHVISION_NAMES)
+def test_every_zoo_network_agrees_with_torchvisions_own_definition_layer_by_layer(name):
+    model = torchvision_model(name)
+    params = sum(x.numel() for x in model.parameters())
+    for size in sizes(name):
+        macs, layers = torch_layers(model, size)
+        assert (macs, params) == network(name).total(size), size
+        assert layers == zoo_layers(name, size), size
+
+
+@pytest.mark.parametrize("name", TORCHVISION_NAMES)
+def test_reproduces_torchvisions_weight_metadata(name):
+    # num_params exactly; _ops, GMACs to three decimals, at each weight's own crop size
+    net = network(name)
+    for weights in torchvision.models.get_model_weights(name):
+        crop = weights.transforms.keywords["crop_size"]
+        macs, params = net.total(crop)
+        assert (params, gmacs(macs)) == (weights.meta["num_params"], f"{weights.meta['_ops']}"), weights
+        assert net.min_size() == max(weights.meta["min_size"])
+
+
+def test_the_references_the_tests_without_torch_hold_are_torchvisions():
+    # test_zoo_references compares with these; here they are read from torchvision itself
+    for name, (params, ops) in TORCHVISION.items():
+        meta = torchvision.models.get_model_weights(name).DEFAULT.meta
+        assert (params, ops) == (meta["num_params"], f"{meta['_ops']}"), name
+    assert all(MIN_SIZES[name] == max(torchvision.models.get_model_weights(name).DEFAULT.meta["min_size"])
+               for name in MIN_SIZES)
+
+
+def test_the_zoo_holds_the_torchvision_networks_it_names():
+    # every zoo name that torchvision has is counted above; the others are the papers' own
+    assert set(network_names()) - set(TORCHVISION_NAMES) == {"alexnet_grouped", "mobilenet_v1", "shufflenet_v1",
+                                                              "xception"}
 
 
 def module_values(name: str, draw) -> dict:

@@ -138,20 +138,42 @@ def alexnet_grouped() -> Network:
 
 # -- VGG ------------------------------------------------------------------------------
 
+_VGG = 'Simonyan, Zisserman, "Very Deep Convolutional Networks for Large-Scale Image Recognition" (2014)'
+
+#: Each configuration's stages: (3 x 3 convolutions in the stage, their width), the paper's Table 1.
+_VGG_CONFIGS = {
+    "11": ((1, 64), (1, 128), (2, 256), (2, 512), (2, 512)),        # A
+    "13": ((2, 64), (2, 128), (2, 256), (2, 512), (2, 512)),        # B
+    "16": ((2, 64), (2, 128), (3, 256), (3, 512), (3, 512)),        # D
+    "19": ((2, 64), (2, 128), (4, 256), (4, 512), (4, 512)),        # E
+}
+
+
+def _vgg(depth: str, batch_norm: bool = False) -> Network:
+    """VGG (configuration A, B, D or E): each stage of n >= 2 convolutions is the ``vgg-stack``
+    rewrite, stack(3), of one (2n + 1) x (2n + 1) convolution into n stacked 3 x 3 ones; a stage
+    of one 3 x 3 is that convolution (no module). ``batch_norm``: batch norm after every
+    convolution, which keeps its bias (torchvision's ``vgg*_bn``)."""
+    stages, cin = [], 3
+    for i, (n, width) in enumerate(_VGG_CONFIGS[depth], 1):
+        conv = _conv(cin, width, 2 * n + 1, padding="same", bias=True)
+        body = stack(3)(conv) if n > 1 else replace(conv, kernel=(3, 3))
+        body = map_layers(body, _unrolled)  # n convolutions, each with its batch norm
+        stages.append(_stage(f"block{i}", [Series(_bn(body) if batch_norm else body, Pool(width, 2, 2))],
+                             "vgg-stack" if n > 1 else ""))
+        cin = width
+    stages.append(_stage("classifier", [Series(AdaptivePool(512, 7), Linear(512, 4096, 7), Linear(4096, 4096),
+                                               Linear(4096, 1000))]))
+    name = f"vgg{depth}" + ("_bn" if batch_norm else "")
+    return _network(name, f"VGG-{depth}" + (" with batch norm" if batch_norm else ""), stages, _VGG,
+                    f"torchvision.models.{name}")
+
+
 @_register
 def vgg16() -> Network:
     """VGG-16 (configuration D): each stage is the ``vgg-stack`` rewrite of one 5 x 5 or 7 x 7
     convolution into two or three 3 x 3 ones."""
-    stages, cin = [], 3
-    for i, (width, kernel) in enumerate(((64, 5), (128, 5), (256, 7), (512, 7), (512, 7)), 1):
-        stacked = stack(3)(_conv(cin, width, kernel, padding="same", bias=True))
-        stages.append(_stage(f"block{i}", [Series(stacked, Pool(width, 2, 2))], "vgg-stack"))
-        cin = width
-    stages.append(_stage("classifier", [Series(AdaptivePool(512, 7), Linear(512, 4096, 7), Linear(4096, 4096),
-                                               Linear(4096, 1000))]))
-    return _network("vgg16", "VGG-16", stages,
-                    'Simonyan, Zisserman, "Very Deep Convolutional Networks for Large-Scale Image Recognition" (2014)',
-                    "torchvision.models.vgg16")
+    return _vgg("16")
 
 
 # -- SqueezeNet -------------------------------------------------------------------------
@@ -227,7 +249,7 @@ def _bottleneck(cin: int, planes: int, stride: int, groups: int, base: int) -> A
 
 
 def _resnet(name: str, title: str, unit: Callable[..., AnyBlock], depths: tuple[int, ...],
-            groups: int = 1, base: int = 64) -> Network:
+            groups: int = 1, base: int = 64, paper: str = "") -> Network:
     expansion = 4 if unit is _bottleneck else 1
     module = ("resnext" if groups != 1 else "bottleneck") if unit is _bottleneck else ""
     stages = [_stage("stem", [Series(_conv_bn(3, 64, 7, 2, 3), Pool(64, 3, 2, 1))])]
@@ -239,7 +261,7 @@ def _resnet(name: str, title: str, unit: Callable[..., AnyBlock], depths: tuple[
             cin = planes * expansion
         stages.append(_stage(f"layer{i + 1}", blocks, module))
     stages.append(_head(cin))
-    return _network(name, title, stages, _RESNEXT if groups != 1 else _RESNET, f"torchvision.models.{name}")
+    return _network(name, title, stages, paper or (_RESNEXT if groups != 1 else _RESNET), f"torchvision.models.{name}")
 
 
 @_register
@@ -286,10 +308,11 @@ def mobilenet_v1() -> Network:
                     'Applications" (2017)', "the paper's Table 1 (average pooling made global)")
 
 
-def _inverted(cin: int, cout: int, stride: int, t: int) -> AnyBlock:
+def _inverted(cin: int, cout: int, stride: int, t: int, kernel: int = 3) -> AnyBlock:
     """MobileNet V2's block: the ``inverted-bottleneck`` rule, chain(expand(t), depthwise()), of a 3 x 3
-    convolution; at t = 1 there is nothing to expand and it is ``separate()`` (depthwise separable)."""
-    conv = _conv(cin, cout, 3, stride, 1)
+    (MNASNet: or 5 x 5) convolution; at t = 1 there is nothing to expand and it is ``separate()``
+    (depthwise separable)."""
+    conv = _conv(cin, cout, kernel, stride, kernel // 2)
     body = _bn(separate()(conv) if t == 1 else chain(expand(t), depthwise())(conv))
     return Residual(body) if stride == 1 and cin == cout else body
 
@@ -488,3 +511,271 @@ def resnet101() -> Network:
 def resnet152() -> Network:
     """ResNet-152: bottlenecks, 3-8-36-3."""
     return _resnet("resnet152", "ResNet-152", _bottleneck, (3, 8, 36, 3))
+
+
+# -- more ResNets: ResNet-34, the wide ResNets, the larger ResNeXts ----------------------------------
+
+_WIDE = 'Zagoruyko, Komodakis, "Wide Residual Networks" (2016)'
+
+
+@_register
+def resnet34() -> Network:
+    """ResNet-34: basic blocks, 3-4-6-3."""
+    return _resnet("resnet34", "ResNet-34", _basic, (3, 4, 6, 3))
+
+
+@_register
+def wide_resnet50_2() -> Network:
+    """Wide ResNet-50-2: ResNet-50 with every bottleneck's inner width doubled (t = 2)."""
+    return _resnet("wide_resnet50_2", "Wide ResNet-50-2", _bottleneck, (3, 4, 6, 3), base=128, paper=_WIDE)
+
+
+@_register
+def wide_resnet101_2() -> Network:
+    """Wide ResNet-101-2: ResNet-101 with every bottleneck's inner width doubled (t = 2)."""
+    return _resnet("wide_resnet101_2", "Wide ResNet-101-2", _bottleneck, (3, 4, 23, 3), base=128, paper=_WIDE)
+
+
+@_register
+def resnext101_32x8d() -> Network:
+    """ResNeXt-101 32x8d: bottlenecks as wide as their output (t = 1), the 3 x 3 in 32 groups."""
+    return _resnet("resnext101_32x8d", "ResNeXt-101 (32x8d)", _bottleneck, (3, 4, 23, 3), groups=32, base=8)
+
+
+@_register
+def resnext101_64x4d() -> Network:
+    """ResNeXt-101 64x4d: bottlenecks as wide as their output (t = 1), the 3 x 3 in 64 groups."""
+    return _resnet("resnext101_64x4d", "ResNeXt-101 (64x4d)", _bottleneck, (3, 4, 23, 3), groups=64, base=4)
+
+
+# -- the other VGGs ----------------------------------------------------------------------------------
+
+@_register
+def vgg11() -> Network:
+    """VGG-11 (configuration A): one 3 x 3 in each of the first two stages, stacks of two after."""
+    return _vgg("11")
+
+
+@_register
+def vgg13() -> Network:
+    """VGG-13 (configuration B): stacks of two 3 x 3 (a 5 x 5) in every stage."""
+    return _vgg("13")
+
+
+@_register
+def vgg19() -> Network:
+    """VGG-19 (configuration E): stacks of four 3 x 3 (a 9 x 9) in the last three stages."""
+    return _vgg("19")
+
+
+@_register
+def vgg11_bn() -> Network:
+    """VGG-11 with batch norm after every convolution."""
+    return _vgg("11", batch_norm=True)
+
+
+@_register
+def vgg13_bn() -> Network:
+    """VGG-13 with batch norm after every convolution."""
+    return _vgg("13", batch_norm=True)
+
+
+@_register
+def vgg16_bn() -> Network:
+    """VGG-16 with batch norm after every convolution."""
+    return _vgg("16", batch_norm=True)
+
+
+@_register
+def vgg19_bn() -> Network:
+    """VGG-19 with batch norm after every convolution."""
+    return _vgg("19", batch_norm=True)
+
+
+# -- GoogLeNet ------------------------------------------------------------------------------------
+
+def _inception_v1(cin: int, c1: int, c3_reduce: int, c3: int, c5_reduce: int, c5: int, pool: int) -> AnyBlock:
+    """GoogLeNet's Inception module: a 1 x 1, a 1 x 1 then 3 x 3, a 1 x 1 then "5 x 5", a 3 x 3 max
+    pool then 1 x 1, side by side. torchvision's "5 x 5" branch is a 3 x 3 (a known bug it keeps for its
+    weights, pytorch/vision#906), and so is this one."""
+    return Parallel(
+        _conv_bn(cin, c1, 1),
+        Series(_conv_bn(cin, c3_reduce, 1), _conv_bn(c3_reduce, c3, 3, padding=1)),
+        Series(_conv_bn(cin, c5_reduce, 1), _conv_bn(c5_reduce, c5, 3, padding=1)),
+        Series(Pool(cin, 3, 1, 1, ceil_mode=True), _conv_bn(cin, pool, 1)),
+    )
+
+
+@_register
+def googlenet() -> Network:
+    """GoogLeNet (Inception V1, torchvision) as its pretrained weights have it: without the two
+    auxiliary classifiers, which torchvision drops once the weights are loaded."""
+    stages = [
+        _stage("stem", [Series(_conv_bn(3, 64, 7, 2, 3), Pool(64, 3, 2, ceil_mode=True), _conv_bn(64, 64, 1),
+                               _conv_bn(64, 192, 3, padding=1), Pool(192, 3, 2, ceil_mode=True))]),
+        _stage("inception3", [_inception_v1(192, 64, 96, 128, 16, 32, 32), _inception_v1(256, 128, 128, 192, 32, 96, 64),
+                              Pool(480, 3, 2, ceil_mode=True)]),
+        _stage("inception4", [_inception_v1(480, 192, 96, 208, 16, 48, 64), _inception_v1(512, 160, 112, 224, 24, 64, 64),
+                              _inception_v1(512, 128, 128, 256, 24, 64, 64), _inception_v1(512, 112, 144, 288, 32, 64, 64),
+                              _inception_v1(528, 256, 160, 320, 32, 128, 128), Pool(832, 2, 2, ceil_mode=True)]),
+        _stage("inception5", [_inception_v1(832, 256, 160, 320, 32, 128, 128),
+                              _inception_v1(832, 384, 192, 384, 48, 128, 128)]),
+        _head(1024),
+    ]
+    return _network("googlenet", "GoogLeNet (Inception V1)", stages,
+                    'Szegedy et al., "Going Deeper with Convolutions" (2014)', "torchvision.models.googlenet")
+
+
+# -- MNASNet ------------------------------------------------------------------------------------------
+
+def _round_to_multiple(value: Fraction, divisor: int = 8, round_up_bias: Fraction = Fraction(9, 10)) -> int:
+    """A width rounded to a multiple of ``divisor``, to the nearest but never more than 10% down
+    (the MobileNet and MNASNet rounding, ``_make_divisible``), exactly.
+
+    >>> [_round_to_multiple(Fraction(x)) for x in (83, 84, 12, 3)]
+    [80, 88, 16, 8]
+    """
+    rounded = max(divisor, int(value + Fraction(divisor, 2)) // divisor * divisor)
+    return rounded if rounded >= round_up_bias * value else rounded + divisor
+
+
+def _mnasnet(alpha: str) -> Network:
+    """MNASNet-B1 at width multiplier ``alpha`` (torchvision): a 3 x 3 stem, a depthwise separable
+    block, six stages of inverted bottlenecks (3 x 3 or 5 x 5 depthwise, t = 3 or 6), each width
+    alpha times the paper's rounded to a multiple of 8."""
+    scale = Fraction(alpha)
+    d = [_round_to_multiple(width * scale) for width in (32, 16, 24, 40, 80, 96, 192, 320)]
+    stages = [_stage("stem", [_conv_bn(3, d[0], 3, 2, 1)]),
+              _stage("stage1", [_separable(d[0], d[1], 1)], "depthwise-separable")]
+    plan = [(3, 3, 2, 3), (5, 3, 2, 3), (5, 6, 2, 3), (3, 6, 1, 2), (5, 6, 2, 4), (3, 6, 1, 1)]  # k, t, s, n
+    cin = d[1]
+    for i, ((kernel, t, stride, n), cout) in enumerate(zip(plan, d[2:]), 2):
+        blocks = []
+        for j in range(n):
+            blocks.append(_inverted(cin, cout, stride if j == 0 else 1, t, kernel))
+            cin = cout
+        stages.append(_stage(f"stage{i}", blocks, "inverted-bottleneck"))
+    stages += [_stage("last", [_conv_bn(cin, 1280, 1)]), _head(1280)]
+    name = f"mnasnet{alpha.replace('.', '_')}"
+    return _network(name, f"MNASNet {alpha}", stages,
+                    'Tan, Chen, Pang, Vasudevan, Sandler, Howard, Le, "MnasNet: Platform-Aware Neural Architecture '
+                    'Search for Mobile" (2018)', f"torchvision.models.{name}")
+
+
+@_register
+def mnasnet0_5() -> Network:
+    """MNASNet 0.5: every width halved, then rounded to a multiple of 8."""
+    return _mnasnet("0.5")
+
+
+@_register
+def mnasnet0_75() -> Network:
+    """MNASNet 0.75."""
+    return _mnasnet("0.75")
+
+
+@_register
+def mnasnet1_0() -> Network:
+    """MNASNet 1.0."""
+    return _mnasnet("1.0")
+
+
+@_register
+def mnasnet1_3() -> Network:
+    """MNASNet 1.3."""
+    return _mnasnet("1.3")
+
+
+# -- RegNet X ---------------------------------------------------------------------------------------
+
+_REGNET = 'Radosavovic, Kosaraju, Girshick, He, Dollar, "Designing Network Design Spaces" (2020)'
+
+
+def _regnet_stages(depth: int, w0: int, wa: float, wm: float, group_width: int) -> list[tuple[int, int, int]]:
+    """RegNet's stages from its five parameters: (width, blocks, group width) for each stage.
+
+    Block j's width is w0 + wa * j, quantized in log space to w0 * wm^round(log_wm((w0 + wa*j)/w0))
+    and rounded to a multiple of 8; runs of equal widths are stages; each width is then made a
+    multiple of its group width (at most the width itself). These are the paper's equations
+    (2)-(4), as torchvision computes them (in floating point, whose rounding they reproduce).
+
+    >>> _regnet_stages(22, 24, 24.48, 2.54, 16)   # RegNetX-400MF
+    [(32, 1, 16), (64, 2, 16), (160, 7, 16), (400, 12, 16)]
+    """
+    import math
+
+    widths = [int(round(w0 * wm ** round(math.log((w0 + wa * j) / w0) / math.log(wm)) / 8) * 8) for j in range(depth)]
+    runs: list[list[int]] = []
+    for width in widths:
+        if runs and runs[-1][0] == width:
+            runs[-1][1] += 1
+        else:
+            runs.append([width, 1])
+    stages = []
+    for width, blocks in runs:
+        g = min(group_width, width)
+        stages.append((_round_to_multiple(Fraction(width), g), blocks, g))
+    return stages
+
+
+def _regnet_block(cin: int, cout: int, stride: int, group_width: int) -> AnyBlock:
+    """RegNet's X block: the ``resnext`` rule at t = 1, chain(reduce(1), group(cout / group width)), of a
+    3 x 3 convolution (the ``bottleneck`` rule where that is one group), batch norm after each part, and a
+    residual sum (a strided 1 x 1 projection where the shape changes)."""
+    groups = cout // group_width
+    rule = chain(reduce(1), group(groups)) if groups != 1 else reduce(1)
+    return Residual(_bn(rule(_conv(cin, cout, 3, stride, 1))), _projection(cin, cout, stride))
+
+
+def _regnet(name: str, title: str, depth: int, w0: int, wa: float, wm: float, group_width: int) -> Network:
+    stages, cin = [_stage("stem", [_conv_bn(3, 32, 3, 2, 1)])], 32
+    for i, (width, blocks, g) in enumerate(_regnet_stages(depth, w0, wa, wm, group_width), 1):
+        units = []
+        for j in range(blocks):
+            units.append(_regnet_block(cin, width, 2 if j == 0 else 1, g))
+            cin = width
+        stages.append(_stage(f"block{i}", units, "resnext" if width != g else "bottleneck"))
+    stages.append(_head(cin))
+    return _network(name, title, stages, _REGNET, f"torchvision.models.{name}")
+
+
+@_register
+def regnet_x_400mf() -> Network:
+    """RegNetX-400MF: d = 22, w0 = 24, wa = 24.48, wm = 2.54, group width 16."""
+    return _regnet("regnet_x_400mf", "RegNetX-400MF", 22, 24, 24.48, 2.54, 16)
+
+
+@_register
+def regnet_x_800mf() -> Network:
+    """RegNetX-800MF: d = 16, w0 = 56, wa = 35.73, wm = 2.28, group width 16."""
+    return _regnet("regnet_x_800mf", "RegNetX-800MF", 16, 56, 35.73, 2.28, 16)
+
+
+@_register
+def regnet_x_1_6gf() -> Network:
+    """RegNetX-1.6GF: d = 18, w0 = 80, wa = 34.01, wm = 2.25, group width 24."""
+    return _regnet("regnet_x_1_6gf", "RegNetX-1.6GF", 18, 80, 34.01, 2.25, 24)
+
+
+@_register
+def regnet_x_3_2gf() -> Network:
+    """RegNetX-3.2GF: d = 25, w0 = 88, wa = 26.31, wm = 2.25, group width 48."""
+    return _regnet("regnet_x_3_2gf", "RegNetX-3.2GF", 25, 88, 26.31, 2.25, 48)
+
+
+@_register
+def regnet_x_8gf() -> Network:
+    """RegNetX-8GF: d = 23, w0 = 80, wa = 49.56, wm = 2.88, group width 120."""
+    return _regnet("regnet_x_8gf", "RegNetX-8GF", 23, 80, 49.56, 2.88, 120)
+
+
+@_register
+def regnet_x_16gf() -> Network:
+    """RegNetX-16GF: d = 22, w0 = 216, wa = 55.59, wm = 2.1, group width 128."""
+    return _regnet("regnet_x_16gf", "RegNetX-16GF", 22, 216, 55.59, 2.1, 128)
+
+
+@_register
+def regnet_x_32gf() -> Network:
+    """RegNetX-32GF: d = 23, w0 = 320, wa = 69.86, wm = 2.0, group width 168."""
+    return _regnet("regnet_x_32gf", "RegNetX-32GF", 23, 320, 69.86, 2.0, 168)
