@@ -158,7 +158,7 @@ def _vgg(depth: str, batch_norm: bool = False) -> Network:
     for i, (n, width) in enumerate(_VGG_CONFIGS[depth], 1):
         conv = _conv(cin, width, 2 * n + 1, padding="same", bias=True)
         body = stack(3)(conv) if n > 1 else replace(conv, kernel=(3, 3))
-        body = map_layers(body, _unrolled)  # n convolutions, each with its batch norm
+        body = _unrolled(body)  # n convolutions, each with its batch norm
         stages.append(_stage(f"block{i}", [Series(_bn(body) if batch_norm else body, Pool(width, 2, 2))],
                              "vgg-stack" if n > 1 else ""))
         cin = width
