@@ -6,18 +6,23 @@ Prints:
      so no torchvision is needed), medians of alternating runs and their ratio (target: >= 3x);
      then the same two counts inside one warm process (torch already imported, model built);
   2. the in-process time to build and count resnet50, resnet101 and resnet152, per layer,
-     to show that the time grows linearly with depth.
+     to show that the time grows linearly with depth;
+  3. the whole zoo (every torchvision classification CNN and the papers' four) built and
+     counted at 224 x 224, in a fresh process that never imports sympy (checked), against
+     FlopCounterMode counting torchvision's own definitions on the meta device in the same
+     run (the models built once; only the forward passes timed); per-family times too.
 
 Both counters' totals are printed too: convalgebra counts convolution and linear MACs only
 (torchvision's convention); ptflops' default backend adds batch norm, pooling and biases,
 and its aten backend adds the classifier's bias additions.
 
-Run: python benchmarks/network_speed.py [--runs 5]   (needs the extras: pip install -e ".[torch,bench]")
+Run: python benchmarks/network_speed.py [--runs 5] [--zoo-only]   (needs the extras: pip install -e ".[torch,bench]")
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import subprocess
 import sys
@@ -117,13 +122,82 @@ def depth(runs: int) -> None:
               f"   time x{seconds / base[0]:.2f} for layers x{layers / base[1]:.2f}")
 
 
+ZOO_COUNT = r"""
+import sys, time
+start = time.perf_counter()
+from convalgebra.networks import network, network_names
+totals = {name: network(name).count(224).macs for name in network_names()}
+seconds = time.perf_counter() - start
+assert "sympy" not in sys.modules, "a concrete count imported sympy"
+print(len(totals), seconds, sum(totals.values()))
+"""
+
+TORCH_COUNT = r"""
+import sys, time, warnings
+warnings.filterwarnings("ignore")
+import torch, torchvision
+from torch.utils.flop_counter import FlopCounterMode
+from torchvision.models.regnet import BlockParams
+from convalgebra.networks import network_names
+build = BlockParams.from_init_params.__func__
+def on_cpu(cls, *args, **kwargs):
+    with torch.device("cpu"):
+        return build(cls, *args, **kwargs)
+BlockParams.from_init_params = classmethod(on_cpu)  # RegNet's widths need real tensors
+names = [n for n in network_names() if n in torchvision.models.list_models()]
+kwargs = {"googlenet": {"aux_logits": False, "init_weights": False}, "inception_v3": {"init_weights": False}}
+with torch.device("meta"):
+    models = {n: torchvision.models.get_model(n, weights=None, **kwargs.get(n, {})).eval() for n in names}
+start = time.perf_counter()
+total = 0
+for n, model in models.items():
+    with FlopCounterMode(display=False) as counter:
+        model(torch.empty(1, 3, 224, 224, device="meta"))
+    total += counter.get_total_flops() // 2
+print(len(models), time.perf_counter() - start, total)
+"""
+
+
+def zoo(runs: int, torch_too: bool) -> None:
+    py = sys.executable
+    ours = [float(wall([py, "-c", ZOO_COUNT])[1].split()[1]) for _ in range(runs)]
+    count, _, macs = wall([py, "-c", ZOO_COUNT])[1].split()
+    print(f"3. the whole zoo at 224 x 224: {count} networks built and counted (fresh process, no sympy imported)")
+    print(f"   convalgebra build + count, all : {statistics.median(ours) * 1000:8.1f} ms   "
+          f"({float(statistics.median(ours)) / int(count) * 1000:.1f} ms a network; {int(macs):,} MACs in all)")
+    if torch_too:
+        theirs = [wall([py, "-c", TORCH_COUNT])[1].split() for _ in range(max(1, runs // 2))]
+        seconds = statistics.median(float(t[1]) for t in theirs)
+        print(f"   FlopCounterMode, {theirs[0][0]} torchvision models on meta (forward only, built beforehand): "
+              f"{seconds * 1000:8.1f} ms   ({int(theirs[0][2]):,} MACs)")
+        print(f"   ratio: convalgebra builds and counts {seconds / statistics.median(ours):.1f}x faster than"
+              " FlopCounterMode only counts")
+    from convalgebra import zoo as zoo_module
+    from convalgebra.networks import network, network_names
+
+    families: dict[str, float] = {}
+    for name in network_names():
+        def run(name: str = name) -> None:
+            zoo_module.build.cache_clear()
+            network(name).count(224)
+
+        family = re.match(r"[a-z]+", name).group()  # vgg11_bn is a vgg, regnet_y_8gf a regnet
+        families[family] = families.get(family, 0.0) + best_of(run, runs)
+    print("   in process, build + count at 224, by family (medians, ms):")
+    print("   " + ", ".join(f"{family} {seconds * 1000:.0f}" for family, seconds in families.items()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--zoo-only", action="store_true", help="only section 3, the whole zoo")
+    parser.add_argument("--no-torch", action="store_true", help="section 3 without the FlopCounterMode baseline")
     args = parser.parse_args()
-    end_to_end(args.runs)
-    warm(args.runs)
-    depth(args.runs)
+    if not args.zoo_only:
+        end_to_end(args.runs)
+        warm(args.runs)
+        depth(args.runs)
+    zoo(args.runs, not args.no_torch)
 
 
 if __name__ == "__main__":

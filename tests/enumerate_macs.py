@@ -18,8 +18,10 @@ class Counter:
     macs: int = 0
 
 
-def random_tensor(channels: int, size: int, rng: random.Random) -> Tensor:
-    return [[[rng.randint(-3, 3) for _ in range(size)] for _ in range(size)] for _ in range(channels)]
+def random_tensor(channels: int, size: int, rng: random.Random, width: int | None = None) -> Tensor:
+    """A size x size tensor, or size x width."""
+    return [[[rng.randint(-3, 3) for _ in range(size if width is None else width)] for _ in range(size)]
+            for _ in range(channels)]
 
 
 def conv2d(x: Tensor, out_channels: int, kernel: tuple[int, int], groups: int, stride: int,
@@ -67,3 +69,29 @@ def shuffle(x: Tensor, groups: int) -> Tensor:
 def same_padding(kernel: int) -> int:
     assert kernel % 2 == 1, "SAME padding at stride 1 needs an odd kernel here"
     return (kernel - 1) // 2
+
+
+def conv_transpose2d(x: Tensor, out_channels: int, kernel: tuple[int, int], groups: int, stride: int,
+                     padding: tuple[int, int], output_padding: tuple[int, int], counter: Counter,
+                     rng: random.Random) -> Tensor:
+    """A grouped transposed convolution as the scatter it is: every input value, times every
+    weight of its group's kernels, added into the output window it reaches (padding then
+    crops the borders). Counts each multiply-accumulate."""
+    in_channels, height, width = len(x), len(x[0]), len(x[0][0])
+    kh, kw = kernel
+    per_group_in, per_group_out = in_channels // groups, out_channels // groups
+    weight = [[[[rng.randint(-2, 2) for _ in range(kw)] for _ in range(kh)] for _ in range(per_group_out)]
+              for _ in range(in_channels)]
+    full_h, full_w = (height - 1) * stride + kh + output_padding[0], (width - 1) * stride + kw + output_padding[1]
+    full = [[[0] * full_w for _ in range(full_h)] for _ in range(out_channels)]
+    for ci in range(in_channels):
+        g = ci // per_group_in
+        for r in range(height):
+            for c in range(width):
+                for oc in range(per_group_out):
+                    for i in range(kh):
+                        for j in range(kw):
+                            full[g * per_group_out + oc][r * stride + i][c * stride + j] += weight[ci][oc][i][j] * x[ci][r][c]
+                            counter.macs += 1
+    ph, pw = padding
+    return [[row[pw:full_w - pw] for row in plane[ph:full_h - ph]] for plane in full]

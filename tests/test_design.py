@@ -388,7 +388,7 @@ def test_budget_json_contract():
 
 @pytest.mark.parametrize("argv,message", [
     (["compare", "botleneck", "group"], "did you mean bottleneck"),
-    (["compare", "group", "mobilenet-v3"], "unknown module 'mobilenet-v3'"),
+    (["compare", "group", "mobilenet-v4"], "unknown module 'mobilenet-v4'"),  # v3 is mbconv's alias now
     (["compare", "group"], "required: B"),
     (["compare", "group", "fire", "--set", "G=0"], "G = 0"),
     (["compare", "group", "fire", "--set", "M=x"], "is not a number"),

@@ -42,6 +42,46 @@ def test_convolution_cost_equals_enumeration(size, kernel, stride, padding, dila
 
 
 @settings(max_examples=60, deadline=None)
+@given(height=st.integers(1, 9), width=st.integers(1, 9), kh=st.integers(1, 4), kw=st.integers(1, 4),
+       stride=st.integers(1, 3), ph=st.integers(0, 2), pw=st.integers(0, 2), groups=st.integers(1, 2),
+       cout_per=st.integers(1, 2))
+def test_an_h_by_w_convolution_costs_what_the_loops_count(height, width, kh, kw, stride, ph, pw, groups, cout_per):
+    conv = Conv(2 * groups, cout_per * groups, (kh, kw), groups=groups, stride=stride, padding=(ph, pw))
+    if height + 2 * ph < kh or width + 2 * pw < kw:
+        with pytest.raises(ca.InvalidValueError):
+            conv.output_size((height, width))
+        return
+    rng, counter = random.Random(0), em.Counter()
+    out = em.conv2d(em.random_tensor(2 * groups, height, rng, width), cout_per * groups, (kh, kw), groups, stride,
+                    (ph, pw), 1, counter, rng)
+    assert ca.layers.sides(conv.output_size((height, width))) == (len(out[0]), len(out[0][0]))
+    assert conv.macs((height, width)) == counter.macs
+
+
+@settings(max_examples=40, deadline=None)
+@given(height=st.integers(1, 6), width=st.integers(1, 6), kernel=st.integers(1, 4), stride=st.integers(1, 3),
+       padding=st.integers(0, 1), extra=st.integers(0, 2), groups=st.integers(1, 2))
+def test_a_transposed_convolution_costs_what_its_scatter_counts(height, width, kernel, stride, padding, extra, groups):
+    # MACs on the input positions: Kh*Kw*M*(N/G)*H*W, what FlopCounterMode also counts
+    if extra >= stride:
+        with pytest.raises(ca.InvalidValueError, match="output_padding"):
+            ca.ConvTranspose(2, 2, kernel, stride=stride, output_padding=extra)
+        return
+    up = ca.ConvTranspose(2 * groups, 3 * groups, (kernel, kernel), groups=groups, stride=stride, padding=padding,
+                          output_padding=extra)
+    if (min(height, width) - 1) * stride + kernel + extra - 2 * padding < 1:
+        with pytest.raises(ca.InvalidValueError):
+            up.output_size((height, width))
+        return
+    rng, counter = random.Random(0), em.Counter()
+    out = em.conv_transpose2d(em.random_tensor(2 * groups, height, rng, width), 3 * groups, (kernel, kernel), groups,
+                              stride, (padding, padding), (extra, extra), counter, rng)
+    assert ca.layers.sides(up.output_size((height, width))) == (len(out[0]), len(out[0][0]))
+    assert up.macs((height, width)) == counter.macs
+    assert up.params() == 2 * groups * 3 * kernel * kernel
+
+
+@settings(max_examples=60, deadline=None)
 @given(multiple=st.integers(1, 40), kernel=st.integers(1, 11), stride=st.integers(1, 4),
        padding=st.integers(0, 5), offset=st.integers(-3, 3))
 def test_symbolic_output_size_is_exact_at_multiples_of_the_stride(multiple, kernel, stride, padding, offset):
@@ -60,8 +100,15 @@ def test_rectangular_kernels_keep_a_square_map_with_matching_padding():
     conv = Conv(8, 8, (1, 7), padding=(0, 3))
     assert conv.output_size(17) == 17
     assert conv.macs(17) == 7 * 8 * 8 * 17 * 17
-    with pytest.raises(ca.InvalidValueError, match="non-square"):
-        Conv(8, 8, (1, 7), padding=3).output_size(17)
+
+
+def test_uneven_padding_makes_an_oblong_map_counted_as_the_loops_count_it():
+    # once refused as "non-square"; now H x W: 17 + 6 rows and 17 + 6 - 6 columns
+    conv = Conv(2, 3, (1, 7), padding=3)
+    assert conv.output_size(17) == (23, 17)
+    counter, rng = em.Counter(), random.Random(0)
+    out = em.conv2d(em.random_tensor(2, 17, rng), 3, (1, 7), 1, 1, (3, 3), 1, counter, rng)
+    assert (len(out[0]), len(out[0][0])) == (23, 17) and conv.macs(17) == counter.macs
 
 
 def test_bias_adds_one_parameter_per_output_channel():
@@ -133,6 +180,20 @@ def test_numbers_too_long_to_be_sizes_are_refused_in_one_line():
     (lambda: ca.BatchNorm(0.5), "channels = 1/2"),
     (lambda: ca.Linear(512, 0), "output features = 0"),
     (lambda: ca.Pool(64, 3, stride=0), "pooling stride = 0"),
+    (lambda: ca.Slice(8, 4, 4), "expected 0 <= start < stop <= 8"),
+    (lambda: ca.Slice(8, -1, 4), "first channel = -1"),
+    (lambda: ca.Identity(0), "channels = 0"),
+    (lambda: ca.LayerNorm(2.5), "channels = 5/2"),
+    (lambda: ca.LayerScale(-1), "channels = -1"),
+    (lambda: ca.Activation(8, "swish"), "'swish'"),
+    (lambda: ca.Elementwise(8, "subtract"), "'subtract'"),
+    (lambda: ca.ConvTranspose(8, 8, 3, stride=2, output_padding=2), "output_padding 2 must be smaller"),
+    (lambda: ca.ConvTranspose(8, 8, 3, padding=-1), "padding = -1"),
+    (lambda: ca.Upsample(8, 0), "upsampling scale = 0"),
+    (lambda: ca.Upsample(8, 2, "cubic"), "'cubic'"),
+    (lambda: ca.Scale([ca.Conv(8, 8)]), "Scale"),
+    (lambda: ca.total(ca.Scale(ca.Conv(8, 8, (3, 3), stride=2, padding=1)), 8), "a scale's gate must pool to 1 x 1"),
+    (lambda: ca.total(ca.Series(ca.Conv(8, 8), ca.Linear(8, 10, (2, 3))), (2, 2)), "pool to 2 x 3 first"),
 ])
 def test_a_layer_or_block_that_cannot_exist_is_refused_when_built(make, message):
     with pytest.raises(ca.InvalidValueError) as error:

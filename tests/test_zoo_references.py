@@ -17,7 +17,8 @@ import pytest
 import convalgebra as ca
 
 # torchvision's weight metadata (torchvision.models.get_model_weights(name).DEFAULT.meta):
-# num_params exactly, and "_ops" in GMACs as published, to three decimals.
+# num_params exactly, and "_ops" in GMACs as published, to three decimals, at each default
+# weight's crop size (the zoo network's default size: 240 for EfficientNet-B1, 384 for RegNetY-128GF).
 TORCHVISION = {
     "alexnet": (61_100_840, "0.714"), "vgg16": (138_357_544, "15.47"), "squeezenet1_0": (1_248_424, "0.819"),
     "squeezenet1_1": (1_235_496, "0.349"), "resnet18": (11_689_512, "1.814"), "resnet50": (25_557_032, "4.089"),
@@ -33,6 +34,22 @@ TORCHVISION = {
     "regnet_x_1_6gf": (9_190_136, "1.603"), "regnet_x_3_2gf": (15_296_552, "3.177"),
     "regnet_x_8gf": (39_572_648, "7.995"), "regnet_x_16gf": (54_278_536, "15.941"),
     "regnet_x_32gf": (107_811_560, "31.736"),
+    "shufflenet_v2_x0_5": (1_366_792, "0.04"), "shufflenet_v2_x1_0": (2_278_604, "0.145"),
+    "shufflenet_v2_x1_5": (3_503_624, "0.296"), "shufflenet_v2_x2_0": (7_393_996, "0.583"),
+    "mobilenet_v3_large": (5_483_032, "0.217"), "mobilenet_v3_small": (2_542_856, "0.057"),
+    "efficientnet_b0": (5_288_548, "0.386"), "efficientnet_b1": (7_794_184, "0.687"),
+    "efficientnet_b2": (9_109_994, "1.088"), "efficientnet_b3": (12_233_232, "1.827"),
+    "efficientnet_b4": (19_341_616, "4.394"), "efficientnet_b5": (30_389_784, "10.266"),
+    "efficientnet_b6": (43_040_704, "19.068"), "efficientnet_b7": (66_347_960, "37.746"),
+    "efficientnet_v2_s": (21_458_488, "8.366"), "efficientnet_v2_m": (54_139_356, "24.582"),
+    "efficientnet_v2_l": (118_515_272, "56.08"), "regnet_y_400mf": (4_344_144, "0.402"),
+    "regnet_y_800mf": (6_432_512, "0.834"), "regnet_y_1_6gf": (11_202_430, "1.612"),
+    "regnet_y_3_2gf": (19_436_338, "3.176"), "regnet_y_8gf": (39_381_472, "8.473"),
+    "regnet_y_16gf": (83_590_140, "15.912"), "regnet_y_32gf": (145_046_770, "32.28"),
+    "regnet_y_128gf": (644_812_894, "374.57"), "densenet121": (7_978_856, "2.834"),
+    "densenet161": (28_681_000, "7.728"), "densenet169": (14_149_480, "3.36"), "densenet201": (20_013_928, "4.291"),
+    "convnext_tiny": (28_589_128, "4.456"), "convnext_small": (50_223_688, "8.684"),
+    "convnext_base": (88_591_464, "15.355"), "convnext_large": (197_767_336, "34.361"),
 }
 
 

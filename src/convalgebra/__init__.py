@@ -26,17 +26,21 @@ _EXPORTS: dict[str, str] = {
     # errors
     "ConvAlgebraError": "errors", "UnknownNameError": "errors", "InvalidValueError": "errors",
     # symbols
-    **{name: "symbols" for name in ("K", "M", "N", "I", "F", "G", "t", "p", "k", "alpha", "rho",
+    **{name: "symbols" for name in ("K", "M", "N", "I", "F", "G", "t", "p", "k", "alpha", "rho", "H", "W", "r", "s",
                                      "SYMBOLS", "VALID", "parse_number", "parse_expression")},
     # layers
     **{name: "layers" for name in ("Conv", "Shuffle", "output_size")},
-    **{name: "blocks" for name in ("Series", "Parallel", "Residual", "Repeat")},
+    **{name: "layers" for name in ("Identity", "Slice", "LayerNorm", "LayerScale", "Activation", "Elementwise",
+                                   "ConvTranspose", "Upsample")},
+    **{name: "blocks" for name in ("Series", "Parallel", "Residual", "Repeat", "Scale")},
     **{name: "cost" for name in ("Cost", "count", "total")},
     # rules
     **{name: "rules" for name in ("Rewrite", "chain", "group", "stack", "factorize", "separate",
-                                   "depthwise", "reduce", "expand", "squeeze", "mix", "shuffle")},
+                                   "depthwise", "reduce", "expand", "squeeze", "mix", "shuffle",
+                                   "excite", "split", "widen", "layer_norm", "layer_scale", "ghost", "dense")},
     # modules
-    **{name: "modules" for name in ("Module", "MODULES", "module", "compose", "standard", "module_names")},
+    **{name: "modules" for name in ("Module", "MODULES", "LATER_MODULES", "module", "compose", "standard",
+                                    "module_names", "later_module_names")},
     # simplification and printing
     "canonical": "simplification", "ratio": "simplification", "equal_channels": "simplification",
     "text": "printing", "latex": "printing",
@@ -80,19 +84,21 @@ def __dir__() -> list[str]:
 if TYPE_CHECKING:  # pragma: no cover
     from .errors import ConvAlgebraError, InvalidValueError, UnknownNameError
     from .design import BreakEven, Budget, Comparison, LargeNLimit, break_even, budget, compare, limit_large_N
-    from .blocks import Parallel, Repeat, Residual, Series
+    from .blocks import Parallel, Repeat, Residual, Scale, Series
     from .cost import Cost, count, total
     from .explanation import Explanation, evaluate, explain
     from .layers import AdaptivePool, BatchNorm, Linear, Pool
     from .networks import Network, NetworkCost, Stage, network, network_names
     from .torch_export import to_torch
-    from .layers import Conv, Shuffle, output_size
-    from .modules import MODULES, Module, compose, module, module_names, standard
+    from .layers import (Activation, Conv, ConvTranspose, Elementwise, Identity, LayerNorm, LayerScale, Shuffle, Slice,
+                         Upsample, output_size)
+    from .modules import (LATER_MODULES, MODULES, Module, compose, later_module_names, module, module_names,
+                          standard)
     from .plotting import plot_network, plot_ratios
     from .printing import latex, text
-    from .rules import (Rewrite, chain, depthwise, expand, factorize, group, mix, reduce, separate,
-                        shuffle, squeeze, stack)
+    from .rules import (Rewrite, chain, dense, depthwise, excite, expand, factorize, ghost, group, layer_norm,
+                        layer_scale, mix, reduce, separate, shuffle, split, squeeze, stack, widen)
     from .simplification import canonical, equal_channels, ratio
     from .sweeps import Sweep, compile_numpy, sweep
-    from .symbols import (SYMBOLS, VALID, F, G, I, K, M, N, alpha, k, p, parse_expression, parse_number,
-                          rho, t)
+    from .symbols import (SYMBOLS, VALID, F, G, H, I, K, M, N, W, alpha, k, p, parse_expression, parse_number,
+                          r, rho, s, t)

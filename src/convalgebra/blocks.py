@@ -6,7 +6,12 @@ A block is a tree whose leaves are layers (:mod:`convalgebra.layers`):
 - :class:`Series`: one after another;
 - :class:`Parallel`: side by side on the same input, outputs concatenated along channels;
 - :class:`Residual`: ``body(x) + shortcut(x)``;
-- :class:`Repeat`: a body applied ``count`` times in series (the one way to repeat a layer).
+- :class:`Repeat`: a body applied ``count`` times in series (the one way to repeat a layer);
+- :class:`Scale`: ``x * gate(x)``, squeeze-and-excitation's scale.
+
+:class:`Parallel` is the concatenation: with an :class:`~convalgebra.layers.Identity` branch it
+keeps its input beside new channels (DenseNet), with :class:`~convalgebra.layers.Slice`
+branches it splits the channels (ShuffleNet V2).
 
 Every walker (counting, substituting, naming, exporting, rewriting) goes through three
 functions here: :func:`children` and :func:`fold` (structure, bottom up) and :func:`flow`
@@ -34,7 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import sympy
 
 __all__ = [
-    "Series", "Parallel", "Residual", "Repeat", "Block", "AnyBlock", "Place",
+    "Series", "Parallel", "Residual", "Repeat", "Scale", "Block", "AnyBlock", "Place",
     "children", "rebuild", "fold", "transform", "map_layers", "iter_layers", "flow",
     "substitute", "out_channels", "same_value", "whole_value", "size_fields", "check_block", "drop_empty_branches",
 ]
@@ -117,11 +122,36 @@ class Repeat(RichDisplay):
         object.__setattr__(self, "count", check("count", self.count, "repeats"))
 
 
-Block = Union[Layer, Series, Parallel, Residual, Repeat]
+@dataclass(frozen=True)
+class Scale(RichDisplay):
+    """``x * gate(x)``: squeeze-and-excitation's scale. The ``gate`` is a branch on the input
+    that makes one weight per channel, pooled to 1 x 1 (or one per position, at the input's
+    size); the product broadcasts it over the input. The multiplication costs no MACs; the
+    gate's layers cost what they cost, at 1 x 1:
+
+    >>> from convalgebra.cost import count
+    >>> from convalgebra.layers import AdaptivePool, Activation
+    >>> se = Scale(Series(AdaptivePool(64), Conv(64, 16, (1, 1), bias=True), Activation(16),
+    ...                   Conv(16, 64, (1, 1), bias=True), Activation(64, "sigmoid")))
+    >>> [(r.output_size, r.macs) for r in count(se, 56)]
+    [(1, 0), (1, 1024), (1, 0), (1, 1024), (1, 0)]
+    >>> out_channels(Scale(Conv(64, 16, (1, 1))), 64)
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: a scale multiplies 64 channels by a gate of 16
+    """
+
+    gate: "Block"
+
+    def __post_init__(self) -> None:
+        check_block(self.gate, "Scale")
+
+
+Block = Union[Layer, Series, Parallel, Residual, Repeat, Scale]
 #: The same as Block (the name the network code uses).
 AnyBlock = Block
 
-_COMPOSITES = (Series, Parallel, Residual, Repeat)
+_COMPOSITES = (Series, Parallel, Residual, Repeat, Scale)
 
 
 def check_block(item: Any, where: str) -> Block:
@@ -161,6 +191,8 @@ def children(block: Block) -> tuple[Block, ...]:
         return (block.body,) if block.shortcut is None else (block.body, block.shortcut)
     if isinstance(block, Repeat):
         return (block.body,)
+    if isinstance(block, Scale):
+        return (block.gate,)
     return ()
 
 
@@ -176,6 +208,8 @@ def rebuild(block: Block, parts: Sequence[Block]) -> Block:
         return Residual(parts[0], parts[1] if len(parts) > 1 else None)
     if isinstance(block, Repeat):
         return Repeat(parts[0], block.count)
+    if isinstance(block, Scale):
+        return Scale(parts[0])
     return block
 
 
@@ -266,9 +300,13 @@ class Place:
 
     branch: tuple[int, ...] = ()
     times: Value = 1
+    gate: bool = False  #: inside a Scale's gate (a side branch: the main path's size does not flow through it)
 
     def into(self, index: int) -> "Place":
         return replace(self, branch=self.branch + (index,))
+
+    def gated(self) -> "Place":
+        return replace(self, branch=self.branch + (0,), gate=True)
 
     def repeated(self, count: Value) -> "Place":
         return replace(self, times=normal(self.times * count))
@@ -280,7 +318,8 @@ def flow(block: Block, value: R, leaf: Callable[[Layer, R, Place], R],
 
     ``leaf(layer, value, place)`` gives a layer's output value; ``join(block, value, outs)``
     combines the outputs of a Parallel's branches or a Residual's two sides (the identity
-    shortcut's output is ``value`` itself), and checks a Repeat's body output ``[out]``.
+    shortcut's output is ``value`` itself), checks a Repeat's body output ``[out]``, and
+    gives a Scale's output from its gate's ``[out]`` (the main path's value is ``value``).
 
     >>> flow(Series(Conv(3, 8), Parallel(Conv(8, 4), Conv(8, 6))), 3,
     ...      lambda layer, c, place: layer.out_channels, lambda b, c, outs: sum(outs))
@@ -298,6 +337,8 @@ def flow(block: Block, value: R, leaf: Callable[[Layer, R, Place], R],
         return join(block, value, [body, shortcut])
     if isinstance(block, Repeat):
         return join(block, value, [flow(block.body, value, leaf, join, place.repeated(block.count))])
+    if isinstance(block, Scale):
+        return join(block, value, [flow(block.gate, value, leaf, join, place.gated())])
     return leaf(cast(Layer, block), value, place)
 
 
@@ -335,6 +376,10 @@ def out_channels(block: Block, in_channels: Optional[Value] = None) -> Value:
             if not same_value(outs[0], channels):
                 raise InvalidValueError(f"a block repeated {b.count} times must keep its channels, not {channels} -> {outs[0]}")
             return outs[0]
+        if isinstance(b, Scale):
+            if not same_value(outs[0], channels):
+                raise InvalidValueError(f"a scale multiplies {channels} channels by a gate of {outs[0]}")
+            return channels
         if not same_value(outs[0], outs[1]):
             raise InvalidValueError(f"a residual sum adds {outs[0]} channels to a shortcut of {outs[1]}")
         return outs[0]

@@ -111,17 +111,18 @@ def _cmd_question(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_network(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .networks import network, parse_size
+    from .networks import network, network_settings
 
-    net = network(args.name)
+    size, alpha = network_settings(args.set or [])
+    net = network(args.name, alpha)
     if args.symbolic:
-        if args.set:
-            raise UsageError("--symbolic counts at the input size I itself; leave out --set")
+        if size is not None:
+            raise UsageError("--symbolic counts at the input size I itself; leave out I, H and W from --set")
         from .symbols import I
 
         _emit(net.count(I), args.format, out, err)
     else:
-        _emit(net.count(parse_size(args.set) if args.set else None), args.format, out, err)
+        _emit(net.count(size), args.format, out, err)
     return 0
 
 
@@ -242,7 +243,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("network", help="count a whole network layer by layer: MACs, params, shares")
     p.add_argument("name", help="network name, e.g. resnet50 (see 'convalgebra networks')")
     p.add_argument("--set", metavar="I=SIZE", nargs="+", action="extend",
-                   help="the input size I (default: the size the network was designed for, e.g. --set I=224)")
+                   help="the input size I (default: the size the network was designed for, e.g. --set I=224), or"
+                        " H and W for an oblong input (--set H=224 W=160); alpha, the width multiplier, for"
+                        " mobilenet_v1, mobilenet_v2 and mnasnet (--set alpha=0.5 I=160)")
     p.add_argument("--symbolic", action="store_true",
                    help="count at the input size I itself: every cost a closed form in I, and where it is exact")
     _add_format(p)

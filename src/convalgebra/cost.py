@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .display import RichDisplay
-from .blocks import Block, Parallel, Place, Repeat, check_block, flow, out_channels
+from .blocks import Block, Parallel, Place, Repeat, Scale, check_block, flow, out_channels
 from .errors import InvalidValueError
-from .layers import Layer, Value, normal
+from .layers import Layer, Size, Value, checked_size, normal
 from .symbols import check
 
 __all__ = ["Cost", "CostRow", "count", "layer_costs", "total", "output_of"]
@@ -78,7 +78,7 @@ def count(block: Block, size: Value) -> list[CostRow]:
     return layer_costs(block, size)[0]
 
 
-def layer_costs(block: Block, size: Value) -> tuple[list[CostRow], Value]:
+def layer_costs(block: Block, size: Size) -> tuple[list[CostRow], Size]:
     """:func:`count`'s rows, and the block's output size.
 
     >>> from convalgebra.layers import Conv
@@ -87,7 +87,7 @@ def layer_costs(block: Block, size: Value) -> tuple[list[CostRow], Value]:
     (118013952, 112)
     """
     out_channels(check_block(block, "count"))
-    size = check("size", size, "input size")
+    size = checked_size(size)
     rows: list[CostRow] = []
 
     def leaf(layer: Layer, size: Value, place: Place) -> Value:
@@ -110,8 +110,13 @@ def output_of(block: Block, size: Value) -> Value:
     return flow(block, size, lambda layer, s, place: layer.output_size(s), _agree)
 
 
-def _agree(block: Block, size: Value, outs: list[Value]) -> Value:
-    """Branches and both sides of a sum give one size; a repeated block keeps its size."""
+def _agree(block: Block, size: Size, outs: list[Size]) -> Size:
+    """Branches and both sides of a sum give one size; a repeated block keeps its size; a
+    scale's gate is pooled to 1 x 1 or keeps the size, and the product has the input's."""
+    if isinstance(block, Scale):
+        if outs[0] not in (1, size):
+            raise InvalidValueError(f"a scale's gate must pool to 1 x 1 or keep the size {size}, not make {outs[0]}")
+        return size
     if isinstance(block, Repeat):
         if outs[0] != size:
             raise InvalidValueError(f"a repeated block must keep its size, not turn {size} into {outs[0]}")

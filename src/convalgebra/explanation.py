@@ -37,7 +37,7 @@ from .display import Result
 from .errors import InvalidValueError, missing_values
 from .blocks import drop_empty_branches, size_fields, substitute, whole_value
 from .cost import Cost, CostRow, count, total
-from .layers import Shuffle, layer_role, padding_data
+from .layers import Conv, Shuffle, layer_role, padding_data
 from .modules import Module, check_used, module, standard, stands_for
 from .printing import text
 from .simplification import canonical, equal_channels
@@ -228,7 +228,7 @@ def explain(name_or_module: str | Module, values: Mapping[Any, Any] | None = Non
             no_numbers = example_trouble(error, ((mod, given),), filled, taken)
     baseline = Cost(*total(standard(), I))
     rows = tuple(count(mod.block(), I))
-    others = sorted({type(r.layer).__name__ for r in rows} - {"Conv", "Shuffle"})
+    others = sorted({type(r.layer).__name__ for r in rows} - _COMPARED)
     if others:
         raise InvalidValueError(
             f"module {mod.name!r} has {', '.join(others)} layers; explain compares convolutions"
@@ -327,9 +327,15 @@ def values_text(values: Values) -> str:
     return ", ".join(f"{s} = {text(v)}" for s, v in values.items()) + so
 
 
+#: The layers explain compares with the standard convolution: convolutions, and the parts of the
+#: later modules that route, pool, normalize or scale (they cost parameters at most).
+_COMPARED = {"Conv", "Shuffle", "AdaptivePool", "Identity", "Slice", "LayerNorm", "LayerScale"}
+
+
 def _keeps_size(row: CostRow) -> bool:
     layer = _module_layer(row.layer)
-    return isinstance(layer, Shuffle) or (row.output_size == row.input_size == I and not layer.bias)
+    return isinstance(layer, Shuffle) or (isinstance(layer, Conv) and row.output_size == row.input_size == I
+                                          and not layer.bias)
 
 
 def _termwise(expr: sympy.Expr, monomial: sympy.Expr) -> sympy.Expr:
@@ -363,10 +369,10 @@ def _layer_dict(row: CostRow) -> dict[str, Any]:
     layer = _module_layer(row.layer)
     out: dict[str, Any] = {
         "kind": layer_role(layer),
-        "kernel": None if isinstance(layer, Shuffle) else [_json_value(x) for x in layer.kernel],
+        "kernel": None if not isinstance(layer, Conv) else [_json_value(x) for x in layer.kernel],
         "in": _json_value(layer.in_channels),
         "out": _json_value(layer.out_channels),
-        "groups": _json_value(layer.groups),
+        "groups": _json_value(getattr(layer, "groups", 1)),
         "padding": padding_data(layer),
         "bias": getattr(layer, "bias", None),
         "macs": _json_value(row.macs),

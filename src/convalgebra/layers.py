@@ -19,15 +19,28 @@ Strides, padding and dilation follow the real convolution arithmetic:
 >>> Conv(3, 64, (7, 7), stride=2, padding=3).output_size(I)
 I/2
 
+A size is one number (or expression) for a square input, the article's I x I, or a pair
+(height, width) for H x W; an output that comes out square is written as one number:
+
+>>> from convalgebra.symbols import H, W
+>>> Conv(3, 64, (7, 7), stride=2, padding=3).output_size((224, 160))
+(112, 80)
+>>> Conv(3, 64, (7, 7), stride=2, padding=3).macs((H, W))
+2352*H*W
+>>> Conv(3, 64, (3, 3), stride=2, padding=1).output_size((225, 225))
+113
+
 Layers join into blocks in :mod:`convalgebra.blocks` and are counted in :mod:`convalgebra.cost`.
 """
 
 from __future__ import annotations
 
 import math
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, ClassVar, Optional, Union, cast
+from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Optional, Union, cast
 
 from .display import RichDisplay
 from .errors import InvalidValueError
@@ -37,14 +50,77 @@ if TYPE_CHECKING:  # pragma: no cover
     import sympy
 
 __all__ = [
-    "Value", "Padding", "Conv", "Shuffle", "Linear", "Pool", "AdaptivePool", "BatchNorm", "Layer", "AnyLayer",
-    "LAYER_TYPES", "is_concrete", "exact_div", "normal", "output_size", "pool_output_size",
-    "layer_kind", "layer_role", "window_text", "padding_data",
+    "Value", "Size", "Padding", "Conv", "Shuffle", "Linear", "Pool", "AdaptivePool", "BatchNorm", "Layer", "AnyLayer",
+    "Identity", "Slice", "LayerNorm", "LayerScale", "Activation", "Elementwise", "ConvTranspose", "Upsample",
+    "ACTIVATIONS", "LAYER_TYPES", "is_concrete", "exact_div", "normal", "output_size",
+    "pool_output_size", "transposed_output_size", "sides", "as_size", "checked_size", "area", "floors", "layer_kind", "layer_role",
+    "window_text", "padding_data",
 ]
 
-#: A size, channel count or cost: an exact number or a sympy expression.
+#: A channel count or cost: an exact number or a sympy expression.
 Value = Union[int, Fraction, "sympy.Expr"]
+#: A spatial size: one Value for a square input (I x I), or (height, width) for H x W.
+Size = Union[Value, tuple[Value, Value]]
 Padding = Union[str, int, tuple[int, int]]
+
+
+def sides(size: Size) -> tuple[Value, Value]:
+    """A size as (height, width): a square's one number twice.
+
+    >>> sides(56), sides((224, 160))
+    ((56, 56), (224, 160))
+    """
+    if isinstance(size, tuple):
+        if len(size) != 2:
+            raise InvalidValueError(f"input size {size!r}: expected one size or (height, width)")
+        return size
+    return size, size
+
+
+def as_size(height: Value, width: Value) -> Size:
+    """(height, width) as a size: one number where they agree (a square), else the pair.
+
+    >>> as_size(7, 7), as_size(7, 5)
+    (7, (7, 5))
+    """
+    return height if height == width else (height, width)
+
+
+def checked_size(size: Any) -> Size:
+    """An input size checked against the table of valid values: one side (a whole number >= 1 or
+    an expression), or a pair (height, width) of them, a square's pair as its one number.
+
+    >>> checked_size((7, 7)), checked_size((7, 5.0))
+    (7, (7, 5))
+    >>> checked_size(0)
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: input size = 0: expected a whole number >= 1
+    """
+    if isinstance(size, (tuple, list)):
+        if len(size) != 2:
+            raise InvalidValueError(f"input size = {shown(size)}: expected one size or (height, width)")
+        return as_size(*(_side(side) for side in size))
+    return _side(size)
+
+
+def _side(size: Any) -> Value:
+    """One side of a size, checked against the table of valid values; within :func:`floors` an
+    expression is taken as it is (its floors make it 0 or less at the smallest sizes, which the
+    count at a number then refuses)."""
+    if _FLOORS.get() and hasattr(size, "free_symbols") and not getattr(size, "is_Number", False):
+        return size
+    return check("size", size, "input size")
+
+
+def area(size: Size) -> Value:
+    """Height times width: the positions a layer's kernel visits.
+
+    >>> area(7), area((7, 5))
+    (49, 35)
+    """
+    height, width = sides(size)
+    return height * width
 
 
 def is_concrete(x: Any) -> bool:
@@ -85,10 +161,39 @@ def exact_div(a: Value, b: Value) -> Value:
     return a / b
 
 
+#: Whether output sizes at a symbolic size keep their floor (exact at every size) or drop it
+#: (a polynomial, exact where every strided division is); see :func:`floors`.
+_FLOORS: ContextVar[bool] = ContextVar("floors", default=False)
+
+
+@contextmanager
+def floors() -> Iterator[None]:
+    """Within it, a symbolic output size keeps the floor of its division, so a closed form is
+    exact at every input size (not only at multiples of the stride):
+
+    >>> from convalgebra.symbols import I
+    >>> output_size(I, 3, stride=2, padding=1)
+    I/2
+    >>> with floors():
+    ...     output_size(I, 3, stride=2, padding=1)
+    floor(I/2 - 1/2) + 1
+    """
+    token = _FLOORS.set(True)
+    try:
+        yield
+    finally:
+        _FLOORS.reset(token)
+
+
 def _floor_div(x: Value, s: int) -> Value:
-    """floor(x / s); for an expression ``c*I + e`` it assumes ``c*I/s`` is whole."""
+    """floor(x / s); for an expression ``c*I + e`` it assumes ``c*I/s`` is whole (within
+    :func:`floors`, it keeps the floor)."""
     if is_concrete(x):
         return math.floor(Fraction(_number(x)) / s)
+    if _FLOORS.get():
+        import sympy
+
+        return sympy.floor(_symbolic(x) / s)
     const, rest = _symbolic(x).as_coeff_Add()
     return rest / s + (const // s)
 
@@ -96,6 +201,10 @@ def _floor_div(x: Value, s: int) -> Value:
 def _ceil_div(x: Value, s: int) -> Value:
     if is_concrete(x):
         return math.ceil(Fraction(_number(x)) / s)
+    if _FLOORS.get():
+        import sympy
+
+        return sympy.ceiling(_symbolic(x) / s)
     const, rest = _symbolic(x).as_coeff_Add()
     return rest / s - ((-const) // s)
 
@@ -115,7 +224,7 @@ def output_size(size: Value, kernel: Value, stride: int = 1, padding: Padding = 
     >>> output_size(I, 11, stride=4, padding=2)
     I/4 - 1
     """
-    size = check("size", size, "input size")
+    size = _side(size)
     kernel = check("kernel", kernel, "kernel side")
     stride = cast(int, check("stride", stride, symbolic=False))
     dilation = cast(int, check("dilation", dilation, symbolic=False))
@@ -263,29 +372,30 @@ class Conv(_Layer):
         """
         return self.groups == self.in_channels == self.out_channels and self.groups != 1
 
-    def output_size(self, size: Value) -> Value:
-        """Output size for an input of ``size`` x ``size`` (square in, square out)."""
+    def output_size(self, size: Size) -> Size:
+        """Output size for an input of ``size`` (I x I, or (H, W)); each side as a real
+        convolution computes it, so an unevenly padded kernel may make a square input oblong.
+
+        >>> Conv(8, 8, (1, 3), padding=0).output_size(7)
+        (7, 5)
+        """
         kh, kw = self.kernel
         pad_h, pad_w = self.padding if isinstance(self.padding, tuple) else (self.padding,) * 2
-        out_h = output_size(size, kh, self.stride, pad_h, self.dilation)
-        out_w = output_size(size, kw, self.stride, pad_w, self.dilation)
-        if out_h != out_w:
-            raise InvalidValueError(
-                f"{_kernel_text(self.kernel)} convolution with padding {self.padding!r}"
-                " gives a non-square output; pad so both sides agree"
-            )
-        return out_h
+        height, width = sides(size)
+        return as_size(output_size(height, kh, self.stride, pad_h, self.dilation),
+                       output_size(width, kw, self.stride, pad_w, self.dilation))
 
     def fan_in(self) -> Value:
         """Channels each filter sees: in_channels / groups (must be whole for numbers)."""
         return _channels_per_group(self.in_channels, self.groups, "input")
 
-    def macs(self, size: Value) -> Value:
-        """Multiply-accumulates on an input of ``size`` x ``size``: Kh*Kw*(M/G)*N*F*F."""
+    def macs(self, size: Size) -> Value:
+        """Multiply-accumulates on an input of ``size``: Kh*Kw*(M/G)*N*F*F (F x F the output;
+        Fh*Fw for an oblong one)."""
         _channels_per_group(self.out_channels, self.groups, "output")
-        out = self.output_size(size)
+        height, width = sides(self.output_size(size))
         kh, kw = self.kernel
-        return normal(kh * kw * self.fan_in() * self.out_channels * out * out)
+        return normal(kh * kw * self.fan_in() * self.out_channels * height * width)
 
     def params(self) -> Value:
         """Weights Kh*Kw*(M/G)*N, plus N biases when ``bias``."""
@@ -321,10 +431,10 @@ class Shuffle(_Layer):
     def out_channels(self) -> Value:
         return self.channels
 
-    def output_size(self, size: Value) -> Value:
+    def output_size(self, size: Size) -> Size:
         return size
 
-    def macs(self, size: Value) -> Value:
+    def macs(self, size: Size) -> Value:
         _channels_per_group(self.channels, self.groups, "shuffled")
         return 0
 
@@ -343,7 +453,8 @@ class Shuffle(_Layer):
         return [(i % self.groups) * per_group + i // self.groups for i in range(per_group * self.groups)]
 
 
-Layer = Union["Conv", "Shuffle", "Linear", "Pool", "AdaptivePool", "BatchNorm"]
+Layer = Union["Conv", "Shuffle", "Linear", "Pool", "AdaptivePool", "BatchNorm", "Identity", "Slice", "LayerNorm",
+              "LayerScale", "Activation", "Elementwise", "ConvTranspose", "Upsample"]
 
 
 def _channels_per_group(channels: Value, groups: Value, what: str) -> Value:
@@ -400,13 +511,18 @@ def pool_output_size(size: Value, kernel: int, stride: int, padding: int = 0, ce
     """
     if not ceil_mode:
         return output_size(size, kernel, stride, padding)
-    size = check("size", size, "input size")
+    size = _side(size)
     kernel, stride, padding = (cast(int, check(name, value, f"pooling {name}", symbolic=False))
                                for name, value in (("kernel", kernel), ("stride", stride), ("padding", padding)))
     out = _ceil_div(size + 2 * padding - kernel, stride) + 1
     overhang = (out - 1) * stride - (size + padding)
     if is_concrete(overhang) and overhang >= 0:
         out -= 1
+    elif not is_concrete(overhang) and _FLOORS.get() and padding + stride > kernel:
+        # the last window may start past the input at some sizes: say at which, exactly
+        import sympy
+
+        out = sympy.Piecewise((out - 1, sympy.Ge(overhang, 0)), (out, True))
     if is_concrete(out) and out < 1:
         raise InvalidValueError(
             f"a {kernel}-wide pooling window with stride {stride} leaves no output on a {size}-wide input"
@@ -416,7 +532,8 @@ def pool_output_size(size: Value, kernel: int, stride: int, padding: int = 0, ce
 
 @dataclass(frozen=True, repr=False)
 class Linear(_Layer):
-    """A fully connected layer on the flattened ``in_channels x in_size x in_size`` input.
+    """A fully connected layer on the flattened ``in_channels x in_size x in_size`` input
+    (``in_size`` a number, or (height, width)).
 
     Its input must have size ``in_size`` (an adaptive pool before it sees to that); its
     output is ``out_features`` values, a 1 x 1 map.
@@ -430,7 +547,7 @@ class Linear(_Layer):
 
     in_channels: Value
     out_features: Value
-    in_size: int = 1
+    in_size: Union[int, tuple[int, int]] = 1
     bias: bool = True
     name: str = ""
 
@@ -438,10 +555,14 @@ class Linear(_Layer):
     POSITIONAL: ClassVar[int] = 2
 
     def __post_init__(self) -> None:
+        in_size = self.in_size
+        if isinstance(in_size, (tuple, list)) and len(in_size) == 2:  # an oblong input: (height, width)
+            in_size = as_size(*(check("size", side, "input size", symbolic=False) for side in in_size))
+        else:
+            in_size = check("size", in_size, "input size", symbolic=False)
         _set(self, in_channels=check("in_channels", self.in_channels, "input channels"),
              out_features=check("out_features", self.out_features, "output features"),
-             in_size=check("size", self.in_size, "input size", symbolic=False),
-             bias=_truth(self.bias, "bias"), name=_text(self.name, "name"))
+             in_size=in_size, bias=_truth(self.bias, "bias"), name=_text(self.name, "name"))
 
     @property
     def out_channels(self) -> Value:
@@ -450,18 +571,19 @@ class Linear(_Layer):
     @property
     def in_features(self) -> Value:
         """The length of the flattened input: in_channels * in_size * in_size."""
-        return self.in_channels * self.in_size * self.in_size
+        return self.in_channels * area(self.in_size)
 
-    def output_size(self, size: Value) -> Value:
-        size = check("size", size, "input size")
-        if size != self.in_size:
+    def output_size(self, size: Size) -> Size:
+        size = checked_size(size)
+        if sides(size) != sides(self.in_size):
+            wanted = " x ".join(map(str, sides(self.in_size)))
             raise InvalidValueError(
-                f"a linear layer on {self.in_channels} x {self.in_size} x {self.in_size} inputs gets a"
-                f" {size} x {size} input; pool to {self.in_size} x {self.in_size} first"
+                f"a linear layer on {self.in_channels} x {wanted} inputs gets a"
+                f" {' x '.join(map(str, sides(size)))} input; pool to {wanted} first"
             )
         return 1
 
-    def macs(self, size: Value) -> Value:
+    def macs(self, size: Size) -> Value:
         """in_features * out_features multiply-accumulates (the bias is not counted)."""
         self.output_size(size)
         return normal(self.in_features * self.out_features)
@@ -480,7 +602,10 @@ class _Passive(_Layer):
     def __post_init__(self) -> None:
         _set(self, channels=check("channels", self.channels, "channels"), name=_text(getattr(self, "name", ""), "name"))
 
-    def macs(self, size: Value) -> Value:
+    def output_size(self, size: Size) -> Size:
+        return size
+
+    def macs(self, size: Size) -> Value:
         return 0
 
     def params(self) -> Value:
@@ -520,8 +645,11 @@ class Pool(_Passive):
             raise InvalidValueError(f"pooling padding = {padding}: expected at most half the kernel {kernel}")
         _set(self, kernel=kernel, stride=stride, padding=padding, ceil_mode=_truth(self.ceil_mode, "ceil_mode"))
 
-    def output_size(self, size: Value) -> Value:
-        return pool_output_size(size, self.kernel, self.stride or self.kernel, self.padding, self.ceil_mode)
+    def output_size(self, size: Size) -> Size:
+        height, width = sides(size)
+        stride = self.stride or self.kernel
+        return as_size(pool_output_size(height, self.kernel, stride, self.padding, self.ceil_mode),
+                       pool_output_size(width, self.kernel, stride, self.padding, self.ceil_mode))
 
 
 @dataclass(frozen=True, repr=False)
@@ -533,18 +661,23 @@ class AdaptivePool(_Passive):
     """
 
     channels: Value
-    output: int = 1
+    output: Union[int, tuple[int, int]] = 1
     kind: str = "avg"
     name: str = ""
 
     def __post_init__(self) -> None:
         super().__post_init__()
         one_of(self.kind, ("max", "avg"), "pooling kind")
-        _set(self, output=check("output", self.output, "pooled size", symbolic=False))
+        output = self.output
+        if isinstance(output, (tuple, list)) and len(output) == 2:
+            output = as_size(*(check("output", side, "pooled size", symbolic=False) for side in output))
+        else:
+            output = check("output", output, "pooled size", symbolic=False)
+        _set(self, output=output)
 
-    def output_size(self, size: Value) -> Value:
-        check("size", size, "input size")
-        return self.output
+    def output_size(self, size: Size) -> Size:
+        checked_size(size)
+        return as_size(*sides(self.output))
 
 
 @dataclass(frozen=True, repr=False)
@@ -559,11 +692,276 @@ class BatchNorm(_Passive):
     channels: Value
     name: str = ""
 
-    def output_size(self, size: Value) -> Value:
+    def params(self) -> Value:
+        return normal(2 * self.channels)
+
+
+# -- the layers of modern CNNs: identity, channel slices, normalization and scaling, named
+# -- activations and elementwise operations, transposed convolution, upsampling --------------
+
+@dataclass(frozen=True, repr=False)
+class Identity(_Passive):
+    """The input as it is: DenseNet's concatenation keeps it beside the new channels
+    (``Parallel(Identity(M), ...)``), a Ghost module its primary maps beside the cheap ones.
+
+    >>> Identity(64).out_channels, Identity(64).macs(56), Identity(64).params()
+    (64, 0, 0)
+    """
+
+    channels: Value
+    name: str = ""
+
+    KIND: ClassVar[str] = "identity"
+
+
+@dataclass(frozen=True, repr=False)
+class Slice(_Layer):
+    """Channels ``start`` to ``stop`` (``stop`` not included) of a ``channels``-channel input:
+    ShuffleNet V2's channel split is two slices side by side. A view: no MACs, no parameters.
+
+    >>> half = Slice(116, 58, 116)
+    >>> half.in_channels, half.out_channels, half.macs(28), half.params()
+    (116, 58, 0, 0)
+    >>> Slice(8, 6, 10)
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: a slice of channels 6 to 10 of 8 input channels: expected 0 <= start < stop <= 8
+    """
+
+    channels: Value
+    start: Value
+    stop: Value
+    name: str = ""
+
+    SIZES: ClassVar[tuple[str, ...]] = ("channels", "start", "stop")
+    POSITIONAL: ClassVar[int] = 3
+    KIND: ClassVar[str] = "channel slice"
+
+    def __post_init__(self) -> None:
+        _set(self, channels=check("channels", self.channels, "channels"),
+             start=check("start", self.start, "first channel"), stop=check("stop", self.stop, "end of the slice"),
+             name=_text(self.name, "name"))
+        if all(map(is_concrete, (self.channels, self.start, self.stop))) and \
+                not 0 <= self.start < self.stop <= self.channels:
+            raise InvalidValueError(f"a slice of channels {self.start} to {self.stop} of {self.channels} input"
+                                    f" channels: expected 0 <= start < stop <= {self.channels}")
+
+    @property
+    def in_channels(self) -> Value:
+        return self.channels
+
+    @property
+    def out_channels(self) -> Value:
+        return normal(self.stop - self.start)
+
+    def output_size(self, size: Size) -> Size:
         return size
+
+    def macs(self, size: Size) -> Value:
+        return 0
+
+    def params(self) -> Value:
+        return 0
+
+
+@dataclass(frozen=True, repr=False)
+class LayerNorm(_Passive):
+    """Layer normalization over the channels at each position (ConvNeXt's ``LayerNorm2d``):
+    its affine gamma and beta are 2 * channels parameters; no MACs (the convention counts
+    convolutions and linear layers only).
+
+    >>> LayerNorm(96).params(), LayerNorm(96).macs(56)
+    (192, 0)
+    """
+
+    channels: Value
+    name: str = ""
+
+    KIND: ClassVar[str] = "layer norm"
 
     def params(self) -> Value:
         return normal(2 * self.channels)
+
+
+@dataclass(frozen=True, repr=False)
+class LayerScale(_Passive):
+    """ConvNeXt's (and CaiT's) layer scale: each channel multiplied by a learned gamma,
+    ``channels`` parameters; the multiplication is elementwise, 0 MACs.
+
+    >>> LayerScale(96).params(), LayerScale(96).macs(56)
+    (96, 0)
+    """
+
+    channels: Value
+    name: str = ""
+
+    KIND: ClassVar[str] = "layer scale"
+
+    def params(self) -> Value:
+        return normal(self.channels)
+
+
+#: The activation functions a layer may name.
+ACTIVATIONS: tuple[str, ...] = ("relu", "relu6", "gelu", "silu", "sigmoid", "hardswish", "hardsigmoid", "tanh")
+
+
+@dataclass(frozen=True, repr=False)
+class Activation(_Passive):
+    """An activation function by name (one of :data:`ACTIVATIONS`), applied to each value:
+    0 MACs and no parameters, so a table can show it and a count under another convention
+    (one operation per output value) can add it.
+
+    >>> Activation(64, "hardswish").macs(56), Activation(64).function
+    (0, 'relu')
+    >>> Activation(64, "swish")
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: activation = 'swish': expected 'relu', 'relu6', 'gelu', 'silu', 'sigmoid', 'hardswish', 'hardsigmoid' or 'tanh'
+    """
+
+    channels: Value
+    function: str = "relu"
+    name: str = ""
+
+    POSITIONAL: ClassVar[int] = 2
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        one_of(self.function, ACTIVATIONS, "activation")
+
+
+@dataclass(frozen=True, repr=False)
+class Elementwise(_Passive):
+    """An elementwise operation on the input and a second operand of its shape (``"add"``:
+    a residual sum; ``"multiply"``: a gate): 0 MACs and no parameters, shown by name.
+
+    >>> Elementwise(64, "multiply").macs(7), Elementwise(64).op
+    (0, 'add')
+    """
+
+    channels: Value
+    op: str = "add"
+    name: str = ""
+
+    POSITIONAL: ClassVar[int] = 2
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        one_of(self.op, ("add", "multiply"), "elementwise op")
+
+
+def transposed_output_size(size: Value, kernel: Value, stride: int = 1, padding: int = 0,
+                           output_padding: int = 0, dilation: int = 1) -> Value:
+    """The output size of one side of a transposed convolution, as PyTorch computes it:
+    (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1.
+
+    >>> transposed_output_size(7, 4, stride=2, padding=1), transposed_output_size(7, 3, 2, 1, 1)
+    (14, 14)
+    """
+    size = _side(size)
+    out = (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+    if is_concrete(out) and out < 1:
+        raise InvalidValueError(f"a {kernel}-wide transposed kernel with padding {padding} leaves no output"
+                                f" on a {size}-wide input")
+    return out
+
+
+@dataclass(frozen=True, repr=False)
+class ConvTranspose(_Layer):
+    """A transposed 2-D convolution (a "deconvolution"): each input position scatters a
+    ``kernel`` window of every output channel it reaches. Its MACs are counted on the
+    **input** positions, Kh*Kw*M*(N/G)*H*W (H x W the input), not on the larger output:
+
+    >>> up = ConvTranspose(256, 128, (4, 4), stride=2, padding=1)
+    >>> up.output_size(14), up.macs(14), up.params()
+    (28, 102760448, 524288)
+    >>> from convalgebra.symbols import K, M, N, I
+    >>> ConvTranspose(M, N, (K, K), stride=2).macs(I)
+    I**2*K**2*M*N
+    """
+
+    in_channels: Value
+    out_channels: Value
+    kernel: tuple[Value, Value] = (2, 2)
+    groups: Value = 1
+    stride: int = 1
+    padding: Union[int, tuple[int, int]] = 0
+    output_padding: Union[int, tuple[int, int]] = 0
+    dilation: int = 1
+    bias: bool = False
+    name: str = ""
+
+    SIZES: ClassVar[tuple[str, ...]] = ("in_channels", "out_channels", "groups")
+    POSITIONAL: ClassVar[int] = 3
+    ALWAYS: ClassVar[tuple[str, ...]] = ("stride", "padding", "bias")
+
+    def __post_init__(self) -> None:
+        kernel = tuple(self.kernel) if isinstance(self.kernel, list) else self.kernel
+        kernel = kernel if isinstance(kernel, tuple) else (kernel, kernel)
+        if len(kernel) != 2:
+            raise InvalidValueError(f"kernel = {shown(self.kernel)}: expected (height, width)")
+        padding, extra = (as_size(*(check(name, side, name.replace("_", " "), symbolic=False) for side in sides(
+            tuple(value) if isinstance(value, list) else value))) for name, value in
+            (("padding", self.padding), ("output_padding", self.output_padding)))
+        stride = check("stride", self.stride, "stride", symbolic=False)
+        dilation = check("dilation", self.dilation, "dilation", symbolic=False)
+        for side in sides(extra):
+            if side >= max(stride, dilation):
+                raise InvalidValueError(f"output_padding {side} must be smaller than the stride or the dilation")
+        _set(self, in_channels=check("in_channels", self.in_channels, "input channels"),
+             out_channels=check("out_channels", self.out_channels, "output channels"),
+             groups=check("groups", self.groups, "groups"),
+             kernel=tuple(check("kernel", side, "kernel side") for side in kernel), stride=stride,
+             padding=padding, output_padding=extra, dilation=dilation, bias=_truth(self.bias, "bias"),
+             name=_text(self.name, "name"))
+
+    def output_size(self, size: Size) -> Size:
+        height, width = sides(size)
+        (kh, kw), (ph, pw) = self.kernel, cast("tuple[int, int]", sides(self.padding))
+        oh, ow = cast("tuple[int, int]", sides(self.output_padding))
+        return as_size(transposed_output_size(height, kh, self.stride, ph, oh, self.dilation),
+                       transposed_output_size(width, kw, self.stride, pw, ow, self.dilation))
+
+    def macs(self, size: Size) -> Value:
+        """Kh*Kw*M*(N/G) per input position (PyTorch's FlopCounterMode counts the same)."""
+        self.output_size(size)
+        _channels_per_group(self.in_channels, self.groups, "input")
+        kh, kw = self.kernel
+        return normal(kh * kw * self.in_channels * _channels_per_group(self.out_channels, self.groups, "output")
+                      * area(size))
+
+    def params(self) -> Value:
+        """Weights Kh*Kw*M*(N/G), plus N biases when ``bias``."""
+        kh, kw = self.kernel
+        weights = kh * kw * self.in_channels * _channels_per_group(self.out_channels, self.groups, "output")
+        return normal(weights + (self.out_channels if self.bias else 0))
+
+
+@dataclass(frozen=True, repr=False)
+class Upsample(_Passive):
+    """Upsampling by a whole ``scale`` (``mode`` nearest or bilinear): each side times the
+    scale; 0 MACs by the convention (interpolation is no convolution) and no parameters.
+
+    >>> Upsample(64, 2).output_size((7, 5)), Upsample(64, 2, "bilinear").macs(7)
+    ((14, 10), 0)
+    """
+
+    channels: Value
+    scale: int = 2
+    mode: str = "nearest"
+    name: str = ""
+
+    POSITIONAL: ClassVar[int] = 2
+    KIND: ClassVar[str] = "upsample"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _set(self, scale=check("scale", self.scale, "upsampling scale", symbolic=False))
+        one_of(self.mode, ("nearest", "bilinear"), "upsampling mode")
+
+    def output_size(self, size: Size) -> Size:
+        height, width = sides(size)
+        return as_size(height * self.scale, width * self.scale)
 
 
 def layer_role(layer: Layer) -> str:
@@ -572,6 +970,9 @@ def layer_role(layer: Layer) -> str:
     >>> [layer_role(x) for x in (Conv(8, 8, (3, 3), groups=8), Conv(8, 16, (1, 1), groups=2), Conv(8, 16),
     ...                          Shuffle(8, 2), Pool(8, 3, 2), AdaptivePool(8), BatchNorm(8), Linear(8, 10))]
     ['depthwise', 'group pointwise', 'conv', 'shuffle', 'max pool', 'adaptive avg pool', 'batch norm', 'linear']
+    >>> [layer_role(x) for x in (Identity(8), Slice(8, 0, 4), LayerNorm(8), LayerScale(8), Activation(8, "gelu"),
+    ...                          Elementwise(8, "multiply"), ConvTranspose(8, 4, (2, 2), stride=2), Upsample(8))]
+    ['identity', 'channel slice', 'layer norm', 'layer scale', 'gelu', 'multiply', 'transposed conv', 'upsample']
     """
     if isinstance(layer, Conv):
         if layer.is_depthwise:
@@ -582,7 +983,12 @@ def layer_role(layer: Layer) -> str:
         return f"{layer.kind} pool"
     if isinstance(layer, AdaptivePool):
         return f"adaptive {layer.kind} pool"
-    return {Shuffle: "shuffle", BatchNorm: "batch norm", Linear: "linear"}[type(layer)]
+    if isinstance(layer, ConvTranspose):
+        return "transposed conv"
+    if isinstance(layer, (Activation, Elementwise)):
+        return layer.function if isinstance(layer, Activation) else layer.op
+    named = {Shuffle: "shuffle", BatchNorm: "batch norm", Linear: "linear"}
+    return named.get(type(layer)) or getattr(layer, "KIND")
 
 
 #: A convolution's role as a model summary names it, after its kernel.
@@ -593,18 +999,21 @@ _CONV_KIND = {"depthwise": "depthwise conv", "pointwise": "conv", "conv": "conv"
 def layer_kind(layer: Layer) -> str:
     """What a layer is, in a model summary's words: its role, with the kernel of a convolution.
 
-    >>> [layer_kind(x) for x in (Conv(8, 8, (3, 3), groups=8), Conv(8, 16, (1, 1)), Shuffle(8, 2), Pool(8, 3, 2))]
-    ['3x3 depthwise conv', '1x1 conv', 'channel shuffle', 'max pool']
+    >>> [layer_kind(x) for x in (Conv(8, 8, (3, 3), groups=8), Conv(8, 16, (1, 1)), Shuffle(8, 2), Pool(8, 3, 2),
+    ...                          ConvTranspose(8, 4, (2, 2), stride=2))]
+    ['3x3 depthwise conv', '1x1 conv', 'channel shuffle', 'max pool', '2x2 transposed conv']
     """
     role = layer_role(layer)
     if isinstance(layer, Conv):
         return f"{window_text(layer)} {_CONV_KIND[role]}"
+    if isinstance(layer, ConvTranspose):
+        return f"{window_text(layer)} {role}"
     return "channel shuffle" if role == "shuffle" else role
 
 
 def window_text(layer: Layer) -> str:
     """A convolution's kernel or a pool's window as ``KhxKw``; ``-`` for other layers."""
-    if isinstance(layer, Conv):
+    if isinstance(layer, (Conv, ConvTranspose)):
         return _kernel_text(layer.kernel)
     if isinstance(layer, Pool):
         return f"{layer.kernel}x{layer.kernel}"
@@ -612,7 +1021,8 @@ def window_text(layer: Layer) -> str:
 
 
 #: Every kind of layer: the leaves of a block.
-LAYER_TYPES: tuple[type, ...] = (Conv, Shuffle, Linear, Pool, AdaptivePool, BatchNorm)
+LAYER_TYPES: tuple[type, ...] = (Conv, Shuffle, Linear, Pool, AdaptivePool, BatchNorm, Identity, Slice, LayerNorm,
+                                 LayerScale, Activation, Elementwise, ConvTranspose, Upsample)
 
 #: The same as Layer (the name the network code uses).
 AnyLayer = Layer

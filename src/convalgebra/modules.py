@@ -32,13 +32,13 @@ from .errors import InvalidValueError, UnknownNameError, unknown_name, wrong_typ
 from .blocks import Block, iter_layers, size_fields
 from .layers import Conv, Layer
 from .printing import text
-from .rules import (Chain, Rewrite, Rule, chain, depthwise, expand, factorize, group, mix, reduce, separate,
-                    shuffle, squeeze, stack)
-from .symbols import SYMBOLS, G, I, K, M, N, Number, alpha, check, k, p, rho, shown, symbol, t
+from .rules import (Chain, Rewrite, Rule, chain, dense, depthwise, excite, expand, factorize, ghost, group,
+                    layer_norm, layer_scale, mix, reduce, separate, shuffle, split, squeeze, stack, widen)
+from .symbols import SYMBOLS, G, I, K, M, N, Number, alpha, check, k, p, r, rho, s, shown, symbol, t
 from .values import check_values
 
-__all__ = ["Paper", "Module", "MODULES", "NETWORK_ALIASES", "COMPOSED_EXAMPLE", "module", "compose", "standard",
-           "module_names", "stands_for", "check_used"]
+__all__ = ["Paper", "Module", "MODULES", "LATER_MODULES", "NETWORK_ALIASES", "COMPOSED_EXAMPLE", "module", "compose",
+           "standard", "module_names", "later_module_names", "stands_for", "check_used"]
 
 
 @dataclass(frozen=True)
@@ -192,7 +192,7 @@ def _defaults(parameters: Mapping[Any, Any]) -> dict[sympy.Symbol, Optional[Numb
     >>> _defaults({"t": "__import__('os')"})
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: cannot read "__import__('os')" as an expression: only numbers, the symbols K M N I F G t p k alpha rho, + - * / ** and parentheses are allowed
+    convalgebra.errors.InvalidValueError: cannot read "__import__('os')" as an expression: only numbers, the symbols K M N I F G t p k alpha rho H W r s, + - * / ** and parentheses are allowed
     """
     if not isinstance(parameters, Mapping):
         raise InvalidValueError(f"parameters = {shown(parameters)}: expected a mapping of symbols to default values")
@@ -344,7 +344,7 @@ MODULES: tuple[Module, ...] = (
         summary="The bottleneck turned inside out: a 1 x 1 convolution expands the M channels "
                 "to tM, a depthwise K x K convolution filters them, and a linear 1 x 1 "
                 "convolution projects them to N.",
-        aliases=("inverted-residual", "mbconv", "inverted"),
+        aliases=("inverted-residual", "inverted"),
         activations="Batch norm and ReLU6 after the 1 x 1 expansion and after the depthwise K x K; the 1 "
                     "x 1 projection is linear, batch norm and no activation (the linear bottleneck), and "
                     "no activation follows the residual addition.",
@@ -352,8 +352,81 @@ MODULES: tuple[Module, ...] = (
     ),
 )
 
+#: The modules that came after the article (2017 on), from the same primitives.
+LATER_MODULES: tuple[Module, ...] = (
+    Module(
+        "squeeze-excitation", excite(r), {r: 16},
+        title="squeeze-and-excitation", network="SENet",
+        paper=Paper("Squeeze-and-Excitation Networks", "Hu, Shen, Sun", 2018),
+        article="(K*K*M*N) -> (K*K*M*N), and N*N/r + N/r*N once per image (at 1 x 1)",
+        summary="The convolution's N outputs are scaled, channel by channel, by a gate: a global "
+                "average pool to 1 x 1, a 1 x 1 squeeze to N/r channels and a 1 x 1 excitation back "
+                "to N. The gate works on one position, so its cost does not grow with I.",
+        aliases=("se", "squeeze-and-excitation", "squeeze-excite"),
+        example={K: 3, M: 256, N: 256, I: 56},
+    ),
+    Module(
+        "mbconv", chain(expand(t), depthwise(), excite(r)), {t: 6, r: 24},
+        title="inverted bottleneck with squeeze-and-excitation", network="EfficientNet, MobileNet V3",
+        paper=Paper("EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks", "Tan, Le", 2019),
+        article="(K*K*M*N) -> (M*t*M + K*K*t*M + t*M*N), and 2*t*M*t*M/r once per image, t = 6, r = 24",
+        summary="MobileNet V2's inverted bottleneck with a squeeze-and-excitation gate on the "
+                "depthwise convolution's tM outputs. EfficientNet squeezes to a quarter of the block's "
+                "input, M/4 = tM/r at r = 4t (24 at t = 6); MobileNet V3 to a quarter of the expanded "
+                "width, r = 4, rounded to a multiple of 8.",
+        aliases=("mobile-inverted-bottleneck",),
+        example={K: 5, M: 40, N: 40, I: 28},
+    ),
+    Module(
+        "shufflenet-v2", chain(split(), reduce(1), depthwise()), {},
+        title="channel split and shuffle", network="ShuffleNet V2",
+        paper=Paper("ShuffleNet V2: Practical Guidelines for Efficient CNN Architecture Design",
+                    "Ma, Zhang, Zheng, Sun", 2018),
+        article="(K*K*M*N) -> (M/2*N/2 + K*K*N/2 + N/2*N/2), M = N",
+        summary="Half of the M input channels pass untouched; the other half goes through a 1 x 1, a "
+                "depthwise K x K and a 1 x 1 convolution, all at the same width; the halves are "
+                "concatenated and shuffled, so the next unit splits a different half. No group "
+                "convolution and equal widths: the paper's guidelines for memory access.",
+        aliases=("shufflenet-v2-unit", "channel-split"),
+        example={K: 3, M: 116, N: 116, I: 28},
+    ),
+    Module(
+        "convnext", chain(separate(), widen(t), layer_norm(), layer_scale()), {t: 4},
+        title="ConvNeXt block", network="ConvNeXt",
+        paper=Paper("A ConvNet for the 2020s", "Liu, Mao, Wu, Feichtenhofer, Darrell, Xie", 2022),
+        article="(K*K*M*N) -> (K*K*M + M*t*M + t*M*N), K = 7, t = 4",
+        summary="A depthwise K x K convolution (7 x 7) with layer norm after it, then a 1 x 1 "
+                "expansion to tM channels and a 1 x 1 projection to N, the transformer's MLP, and "
+                "a learned scale per output channel.",
+        aliases=("convnext-block", "cnblock"),
+        example={K: 7, M: 96, N: 96, I: 56},
+    ),
+    Module(
+        "ghost", ghost(s), {s: 2},
+        title="Ghost module", network="GhostNet",
+        paper=Paper("GhostNet: More Features from Cheap Operations", "Han, Wang, Tian, Guo, Xu, Xu", 2020),
+        article="(K*K*M*N) -> (K*K*M*N/s + d*d*(s-1)*N/s), d = 3",
+        summary="The convolution makes only N/s of the N maps; a cheap 3 x 3 convolution in N/s "
+                "groups makes the other (s - 1)N/s from them ('ghosts'), and the two sets are "
+                "concatenated.",
+        aliases=("ghost-module",),
+        example={K: 3, M: 64, N: 64, I: 56},
+    ),
+    Module(
+        "dense-layer", chain(dense(), squeeze(t)), {t: Fraction(1, 4)},
+        title="dense layer", network="DenseNet",
+        paper=Paper("Densely Connected Convolutional Networks", "Huang, Liu, van der Maaten, Weinberger", 2017),
+        article="(K*K*M*N) -> (M*N/t + K*K*N/t*N), t = 1/4; output M + N",
+        summary="A 1 x 1 bottleneck to N/t = 4N channels, then the K x K convolution to the growth "
+                "rate N; the new N channels are concatenated to the M of the input, so a block's "
+                "width grows by N with every layer.",
+        aliases=("dense", "dense-block", "densenet-layer"),
+        example={K: 3, M: 256, N: 32, I: 28},
+    ),
+)
+
 _BY_NAME: dict[str, Module] = {}
-for _m in MODULES:
+for _m in MODULES + LATER_MODULES:
     for _name in (_m.name, *_m.aliases):
         _BY_NAME[_name] = _m
 
@@ -374,7 +447,19 @@ NETWORK_ALIASES: Mapping[str, tuple[str, ...]] = {
     "inception-v3": ("factorized",), "squeezenet": ("fire",), "resnet": ("bottleneck",),
     "mobilenet": ("depthwise-separable", "inverted-bottleneck"), "mobilenet-v1": ("depthwise-separable",),
     "mobilenet-v2": ("inverted-bottleneck",), "shufflenet-v1": ("shufflenet",),
+    # the later modules' networks
+    "senet": ("squeeze-excitation",), "mobilenet-v3": ("mbconv",), "efficientnet": ("mbconv",),
+    "shufflenetv2": ("shufflenet-v2",), "ghostnet": ("ghost",), "densenet": ("dense-layer",),
 }
+
+
+def later_module_names() -> list[str]:
+    """The later modules' names, in the order of their papers' ideas.
+
+    >>> later_module_names()
+    ['squeeze-excitation', 'mbconv', 'shufflenet-v2', 'convnext', 'ghost', 'dense-layer']
+    """
+    return [m.name for m in LATER_MODULES]
 
 
 def module(name: str | Module) -> Module:

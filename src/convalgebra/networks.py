@@ -25,33 +25,38 @@ a multiple of the network's total stride:
 
 from __future__ import annotations
 
+import contextlib
 import math
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence, cast
 
 from .display import RichDisplay, Result
 from .errors import InvalidValueError, indefinite, unknown_name, wrong_type
 from .symbols import check, shown
 from .report import CONVENTION, UNITS
-from .blocks import AnyBlock, Residual, flow, iter_layers, map_layers, out_channels
+from .blocks import AnyBlock, Residual, Scale, flow, iter_layers, map_layers, out_channels
 from .cost import CostRow, layer_costs
-from .layers import (AdaptivePool, AnyLayer, BatchNorm, Conv, Linear, Pool, Shuffle, Value, is_concrete, layer_kind,
-                     padding_data, window_text)
+from .layers import (Activation, AdaptivePool, AnyLayer, BatchNorm, Conv, ConvTranspose, Elementwise, Identity,
+                     LayerNorm, LayerScale, Linear, Pool, Shuffle, Size, Slice, Upsample, Value, as_size, is_concrete,
+                     layer_kind, padding_data, sides, window_text)
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
 
 __all__ = [
     "Stage", "Network", "LayerCost", "StageCost", "NetworkCost",
-    "network", "network_names", "named", "out_channels", "layer_kind", "parse_size",
+    "network", "network_names", "named", "out_channels", "layer_kind", "parse_size", "network_settings",
+    "size_words",
 ]
 
 
 
 # -- walking blocks ---------------------------------------------------------------
 
-_SHORT = {Conv: "conv", Shuffle: "shuffle", Linear: "fc", Pool: "pool", AdaptivePool: "avgpool", BatchNorm: "bn"}
+_SHORT = {Conv: "conv", Shuffle: "shuffle", Linear: "fc", Pool: "pool", AdaptivePool: "avgpool", BatchNorm: "bn",
+          Identity: "identity", Slice: "slice", LayerNorm: "ln", LayerScale: "layer_scale", Activation: "act",
+          Elementwise: "op", ConvTranspose: "deconv", Upsample: "upsample"}
 
 
 def named(block: AnyBlock, prefix: str = "") -> AnyBlock:
@@ -86,11 +91,13 @@ def _stride(block: AnyBlock, stride: int) -> int:
     """``stride`` times the strides along ``block``'s main path (a branch stands for its
     siblings, which agree); raises _Head at the classifier."""
     def leaf(layer: AnyLayer, total: int, place: Any) -> int:
+        if place.gate:  # a scale's gate pools to 1 x 1 beside the main path
+            return total
         if isinstance(layer, (AdaptivePool, Linear)):
             raise _Head(total)
         return total * getattr(layer, "stride", 1)
 
-    return flow(block, stride, leaf, lambda b, total, outs: outs[0])
+    return flow(block, stride, leaf, _main)
 
 
 # -- networks ---------------------------------------------------------------------
@@ -174,12 +181,18 @@ class Network(RichDisplay):
                 return head.stride
         return total
 
-    def count(self, size: Optional[Value] = None, auxiliary: bool = False) -> "NetworkCost":
-        """Every layer's cost on a ``size`` x ``size`` input (default: ``default_size``).
+    def count(self, size: Optional[Size] = None, auxiliary: bool = False) -> "NetworkCost":
+        """Every layer's cost on a ``size`` x ``size`` input, or an H x W one for ``size = (H, W)``
+        (default: ``default_size``).
 
-        A concrete size gives exact integers; a sympy expression (the symbol I) gives
-        closed forms. ``auxiliary=True`` also runs the side stages (training mode).
+        A concrete size gives exact integers; a sympy expression (the symbol I, or H and W)
+        gives closed forms. ``auxiliary=True`` also runs the side stages (training mode).
 
+        >>> network("resnet18").count((224, 160)).macs
+        1295912960
+        >>> from convalgebra.symbols import H, W
+        >>> network("resnet18").count((H, W)).macs
+        36144*H*W + 512000
         >>> network("resnet18").count(0)
         Traceback (most recent call last):
         ...
@@ -191,12 +204,13 @@ class Network(RichDisplay):
         try:
             return self._count(size, auxiliary)
         except InvalidValueError as error:
-            if not isinstance(size, int) or size >= self.default_size:
+            smaller = [side for side in sides(size) if isinstance(side, int) and side < self.default_size]
+            if not smaller:
                 raise
             least = self.min_size(self.default_size)
             raise InvalidValueError(f"{error} (the smallest input {self.name} takes is {least} x {least})") from None
 
-    def _count(self, size: Value, auxiliary: bool) -> "NetworkCost":
+    def _count(self, size: Size, auxiliary: bool) -> "NetworkCost":
         given = size
         channels: Value = self.in_channels
         rows: list[LayerCost] = []
@@ -207,7 +221,7 @@ class Network(RichDisplay):
                 costs, out = layer_costs(stage.block, size)
             except InvalidValueError as error:
                 if runs:
-                    raise InvalidValueError(f"{self.name} at I = {given}, stage {stage.name}: "
+                    raise InvalidValueError(f"{self.name} at {size_words(given)}, stage {stage.name}: "
                                             f"{_no_output(stage, size) or error}") from None
                 out, costs = None, [CostRow(layer, size, None, 0, layer.params()) for layer in iter_layers(stage.block)]
             stage_rows = [_layer_cost(stage, i, row, runs) for i, row in enumerate(costs, 1)]
@@ -222,8 +236,8 @@ class Network(RichDisplay):
         rows = [replace(r, macs_share=_share(r.macs, macs), params_share=_share(r.params, params)) for r in rows]
         return NetworkCost(self, given, tuple(rows), tuple(stages), macs, params, auxiliary)
 
-    def total(self, size: Optional[Value] = None) -> tuple[Value, Value]:
-        """(MACs, params) at ``size``, exact.
+    def total(self, size: Optional[Size] = None) -> tuple[Value, Value]:
+        """(MACs, params) at ``size`` (one side, or (H, W)), exact.
 
         >>> network("mobilenet_v2").total(224)
         (300774272, 3504872)
@@ -231,17 +245,28 @@ class Network(RichDisplay):
         cost = self.count(size)
         return cost.macs, cost.params
 
-    def total_symbolic(self) -> "tuple[sympy.Expr, sympy.Expr]":
-        """(MACs, params) as closed forms in the input size I (expanded polynomials).
+    def total_symbolic(self, size: Optional[Size] = None, exact: bool = False) -> "tuple[sympy.Expr, sympy.Expr]":
+        """(MACs, params) as closed forms in the input size I (or at ``size``, such as (H, W)),
+        expanded polynomials, exact where every strided layer divides its input evenly (see
+        :attr:`NetworkCost.exact_when`). ``exact=True`` keeps each division's floor: a form
+        exact at every size the network takes.
 
         >>> network("vgg16").total_symbolic()[1]
         138357544
+        >>> from convalgebra.symbols import H, W, I
+        >>> network("resnet18").total_symbolic((H, W))[0]
+        36144*H*W + 512000
+        >>> form = network("alexnet").total_symbolic(exact=True)[0]
+        >>> [form.subs(I, n) == network("alexnet").total(n)[0] for n in (63, 64, 224, 227)]
+        [True, True, True, True]
         """
         import sympy
 
+        from .layers import floors
         from .symbols import I
 
-        macs, params = self.total(I)
+        with floors() if exact else contextlib.nullcontext():
+            macs, params = self.total(I if size is None else size)
         return sympy.expand(macs), sympy.expand(params)
 
     def min_size(self, limit: int = 1024) -> int:
@@ -265,17 +290,34 @@ class Network(RichDisplay):
 _LARGEST_SEARCH = 4096
 
 
-def _checked_size(size: Any) -> Value:
-    """The input size: a whole number >= 1, or an expression in the library's symbols that
-    can be one (the table of valid values; a user's own symbol I is the library's I).
+def size_words(size: Size) -> str:
+    """An input size in words: ``I = 224`` for a square, ``224 x 160`` (height x width) otherwise.
 
-    >>> _checked_size(224.0), _checked_size("I")
-    (224, I)
+    >>> from convalgebra.symbols import H, W
+    >>> size_words(224), size_words((224, 160)), size_words((H, W))
+    ('I = 224', '224 x 160', 'H x W')
+    """
+    if isinstance(size, tuple):
+        return " x ".join(str(side) for side in size)
+    return f"I = {size}"
+
+
+def _checked_size(size: Any) -> Size:
+    """The input size: a whole number >= 1, or an expression in the library's symbols that
+    can be one (the table of valid values; a user's own symbol I is the library's I); or a
+    pair (height, width) of them, a pair with equal sides the square's one number.
+
+    >>> _checked_size(224.0), _checked_size("I"), _checked_size((224, 224)), _checked_size((224, 160))
+    (224, I, 224, (224, 160))
     >>> _checked_size(__import__("sympy").sqrt(2))
     Traceback (most recent call last):
     ...
     convalgebra.errors.InvalidValueError: I = sqrt(2): expected an exact number (an integer or a fraction)
     """
+    if isinstance(size, (tuple, list)):
+        if len(size) != 2:
+            raise InvalidValueError(f"input size = {size!r}: expected one size or (height, width)")
+        return as_size(*(check(name, side) for side, name in zip(size, "HW")))
     return check("I", size)
 
 
@@ -295,7 +337,13 @@ def _sizes(block: AnyBlock, size: Value) -> Value:
         except InvalidValueError:
             raise _NoOutput(layer, size) from None
 
-    return flow(block, size, leaf, lambda b, size, outs: outs[0])
+    return flow(block, size, leaf, _main)
+
+
+def _main(block: AnyBlock, value: Any, outs: list[Any]) -> Any:
+    """A composite's output on the main path: a branch stands for its siblings (they agree);
+    a scale's output is its input's."""
+    return value if isinstance(block, Scale) else outs[0]
 
 
 def _no_output(stage: Stage, size: Value) -> str:
@@ -314,7 +362,7 @@ def _no_output(stage: Stage, size: Value) -> str:
         what = f"a {kind} with stride {getattr(layer, 'stride', 1)} and padding {_padding_text(layer)}"
         if layer.name:
             what = f"layer {stage.name}.{layer.name}, {what},"
-        return f"{what} leaves no output on a {stop.size} x {stop.size} input"
+        return f"{what} leaves no output on a {' x '.join(map(str, sides(stop.size)))} input"
     return ""
 
 
@@ -355,7 +403,15 @@ def _share(part: Value, whole: Value) -> Value:
         return Fraction(part, whole)
     import sympy
 
-    return sympy.cancel(sympy.sympify(part, strict=True) / whole)
+    part, whole = sympy.sympify(part), sympy.sympify(whole)
+    gens = sorted(part.free_symbols | whole.free_symbols, key=str)
+    try:  # polynomials (every closed form without floors): their gcd, much faster than cancel
+        num, den = sympy.Poly(part, *gens), sympy.Poly(whole, *gens)
+    except sympy.PolynomialError:
+        return sympy.cancel(part / whole)
+    common = num.gcd(den)
+    (top, num), (bottom, den) = num.quo(common).primitive(), den.quo(common).primitive()
+    return sympy.Rational(top, bottom) * num.as_expr() / den.as_expr()
 
 
 def _layer_cost(stage: Stage, index: int, row: CostRow, runs: bool) -> "LayerCost":
@@ -438,32 +494,57 @@ class NetworkCost(Result):
         >>> net.count(I).exact_multiple, net.stride, net.count(2 * I + 1).exact_multiple
         (32, 32, 16)
         """
-        free: set[Any] = getattr(self.size, "free_symbols", set())
-        if len(free) != 1:
+        multiples = self.exact_multiples
+        return None if multiples is None or len(multiples) != 1 else next(iter(multiples.values()))
+
+    @property
+    def exact_multiples(self) -> Optional[dict[Any, int]]:
+        """:attr:`exact_multiple` for each symbol of the size: at (H, W), ``{H: 32, W: 32}``; the
+        closed forms are exact whenever each symbol is a multiple of its number (None at a
+        number, or where no such numbers can be read off).
+
+        >>> from convalgebra.symbols import H, W
+        >>> network("resnet18").count((H, W)).exact_multiples
+        {H: 32, W: 32}
+        """
+        free: set[Any] = set().union(*(getattr(side, "free_symbols", set()) for side in sides(self.size)))
+        if not free:
             return None
         import sympy
 
-        (x,) = free
-        multiple = 1
+        multiples = {x: 1 for x in sorted(free, key=str)}
         for row in self.layers:
-            for side in (row.input_size, row.output_size) if row.runs else ():
-                if side is None or is_concrete(side):
-                    continue
-                poly = sympy.Poly(side, x)
-                if poly.degree() != 1 or not poly.coeff_monomial(1).is_integer:
-                    return None
-                multiple = math.lcm(multiple, int(sympy.Rational(poly.coeff_monomial(x)).q))
-        return multiple
+            for size in (row.input_size, row.output_size) if row.runs else ():
+                for side in () if size is None else sides(size):
+                    if is_concrete(side):
+                        continue
+                    symbols = cast("sympy.Expr", side).free_symbols
+                    if len(symbols) != 1:
+                        return None
+                    (x,) = symbols
+                    poly = sympy.Poly(side, x)
+                    if poly.degree() != 1 or not poly.coeff_monomial(1).is_integer:
+                        return None
+                    multiples[x] = math.lcm(multiples[x], int(sympy.Rational(poly.coeff_monomial(x)).q))
+        return multiples
 
     def exact_when(self) -> Optional[str]:
-        """:attr:`exact_multiple` as words: ``'I is a multiple of 16'`` (None where there is none).
+        """:attr:`exact_multiples` as words: ``'I is a multiple of 16'``, ``'H and W are multiples of 32'``
+        (None where there is none).
 
-        >>> from convalgebra.symbols import I
-        >>> network("resnet18").count(2 * I + 1).exact_when()
-        'I is a multiple of 16'
+        >>> from convalgebra.symbols import I, H, W
+        >>> network("resnet18").count(2 * I + 1).exact_when(), network("resnet18").count((H, W)).exact_when()
+        ('I is a multiple of 16', 'H and W are multiples of 32')
         """
-        multiple = self.exact_multiple
-        return None if multiple is None else f"{next(iter(getattr(self.size, 'free_symbols')))} is a multiple of {multiple}"
+        multiples = self.exact_multiples
+        if multiples is None:
+            return None
+        if len(multiples) == 1:
+            ((x, m),) = multiples.items()
+            return f"{x} is a multiple of {m}"
+        if len(set(multiples.values())) == 1:
+            return f"{' and '.join(map(str, multiples))} are multiples of {next(iter(multiples.values()))}"
+        return " and ".join(f"{x} is a multiple of {m}" for x, m in multiples.items())
 
     # -- data ---------------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
@@ -477,7 +558,8 @@ class NetworkCost(Result):
         return {
             "network": self.network.name,
             "title": self.network.title,
-            "input": {"channels": self.network.in_channels, "size": _json(self.size)},
+            "input": {"channels": self.network.in_channels, "size": _json(self.size),
+                      "height": _json(sides(self.size)[0]), "width": _json(sides(self.size)[1])},
             "units": {"macs": UNITS, "convention": CONVENTION},
             "total": total,
             "total_symbolic": {"macs": text(macs), "params": text(params), "exact_when": f"I is a multiple of {self.network.stride}"},
@@ -489,8 +571,11 @@ class NetworkCost(Result):
 
 
 def _json(value: Any) -> Any:
+    """A number as it is, an expression as text, an oblong size as [height, width]."""
     if value is None or isinstance(value, int):
         return value
+    if isinstance(value, tuple):
+        return [_json(side) for side in value]
     from .printing import text
 
     return text(value)
@@ -537,8 +622,13 @@ def network_names() -> list[str]:
     return list(ZOO)
 
 
-def network(name: "str | Network") -> Network:
-    """The zoo's network called ``name`` (any case; ``_``, ``-`` and spaces ignored).
+def network(name: "str | Network", alpha: Any = None) -> Network:
+    """The zoo's network called ``name`` (any case; ``_``, ``-`` and spaces ignored), at width
+    multiplier ``alpha`` for the families that have one (MobileNet V1 at any alpha, the symbol
+    too; MobileNet V2 and MNASNet, which round their widths, at a number).
+
+    >>> network("mobilenet_v1", 0.5).title, network("mobilenet_v1", 0.5).total(160)[0]
+    ('MobileNet V1 0.5', 76524800)
 
     >>> network("ResNet-50").name, network("RegNetX-1.6GF").name, network("RegNet-X-16GF").name
     ('resnet50', 'regnet_x_1_6gf', 'regnet_x_16gf')
@@ -550,27 +640,55 @@ def network(name: "str | Network") -> Network:
     convalgebra.errors.UnknownNameError: unknown network 'vgg'; did you mean vgg16 or vgg11 or vgg13? (see 'convalgebra networks')
     """
     if isinstance(name, Network):
-        return name
+        return name if alpha is None else network(name.name, alpha)
     if not isinstance(name, str):
         raise wrong_type(name, "a network's name (see 'convalgebra networks') or a Network")
     from .zoo import ZOO, build
 
+    if alpha is not None:
+        from .zoo import width_multiplier
+
+        alpha = width_multiplier(alpha)  # 0.5 and 1/2 are one network
     if str(name) in ZOO:
-        return build(str(name))
+        return build(str(name), alpha)
     keys = {_key(_decimal(n)): n for n in ZOO}  # regnet_x_1_6gf as regnetx1.6gf, as its title writes it
     for n in ZOO:
         keys.setdefault(_key(n), n)  # regnet_x_1_6gf as regnetx16gf too, unless that is regnet_x_16gf's
     found = keys.get(_key(str(name)))
     if found is not None:
-        return build(found)
+        return build(found, alpha)
     raise unknown_name("network", name, keys, "convalgebra networks", _key)
 
 
-def parse_size(items: Sequence[str]) -> int:
-    """The input size from ``--set I=SIZE``; read without sympy when it is a plain whole number.
+def network_settings(items: Sequence[str]) -> tuple[Optional[Size], Any]:
+    """``--set`` for a network: the input size (I, or H and W; None when not set) and the width
+    multiplier alpha (None when not set), exact numbers read without sympy.
 
-    >>> parse_size(["I=299"])
-    299
+    >>> network_settings(["alpha=0.5", "I=160"]), network_settings(["H=224", "W=160"])
+    ((160, Fraction(1, 2)), ((224, 160), None))
+    """
+    alpha, rest = None, []
+    for item in items:
+        name, sep, value = item.partition("=")
+        if name.strip() == "alpha" and sep:
+            from .symbols import parse_number
+
+            if alpha is not None:
+                raise InvalidValueError("alpha is set twice")
+            alpha = parse_number(value)
+            if not alpha > 0:
+                raise InvalidValueError(f"alpha = {alpha}: expected a number > 0")
+        else:
+            rest.append(item)
+    return (parse_size(rest) if rest else None), alpha
+
+
+def parse_size(items: Sequence[str]) -> Size:
+    """The input size from ``--set I=SIZE``, or ``--set H=HEIGHT W=WIDTH`` for an oblong input;
+    read without sympy when each is a plain whole number.
+
+    >>> parse_size(["I=299"]), parse_size(["H=224", "W=160"]), parse_size(["W=7", "H=7"])
+    (299, (224, 160), 7)
     >>> parse_size(["I=0"])
     Traceback (most recent call last):
     ...
@@ -578,20 +696,41 @@ def parse_size(items: Sequence[str]) -> int:
     >>> parse_size(["K=3"])
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: a network takes only I, the input size (for example --set I=224), not K
+    convalgebra.errors.InvalidValueError: a network takes only I, or H and W, the input size (for example --set I=224 or --set H=224 W=160), not K
+    >>> parse_size(["H=224"])
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: set both H and W (for example --set H=224 W=160), or I for a square input
     """
-    others = [name for name in (item.partition("=")[0].strip() for item in items) if name not in ("", "I")]
-    if others:
-        raise InvalidValueError(f"a network takes only I, the input size (for example --set I=224), not {' '.join(others)}")
-    if len(items) != 1:
-        raise InvalidValueError("set the input size once, for example --set I=224")
-    name, sep, value = items[0].partition("=")
-    if not (sep and name.strip() == "I" and value.strip().isascii() and value.strip().isdigit()
-            and len(value.strip()) <= 64):  # longer: parse_number refuses it in one line
-        from .symbols import parse_assignment
+    given: dict[str, int] = {}
+    for item in items:
+        name, value = _size_item(item)
+        if name in given:
+            raise InvalidValueError(f"{name} is set twice")
+        given[name] = value
+    if not given:
+        raise InvalidValueError("set the input size, for example --set I=224")
+    if "I" in given:
+        if len(given) != 1:
+            raise InvalidValueError("set I for a square input, or H and W for an oblong one, not both")
+        return given["I"]
+    if set(given) != {"H", "W"}:
+        raise InvalidValueError("set both H and W (for example --set H=224 W=160), or I for a square input")
+    return as_size(given["H"], given["W"])
 
-        sym, number = parse_assignment(items[0])
-        if str(sym) != "I":
-            raise InvalidValueError(f"a network takes only I, the input size (for example --set I=224), not {sym}")
-        return int(check("I", number, symbolic=False))
-    return int(check("I", int(value), symbolic=False))
+
+def _size_item(item: str) -> tuple[str, int]:
+    """One ``NAME=VALUE`` of a network's size: I, H or W and a whole number >= 1."""
+    wanted = "a network takes only I, or H and W, the input size (for example --set I=224 or --set H=224 W=160)"
+    name, sep, value = item.partition("=")
+    name, value = name.strip(), value.strip()
+    if name not in ("", "I", "H", "W"):
+        raise InvalidValueError(f"{wanted}, not {name}")
+    if not (sep and name and value.isascii() and value.isdigit() and len(value) <= 64):
+        from .symbols import parse_assignment  # longer or not digits: parse_number refuses it in one line
+
+        sym, number = parse_assignment(item)
+        if str(sym) not in ("I", "H", "W"):
+            raise InvalidValueError(f"{wanted}, not {sym}")
+        return str(sym), int(check(str(sym), number, symbolic=False))
+    return name, int(check(name, int(value), symbolic=False))

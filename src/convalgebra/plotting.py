@@ -39,6 +39,7 @@ from .symbols import VALID, Domain, check, one_of, shown
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
     from matplotlib.figure import Figure
+    from .layers import Size
     from matplotlib.typing import ColorType
 
     from .modules import Module
@@ -382,7 +383,7 @@ def _scales(ax: Any, xs: Any, ys: Sequence[Any], name: str) -> None:
 
 # -- a network's cost -------------------------------------------------------------------
 
-def plot_network(name: Any, by: str = "layer", input_size: Optional[int] = None) -> "Figure":
+def plot_network(name: Any, by: str = "layer", input_size: Optional["Size"] = None) -> "Figure":
     """A network's MACs as bars, one per layer that computes (convolutions and linear
     layers, coloured by stage) or one per stage with its share of the total.
 
@@ -401,7 +402,10 @@ def plot_network(name: Any, by: str = "layer", input_size: Optional[int] = None)
     from .networks import network
 
     net = network(name)
-    cost = net.count(None if input_size is None else check("I", input_size, symbolic=False))
+    if isinstance(input_size, tuple) and len(input_size) == 2:  # an oblong input, H x W
+        cost = net.count(tuple(check(side, value, symbolic=False) for side, value in zip("HW", input_size)))
+    else:
+        cost = net.count(None if input_size is None else check("I", input_size, symbolic=False))
     from matplotlib.patches import Patch
 
     stages = [s for s in cost.stages if s.runs]
@@ -438,7 +442,8 @@ def plot_network(name: Any, by: str = "layer", input_size: Optional[int] = None)
               frameon=False)
     ax.set_ylabel("MACs, millions (multiply-accumulates)")
     largest = max(stages, key=lambda s: s.macs)
-    ax.set_title(f"{net.name} at {net.in_channels} x {cost.size} x {cost.size}: {cost.macs / 1e9:.3f} GMACs "
+    height, width = cost.size if isinstance(cost.size, tuple) else (cost.size, cost.size)
+    ax.set_title(f"{net.name} at {net.in_channels} x {height} x {width}: {cost.macs / 1e9:.3f} GMACs "
                  f"(multiply-accumulates), {cost.params / 1e6:.2f} M params\n"
                  f"MACs per {by}; the largest stage, {largest.name}, has {_percent(largest.macs_share)} of them",
                  fontsize="medium")

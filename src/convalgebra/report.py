@@ -380,14 +380,14 @@ def _network_view(net: Any) -> View:
 
 @_builds("network_cost")
 def _network_cost_view(cost: "NetworkCost") -> View:
-    from .layers import is_concrete, layer_kind
+    from .layers import is_concrete, layer_kind, sides
     from .printing import text
 
     net = cost.network
     size = cost.size
     blocks: list[Block] = [Paragraph((x,), note=True) for x in (net.paper, net.source) if x]
     blocks.append(Paragraph(("Input: ", _map(net.in_channels, size, spaced=True), f". Costs in {UNITS}: {CONVENTION}.")))
-    spaced = not is_concrete(size)
+    spaced = not all(map(is_concrete, sides(size)))
     blocks.append(Table(
         ("#", "layer", "kind", "in", "out", "groups", "stride", "output", "MACs", "MACs %", "params", "params %"),
         tuple((str(i), r.name, layer_kind(r.layer), Expr(r.layer.in_channels), Expr(r.layer.out_channels),
@@ -407,7 +407,7 @@ def _network_cost_view(cost: "NetworkCost") -> View:
     if any(not s.runs for s in cost.stages):
         blocks.append(Paragraph(("Side stages do not run at inference: their parameters count, their MACs do not.",),
                                 note=True))
-    if is_concrete(size):  # a count at a number stays free of sympy; the closed form is one call away
+    if not spaced:  # a count at a number stays free of sympy; the closed form is one call away
         blocks.append(Paragraph((f"The closed form in the input size I, exact when I is a multiple of {net.stride}: ",
                                  Code(f"convalgebra network {net.name} --symbolic"), ", or ",
                                  Code(f"network({net.name!r}).count(I)"), " in Python."),
@@ -428,19 +428,22 @@ def _I() -> Any:
 def _network_totals(cost: "NetworkCost") -> Items:
     """The totals, each with its unit: exact integers and a scaled form at a number, the closed
     forms at a symbolic size, and where those are exact."""
-    from .layers import is_concrete
+    from .layers import is_concrete, sides
     from .printing import scaled, text
 
     size = cost.size
-    if is_concrete(size):
+    if not isinstance(size, tuple) and is_concrete(size):
         caption = f"Total at I = {size}"
+    elif isinstance(size, tuple) and all(map(is_concrete, size)):
+        caption = f"Total at H x W = {size[0]} x {size[1]}"
     else:
-        free = ", ".join(sorted(str(x) for x in getattr(size, "free_symbols", ())))
+        free = " and ".join(sorted({str(x) for side in sides(size) for x in getattr(side, "free_symbols", ())}))
         when = cost.exact_when()
         exact = (f"exact when {when}" if when is not None else
                  "exact only where every strided layer divides its input evenly; count at a number to be sure")
+        shown = " x ".join(text(side) for side in sides(size)) if isinstance(size, tuple) else text(size)
         caption = (f"Total as a function of I ({exact})" if size == _I() else
-                   f"Total at input size {text(size)}, as a function of {free} ({exact})")
+                   f"Total at input size {shown}, as a function of {free} ({exact})")
     items: list[tuple[Piece, ...]] = []
     for unit, note, value in (("MACs", " (multiply-accumulates)", cost.macs), ("FLOPs", " (2 FLOPs per MAC)", cost.flops),
                               ("params", "", cost.params)):
@@ -456,22 +459,21 @@ def _map(channels: Any, size: Any, spaced: bool = False) -> Math:
     """A feature map, channels x height x width; a side that is a sum is bracketed.
 
     >>> from convalgebra.symbols import I
-    >>> _map(64, 56), _map(128, I / 4 + 1).text
-    (Math(text='64x56x56', tex='64 \\\\times 56 \\\\times 56'), '128 x (I/4 + 1) x (I/4 + 1)')
+    >>> _map(64, 56), _map(128, I / 4 + 1).text, _map(64, (56, 40)).text
+    (Math(text='64x56x56', tex='64 \\\\times 56 \\\\times 56'), '128 x (I/4 + 1) x (I/4 + 1)', '64x56x40')
     """
-    from .layers import is_concrete
+    from .layers import is_concrete, sides
     from .printing import latex, text
 
     if size is None:
         return Math("-", "-")
-    side_tex = latex(size)
-    side_tex = rf"\left({side_tex}\right)" if getattr(size, "is_Add", False) else side_tex
-    tex = rf"{latex(channels)} \times {side_tex} \times {side_tex}"
-    if is_concrete(channels) and is_concrete(size) and not spaced:
-        return Math(f"{channels}x{size}x{size}", tex)
-    side = text(size)
-    side = f"({side})" if " " in side else side
-    return Math(f"{text(channels)} x {side} x {side}", tex)
+    height, width = sides(size)
+    tex = rf"{latex(channels)} \times " + r" \times ".join(
+        rf"\left({latex(x)}\right)" if getattr(x, "is_Add", False) else latex(x) for x in (height, width))
+    if is_concrete(channels) and is_concrete(height) and is_concrete(width) and not spaced:
+        return Math(f"{channels}x{height}x{width}", tex)
+    shown = [f"({text(x)})" if " " in text(x) else text(x) for x in (height, width)]
+    return Math(f"{text(channels)} x {shown[0]} x {shown[1]}", tex)
 
 
 # -- design questions ------------------------------------------------------------------

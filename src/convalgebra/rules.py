@@ -26,14 +26,15 @@ from fractions import Fraction
 from typing import Any, Callable, Literal, Union, cast
 
 from .errors import InvalidValueError
-from .blocks import Block, Parallel, Repeat, Series, check_block, iter_layers, map_layers, transform
-from .layers import Conv, Shuffle, Value, exact_div, is_concrete
+from .blocks import Block, Parallel, Repeat, Scale, Series, check_block, iter_layers, map_layers, transform
+from .layers import AdaptivePool, Conv, Identity, LayerNorm, LayerScale, Shuffle, Slice, Value, exact_div, is_concrete
 from .symbols import check, one_of
 
 __all__ = [
     "Rewrite", "Chain", "Rule", "chain",
     "group", "stack", "factorize", "separate", "depthwise",
     "reduce", "expand", "squeeze", "mix", "shuffle", "parse_rule",
+    "excite", "split", "widen", "layer_norm", "layer_scale", "ghost", "dense", "se_gate",
 ]
 
 Target = Literal["spatial", "pointwise", "any"]
@@ -367,10 +368,147 @@ def shuffle(G: Value, on: Target = "pointwise", which: Which = "first") -> Rewri
                    "permute the channels so the next grouped layer mixes every group")
 
 
+# -- the later modules' moves: squeeze-and-excitation, the channel split, the MLP, normalization
+# -- and layer scale, Ghost maps, dense connectivity ---------------------------------------------
+
+def se_gate(channels: Value, r: Value) -> Block:
+    """Squeeze-and-excitation's gate on ``channels`` channels: pool to 1 x 1, a 1 x 1 squeeze to
+    channels/r, a 1 x 1 excitation back (its activations cost nothing and are left out).
+
+    >>> from convalgebra.symbols import N, r
+    >>> [(type(x).__name__, x.out_channels) for x in iter_layers(se_gate(N, r))]
+    [('AdaptivePool', N), ('Conv', N/r), ('Conv', N)]
+    """
+    squeezed = exact_div(channels, r)
+    return Series(AdaptivePool(channels), Conv(channels, squeezed, (1, 1)), Conv(squeezed, channels, (1, 1)))
+
+
+def excite(r: Value, on: Target = "spatial", which: Which = "all") -> Rewrite:
+    """Squeeze-and-excitation after the matched convolution: its N outputs scaled by a gate
+    that pools them to 1 x 1, squeezes to N/r and excites back (Hu et al.).
+
+    >>> from convalgebra.symbols import M, N, K, I, r
+    >>> from convalgebra.cost import total
+    >>> total(excite(r)(Conv(M, N, (K, K))), I)[0]
+    I**2*K**2*M*N + 2*N**2/r
+    """
+    r, on, which = _argument("r", r), _on(on), _which(which)
+    return Rewrite(_construction("excite", (r,), {"on": on, "which": which}, {"on": "spatial", "which": "all"}),
+                   lambda c: Series(c, Scale(se_gate(c.out_channels, r))), on, which,
+                   "scale the N outputs by a gate: pool to 1 x 1, 1 x 1 down to N/r, 1 x 1 back up to N")
+
+
+def split(on: Target = "spatial") -> Rewrite:
+    """ShuffleNet V2's channel split: half the M input channels pass untouched, the convolution
+    works on the other half (making N - M/2), the halves are concatenated and shuffled in 2.
+
+    >>> from convalgebra.symbols import M, N, K
+    >>> [(type(x).__name__, x.in_channels, x.out_channels) for x in iter_layers(split()(Conv(M, N, (K, K))))]
+    [('Slice', M, M/2), ('Slice', M, M/2), ('Conv', M/2, -M/2 + N), ('Shuffle', N, N)]
+    """
+    def replace_(c: Conv) -> Block:
+        half = exact_div(c.in_channels, 2)
+        return Series(Parallel(Slice(c.in_channels, 0, half),
+                               Series(Slice(c.in_channels, half, c.in_channels),
+                                      replace(c, in_channels=half, out_channels=c.out_channels - half))),
+                      Shuffle(c.out_channels, 2))
+
+    on = _on(on)
+    return Rewrite(_construction("split", (), {"on": on}, {"on": "spatial"}), replace_, on, "first",
+                   "half the channels pass untouched; the convolution works on the other half; concatenate, shuffle")
+
+
+def widen(t: Value, on: Target = "pointwise") -> Rewrite:
+    """A 1 x 1 convolution becomes two through t*M channels: up to tM, then to N (the
+    transformer's MLP, ConvNeXt's inverted bottleneck after its depthwise convolution).
+
+    >>> from convalgebra.symbols import M, N, t
+    >>> [(c.in_channels, c.out_channels) for c in iter_layers(widen(t)(Conv(M, N, (1, 1))))]
+    [(M, M*t), (M*t, N)]
+    """
+    t, on = _argument("t", t), _on(on)
+
+    def replace_(c: Conv) -> Block:
+        width = t * c.in_channels
+        return Series(replace(c, out_channels=width), replace(c, in_channels=width, groups=1, stride=1, padding="same"))
+
+    return Rewrite(_construction("widen", (t,), {"on": on}, {"on": "pointwise"}), replace_, on, "all",
+                   "1 x 1 up to t*M channels, then 1 x 1 to N")
+
+
+def layer_norm(on: Target = "spatial", which: Which = "all") -> Rewrite:
+    """Layer normalization after the matched convolution (ConvNeXt: after its depthwise 7 x 7).
+
+    >>> from convalgebra.symbols import M, N, K
+    >>> [type(x).__name__ for x in iter_layers(layer_norm()(Conv(M, N, (K, K))))]
+    ['Conv', 'LayerNorm']
+    """
+    on, which = _on(on), _which(which)
+    return Rewrite(_construction("layer_norm", (), {"on": on, "which": which}, {"on": "spatial", "which": "all"}),
+                   lambda c: Series(c, LayerNorm(c.out_channels)), on, which,
+                   "normalize over the channels at each position: 2N parameters, no MACs")
+
+
+def layer_scale(on: Target = "pointwise", which: Which = "last") -> Rewrite:
+    """Layer scale after the matched convolution (by default the block's last 1 x 1): N learned
+    factors, one per channel.
+
+    >>> from convalgebra.symbols import M, N
+    >>> [type(x).__name__ for x in iter_layers(layer_scale()(Series(Conv(M, N, (1, 1)), Conv(N, N, (1, 1)))))]
+    ['Conv', 'Conv', 'LayerScale']
+    """
+    on, which = _on(on), _which(which)
+    return Rewrite(_construction("layer_scale", (), {"on": on, "which": which}, {"on": "pointwise", "which": "last"}),
+                   lambda c: Series(c, LayerScale(c.out_channels)), on, which,
+                   "scale each output channel by a learned factor: N parameters, no MACs")
+
+
+def ghost(s: Value, d: int = 3, on: Target = "any") -> Rewrite:
+    """GhostNet's Ghost module: the convolution makes N/s primary maps, and a cheap d x d
+    convolution in N/s groups makes the other (s - 1)N/s from them; the two are concatenated.
+
+    >>> from convalgebra.symbols import M, N, K, s
+    >>> [(c.kernel, c.out_channels, c.groups) for c in iter_layers(ghost(s)(Conv(M, N, (K, K))))
+    ...  if isinstance(c, Conv)]
+    [((K, K), N/s, 1), ((3, 3), N - N/s, N/s)]
+    """
+    s, on = _argument("s", s), _on(on)
+    d = cast(int, check("kernel", d, "the cheap kernel d", symbolic=False))
+    if d % 2 != 1:
+        raise InvalidValueError(f"d = {d}: the cheap kernel is an odd whole number")
+
+    def replace_(c: Conv) -> Block:
+        primary = exact_div(c.out_channels, s)
+        if is_concrete(primary) and primary == c.out_channels:  # s = 1: the convolution itself, no ghosts
+            return c
+        cheap = Conv(primary, c.out_channels - primary, (d, d), groups=primary)
+        return Series(replace(c, out_channels=primary), Parallel(Identity(primary), cheap))
+
+    return Rewrite(_construction("ghost", (s,), {"d": d, "on": on}, {"d": 3, "on": "any"}), replace_, on, "all",
+                   "N/s maps from the convolution, the other (s - 1)N/s from a cheap depthwise d x d of them")
+
+
+def dense(on: Target = "spatial") -> Rewrite:
+    """DenseNet's connectivity: the M input channels are kept beside the convolution's N new
+    ones (concatenated), so the output has M + N.
+
+    >>> from convalgebra.symbols import M, N, K
+    >>> from convalgebra.blocks import out_channels
+    >>> out_channels(dense()(Conv(M, N, (K, K))))
+    M + N
+    """
+    on = _on(on)
+    return Rewrite(_construction("dense", (), {"on": on}, {"on": "spatial"}),
+                   lambda c: Parallel(Identity(c.in_channels), c), on, "first",
+                   "keep the input beside the new channels: concatenate, M + N out")
+
+
 #: The constructors :func:`parse_rule` reads, by name.
 _CONSTRUCTORS: dict[str, Callable[..., Rule]] = {
     "chain": chain, "group": group, "stack": stack, "factorize": factorize, "separate": separate,
     "depthwise": depthwise, "reduce": reduce, "expand": expand, "squeeze": squeeze, "mix": mix, "shuffle": shuffle,
+    "excite": excite, "split": split, "widen": widen, "layer_norm": layer_norm, "layer_scale": layer_scale,
+    "ghost": ghost, "dense": dense,
 }
 _LONGEST_RULE = 1000  # characters: far beyond any module, small enough to read at once
 
@@ -389,7 +527,7 @@ def parse_rule(text: str) -> Rule:
     >>> parse_rule("__import__('os').system('ls')")
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: cannot read rule "__import__('os').system('ls')": expected calls of chain, group, stack, factorize, separate, depthwise, reduce, expand, squeeze, mix, shuffle
+    convalgebra.errors.InvalidValueError: cannot read rule "__import__('os').system('ls')": expected calls of chain, group, stack, factorize, separate, depthwise, reduce, expand, squeeze, mix, shuffle, excite, split, widen, layer_norm, layer_scale, ghost, dense
     """
     from .symbols import parse_expression
 

@@ -344,6 +344,12 @@ def break_even_points(ratio: sympy.Expr, parameters: Iterable[sympy.Symbol]) -> 
     {t: K**2 - K**2/N}
     >>> break_even_points(ca.explain("vgg-stack").ratio.macs, [k])
     {k: K}
+
+    Squeeze-and-excitation only adds: its ratio 1 + 2N/(I**2*K**2*M*r) reaches 1 at no r.
+
+    >>> from convalgebra.symbols import r
+    >>> break_even_points(1 + 2*N/(I**2*K**2*M*r), [r])
+    {}
     """
     ratio = expression(ratio, "ratio")  # text read without eval; a user's symbols the library's
     try:
@@ -352,7 +358,7 @@ def break_even_points(ratio: sympy.Expr, parameters: Iterable[sympy.Symbol]) -> 
         raise InvalidValueError(f"parameters = {shown(parameters)}: expected the symbols to solve for") from None
     points: dict[sympy.Symbol, sympy.Expr] = {}
     for s in wanted:
-        if ratio.has(s):
+        if ratio.has(s) and sympy.fraction(sympy.together(ratio - 1))[0].has(s):  # else ratio - 1 is never 0 in s
             root = smallest_positive_root(ratio - 1, s)
             if root is NO_CLOSED_FORM or root is None or not _may_break_even(root, s):
                 found = _size_free_root(ratio - 1, s)

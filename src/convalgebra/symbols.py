@@ -60,13 +60,17 @@ if TYPE_CHECKING:  # pragma: no cover
     k: sympy.Symbol
     alpha: sympy.Symbol
     rho: sympy.Symbol
+    H: sympy.Symbol
+    W: sympy.Symbol
+    r: sympy.Symbol
+    s: sympy.Symbol
     SYMBOLS: dict[str, sympy.Symbol]
     DESCRIPTIONS: dict[sympy.Symbol, str]
     SIZE_SYMBOLS: tuple[sympy.Symbol, ...]
     N_PRIME: sympy.Symbol
 
 __all__ = [
-    "K", "M", "N", "I", "F", "G", "t", "p", "k", "alpha", "rho",
+    "K", "M", "N", "I", "F", "G", "t", "p", "k", "alpha", "rho", "H", "W", "r", "s",
     "N_PRIME", "NAMES", "SYMBOLS", "DESCRIPTIONS", "SIZE_SYMBOLS", "Number", "Domain", "VALID",
     "symbol", "check", "exact", "expression", "own_symbols", "expanded_terms", "too_large", "shown", "one_of",
     "parse_number", "parse_assignment", "parse_expression",
@@ -74,8 +78,9 @@ __all__ = [
 
 Number = Union[int, Fraction]
 
-#: The library's symbols by the names a user types, in the article's order.
-NAMES: tuple[str, ...] = ("K", "M", "N", "I", "F", "G", "t", "p", "k", "alpha", "rho")
+#: The library's symbols by the names a user types, in the article's order (then H x W inputs and
+#: the later modules' own).
+NAMES: tuple[str, ...] = ("K", "M", "N", "I", "F", "G", "t", "p", "k", "alpha", "rho", "H", "W", "r", "s")
 
 _WORDS: dict[str, str] = {
     "K": "kernel size (K x K)",
@@ -89,6 +94,10 @@ _WORDS: dict[str, str] = {
     "k": "small kernel size of the stack",
     "alpha": "width multiplier (scales M and N)",
     "rho": "resolution multiplier (scales I)",
+    "H": "input height (an H x W input; I x I is the square one)",
+    "W": "input width (an H x W input)",
+    "r": "squeeze-and-excitation reduction (the gate squeezes N channels to N/r)",
+    "s": "Ghost ratio (N/s maps from the convolution, the rest from cheap depthwise ones)",
 }
 
 _LAZY = frozenset(NAMES) | {"SYMBOLS", "DESCRIPTIONS", "SIZE_SYMBOLS", "N_PRIME"}
@@ -102,7 +111,7 @@ def _make() -> None:
     globals().update(made)
     globals()["SYMBOLS"] = made
     globals()["DESCRIPTIONS"] = {made[name]: words for name, words in _WORDS.items()}
-    globals()["SIZE_SYMBOLS"] = tuple(made[name] for name in ("M", "N", "I", "F"))
+    globals()["SIZE_SYMBOLS"] = tuple(made[name] for name in ("M", "N", "I", "F", "H", "W"))
     #: The number of kernels a module affords: the unknown of ``budget`` (not a symbol a user sets).
     globals()["N_PRIME"] = sympy.Symbol("N'", positive=True)
 
@@ -130,7 +139,7 @@ def symbol(name: Any) -> "sympy.Symbol":
     >>> symbol("X")
     Traceback (most recent call last):
     ...
-    convalgebra.errors.UnknownNameError: unknown symbol 'X'; expected one of: K M N I F G t p k alpha rho
+    convalgebra.errors.UnknownNameError: unknown symbol 'X'; expected one of: K M N I F G t p k alpha rho H W r s
     """
     table = _symbols()
     if isinstance(name, str):
@@ -199,11 +208,12 @@ _POSITIVE = Domain(0, low_open=True)
 VALID: dict[str, Domain] = {
     "K": _WHOLE, "M": _WHOLE, "N": _WHOLE, "I": _WHOLE, "F": _WHOLE, "G": _WHOLE,
     "t": _POSITIVE, "p": Domain(0, 1), "k": Domain(2, whole=True, note="a stack of 1 x 1 kernels grows no receptive field"),
-    "alpha": _POSITIVE, "rho": _POSITIVE,
+    "alpha": _POSITIVE, "rho": _POSITIVE, "H": _WHOLE, "W": _WHOLE, "r": _POSITIVE, "s": _WHOLE,
     # the fields of layers
     "in_channels": _WHOLE, "out_channels": _WHOLE, "channels": _WHOLE, "out_features": _WHOLE,
     "groups": _WHOLE, "kernel": _WHOLE, "stride": _WHOLE, "dilation": _WHOLE, "padding": _NONNEGATIVE_WHOLE,
     "count": _NONNEGATIVE_WHOLE, "size": _WHOLE, "output": _WHOLE,
+    "start": _NONNEGATIVE_WHOLE, "stop": _WHOLE, "output_padding": _NONNEGATIVE_WHOLE, "scale": _WHOLE,
 }
 
 #: The largest number read or checked: 64 digits, far beyond any layer, and small enough
@@ -333,11 +343,11 @@ def own_symbols(expr: Any, label: str = "expression") -> "sympy.Expr":
     >>> own_symbols(sympy.Symbol("X") + 1)
     Traceback (most recent call last):
     ...
-    convalgebra.errors.UnknownNameError: unknown symbol 'X'; expected one of: K M N I F G t p k alpha rho
+    convalgebra.errors.UnknownNameError: unknown symbol 'X'; expected one of: K M N I F G t p k alpha rho H W r s
     >>> own_symbols(sympy.sin(K))
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: expression = sin(K): only numbers, the symbols K M N I F G t p k alpha rho, + - * / and powers are allowed
+    convalgebra.errors.InvalidValueError: expression = sin(K): only numbers, the symbols K M N I F G t p k alpha rho H W r s, + - * / and powers are allowed
     """
     import sympy
 
@@ -433,7 +443,7 @@ def expression(value: Any, label: str = "expression") -> "sympy.Expr":
     >>> expression("__import__('os').system('true')")
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: cannot read "__import__('os').system('true')" as an expression: only numbers, the symbols K M N I F G t p k alpha rho, + - * / ** and parentheses are allowed
+    convalgebra.errors.InvalidValueError: cannot read "__import__('os').system('true')" as an expression: only numbers, the symbols K M N I F G t p k alpha rho H W r s, + - * / ** and parentheses are allowed
     """
     import sympy
 
@@ -573,7 +583,7 @@ def parse_expression(text: str) -> "sympy.Expr":
     >>> parse_expression("N(2)")
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: cannot read 'N(2)' as an expression: only numbers, the symbols K M N I F G t p k alpha rho, + - * / ** and parentheses are allowed
+    convalgebra.errors.InvalidValueError: cannot read 'N(2)' as an expression: only numbers, the symbols K M N I F G t p k alpha rho H W r s, + - * / ** and parentheses are allowed
     >>> parse_expression("((2**64)**64)**64")
     Traceback (most recent call last):
     ...

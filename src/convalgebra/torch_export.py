@@ -1,9 +1,9 @@
 """Export any block or network to a ``torch.nn.Module`` with the same layers, shapes and costs.
 
 PyTorch is the optional extra ``torch`` and is imported only here, when called. The
-export is how the tests hold the algebra to a real framework's own counter; it carries
-the layers that cost something or change the shape (activations and dropout cost no
-MACs and no parameters, and are left out).
+export is how the tests hold the algebra to a real framework's own counter; every layer
+exports, activations by name (the zoo's networks leave them out: they cost no MACs and no
+parameters).
 
 >>> import pytest; torch = pytest.importorskip("torch")
 >>> model = to_torch(network("resnet18"), device="meta")
@@ -33,8 +33,9 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from .errors import ConvAlgebraError, InvalidValueError, wrong_type
-from .blocks import AnyBlock, Parallel, Repeat, Series, check_block, fold
-from .layers import AdaptivePool, BatchNorm, Conv, Layer, Linear, Pool, Shuffle
+from .blocks import AnyBlock, Parallel, Repeat, Scale, Series, check_block, fold
+from .layers import (Activation, AdaptivePool, BatchNorm, Conv, ConvTranspose, Elementwise, Identity, Layer, LayerNorm,
+                     LayerScale, Linear, Pool, Shuffle, Slice, Upsample)
 from .networks import Network
 from .symbols import shown
 
@@ -111,6 +112,8 @@ def _composite(block: AnyBlock, parts: list["torch.nn.Module"]) -> "torch.nn.Mod
         return c.Concat(parts)
     if isinstance(block, Repeat):  # each repeat its own weights, as separate layers have
         return nn.Sequential(*(copy.deepcopy(parts[0]) for _ in range(_whole(block.count, "repeats"))))
+    if isinstance(block, Scale):
+        return c.Gate(parts[0])
     return c.Sum(parts[0], parts[1] if len(parts) > 1 else None)
 
 
@@ -135,8 +138,39 @@ def _layer(block: Layer) -> "torch.nn.Module":
         return nn.BatchNorm2d(_whole(block.channels, "channels"))
     if isinstance(block, Shuffle):
         return c.ChannelShuffle(_whole(block.groups, "groups"))
+    if isinstance(block, Identity):
+        return nn.Identity()
+    if isinstance(block, Slice):
+        return c.ChannelSlice(_whole(block.start, "start"), _whole(block.stop, "stop"))
+    if isinstance(block, LayerNorm):
+        return c.ChannelNorm(_whole(block.channels, "channels"))
+    if isinstance(block, LayerScale):
+        return c.LayerScale(_whole(block.channels, "channels"))
+    if isinstance(block, Activation):
+        return _ACTIVATIONS[block.function]()
+    if isinstance(block, Elementwise):
+        return c.Elementwise(block.op)
+    if isinstance(block, ConvTranspose):
+        kernel = (_whole(block.kernel[0], "kernel"), _whole(block.kernel[1], "kernel"))
+        return nn.ConvTranspose2d(_whole(block.in_channels, "in channels"), _whole(block.out_channels, "out channels"),
+                                  kernel, stride=block.stride, padding=block.padding,
+                                  output_padding=block.output_padding, groups=_whole(block.groups, "groups"),
+                                  bias=block.bias, dilation=block.dilation)
+    if isinstance(block, Upsample):
+        return nn.Upsample(scale_factor=block.scale, mode=block.mode)
     raise wrong_type(block, "a convalgebra network, block or layer to export",
                      "it is a PyTorch model already: use it as it is")
+
+
+#: torch's module for each activation the layers name.
+_ACTIVATIONS: dict[str, Any] = {}
+
+
+def _activation_modules() -> None:
+    from torch import nn
+
+    _ACTIVATIONS.update(relu=nn.ReLU, relu6=nn.ReLU6, gelu=nn.GELU, silu=nn.SiLU, sigmoid=nn.Sigmoid,
+                        hardswish=nn.Hardswish, hardsigmoid=nn.Hardsigmoid, tanh=nn.Tanh)
 
 
 @lru_cache(maxsize=None)
@@ -190,7 +224,56 @@ def _classes() -> SimpleNamespace:
                 x = self.stages[name](x)
             return torch.flatten(x, 1)
 
-    return SimpleNamespace(Concat=Concat, Sum=Sum, ChannelShuffle=ChannelShuffle, Network=Network)
+    class Gate(nn.Module):
+        """``x * gate(x)``: squeeze-and-excitation's scale, broadcast over the positions."""
+
+        def __init__(self, gate: nn.Module) -> None:
+            super().__init__()
+            self.gate = gate
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x * self.gate(x)
+
+    class ChannelSlice(nn.Module):
+        """Channels ``start`` to ``stop`` of the input (a view)."""
+
+        def __init__(self, start: int, stop: int) -> None:
+            super().__init__()
+            self.start, self.stop = start, stop
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x[:, self.start:self.stop]
+
+    class ChannelNorm(nn.LayerNorm):
+        """Layer norm over the channels at each position (torchvision's ``LayerNorm2d``)."""
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return super().forward(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+    class LayerScale(nn.Module):
+        """Each channel times a learned gamma."""
+
+        def __init__(self, channels: int) -> None:
+            super().__init__()
+            self.gamma = nn.Parameter(torch.ones(channels, 1, 1))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x * self.gamma
+
+    class Elementwise(nn.Module):
+        """An elementwise op, the layer's input as both operands (a block's layer has one input)."""
+
+        def __init__(self, op: str) -> None:
+            super().__init__()
+            self.op = op
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x + x if self.op == "add" else x * x
+
+    _activation_modules()
+    return SimpleNamespace(Concat=Concat, Sum=Sum, ChannelShuffle=ChannelShuffle, Network=Network, Gate=Gate,
+                           ChannelSlice=ChannelSlice, ChannelNorm=ChannelNorm, LayerScale=LayerScale,
+                           Elementwise=Elementwise)
 
 
 def _key(name: str) -> str:

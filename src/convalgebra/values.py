@@ -31,9 +31,9 @@ Values = dict[sympy.Symbol, Number]
 def check_values(values: Mapping[Any, Any]) -> Values:
     """Symbols (or their names) mapped to exact numbers, each checked for sense.
 
-    Sizes, channels, groups and the small kernel are whole numbers >= 1 (k >= 2); t, alpha
-    and rho are > 0; p is a share between 0 and 1 (the table :data:`~convalgebra.symbols.VALID`).
-    F, the output size, follows from the others and is not set.
+    Sizes, channels, groups, the small kernel and the Ghost ratio are whole numbers >= 1 (k >= 2);
+    t, r, alpha and rho are > 0; p is a share between 0 and 1 (the table
+    :data:`~convalgebra.symbols.VALID`). F, the output size, follows from the others and is not set.
 
     >>> check_values({"p": 2})
     Traceback (most recent call last):

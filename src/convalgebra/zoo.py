@@ -20,34 +20,99 @@ from __future__ import annotations
 from dataclasses import replace
 from fractions import Fraction
 from functools import lru_cache
-from typing import Callable, Optional, Union
+from typing import Any, Callable, Optional, Union
 
-from .blocks import AnyBlock, Parallel, Repeat, Residual, Series, map_layers, substitute, transform
-from .layers import AdaptivePool, AnyLayer, BatchNorm, Conv, Linear, Padding, Pool
+from .blocks import AnyBlock, Parallel, Repeat, Residual, Scale, Series, map_layers, size_fields, substitute, transform
+from .errors import InvalidValueError
+from .layers import AdaptivePool, AnyLayer, BatchNorm, Conv, LayerNorm, Linear, Padding, Pool, Shuffle, is_concrete
 from .networks import Network, Stage, named
-from .rules import chain, depthwise, expand, group, mix, reduce, separate, shuffle, squeeze, stack
+from .rules import (chain, dense, depthwise, excite, expand, group, layer_norm, layer_scale, mix, reduce, separate,
+                    shuffle, split, squeeze, stack, widen)
 
-__all__ = ["ZOO", "build"]
+__all__ = ["ZOO", "WIDTH_MULTIPLIED", "build", "width_multiplier"]
 
 Kernel = Union[int, tuple[int, int]]
 
 #: Every network's builder, by name, in the order of the papers.
-ZOO: dict[str, Callable[[], Network]] = {}
+ZOO: dict[str, Callable[..., Network]] = {}
+
+#: The families built at any width multiplier alpha (``build(name, alpha)``): each says, when alpha
+#: is a symbol, where a closed form in alpha holds.
+WIDTH_MULTIPLIED: tuple[str, ...] = ("mobilenet_v1", "mobilenet_v2", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0",
+                                     "mnasnet1_3")
 
 
-def _register(fn: Callable[[], Network]) -> Callable[[], Network]:
+def _register(fn: Callable[..., Network]) -> Callable[..., Network]:
     ZOO[fn.__name__] = fn
     return fn
 
 
 @lru_cache(maxsize=None)
-def build(name: str) -> Network:
-    """The network called exactly ``name`` (see ``networks.network`` for the forgiving lookup).
+def build(name: str, alpha: Any = None) -> Network:
+    """The network called exactly ``name`` (see ``networks.network`` for the forgiving lookup),
+    at width multiplier ``alpha`` for a family that has one (MobileNet V1 and V2, MNASNet).
 
     >>> build("vgg16").stride
     32
+    >>> build("mobilenet_v1", Fraction(1, 2)).title
+    'MobileNet V1 0.5'
     """
-    return ZOO[name]()
+    if alpha is None:
+        return ZOO[name]()
+    if name not in WIDTH_MULTIPLIED:
+        families = ", ".join(sorted(WIDTH_MULTIPLIED))
+        raise InvalidValueError(f"{name} has no width multiplier alpha; these do: {families}")
+    return ZOO[name](alpha=alpha)
+
+
+def width_multiplier(alpha: Any) -> Any:
+    """A width multiplier: an exact number > 0 (a float as typed: 0.75 is 3/4), or an expression in
+    the symbols; read without sympy, so a concrete count stays free of it.
+
+    >>> width_multiplier(0.75), width_multiplier(2)
+    (Fraction(3, 4), 2)
+    """
+    if isinstance(alpha, bool):
+        raise InvalidValueError(f"alpha = {alpha!r}: expected a number, not a truth value")
+    if hasattr(alpha, "free_symbols") and not getattr(alpha, "is_Number", False):
+        return alpha
+    if isinstance(alpha, float) and alpha == alpha and abs(alpha) != float("inf"):
+        value = Fraction(repr(alpha))
+    elif isinstance(alpha, (int, Fraction)) or getattr(alpha, "is_Rational", False):
+        value = Fraction(int(alpha.p), int(alpha.q)) if hasattr(alpha, "q") else Fraction(alpha)
+    else:
+        raise InvalidValueError(f"alpha = {alpha!r}: expected a number or an expression in the library's symbols")
+    if not value > 0:
+        raise InvalidValueError(f"alpha = {value}: expected a number > 0")
+    return int(value) if value.denominator == 1 else value
+
+
+def _decimal(alpha: Any) -> str:
+    """A multiplier as its paper writes it: 0.5, 0.75, 1.0.
+
+    >>> _decimal(Fraction(1, 2)), _decimal(1), _decimal(Fraction(1, 3))
+    ('0.5', '1.0', '1/3')
+    """
+    if not is_concrete(alpha):
+        return str(alpha)
+    value = Fraction(alpha)
+    for places in range(1, 5):
+        if (value * 10**places).denominator == 1:
+            return f"{float(value):.{places}f}".rstrip("0").rstrip(".") + (".0" if value.denominator == 1 else "")
+    return str(value)
+
+
+def _rounding_holds(widths: tuple[int, ...], divisor: int = 8) -> Fraction:
+    """The a such that, for alpha a multiple of a, every width times alpha is already a multiple of
+    ``divisor``: there the rounding does nothing and the closed form in alpha holds. alpha * w is a
+    multiple of the divisor for every w exactly when alpha * gcd(widths) is.
+
+    >>> _rounding_holds((32, 16, 24, 32, 64, 96, 160, 320))
+    Fraction(1, 1)
+    """
+    import math
+
+    return Fraction(divisor, math.gcd(*widths))
 
 
 # -- building blocks ----------------------------------------------------------------
@@ -74,6 +139,21 @@ def _biased(block: AnyBlock) -> AnyBlock:
     return map_layers(block, lambda x: replace(x, bias=True) if isinstance(x, Conv) else x)
 
 
+def _se_biased(block: AnyBlock) -> AnyBlock:
+    """The 1 x 1 convolutions of every squeeze-and-excitation gate with biases (torchvision's
+    ``SqueezeExcitation`` is two biased 1 x 1 convolutions), the rest as it is."""
+    return transform(block, lambda x: x, lambda b: Scale(_biased(b.gate)) if isinstance(b, Scale) else b)
+
+
+def _bn_main(block: AnyBlock) -> AnyBlock:
+    """Batch norm after every convolution of ``block`` but those of its squeeze-and-excitation gates."""
+    def without_bn(b: AnyBlock) -> AnyBlock:
+        return Series(*(x for x in b.items if not isinstance(x, BatchNorm))) if isinstance(b, Series) else b
+
+    return transform(_bn(block), lambda x: x,
+                     lambda b: Scale(transform(b.gate, lambda x: x, without_bn)) if isinstance(b, Scale) else b)
+
+
 def _unrolled(block: AnyBlock) -> AnyBlock:
     """``block`` with every repeat written out as that many copies (each layer gets its own name)."""
     return transform(block, lambda layer: layer,
@@ -82,8 +162,9 @@ def _unrolled(block: AnyBlock) -> AnyBlock:
 
 def _stage(name: str, blocks: list[AnyBlock], module: str = "", side: bool = False) -> Stage:
     """A stage of numbered blocks (layers named ``0.conv1``, ``1.conv1`` ...), channel counts made whole."""
-    items = [named(_unrolled(b), f"{i}." if len(blocks) > 1 else "") for i, b in enumerate(blocks)]
-    return Stage(name, substitute(Series(*items), {}), module, side)
+    items = Series(*(named(_unrolled(b), f"{i}." if len(blocks) > 1 else "") for i, b in enumerate(blocks)))
+    symbolic = any(getattr(value, "free_symbols", None) for _, value in size_fields(items))  # alpha a symbol
+    return Stage(name, items if symbolic else substitute(items, {}), module, side)
 
 
 def _head(channels: int, classes: int = 1000, bias: bool = True, pool: int = 1) -> Stage:
@@ -294,16 +375,32 @@ def _separable(cin: int, cout: int, stride: int) -> AnyBlock:
 
 
 @_register
-def mobilenet_v1() -> Network:
+def mobilenet_v1(alpha: Any = 1) -> Network:
     """MobileNet V1 1.0-224 (the paper's Table 1): a 3 x 3 stem and 13 depthwise separable blocks
-    (the last depthwise at stride 1, as the paper's sizes require)."""
-    stages = [_stage("stem", [_conv_bn(3, 32, 3, 2, 1)])]
+    (the last depthwise at stride 1, as the paper's sizes require); at width multiplier ``alpha``
+    every layer's channels times alpha (the paper's section 3.3), alpha a number or the symbol.
+
+    >>> from convalgebra.symbols import alpha, I
+    >>> build("mobilenet_v1", alpha).total_symbolic()[0]
+    10752*I**2*alpha**2 + 1125*I**2*alpha/2 + 1024000*alpha
+    """
+    a = width_multiplier(alpha)
+
+    def w(channels: int) -> Any:
+        width = channels * a
+        if is_concrete(width) and Fraction(width).denominator != 1:
+            raise InvalidValueError(f"alpha = {a} makes {channels} x {a} = {Fraction(width)} channels, not whole")
+        return width if not is_concrete(width) else int(width)
+
+    stages = [_stage("stem", [_conv_bn(3, w(32), 3, 2, 1)])]
     plan = [(32, 64, 1)], [(64, 128, 2), (128, 128, 1)], [(128, 256, 2), (256, 256, 1)], \
         [(256, 512, 2)] + [(512, 512, 1)] * 5, [(512, 1024, 2), (1024, 1024, 1)]
     for i, blocks in enumerate(plan, 2):
-        stages.append(_stage(f"stage{i}", [_separable(*b) for b in blocks], "depthwise-separable"))
-    stages.append(_head(1024))
-    return _network("mobilenet_v1", "MobileNet V1 1.0-224", stages,
+        stages.append(_stage(f"stage{i}", [_separable(w(cin), w(cout), stride) for cin, cout, stride in blocks],
+                             "depthwise-separable"))
+    stages.append(_head(w(1024)))
+    title = "MobileNet V1 1.0-224" if alpha == 1 else f"MobileNet V1 {_decimal(a)}"
+    return _network("mobilenet_v1", title, stages,
                     'Howard et al., "MobileNets: Efficient Convolutional Neural Networks for Mobile Vision '
                     'Applications" (2017)', "the paper's Table 1 (average pooling made global)")
 
@@ -317,20 +414,42 @@ def _inverted(cin: int, cout: int, stride: int, t: int, kernel: int = 3) -> AnyB
     return Residual(body) if stride == 1 and cin == cout else body
 
 
+_V2_PLAN = ((1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1))
+
+
+def _rounded(alpha: Any, name: str, widths: tuple[int, ...]) -> Fraction:
+    """A width multiplier for a family that rounds its widths to multiples of 8: a number (each width
+    is then exact); a symbol is refused, with where the closed form in alpha would hold."""
+    a = width_multiplier(alpha)
+    if not is_concrete(a):
+        raise InvalidValueError(
+            f"{name} rounds every width times alpha to a multiple of 8, so its cost is no closed form in alpha;"
+            f" it is alpha times the widths only where alpha is a multiple of {_rounding_holds(widths)} (every"
+            " width times alpha a multiple of 8 already); count at each alpha, a number")
+    return Fraction(a)
+
+
 @_register
-def mobilenet_v2() -> Network:
-    """MobileNet V2 1.0 (torchvision): seven stages of inverted bottlenecks (t, c, n, s)."""
-    stages = [_stage("stem", [_conv_bn(3, 32, 3, 2, 1)])]
-    cin = 32
-    plan = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)]
-    for i, (t, c, n, s) in enumerate(plan, 1):
-        blocks = []
+def mobilenet_v2(alpha: Any = 1) -> Network:
+    """MobileNet V2 1.0 (torchvision): seven stages of inverted bottlenecks (t, c, n, s); at width
+    multiplier ``alpha`` (a number) each width times alpha rounded to a multiple of 8, the last
+    1280 times alpha only when alpha > 1, as torchvision's ``width_mult``.
+
+    >>> build("mobilenet_v2", Fraction(1, 2)).total(224)
+    (97131840, 1968680)
+    """
+    a = _rounded(alpha, "mobilenet_v2", (32,) + tuple(c for _, c, _, _ in _V2_PLAN))
+    cin = _round_to_multiple(32 * a)
+    stages = [_stage("stem", [_conv_bn(3, cin, 3, 2, 1)])]
+    for i, (t, c, n, s) in enumerate(_V2_PLAN, 1):
+        blocks, cout = [], _round_to_multiple(c * a)
         for j in range(n):
-            blocks.append(_inverted(cin, c, s if j == 0 else 1, t))
-            cin = c
+            blocks.append(_inverted(cin, cout, s if j == 0 else 1, t))
+            cin = cout
         stages.append(_stage(f"stage{i}", blocks, "inverted-bottleneck" if t != 1 else "depthwise-separable"))
-    stages += [_stage("last", [_conv_bn(320, 1280, 1)]), _head(1280)]
-    return _network("mobilenet_v2", "MobileNet V2 1.0", stages,
+    last = _round_to_multiple(1280 * max(Fraction(1), a))
+    stages += [_stage("last", [_conv_bn(cin, last, 1)]), _head(last)]
+    return _network("mobilenet_v2", f"MobileNet V2 {_decimal(a)}", stages,
                     'Sandler, Howard, Zhu, Zhmoginov, Chen, "MobileNetV2: Inverted Residuals and Linear '
                     'Bottlenecks" (2018)', "torchvision.models.mobilenet_v2")
 
@@ -639,12 +758,15 @@ def _round_to_multiple(value: Fraction, divisor: int = 8, round_up_bias: Fractio
     return rounded if rounded >= round_up_bias * value else rounded + divisor
 
 
-def _mnasnet(alpha: str) -> Network:
+_MNASNET_DEPTHS = (32, 16, 24, 40, 80, 96, 192, 320)
+
+
+def _mnasnet(alpha: Any, name: str = "") -> Network:
     """MNASNet-B1 at width multiplier ``alpha`` (torchvision): a 3 x 3 stem, a depthwise separable
     block, six stages of inverted bottlenecks (3 x 3 or 5 x 5 depthwise, t = 3 or 6), each width
     alpha times the paper's rounded to a multiple of 8."""
-    scale = Fraction(alpha)
-    d = [_round_to_multiple(width * scale) for width in (32, 16, 24, 40, 80, 96, 192, 320)]
+    scale = _rounded(alpha, name or "mnasnet", _MNASNET_DEPTHS)
+    d = [_round_to_multiple(width * scale) for width in _MNASNET_DEPTHS]
     stages = [_stage("stem", [_conv_bn(3, d[0], 3, 2, 1)]),
               _stage("stage1", [_separable(d[0], d[1], 1)], "depthwise-separable")]
     plan = [(3, 3, 2, 3), (5, 3, 2, 3), (5, 6, 2, 3), (3, 6, 1, 2), (5, 6, 2, 4), (3, 6, 1, 1)]  # k, t, s, n
@@ -656,34 +778,34 @@ def _mnasnet(alpha: str) -> Network:
             cin = cout
         stages.append(_stage(f"stage{i}", blocks, "inverted-bottleneck"))
     stages += [_stage("last", [_conv_bn(cin, 1280, 1)]), _head(1280)]
-    name = f"mnasnet{alpha.replace('.', '_')}"
-    return _network(name, f"MNASNet {alpha}", stages,
+    name = name or f"mnasnet{_decimal(scale).replace('.', '_')}"
+    return _network(name, f"MNASNet {_decimal(scale)}", stages,
                     'Tan, Chen, Pang, Vasudevan, Sandler, Howard, Le, "MnasNet: Platform-Aware Neural Architecture '
                     'Search for Mobile" (2018)', f"torchvision.models.{name}")
 
 
 @_register
-def mnasnet0_5() -> Network:
+def mnasnet0_5(alpha: Any = None) -> Network:
     """MNASNet 0.5: every width halved, then rounded to a multiple of 8."""
-    return _mnasnet("0.5")
+    return _mnasnet(Fraction("0.5") if alpha is None else alpha, "mnasnet0_5")
 
 
 @_register
-def mnasnet0_75() -> Network:
+def mnasnet0_75(alpha: Any = None) -> Network:
     """MNASNet 0.75."""
-    return _mnasnet("0.75")
+    return _mnasnet(Fraction("0.75") if alpha is None else alpha, "mnasnet0_75")
 
 
 @_register
-def mnasnet1_0() -> Network:
+def mnasnet1_0(alpha: Any = None) -> Network:
     """MNASNet 1.0."""
-    return _mnasnet("1.0")
+    return _mnasnet(Fraction("1.0") if alpha is None else alpha, "mnasnet1_0")
 
 
 @_register
-def mnasnet1_3() -> Network:
+def mnasnet1_3(alpha: Any = None) -> Network:
     """MNASNet 1.3."""
-    return _mnasnet("1.3")
+    return _mnasnet(Fraction("1.3") if alpha is None else alpha, "mnasnet1_3")
 
 
 # -- RegNet X ---------------------------------------------------------------------------------------
@@ -779,3 +901,436 @@ def regnet_x_16gf() -> Network:
 def regnet_x_32gf() -> Network:
     """RegNetX-32GF: d = 23, w0 = 320, wa = 69.86, wm = 2.0, group width 168."""
     return _regnet("regnet_x_32gf", "RegNetX-32GF", 23, 320, 69.86, 2.0, 168)
+
+
+# -- ShuffleNet V2 -------------------------------------------------------------------------------
+
+_SHUFFLENET_V2 = ('Ma, Zhang, Zheng, Sun, "ShuffleNet V2: Practical Guidelines for Efficient CNN Architecture '
+                  'Design" (2018)')
+
+
+def _shuffle_v2_unit(cin: int, cout: int, stride: int) -> AnyBlock:
+    """ShuffleNet V2's unit: at stride 1 the ``shufflenet-v2`` rule, chain(split(), reduce(1), depthwise()),
+    of a 3 x 3 convolution; at stride 2 (the paper's Figure 3(d)) both halves compute, ``separate()``
+    beside chain(reduce(1), depthwise()), each to cout/2, concatenated and shuffled. Batch norm after
+    every convolution."""
+    if stride == 1:
+        return _bn(chain(split(), reduce(1), depthwise())(_conv(cin, cout, 3, 1, 1)))
+    half = cout // 2
+    left = separate()(_conv(cin, half, 3, stride, 1))
+    right = chain(reduce(1), depthwise())(_conv(cin, half, 3, stride, 1))
+    return Series(Parallel(_bn(left), _bn(right)), Shuffle(cout, 2))
+
+
+def _shufflenet_v2(scale: str, widths: tuple[int, int, int, int]) -> Network:
+    stages = [_stage("stem", [Series(_conv_bn(3, 24, 3, 2, 1), Pool(24, 3, 2, 1))])]
+    cin = 24
+    for i, (cout, repeats) in enumerate(zip(widths[:3], (4, 8, 4)), 2):
+        units = []
+        for j in range(repeats):
+            units.append(_shuffle_v2_unit(cin, cout, 2 if j == 0 else 1))
+            cin = cout
+        stages.append(_stage(f"stage{i}", units, "shufflenet-v2"))
+    stages += [_stage("conv5", [_conv_bn(cin, widths[3], 1)]), _head(widths[3])]
+    name = f"shufflenet_v2_x{scale.replace('.', '_')}"
+    return _network(name, f"ShuffleNet V2 {scale}x", stages, _SHUFFLENET_V2, f"torchvision.models.{name}")
+
+
+@_register
+def shufflenet_v2_x0_5() -> Network:
+    """ShuffleNet V2 0.5x: 48-96-192 channels, 1024 in the last 1 x 1."""
+    return _shufflenet_v2("0.5", (48, 96, 192, 1024))
+
+
+@_register
+def shufflenet_v2_x1_0() -> Network:
+    """ShuffleNet V2 1x: 116-232-464 channels, 1024 in the last 1 x 1."""
+    return _shufflenet_v2("1.0", (116, 232, 464, 1024))
+
+
+@_register
+def shufflenet_v2_x1_5() -> Network:
+    """ShuffleNet V2 1.5x: 176-352-704 channels, 1024 in the last 1 x 1."""
+    return _shufflenet_v2("1.5", (176, 352, 704, 1024))
+
+
+@_register
+def shufflenet_v2_x2_0() -> Network:
+    """ShuffleNet V2 2x: 244-488-976 channels, 2048 in the last 1 x 1."""
+    return _shufflenet_v2("2.0", (244, 488, 976, 2048))
+
+
+# -- MobileNet V3 and EfficientNet: MBConv ----------------------------------------------------------
+
+def _mbconv(cin: int, cout: int, kernel: int, stride: int, expanded: int, squeeze: Optional[int]) -> tuple[AnyBlock, str]:
+    """An inverted bottleneck on a ``kernel`` x ``kernel`` convolution, expanded to ``expanded`` channels,
+    with a squeeze-and-excitation gate to ``squeeze`` channels after the depthwise convolution (the
+    ``mbconv`` rule, chain(expand(t), depthwise(), excite(r))) or without one (the ``inverted-bottleneck``);
+    with nothing to expand it starts from ``separate()``. Batch norm after every convolution of the
+    main path, biases on the gate's; a residual sum where the shape is kept. Returns the block and
+    the module it is."""
+    rules = [expand(Fraction(expanded, cin)), depthwise()] if expanded != cin else [separate()]
+    if squeeze:
+        rules.append(excite(Fraction(expanded, squeeze)))
+    body = _se_biased(_bn_main(chain(*rules)(_conv(cin, cout, kernel, stride, kernel // 2))))
+    module = "mbconv" if squeeze else "inverted-bottleneck" if expanded != cin else "depthwise-separable"
+    return (Residual(body) if stride == 1 and cin == cout else body), module
+
+
+_MOBILENET_V3 = 'Howard et al., "Searching for MobileNetV3" (2019)'
+
+#: Each block of MobileNet V3 (the paper's Tables 1 and 2): input, kernel, expanded, output, SE, stride.
+_V3_LARGE = ((16, 3, 16, 16, False, 1), (16, 3, 64, 24, False, 2), (24, 3, 72, 24, False, 1),
+             (24, 5, 72, 40, True, 2), (40, 5, 120, 40, True, 1), (40, 5, 120, 40, True, 1),
+             (40, 3, 240, 80, False, 2), (80, 3, 200, 80, False, 1), (80, 3, 184, 80, False, 1),
+             (80, 3, 184, 80, False, 1), (80, 3, 480, 112, True, 1), (112, 3, 672, 112, True, 1),
+             (112, 5, 672, 160, True, 2), (160, 5, 960, 160, True, 1), (160, 5, 960, 160, True, 1))
+_V3_SMALL = ((16, 3, 16, 16, True, 2), (16, 3, 72, 24, False, 2), (24, 3, 88, 24, False, 1),
+             (24, 5, 96, 40, True, 2), (40, 5, 240, 40, True, 1), (40, 5, 240, 40, True, 1),
+             (40, 5, 120, 48, True, 1), (48, 5, 144, 48, True, 1), (48, 5, 288, 96, True, 2),
+             (96, 5, 576, 96, True, 1), (96, 5, 576, 96, True, 1))
+
+
+def _mobilenet_v3(size: str, plan: tuple[tuple[int, int, int, int, bool, int], ...], last: int) -> Network:
+    """MobileNet V3 (torchvision, width 1.0): one stage per block; squeeze-and-excitation gates squeeze a
+    quarter of the expanded width, rounded to a multiple of 8 (torchvision's ``_make_divisible``)."""
+    stages = [_stage("stem", [_conv_bn(3, plan[0][0], 3, 2, 1)])]
+    for i, (cin, kernel, expanded, cout, se, stride) in enumerate(plan, 1):
+        squeeze = _round_to_multiple(Fraction(expanded // 4)) if se else None
+        block, module = _mbconv(cin, cout, kernel, stride, expanded, squeeze)
+        stages.append(_stage(f"block{i}", [block], module))
+    cin = plan[-1][3]
+    stages += [_stage("last", [_conv_bn(cin, 6 * cin, 1)]),
+               _stage("head", [Series(AdaptivePool(6 * cin), Linear(6 * cin, last), Linear(last, 1000))])]
+    name = f"mobilenet_v3_{size}"
+    return _network(name, f"MobileNet V3 {size.capitalize()}", stages, _MOBILENET_V3, f"torchvision.models.{name}")
+
+
+@_register
+def mobilenet_v3_large() -> Network:
+    """MobileNet V3 Large: 15 inverted bottlenecks, 8 of them with squeeze-and-excitation."""
+    return _mobilenet_v3("large", _V3_LARGE, 1280)
+
+
+@_register
+def mobilenet_v3_small() -> Network:
+    """MobileNet V3 Small: 11 inverted bottlenecks, 9 of them with squeeze-and-excitation."""
+    return _mobilenet_v3("small", _V3_SMALL, 1024)
+
+
+_EFFICIENTNET = 'Tan, Le, "EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks" (2019)'
+_EFFICIENTNET_V2 = 'Tan, Le, "EfficientNetV2: Smaller Models and Faster Training" (2021)'
+
+#: EfficientNet-B0's stages (the paper's Table 1): expansion, kernel, stride, input, output, layers.
+_B0 = ((1, 3, 1, 32, 16, 1), (6, 3, 2, 16, 24, 2), (6, 5, 2, 24, 40, 2), (6, 3, 2, 40, 80, 3),
+       (6, 5, 1, 80, 112, 3), (6, 5, 2, 112, 192, 4), (6, 3, 1, 192, 320, 1))
+
+
+def _mbconv_stage(t: int, kernel: int, stride: int, cin: int, cout: int, layers: int) -> tuple[list[AnyBlock], str]:
+    """EfficientNet's stage of ``layers`` MBConv blocks: each gate squeezes a quarter of the block's input."""
+    blocks, module = [], ""
+    for j in range(layers):
+        width = cin if j == 0 else cout
+        block, module = _mbconv(width, cout, kernel, stride if j == 0 else 1, _round_to_multiple(Fraction(width * t)),
+                                max(1, width // 4))
+        blocks.append(block)
+    return blocks, module
+
+
+def _efficientnet(b: int, width: str, depth: str, size: int) -> Network:
+    """EfficientNet-B``b``: B0's stages with every width times ``width`` (rounded to a multiple of 8) and
+    every stage's depth times ``depth`` (rounded up), at its own resolution ``size`` (compound scaling)."""
+    import math
+
+    widen_, deepen = Fraction(width), Fraction(depth)
+    stages = [_stage("stem", [_conv_bn(3, _round_to_multiple(32 * widen_), 3, 2, 1)])]
+    cout = 0
+    for i, (t, kernel, stride, cin, cout, layers) in enumerate(_B0, 1):
+        cin, cout = _round_to_multiple(cin * widen_), _round_to_multiple(cout * widen_)
+        blocks, module = _mbconv_stage(t, kernel, stride, cin, cout, math.ceil(layers * deepen))
+        stages.append(_stage(f"stage{i}", blocks, module))
+    stages += [_stage("last", [_conv_bn(cout, 4 * cout, 1)]), _head(4 * cout)]
+    return _network(f"efficientnet_b{b}", f"EfficientNet-B{b}", stages, _EFFICIENTNET,
+                    f"torchvision.models.efficientnet_b{b}", size)
+
+
+@_register
+def efficientnet_b0() -> Network:
+    """EfficientNet-B0 at 224: the searched baseline, 16 MBConv blocks."""
+    return _efficientnet(0, "1.0", "1.0", 224)
+
+
+@_register
+def efficientnet_b1() -> Network:
+    """EfficientNet-B1 at 240: depth 1.1."""
+    return _efficientnet(1, "1.0", "1.1", 240)
+
+
+@_register
+def efficientnet_b2() -> Network:
+    """EfficientNet-B2 at 288: width 1.1, depth 1.2."""
+    return _efficientnet(2, "1.1", "1.2", 288)
+
+
+@_register
+def efficientnet_b3() -> Network:
+    """EfficientNet-B3 at 300: width 1.2, depth 1.4."""
+    return _efficientnet(3, "1.2", "1.4", 300)
+
+
+@_register
+def efficientnet_b4() -> Network:
+    """EfficientNet-B4 at 380: width 1.4, depth 1.8."""
+    return _efficientnet(4, "1.4", "1.8", 380)
+
+
+@_register
+def efficientnet_b5() -> Network:
+    """EfficientNet-B5 at 456: width 1.6, depth 2.2."""
+    return _efficientnet(5, "1.6", "2.2", 456)
+
+
+@_register
+def efficientnet_b6() -> Network:
+    """EfficientNet-B6 at 528: width 1.8, depth 2.6."""
+    return _efficientnet(6, "1.8", "2.6", 528)
+
+
+@_register
+def efficientnet_b7() -> Network:
+    """EfficientNet-B7 at 600: width 2.0, depth 3.1."""
+    return _efficientnet(7, "2.0", "3.1", 600)
+
+
+def _fused(t: int, kernel: int, stride: int, cin: int, cout: int) -> AnyBlock:
+    """EfficientNet V2's Fused-MBConv: the expansion and the depthwise convolution fused into one
+    ``kernel`` x ``kernel`` convolution to t*cin channels, then a 1 x 1 to cout (only the convolution at
+    t = 1). A plain convolution and a pointwise one: none of the modules."""
+    wide = _round_to_multiple(Fraction(cin * t))
+    body = _conv_bn(cin, cout, kernel, stride, kernel // 2) if wide == cin else \
+        Series(_conv_bn(cin, wide, kernel, stride, kernel // 2), _conv_bn(wide, cout, 1))
+    return Residual(body) if stride == 1 and cin == cout else body
+
+
+#: EfficientNet V2's stages (its Table 4 and torchvision): fused or not, expansion, kernel, stride, in, out, layers.
+_V2 = {
+    "s": ((True, 1, 3, 1, 24, 24, 2), (True, 4, 3, 2, 24, 48, 4), (True, 4, 3, 2, 48, 64, 4),
+          (False, 4, 3, 2, 64, 128, 6), (False, 6, 3, 1, 128, 160, 9), (False, 6, 3, 2, 160, 256, 15)),
+    "m": ((True, 1, 3, 1, 24, 24, 3), (True, 4, 3, 2, 24, 48, 5), (True, 4, 3, 2, 48, 80, 5),
+          (False, 4, 3, 2, 80, 160, 7), (False, 6, 3, 1, 160, 176, 14), (False, 6, 3, 2, 176, 304, 18),
+          (False, 6, 3, 1, 304, 512, 5)),
+    "l": ((True, 1, 3, 1, 32, 32, 4), (True, 4, 3, 2, 32, 64, 7), (True, 4, 3, 2, 64, 96, 7),
+          (False, 4, 3, 2, 96, 192, 10), (False, 6, 3, 1, 192, 224, 19), (False, 6, 3, 2, 224, 384, 25),
+          (False, 6, 3, 1, 384, 640, 7)),
+}
+
+
+def _efficientnet_v2(size: str, resolution: int) -> Network:
+    plan = _V2[size]
+    stages = [_stage("stem", [_conv_bn(3, plan[0][4], 3, 2, 1)])]
+    cout = 0
+    for i, (fused, t, kernel, stride, cin, cout, layers) in enumerate(plan, 1):
+        if fused:
+            blocks = [_fused(t, kernel, stride if j == 0 else 1, cin if j == 0 else cout, cout) for j in range(layers)]
+            stages.append(_stage(f"stage{i}", blocks))
+        else:
+            blocks, module = _mbconv_stage(t, kernel, stride, cin, cout, layers)
+            stages.append(_stage(f"stage{i}", blocks, module))
+    stages += [_stage("last", [_conv_bn(cout, 1280, 1)]), _head(1280)]
+    name = f"efficientnet_v2_{size}"
+    return _network(name, f"EfficientNetV2-{size.upper()}", stages, _EFFICIENTNET_V2, f"torchvision.models.{name}",
+                    resolution)
+
+
+@_register
+def efficientnet_v2_s() -> Network:
+    """EfficientNetV2-S at 384: three Fused-MBConv stages, then MBConv."""
+    return _efficientnet_v2("s", 384)
+
+
+@_register
+def efficientnet_v2_m() -> Network:
+    """EfficientNetV2-M at 480."""
+    return _efficientnet_v2("m", 480)
+
+
+@_register
+def efficientnet_v2_l() -> Network:
+    """EfficientNetV2-L at 480."""
+    return _efficientnet_v2("l", 480)
+
+
+# -- RegNet Y: RegNet X with squeeze-and-excitation ------------------------------------------------------
+
+def _regnet_y_block(cin: int, cout: int, stride: int, group_width: int) -> AnyBlock:
+    """RegNet's Y block: the X block with a squeeze-and-excitation gate after its grouped 3 x 3, which
+    squeezes to a quarter of the block's input, chain(reduce(1), group(G), excite(r))."""
+    groups = cout // group_width
+    squeeze = round(Fraction(cin, 4))
+    rules = [reduce(1)] + ([group(groups)] if groups != 1 else []) + [excite(Fraction(cout, squeeze))]
+    body = _se_biased(_bn_main(chain(*rules)(_conv(cin, cout, 3, stride, 1))))
+    return Residual(body, _projection(cin, cout, stride))
+
+
+def _regnet_y(name: str, title: str, depth: int, w0: int, wa: float, wm: float, group_width: int,
+              size: int = 224) -> Network:
+    stages, cin = [_stage("stem", [_conv_bn(3, 32, 3, 2, 1)])], 32
+    for i, (width, blocks, g) in enumerate(_regnet_stages(depth, w0, wa, wm, group_width), 1):
+        units = []
+        for j in range(blocks):
+            units.append(_regnet_y_block(cin, width, 2 if j == 0 else 1, g))
+            cin = width
+        stages.append(_stage(f"block{i}", units, "resnext" if width != g else "bottleneck"))
+    stages.append(_head(cin))
+    return _network(name, title, stages, _REGNET, f"torchvision.models.{name}", size)
+
+
+@_register
+def regnet_y_400mf() -> Network:
+    """RegNetY-400MF: d = 16, w0 = 48, wa = 27.89, wm = 2.09, group width 8."""
+    return _regnet_y("regnet_y_400mf", "RegNetY-400MF", 16, 48, 27.89, 2.09, 8)
+
+
+@_register
+def regnet_y_800mf() -> Network:
+    """RegNetY-800MF: d = 14, w0 = 56, wa = 38.84, wm = 2.4, group width 16."""
+    return _regnet_y("regnet_y_800mf", "RegNetY-800MF", 14, 56, 38.84, 2.4, 16)
+
+
+@_register
+def regnet_y_1_6gf() -> Network:
+    """RegNetY-1.6GF: d = 27, w0 = 48, wa = 20.71, wm = 2.65, group width 24."""
+    return _regnet_y("regnet_y_1_6gf", "RegNetY-1.6GF", 27, 48, 20.71, 2.65, 24)
+
+
+@_register
+def regnet_y_3_2gf() -> Network:
+    """RegNetY-3.2GF: d = 21, w0 = 80, wa = 42.63, wm = 2.66, group width 24."""
+    return _regnet_y("regnet_y_3_2gf", "RegNetY-3.2GF", 21, 80, 42.63, 2.66, 24)
+
+
+@_register
+def regnet_y_8gf() -> Network:
+    """RegNetY-8GF: d = 17, w0 = 192, wa = 76.82, wm = 2.19, group width 56."""
+    return _regnet_y("regnet_y_8gf", "RegNetY-8GF", 17, 192, 76.82, 2.19, 56)
+
+
+@_register
+def regnet_y_16gf() -> Network:
+    """RegNetY-16GF: d = 18, w0 = 200, wa = 106.23, wm = 2.48, group width 112."""
+    return _regnet_y("regnet_y_16gf", "RegNetY-16GF", 18, 200, 106.23, 2.48, 112)
+
+
+@_register
+def regnet_y_32gf() -> Network:
+    """RegNetY-32GF: d = 20, w0 = 232, wa = 115.89, wm = 2.53, group width 232."""
+    return _regnet_y("regnet_y_32gf", "RegNetY-32GF", 20, 232, 115.89, 2.53, 232)
+
+
+@_register
+def regnet_y_128gf() -> Network:
+    """RegNetY-128GF: d = 27, w0 = 456, wa = 160.83, wm = 2.52, group width 264; at 384, the size of
+    torchvision's only weights for it (SWAG, fine-tuned end to end)."""
+    return _regnet_y("regnet_y_128gf", "RegNetY-128GF", 27, 456, 160.83, 2.52, 264, 384)
+
+
+# -- DenseNet ------------------------------------------------------------------------------------------
+
+_DENSENET = 'Huang, Liu, van der Maaten, Weinberger, "Densely Connected Convolutional Networks" (2017)'
+
+
+def _dense_layer(cin: int, growth: int, width: int = 4) -> AnyBlock:
+    """DenseNet's layer: the ``dense-layer`` rule, chain(dense(), squeeze(1/4)), of a 3 x 3 convolution to the
+    growth rate, batch norm before each convolution (pre-activation)."""
+    block = chain(dense(), squeeze(Fraction(1, width)))(_conv(cin, growth, 3, 1, 1))
+    return map_layers(block, lambda x: Series(BatchNorm(x.in_channels), x) if isinstance(x, Conv) else x)
+
+
+def _densenet(depth: int, growth: int, layers: tuple[int, int, int, int], init: int) -> Network:
+    """DenseNet-BC: four dense blocks, each layer concatenating ``growth`` new channels; between blocks a
+    transition (batch norm, 1 x 1 to half the channels, 2 x 2 average pool)."""
+    stages = [_stage("stem", [Series(_conv_bn(3, init, 7, 2, 3), Pool(init, 3, 2, 1))])]
+    channels = init
+    for i, n in enumerate(layers, 1):
+        stages.append(_stage(f"denseblock{i}", [_dense_layer(channels + j * growth, growth) for j in range(n)],
+                             "dense-layer"))
+        channels += n * growth
+        if i < len(layers):
+            stages.append(_stage(f"transition{i}", [Series(BatchNorm(channels), _conv(channels, channels // 2, 1),
+                                                           Pool(channels // 2, 2, 2, kind="avg"))]))
+            channels //= 2
+    stages.append(_stage("head", [Series(BatchNorm(channels), AdaptivePool(channels), Linear(channels, 1000))]))
+    return _network(f"densenet{depth}", f"DenseNet-{depth}", stages, _DENSENET, f"torchvision.models.densenet{depth}")
+
+
+@_register
+def densenet121() -> Network:
+    """DenseNet-121: growth rate 32, 6-12-24-16 layers."""
+    return _densenet(121, 32, (6, 12, 24, 16), 64)
+
+
+@_register
+def densenet161() -> Network:
+    """DenseNet-161: growth rate 48, 6-12-36-24 layers, a 96-channel stem."""
+    return _densenet(161, 48, (6, 12, 36, 24), 96)
+
+
+@_register
+def densenet169() -> Network:
+    """DenseNet-169: growth rate 32, 6-12-32-32 layers."""
+    return _densenet(169, 32, (6, 12, 32, 32), 64)
+
+
+@_register
+def densenet201() -> Network:
+    """DenseNet-201: growth rate 32, 6-12-48-32 layers."""
+    return _densenet(201, 32, (6, 12, 48, 32), 64)
+
+
+# -- ConvNeXt ---------------------------------------------------------------------------------------
+
+_CONVNEXT = 'Liu, Mao, Wu, Feichtenhofer, Darrell, Xie, "A ConvNet for the 2020s" (2022)'
+
+
+def _cnblock(dim: int) -> AnyBlock:
+    """The ConvNeXt block: the ``convnext`` rule, chain(separate(), widen(4), layer_norm(), layer_scale()),
+    of a 7 x 7 convolution, every convolution biased (its 1 x 1s are torchvision's ``Linear`` layers on
+    channels-last maps: the same MACs and parameters), and a residual sum."""
+    return Residual(_biased(chain(separate(), widen(4), layer_norm(), layer_scale())(_conv(dim, dim, 7, 1, 3))))
+
+
+def _convnext(size: str, widths: tuple[int, int, int, int], depths: tuple[int, int, int, int]) -> Network:
+    """ConvNeXt: a 4 x 4 stride-4 stem, four stages of ConvNeXt blocks, each but the last followed by
+    layer norm and a 2 x 2 stride-2 convolution."""
+    stages = [_stage("stem", [Series(_conv(3, widths[0], 4, 4, 0, bias=True), LayerNorm(widths[0]))])]
+    for i, (width, depth) in enumerate(zip(widths, depths), 1):
+        stages.append(_stage(f"stage{i}", [_cnblock(width) for _ in range(depth)], "convnext"))
+        if i < 4:
+            stages.append(_stage(f"downsample{i}", [Series(LayerNorm(width), _conv(width, widths[i], 2, 2, 0, bias=True))]))
+    stages.append(_stage("head", [Series(AdaptivePool(widths[3]), LayerNorm(widths[3]), Linear(widths[3], 1000))]))
+    name = f"convnext_{size}"
+    return _network(name, f"ConvNeXt-{size.capitalize()}", stages, _CONVNEXT, f"torchvision.models.{name}")
+
+
+@_register
+def convnext_tiny() -> Network:
+    """ConvNeXt-T: 96-192-384-768 channels, 3-3-9-3 blocks."""
+    return _convnext("tiny", (96, 192, 384, 768), (3, 3, 9, 3))
+
+
+@_register
+def convnext_small() -> Network:
+    """ConvNeXt-S: 96-192-384-768 channels, 3-3-27-3 blocks."""
+    return _convnext("small", (96, 192, 384, 768), (3, 3, 27, 3))
+
+
+@_register
+def convnext_base() -> Network:
+    """ConvNeXt-B: 128-256-512-1024 channels, 3-3-27-3 blocks."""
+    return _convnext("base", (128, 256, 512, 1024), (3, 3, 27, 3))
+
+
+@_register
+def convnext_large() -> Network:
+    """ConvNeXt-L: 192-384-768-1536 channels, 3-3-27-3 blocks."""
+    return _convnext("large", (192, 384, 768, 1536), (3, 3, 27, 3))
