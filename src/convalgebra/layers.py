@@ -555,7 +555,7 @@ class Linear(_Layer):
     POSITIONAL: ClassVar[int] = 2
 
     def __post_init__(self) -> None:
-        in_size = self.in_size
+        in_size: Any = self.in_size
         if isinstance(in_size, (tuple, list)) and len(in_size) == 2:  # an oblong input: (height, width)
             in_size = as_size(*(check("size", side, "input size", symbolic=False) for side in in_size))
         else:
@@ -668,7 +668,7 @@ class AdaptivePool(_Passive):
     def __post_init__(self) -> None:
         super().__post_init__()
         one_of(self.kind, ("max", "avg"), "pooling kind")
-        output = self.output
+        output: Any = self.output
         if isinstance(output, (tuple, list)) and len(output) == 2:
             output = as_size(*(check("output", side, "pooled size", symbolic=False) for side in output))
         else:
