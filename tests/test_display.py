@@ -298,3 +298,14 @@ def test_latex_carries_what_the_text_carries():
     assert r"\text{standard convolution} &= I^{2} K^{2} M N" in latex             # the cost
     assert r"\frac{K^{2} + 2 t}{K^{2} t^{2}}" in latex                              # the ratio at M = N
     assert "218,365,952" in latex                                                 # the numbers
+
+
+def test_how_a_request_was_read_is_shown_in_a_notebook_too():
+    """A name taken for a network's and the reason there are no numbers are part of the view:
+    a notebook's HTML says them once, under the paper."""
+    for result, note in ((ca.explain("group", G=3), "no numbers at G = 3: 3 groups do not divide the 256"),
+                         (ca.compare("bottleneck", "ResNet"), "'ResNet' names a network, not a module")):
+        assert result.caveats and note in result.caveats[0]
+        for shown in (result._repr_html_(), result.to_text(), result._repr_markdown_()):
+            assert " ".join(shown.split()).count(f"Note: {note}") == 1
+    assert "Note:" not in ca.explain("group").to_text()

@@ -46,10 +46,8 @@ def _values(items: list[str] | None) -> dict[Any, Any]:
 
 
 def _emit(obj: Any, fmt: str, out: TextIO, err: TextIO) -> None:
-    """Write ``obj`` in the format asked for, and its caveats (how the request was read) as notes
-    on ``err``, one line each, so that they reach the reader in every format."""
-    for caveat in getattr(obj, "caveats", ()):
-        err.write(f"convalgebra: note: {_one_line(caveat)}\n")
+    """Write ``obj`` in the format asked for; its caveats (how the request was read) are part of
+    its view, and JSON's ``caveats``, so they reach the reader in every format."""
     if fmt == "json":
         import json
 

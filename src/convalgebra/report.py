@@ -22,7 +22,7 @@ The units sentence, said once for every result:
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
@@ -144,7 +144,13 @@ def view(obj: Any) -> View:
     if builder is None:
         raise InvalidValueError(f"no view of {type(obj).__name__}; the library shows its own results"
                                 " (explain, network, compare ...)")
-    return builder(obj)
+    shown = builder(obj)
+    # how the request was read (a network's name taken for a module, why there are no numbers) comes first
+    notes = tuple(Paragraph((f"Note: {caveat}",)) for caveat in getattr(obj, "caveats", ()))
+    if not notes:
+        return shown
+    under = next((i for i, b in enumerate(shown.blocks) if not (isinstance(b, Paragraph) and b.note)), 0)
+    return replace(shown, blocks=shown.blocks[:under] + notes + shown.blocks[under:])  # after the paper line
 
 
 # -- pieces used by several views ------------------------------------------------------
