@@ -435,3 +435,21 @@ def test_json_gives_numbers_as_numbers_and_expressions_as_text(name):
     net = json.loads(run("network", "mobilenet_v2", "--format", "json")[1])["layers"]
     assert all(isinstance(side, int) for layer in net if layer["kernel"] for side in layer["kernel"])
     assert {type(layer["groups"]) for layer in net} == {int}
+
+
+@pytest.mark.parametrize("name", ["resnet50", "mobilenet_v3_small", "inception_v3"])
+@settings(max_examples=5, deadline=None)
+@given(h=st.integers(3, 12), more=st.integers(1, 6))
+def test_the_closed_form_in_H_and_W_is_the_count_wherever_it_says_it_is_exact(name, h, more):
+    """An oblong count points to its closed form in H and W; that form, in the text and in the
+    JSON, gives the count at every H and W it says it is exact for (H = W is a square, in I)."""
+    net = ca.network(name)
+    H_, W_ = h * net.stride, (h + more) * net.stride
+    code, out, _ = run("network", name, "--set", f"H={H_}", f"W={W_}", "--format", "json")
+    data = json.loads(out)
+    assert code == 0 and data["total_symbolic"]["exact_when"] == f"H and W are multiples of {net.stride}"
+    form = sympy.sympify(data["total_symbolic"]["macs"], locals={"H": ca.H, "W": ca.W})  # our own output, not a user's
+    assert form.subs({ca.H: H_, ca.W: W_}) == data["total"]["macs"] == net.total((H_, W_))[0]
+    assert "--symbolic HW" in run("network", name, "--set", f"H={H_}", f"W={W_}")[1]
+    code, out, _ = run("network", name, "--symbolic", "HW")
+    assert code == 0 and f"MACs = {data['total_symbolic']['macs']} (multiply-accumulates)" in out and "MACs(I)" not in out

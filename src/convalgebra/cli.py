@@ -115,10 +115,11 @@ def _cmd_network(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     net = network(args.name, alpha)
     if args.symbolic:
         if size is not None:
-            raise UsageError("--symbolic counts at the input size I itself; leave out I, H and W from --set")
-        from .symbols import I
+            raise UsageError(f"--symbolic counts at the input size {' x '.join(args.symbolic)} itself;"
+                             " leave out I, H and W from --set")
+        from .symbols import H, I, W
 
-        _emit(net.count(I), args.format, out, err)
+        _emit(net.count(I if args.symbolic == "I" else (H, W)), args.format, out, err)
     else:
         _emit(net.count(size), args.format, out, err)
     return 0
@@ -244,8 +245,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="the input size I (default: the size the network was designed for, e.g. --set I=224), or"
                         " H and W for an oblong input (--set H=224 W=160); alpha, the width multiplier, for"
                         " mobilenet_v1, mobilenet_v2 and mnasnet (--set alpha=0.5 I=160)")
-    p.add_argument("--symbolic", action="store_true",
-                   help="count at the input size I itself: every cost a closed form in I, and where it is exact")
+    p.add_argument("--symbolic", nargs="?", const="I", choices=("I", "HW"),
+                   help="count at the input size I itself (or, with --symbolic HW, at H x W): every cost a closed"
+                        " form in I (or in H and W), and where it is exact")
     _add_format(p)
     p.set_defaults(func=_cmd_network)
 

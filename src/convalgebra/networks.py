@@ -551,7 +551,10 @@ class NetworkCost(Result):
         """The JSON contract: totals and layers as integers, the closed form as text in I."""
         from .printing import text
 
-        macs, params = self.network.total_symbolic()
+        from .symbols import H, W
+
+        oblong = isinstance(self.size, tuple)  # the closed form in H and W for an oblong input, in I for a square
+        macs, params = self.network.total_symbolic((H, W) if oblong else None)
         total: dict[str, Any] = {"macs": _json(self.macs), "params": _json(self.params)}
         if not is_concrete(self.size):  # a closed form at a symbolic size: where it is exact
             total["exact_when"] = self.exact_when()
@@ -562,7 +565,8 @@ class NetworkCost(Result):
                       "height": _json(sides(self.size)[0]), "width": _json(sides(self.size)[1])},
             "units": {"macs": UNITS, "convention": CONVENTION},
             "total": total,
-            "total_symbolic": {"macs": text(macs), "params": text(params), "exact_when": f"I is a multiple of {self.network.stride}"},
+            "total_symbolic": {"macs": text(macs), "params": text(params), "exact_when": (f"H and W are multiples of {self.network.stride}" if oblong
+                                              else f"I is a multiple of {self.network.stride}")},
             "stages": [{"name": s.name, "module": s.module or None, "layers": s.layers,
                         "output_channels": _json(s.output_channels), "output_size": _json(s.output_size),
                         "macs": _json(s.macs), "params": _json(s.params), "runs": s.runs} for s in self.stages],

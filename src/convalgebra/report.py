@@ -413,12 +413,17 @@ def _network_cost_view(cost: "NetworkCost") -> View:
     if any(not s.runs for s in cost.stages):
         blocks.append(Paragraph(("Side stages do not run at inference: their parameters count, their MACs do not.",),
                                 note=True))
-    if not spaced:  # a count at a number stays free of sympy; the closed form is one call away
+    if not spaced and isinstance(size, tuple):  # a count at a number stays free of sympy; the closed form is one call away
+        blocks.append(Paragraph((f"The closed form in H and W, exact when H and W are multiples of {net.stride}: ",
+                                 Code(f"convalgebra network {net.name} --symbolic HW"), ", or ",
+                                 Code(f"network({net.name!r}).count((H, W))"), " in Python."),
+                                note=True))
+    elif not spaced:
         blocks.append(Paragraph((f"The closed form in the input size I, exact when I is a multiple of {net.stride}: ",
                                  Code(f"convalgebra network {net.name} --symbolic"), ", or ",
                                  Code(f"network({net.name!r}).count(I)"), " in Python."),
                                 note=True))
-    elif size != _I():
+    elif size != _I() and not (isinstance(size, tuple) and all(map(_is_symbol, size))):
         macs, params = net.total_symbolic()
         blocks.append(Equations(((("MACs(I)",), (Expr(macs),)), (("params",), (Expr(params, "number"),))),
                                 caption=f"Closed form in the input size I, exact when I is a multiple of {net.stride}"))
@@ -429,6 +434,11 @@ def _I() -> Any:
     from .symbols import I
 
     return I
+
+
+def _is_symbol(side: Any) -> bool:
+    """A side that is a symbol itself (H of H x W): the count is already the closed form."""
+    return bool(getattr(side, "is_Symbol", False))
 
 
 def _network_totals(cost: "NetworkCost") -> Items:
