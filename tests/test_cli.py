@@ -38,10 +38,14 @@ def read(expr: str | int):
     return sympy.Integer(expr) if isinstance(expr, int) else parse_expr(expr, local_dict=LOCALS)
 
 
-def test_list_names_the_ten_modules_in_the_articles_order():
+def test_list_names_the_ten_modules_in_the_articles_order_then_the_later_ones():
     code, out, _ = run("list")
+    article, later = out.split("\n\nlater modules, from the same primitives:\n")
     assert code == 0
-    assert [line.split()[0] for line in out.splitlines()] == ca.module_names()
+    assert [line.split()[0] for line in article.splitlines()] == ca.module_names()
+    assert [line.split()[0] for line in later.splitlines()] == ca.later_module_names()
+    for line in later.splitlines():  # each explains
+        assert run("explain", line.split()[0])[0] == 0
 
 
 def test_explain_text_reads_like_a_course_page():

@@ -63,13 +63,15 @@ def _emit(obj: Any, fmt: str, out: TextIO, err: TextIO) -> None:
 # -- commands ------------------------------------------------------------------
 
 def _cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .modules import MODULES
+    from .modules import LATER_MODULES, MODULES
 
-    width = max(len(m.name) for m in MODULES)
-    for m in MODULES:
-        params = ", ".join(f"{s}={d}" for s, d in m.parameters.items())
-        out.write(f"{m.name:<{width}}  {m.title} ({m.network}, {m.paper.year if m.paper else ''})"
-                  + (f"; {params}" if params else "") + "\n")
+    width = max(len(m.name) for m in MODULES + LATER_MODULES)
+    for heading, modules in (("", MODULES), ("\nlater modules, from the same primitives:\n", LATER_MODULES)):
+        out.write(heading)
+        for m in modules:
+            params = ", ".join(f"{s}={d}" for s, d in m.parameters.items())
+            out.write(f"{m.name:<{width}}  {m.title} ({m.network}, {m.paper.year if m.paper else ''})"
+                      + (f"; {params}" if params else "") + "\n")
     return 0
 
 
@@ -189,7 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"convalgebra {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    p = sub.add_parser("list", help="the article's ten modules")
+    p = sub.add_parser("list", help="the article's ten modules, then the later ones")
     p.set_defaults(func=_cmd_list)
 
     p = sub.add_parser("explain", help="explain a module: layers, cost, savings ratio, numbers",
