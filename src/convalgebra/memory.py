@@ -1,0 +1,464 @@
+"""Memory access cost: what each layer reads and writes, in closed form, beside its MACs.
+
+ShuffleNet V2 (Ma et al., ECCV 2018) measured that MACs alone mislead: a layer's speed
+also depends on its **memory access cost** (MAC in that paper; here *traffic*, so as not
+to clash with multiply-accumulates), the elements of its input and output feature maps
+plus its weights. For the article's standard convolution on I x I:
+
+>>> from convalgebra.layers import Conv
+>>> from convalgebra.symbols import K, M, N, I
+>>> t = layer_traffic(Conv(M, N, (K, K)), I)
+>>> t.reads, t.writes, t.weights, t.elements
+(I**2*M, I**2*N, K**2*M*N, I**2*M + I**2*N + K**2*M*N)
+
+in bytes at a dtype (fp32, 4 bytes, by default), and its arithmetic intensity, FLOPs
+(2 per MAC) per byte moved:
+
+>>> t14 = layer_traffic(Conv(512, 512, (3, 3)), 14)
+>>> t14.elements, t14.bytes(), t14.bytes("int8")
+(2560000, 10240000, 2560000)
+>>> intensity(Conv(512, 512, (3, 3)).macs(14), t14.bytes())
+Fraction(56448, 625)
+
+The conventions, the same for every layer and block:
+
+- a layer reads its input map once, writes its output map once and reads each of its
+  parameters once (``params()``: weights, biases, batch norm's gamma and beta);
+- :class:`~convalgebra.layers.Identity` and :class:`~convalgebra.layers.Slice` are views:
+  they move nothing and make no new tensor (a view keeps its whole input alive);
+- a concatenation (a :class:`~convalgebra.blocks.Parallel`) copies, as ``torch.cat`` does:
+  it reads every branch's output and writes the joined map;
+- a residual sum reads its two operands and writes the sum in place of the body's output
+  (``out += identity``, as torchvision writes it); an elementwise layer reads two operands;
+- a :class:`~convalgebra.blocks.Scale` reads the input and the gate and writes the product.
+
+The same walk gives the **peak activation memory** of a forward pass: the largest set of
+tensors alive at once (a tensor lives from the step that writes it to the last step that
+reads it, so a residual's input and a concatenation's finished branches stay held):
+
+>>> from convalgebra.blocks import Residual, Series
+>>> block = Residual(Series(Conv(64, 64, (3, 3)), Conv(64, 64, (3, 3))))
+>>> peak_memory(block, 56)            # the input held for the sum, the 1st output, the 2nd
+602112
+>>> 3 * 64 * 56 * 56
+602112
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Optional, Sequence
+
+from .blocks import Block, Parallel, Place, Repeat, Residual, Scale, Series, iter_layers, same_value
+from .display import Result
+from .errors import InvalidValueError
+from .layers import (Elementwise, Identity, Layer, Linear, Size, Slice, Value, area, is_concrete, layer_role,
+                     normal)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .networks import Network
+
+__all__ = [
+    "DTYPES", "dtype_bytes", "Traffic", "Step", "Trace", "layer_traffic", "trace", "traffic", "intensity",
+    "peak_memory", "peak_of", "alive_sets", "NetworkMemory", "MemoryRow", "network_memory",
+]
+
+#: Bytes per element of each dtype a count may be given in.
+DTYPES: dict[str, int] = {"fp32": 4, "fp16": 2, "bf16": 2, "int8": 1}
+
+
+def dtype_bytes(dtype: str) -> int:
+    """Bytes per element of ``dtype``.
+
+    >>> dtype_bytes("bf16")
+    2
+    >>> dtype_bytes("fp64")
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: dtype 'fp64'; expected one of fp32 fp16 bf16 int8
+    """
+    if dtype not in DTYPES:
+        raise InvalidValueError(f"dtype {dtype!r}; expected one of {' '.join(DTYPES)}")
+    return DTYPES[dtype]
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """Elements one step moves: activations read, activations written, parameters read."""
+
+    reads: Value = 0
+    writes: Value = 0
+    weights: Value = 0
+
+    @property
+    def elements(self) -> Value:
+        """All elements moved: reads + writes + weights."""
+        return normal(self.reads + self.writes + self.weights)
+
+    def bytes(self, dtype: str = "fp32") -> Value:
+        """The elements moved, in bytes at ``dtype``."""
+        return normal(self.elements * dtype_bytes(dtype))
+
+    def times(self, count: Value) -> "Traffic":
+        return Traffic(normal(self.reads * count), normal(self.writes * count), normal(self.weights * count))
+
+
+def intensity(macs: Value, moved_bytes: Value) -> Value:
+    """Arithmetic intensity: FLOPs (2 per MAC) per byte moved; exact.
+
+    >>> intensity(100, 50)
+    4
+    >>> from convalgebra.symbols import M, N
+    >>> intensity(M * N, 4 * (M + N))
+    M*N/(2*(M + N))
+    """
+    if is_concrete(macs) and is_concrete(moved_bytes):
+        if moved_bytes == 0:
+            raise InvalidValueError("a step that moves no bytes has no arithmetic intensity")
+        return normal(Fraction(2 * macs) / Fraction(moved_bytes))
+    import sympy
+
+    return sympy.factor(sympy.cancel(sympy.sympify(2 * macs) / moved_bytes))
+
+
+def _map(channels: Value, size: Size) -> Value:
+    return normal(channels * area(size))
+
+
+_VIEWS = (Identity, Slice)
+
+
+def layer_traffic(layer: Layer, size: Size) -> Traffic:
+    """What ``layer`` reads and writes on an input of ``size``, in elements (see the conventions above).
+
+    >>> from convalgebra.layers import Conv, Slice, Elementwise, Linear
+    >>> from convalgebra.symbols import M, N, H, W
+    >>> layer_traffic(Conv(M, N, (1, 1)), (H, W)).elements      # ShuffleNet V2's hw(c1 + c2) + c1*c2
+    H*M*W + H*N*W + M*N
+    >>> layer_traffic(Slice(8, 0, 4), 7), layer_traffic(Elementwise(8), 7).elements
+    (Traffic(reads=0, writes=0, weights=0), 1176)
+    >>> layer_traffic(Linear(2048, 1000), 1)
+    Traffic(reads=2048, writes=1000, weights=2049000)
+    """
+    if isinstance(layer, _VIEWS):
+        layer.output_size(size)
+        return Traffic()
+    out = layer.output_size(size)
+    if isinstance(layer, Linear):
+        return Traffic(normal(layer.in_features), normal(layer.out_features), layer.params())
+    operands = 2 if isinstance(layer, Elementwise) else 1
+    return Traffic(normal(operands * _map(layer.in_channels, size)), _map(layer.out_channels, out), layer.params())
+
+
+# -- the walk: every step of a forward pass, and the tensors it makes ------------------
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a forward pass: a layer, or a block's own operation (``concat``, ``add``,
+    ``multiply``); the storages it reads and the one it writes (None: a view, or in place)."""
+
+    op: str
+    layer: Optional[Layer]
+    in_channels: Value
+    out_channels: Value
+    input_size: Size
+    output_size: Size
+    macs: Value
+    traffic: Traffic
+    reads: tuple[int, ...] = ()
+    writes: Optional[int] = None
+    branch: tuple[int, ...] = ()
+    times: Value = 1
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A block's steps in order and the size in elements of each storage they make; storage
+    0 is the input. ``output`` is the storage that holds the result."""
+
+    steps: tuple[Step, ...]
+    storages: tuple[Value, ...]
+    output: int
+    out_channels: Value = 0
+    output_size: Size = 1
+
+
+@dataclass
+class _Tracer:
+    unroll: bool
+    steps: list[Step] = field(default_factory=list)
+    storages: list[Value] = field(default_factory=list)
+
+    def new(self, elements: Value) -> int:
+        self.storages.append(elements)
+        return len(self.storages) - 1
+
+    def walk(self, block: Block, x: tuple[int, Value, Size], place: Place) -> tuple[int, Value, Size]:
+        """``x`` is (storage, channels, size); returns the same for the output."""
+        sid, channels, size = x
+        if isinstance(block, Series):
+            for item in block.items:
+                x = self.walk(item, x, place)
+            return x
+        if isinstance(block, Parallel):
+            outs = [self.walk(item, x, place.into(i)) for i, item in enumerate(block.items)]
+            total = normal(sum(c for _, c, _ in outs))
+            out_size = outs[0][2]
+            if any(o[2] != out_size for o in outs[1:]):
+                raise InvalidValueError(f"parallel branches disagree on output size: {[o[2] for o in outs]}")
+            moved = normal(sum(_map(c, s) for _, c, s in outs))
+            new = self.new(_map(total, out_size))
+            self.steps.append(Step("concat", None, channels, total, size, out_size, 0,
+                                   Traffic(moved, _map(total, out_size)), tuple(o[0] for o in outs), new,
+                                   place.branch, place.times))
+            return new, total, out_size
+        if isinstance(block, Residual):
+            body = self.walk(block.body, x, place.into(0))
+            short = x if block.shortcut is None else self.walk(block.shortcut, x, place.into(1))
+            if body[2] != short[2]:
+                raise InvalidValueError(f"the residual sum adds a {body[2]}-wide output to a {short[2]}-wide shortcut")
+            in_place = body[0] != sid  # never overwrite the block's input, which the shortcut may read
+            target = body[0] if in_place else self.new(_map(body[1], body[2]))
+            one = _map(body[1], body[2])
+            self.steps.append(Step("add", None, body[1], body[1], body[2], body[2], 0, Traffic(2 * one, one),
+                                   (body[0], short[0]), None if in_place else target, place.branch, place.times))
+            return target, body[1], body[2]
+        if isinstance(block, Repeat):
+            if not self.unroll:
+                return self.walk(block.body, x, place.repeated(block.count))
+            runs = 2 if not is_concrete(block.count) else min(int(block.count), 2)  # later runs repeat the 2nd
+            for _ in range(runs):
+                x = self.walk(block.body, x, place)
+            return x
+        if isinstance(block, Scale):
+            gate = self.walk(block.gate, x, place.gated())
+            new = self.new(_map(channels, size))
+            self.steps.append(Step("multiply", None, channels, channels, size, size, 0,
+                                   Traffic(normal(_map(channels, size) + _map(gate[1], gate[2])), _map(channels, size)),
+                                   (sid, gate[0]), new, place.branch, place.times))
+            return new, channels, size
+        layer: Layer = block  # type: ignore[assignment]
+        if not same_value(layer.in_channels, channels):
+            raise InvalidValueError(f"a {layer_role(layer)} for {layer.in_channels} input channels gets {channels}")
+        moved = layer_traffic(layer, size).times(place.times)
+        out_size = layer.output_size(size)
+        made = None if isinstance(layer, _VIEWS) else self.new(_map(layer.out_channels, out_size))
+        self.steps.append(Step(layer_role(layer), layer, layer.in_channels, layer.out_channels, size, out_size,
+                               normal(layer.macs(size) * place.times), moved, (sid,), made, place.branch, place.times))
+        return (sid if made is None else made), layer.out_channels, out_size
+
+
+def trace(block: Block, size: Size, in_channels: Optional[Value] = None, unroll: bool = False) -> Trace:
+    """Every step of ``block`` on an input of ``size``, with the storages the steps make.
+
+    A repeated body is walked once with its count as ``times`` (``unroll=False``, for
+    traffic), or twice in a row (``unroll=True``, for lifetimes: the third run and later
+    see what the second saw).
+
+    >>> from convalgebra.layers import Conv, Identity
+    >>> t = trace(Parallel(Identity(8), Conv(8, 4, (1, 1))), 7)
+    >>> [(s.op, s.reads, s.writes) for s in t.steps]
+    [('identity', (0,), None), ('pointwise', (0,), 1), ('concat', (0, 1), 2)]
+    >>> t.storages
+    (392, 196, 588)
+    """
+    first = next(iter_layers(block), None)
+    channels = in_channels if in_channels is not None else (first.in_channels if first is not None else 0)
+    tracer = _Tracer(unroll)
+    sid = tracer.new(_map(channels, size))
+    out, made, out_size = tracer.walk(block, (sid, channels, size), Place())
+    return Trace(tuple(tracer.steps), tuple(tracer.storages), out, made, out_size)
+
+
+def traffic(block: Block, size: Size) -> Traffic:
+    """All a block moves, in elements: the sum over its steps.
+
+    >>> from convalgebra.layers import Conv
+    >>> from convalgebra.symbols import K, M, N, I
+    >>> traffic(Series(Conv(M, M, (K, K), groups=M), Conv(M, N, (1, 1))), I).elements
+    3*I**2*M + I**2*N + K**2*M + M*N
+    """
+    steps = trace(block, size).steps
+    return Traffic(_total(s.traffic.reads for s in steps), _total(s.traffic.writes for s in steps),
+                   _total(s.traffic.weights for s in steps))
+
+
+def _total(values: Any) -> Value:
+    out: Value = 0
+    for v in values:
+        out = out + v
+    if is_concrete(out):
+        return normal(out)
+    import sympy
+
+    return sympy.expand(out)
+
+
+def alive_sets(t: Trace) -> list[Value]:
+    """The elements alive during each step: every storage from the step that writes it
+    (the input: from the start) to the last step that reads it (the output: to the end)."""
+    born = {0: -1}
+    last = {0: -1}
+    for i, s in enumerate(t.steps):
+        if s.writes is not None:
+            born[s.writes] = i
+            last.setdefault(s.writes, i)
+        for sid in s.reads:
+            last[sid] = i
+    last[t.output] = len(t.steps)
+    return [_total(t.storages[sid] for sid in born if born[sid] <= i <= last[sid]) for i in range(len(t.steps))]
+
+
+def peak_of(candidates: Sequence[Value], least: int = 1) -> Value:
+    """The largest of ``candidates``: a number, or for polynomials in the sizes the Max of
+    those no other one bounds wherever every size is at least ``least`` (each size written
+    ``least + x`` with x >= 0, one bounds another when no coefficient is smaller).
+
+    >>> from convalgebra.symbols import H, W
+    >>> peak_of([3, 7, 5]), peak_of([H*W, 2*H*W + 1, 40*H])
+    (7, Max(40*H, 2*H*W + 1))
+    >>> peak_of([H*W, 2*H*W + 1, 40*H], least=32)
+    2*H*W + 1
+    """
+    if not candidates:
+        return 0
+    if all(is_concrete(c) for c in candidates):
+        return normal(max(Fraction(c) if isinstance(c, Fraction) else c for c in candidates))
+    import sympy
+
+    gens = sorted(set().union(*(getattr(c, "free_symbols", set()) for c in candidates)), key=str)
+    polys = []
+    shift = {g: g + least for g in gens}
+    for c in dict.fromkeys(sympy.expand(c) for c in candidates):
+        polys.append((c, sympy.Poly(sympy.expand(c.xreplace(shift)), *gens).as_dict()))
+
+    def bounds(a: dict[Any, Any], b: dict[Any, Any]) -> bool:
+        return all(a.get(m, 0) >= v for m, v in b.items()) and all(v >= 0 for m, v in a.items() if m not in b)
+
+    front = [c for i, (c, pc) in enumerate(polys)
+             if not any(j != i and bounds(pj, pc) and (pj != pc or j < i) for j, (_, pj) in enumerate(polys))]
+    return front[0] if len(front) == 1 else sympy.Max(*front)
+
+
+def peak_memory(block: Block, size: Size, in_channels: Optional[Value] = None) -> Value:
+    """Peak activation memory of ``block``'s forward pass on ``size``, in elements: the
+    largest set of tensors alive at once (weights not included).
+
+    >>> from convalgebra.layers import Conv, Identity
+    >>> from convalgebra.symbols import H, W
+    >>> peak_memory(Parallel(Identity(8), Conv(8, 4, (1, 1))), (H, W))   # input, branch, joined
+    24*H*W
+    """
+    return peak_of(alive_sets(trace(block, size, in_channels, unroll=True)))
+
+
+# -- a network: per layer, in total, and its peak ----------------------------------------
+
+@dataclass(frozen=True)
+class MemoryRow:
+    """One step of a network: its name, kind, MACs and the elements it moves."""
+
+    name: str
+    stage: str
+    op: str
+    macs: Value
+    traffic: Traffic
+    output_size: Size
+    out_channels: Value
+
+
+@dataclass(frozen=True)
+class NetworkMemory(Result):
+    """A network's memory traffic at one input size (a number, I, or (H, W)): per step and
+    in total, in elements and in bytes at ``dtype``, and the peak activation memory."""
+
+    __view__ = "network_memory"
+
+    network: "Network"
+    size: Size
+    dtype: str
+    rows: tuple[MemoryRow, ...]
+    macs: Value
+    elements: Value
+    peak: Value
+
+    @property
+    def bytes(self) -> Value:
+        return normal(self.elements * dtype_bytes(self.dtype))
+
+    @property
+    def peak_bytes(self) -> Value:
+        return normal(self.peak * dtype_bytes(self.dtype))
+
+    @property
+    def intensity(self) -> Value:
+        """The whole network's FLOPs per byte."""
+        return intensity(self.macs, self.bytes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract: numbers exact, expressions as text."""
+        j = _json
+        return {
+            "network": self.network.name, "size": j(self.size), "dtype": self.dtype,
+            "bytes_per_element": dtype_bytes(self.dtype),
+            "total": {"macs": j(self.macs), "elements": j(self.elements), "bytes": j(self.bytes),
+                      "intensity": j(self.intensity), "peak_elements": j(self.peak), "peak_bytes": j(self.peak_bytes)},
+            "layers": [{"name": r.name, "op": r.op, "macs": j(r.macs), "reads": j(r.traffic.reads),
+                        "writes": j(r.traffic.writes), "weights": j(r.traffic.weights),
+                        "elements": j(r.traffic.elements)} for r in self.rows],
+        }
+
+
+def _json(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_json(v) for v in value]
+    if isinstance(value, int):
+        return value
+    from .printing import text
+
+    return text(value)
+
+
+def network_memory(net: "str | Network", size: Optional[Size] = None, dtype: str = "fp32") -> NetworkMemory:
+    """Every step of a network with what it moves, the total, and the peak activation memory
+    (side stages, which do not run at inference, left out).
+
+    >>> m = network_memory("resnet18", 224)
+    >>> m.macs == network("resnet18").total(224)[0]
+    True
+    >>> from convalgebra.symbols import H, W
+    >>> network_memory("resnet18", (H, W)).peak          # at the stem: conv1's map and bn1's
+    32*H*W
+    """
+    from .networks import network
+
+    net = network(net)
+    given = size = net.default_size if size is None else size
+    dtype_bytes(dtype)
+    rows: list[MemoryRow] = []
+    alive: list[Value] = []
+    channels: Value = net.in_channels
+    for stage in net.stages:
+        if stage.side:
+            continue
+        try:
+            flat = trace(stage.block, size, channels)
+            lives = trace(stage.block, size, channels, unroll=True)
+        except InvalidValueError as error:
+            raise InvalidValueError(f"{net.name} at {size}, stage {stage.name}: {error}") from None
+        counts: dict[str, int] = {}
+        for i, s in enumerate(flat.steps, 1):
+            if s.layer is not None:
+                name = s.layer.name or str(i)
+            else:
+                counts[s.op] = counts.get(s.op, 0) + 1
+                name = f"{s.op}{counts[s.op]}"
+            rows.append(MemoryRow(f"{stage.name}.{name}", stage.name, s.op, s.macs, s.traffic, s.output_size,
+                                  s.out_channels))
+        alive += alive_sets(lives)
+        size, channels = flat.output_size, flat.out_channels
+    macs = _total(r.macs for r in rows)
+    elements = _total(r.traffic.elements for r in rows)
+    # the closed forms are exact when each side is a multiple of the stride: at least the stride
+    return NetworkMemory(net, given, dtype, tuple(rows), macs, elements, peak_of(alive, net.stride))
