@@ -81,7 +81,10 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if (args.name is None) == (args.rule is None):
         raise UsageError("explain takes a module's name or --rule RULE (one of them), for example: explain bottleneck, "
                          "or explain --rule \"chain(reduce(4), group(32))\"")
-    _emit(explain(args.name if args.rule is None else _composed(args.rule), _values(args.set)), args.format, out, err)
+    if args.dtype and not args.memory:
+        raise UsageError("--dtype applies with --memory")
+    _emit(explain(args.name if args.rule is None else _composed(args.rule), _values(args.set), memory=args.memory,
+                  dtype=args.dtype or "fp32"), args.format, out, err)
     return 0
 
 
@@ -176,6 +179,11 @@ def _add_set(parser: argparse.ArgumentParser, example: str = "K=3 M=512 N=512 I=
                         help=f"give a symbol a value: an integer, decimal or fraction (e.g. --set {example})")
 
 
+def _add_dtype(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dtype", choices=("fp32", "fp16", "bf16", "int8"),
+                        help="the element type bytes are counted in (default: fp32, 4 bytes)")
+
+
 def _add_format(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
 
@@ -203,6 +211,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rule", metavar="RULE", help="a chain of the primitive rewrites instead of a module, "
                    "e.g. \"chain(expand(6), group(2, on='pointwise'), depthwise())\"")
     _add_set(p)
+    p.add_argument("--memory", action="store_true",
+                   help="add the memory traffic before and after, beside the MACs (ShuffleNet V2's memory access cost)")
+    _add_dtype(p)
     _add_format(p)
     p.set_defaults(func=_cmd_explain)
 

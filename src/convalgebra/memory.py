@@ -61,7 +61,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "DTYPES", "dtype_bytes", "Traffic", "Step", "Trace", "layer_traffic", "trace", "traffic", "intensity",
-    "peak_memory", "peak_of", "alive_sets", "NetworkMemory", "MemoryRow", "network_memory",
+    "peak_memory", "peak_of", "alive_sets", "NetworkMemory", "MemoryRow", "network_memory", "ModuleMemory",
+    "module_memory",
 ]
 
 #: Bytes per element of each dtype a count may be given in.
@@ -462,3 +463,67 @@ def network_memory(net: "str | Network", size: Optional[Size] = None, dtype: str
     elements = _total(r.traffic.elements for r in rows)
     # the closed forms are exact when each side is a multiple of the stride: at least the stride
     return NetworkMemory(net, given, dtype, tuple(rows), macs, elements, peak_of(alive, net.stride))
+
+
+# -- a module: traffic before and after the rewrite ----------------------------------------
+
+@dataclass(frozen=True)
+class ModuleMemory:
+    """A module's memory traffic beside the standard convolution's, in elements: closed
+    forms in the article's symbols, their ratio (and at M = N), and at ``values`` the exact
+    numbers with bytes at ``dtype`` and each side's arithmetic intensity."""
+
+    dtype: str
+    baseline: Value
+    rewritten: Value
+    ratio: Value
+    ratio_equal_channels: Value
+    values: Optional[dict[Any, Any]] = None
+    at: Optional[tuple[Traffic, Traffic]] = None
+    macs_at: Optional[tuple[Value, Value]] = None
+
+    @property
+    def ratio_at(self) -> Optional[Fraction]:
+        """The traffic ratio, module / standard, at ``values``."""
+        if self.at is None:
+            return None
+        return Fraction(self.at[1].elements, self.at[0].elements)
+
+    def to_dict(self) -> dict[str, Any]:
+        from .printing import text
+
+        out: dict[str, Any] = {"dtype": self.dtype, "bytes_per_element": dtype_bytes(self.dtype),
+                               "baseline": text(self.baseline), "rewritten": text(self.rewritten),
+                               "ratio": text(self.ratio), "ratio_equal_channels": text(self.ratio_equal_channels)}
+        if self.at is not None and self.macs_at is not None:
+            out["at"] = {"baseline": {"elements": self.at[0].elements, "bytes": self.at[0].bytes(self.dtype),
+                                      "intensity": str(intensity(self.macs_at[0], self.at[0].bytes(self.dtype)))},
+                         "rewritten": {"elements": self.at[1].elements, "bytes": self.at[1].bytes(self.dtype),
+                                       "intensity": str(intensity(self.macs_at[1], self.at[1].bytes(self.dtype)))},
+                         "ratio": str(self.ratio_at)}
+        return out
+
+
+def module_memory(block: Block, baseline: Block, dtype: str = "fp32", values: Optional[dict[Any, Any]] = None,
+                  concrete: Optional[tuple[Block, Block]] = None) -> ModuleMemory:
+    """The traffic of a module's ``block`` beside the standard convolution's ``baseline``, on
+    I x I; ``concrete`` is the pair (baseline, block) with ``values`` put in (I among them).
+
+    >>> from convalgebra.modules import module, standard
+    >>> m = module_memory(module("depthwise-separable").block(), standard())
+    >>> m.rewritten, m.ratio_equal_channels
+    (3*I**2*M + I**2*N + K**2*M + M*N, (4*I**2 + K**2 + N)/(2*I**2 + K**2*N))
+    """
+    from .simplification import canonical, equal_channels
+    from .symbols import I
+
+    dtype_bytes(dtype)
+    before, after = canonical(traffic(baseline, I).elements), canonical(traffic(block, I).elements)
+    ratio = canonical(after / before)
+    at = macs_at = None
+    if concrete is not None and values is not None:
+        size = values[I]
+        at = traffic(concrete[0], size), traffic(concrete[1], size)
+        macs_at = (_total(s.macs for s in trace(concrete[0], size).steps),
+                   _total(s.macs for s in trace(concrete[1], size).steps))
+    return ModuleMemory(dtype, before, after, ratio, equal_channels(ratio), values, at, macs_at)

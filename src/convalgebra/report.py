@@ -36,7 +36,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "Expr", "Code", "Math", "Piece", "Paragraph", "Table", "Equations", "Items", "Block", "View",
-    "view", "UNITS", "CONVENTION",
+    "view", "UNITS", "CONVENTION", "TRAFFIC",
 ]
 
 #: The unit of every cost the library shows.
@@ -330,8 +330,66 @@ def _explanation_view(e: "Explanation") -> View:
             ("ratio", Expr(r.macs, "ratio"), Expr(r.macs, "ratio"), Expr(r.params, "ratio")),
         ), right=frozenset({1, 2, 3})))
         blocks.append(Paragraph((_saving(r.macs, f"Here {m.name}", "the standard convolution"),)))
+    if e.memory is not None:
+        blocks += _memory_blocks(e)
     title = f"{m.name}: {m.title}" + (f" ({m.network})" if m.network else "")
     return View(title, tuple(blocks))
+
+
+#: What memory traffic counts, said once for every result that shows it.
+TRAFFIC = ("memory traffic (ShuffleNet V2's memory access cost): elements of the input and output feature maps"
+           " read and written, plus the weights read; views (identity, channel slice) move nothing, a concatenation"
+           " copies, a residual sum reads two maps and writes one")
+
+
+def _memory_blocks(e: "Explanation") -> list[Block]:
+    """explain's memory section: traffic closed forms, its ratio beside the MACs ratio, the numbers."""
+    from .memory import dtype_bytes, intensity
+
+    mem, m = e.memory, e.module
+    assert mem is not None
+    ratio = rf"\frac{{{_name(m.name).tex}}}{{\text{{standard}}}}"
+    equal = rf"\left.{ratio}\right|_{{M=N}}"
+    out: list[Block] = [
+        Paragraph((f"Counted: {TRAFFIC}.",)),
+        Equations((
+            (("standard convolution",), (Expr(mem.baseline), " elements")),
+            ((m.name,), (Expr(mem.rewritten), " elements")),
+        ), caption="Memory traffic, in elements"),
+        Equations(tuple(((Math(label, tex),), (Expr(value), Math("", rf"\ (\text{{{unit}}})")))
+                        for label, tex, value, unit in (
+            ("MACs", ratio, e.ratio.macs, "MACs"), ("traffic", ratio, mem.ratio, "elements"),
+            ("MACs at M = N", equal, e.ratio_equal_channels.macs, "MACs"),
+            ("traffic at M = N", equal, mem.ratio_equal_channels, "elements"))),
+            caption=f"Memory traffic ratio beside the MACs ratio, {m.name} / standard convolution"),
+    ]
+    if mem.at is not None and mem.macs_at is not None and mem.values is not None:
+        size = dtype_bytes(mem.dtype)
+        rows = []
+        for label, moved, macs in (("standard convolution", mem.at[0], mem.macs_at[0]),
+                                   (m.name, mem.at[1], mem.macs_at[1])):
+            rows.append((label, Expr(macs, "number"), Expr(moved.elements, "number"),
+                         Expr(moved.bytes(mem.dtype), "number"), Expr(intensity(macs, moved.bytes(mem.dtype)), "exact")))
+        macs_ratio = Fraction(mem.macs_at[1], mem.macs_at[0])
+        traffic_ratio = mem.ratio_at
+        rows.append(("ratio", Expr(macs_ratio, "ratio"), Expr(traffic_ratio, "ratio"), Expr(traffic_ratio, "ratio"), "-"))
+        out.append(Table(("", "MACs", "traffic (elements)", f"traffic (bytes, {mem.dtype}: {size} per element)",
+                          "intensity (FLOPs per byte)"), tuple(rows),
+                         caption="Memory traffic at the values above", right=frozenset({1, 2, 3, 4})))
+        if macs_ratio and traffic_ratio:
+            out.append(Paragraph((f"MACs {_change(macs_ratio)}, memory traffic {_change(traffic_ratio)}.",)))
+    return out
+
+
+def _change(ratio: Fraction) -> str:
+    """A ratio after / before as a reader reads it.
+
+    >>> _change(Fraction(261, 1000)), _change(Fraction(17, 8)), _change(Fraction(1))
+    ('fall 3.83 times', 'rise 2.12 times', 'stay the same')
+    """
+    if ratio == 1:
+        return "stay the same"
+    return f"fall {float(1 / ratio):.3g} times" if ratio < 1 else f"rise {float(ratio):.3g} times"
 
 
 @_builds("module")
