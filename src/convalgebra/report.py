@@ -377,7 +377,7 @@ def _memory_blocks(e: "Explanation") -> list[Block]:
                           "intensity (FLOPs per byte)"), tuple(rows),
                          caption="Memory traffic at the values above", right=frozenset({1, 2, 3, 4})))
         if macs_ratio and traffic_ratio:
-            out.append(Paragraph((f"MACs {_change(macs_ratio)}, memory traffic {_change(traffic_ratio)}.",)))
+            out.append(Paragraph((f"MACs: {_change(macs_ratio)}; memory traffic: {_change(traffic_ratio)}.",)))
     return out
 
 
@@ -385,11 +385,11 @@ def _change(ratio: Fraction) -> str:
     """A ratio after / before as a reader reads it.
 
     >>> _change(Fraction(261, 1000)), _change(Fraction(17, 8)), _change(Fraction(1))
-    ('fall 3.83 times', 'rise 2.12 times', 'stay the same')
+    ('3.83 times fewer', '2.12 times more', 'as many')
     """
     if ratio == 1:
-        return "stay the same"
-    return f"fall {float(1 / ratio):.3g} times" if ratio < 1 else f"rise {float(ratio):.3g} times"
+        return "as many"
+    return f"{float(1 / ratio):.3g} times fewer" if ratio < 1 else f"{float(ratio):.3g} times more"
 
 
 @_builds("module")
@@ -707,3 +707,43 @@ def _sweep_view(sweep: Any, most: int = 10) -> View:
     if len(sweep) > most:
         blocks.append(Paragraph((f"{len(sweep) - most:,} more rows of {len(sweep):,}",), note=True))
     return View(f"sweep: {len(sweep):,} points", tuple(blocks))
+
+
+# -- memory traffic: a network's, a guideline's derivation, a roofline ------------------
+
+@_builds("derivation")
+def _derivation_view(d: Any) -> View:
+    """A guideline's steps, each a statement and the equation sympy gave."""
+    rows = tuple(((Expr(left),), (Expr(right), f"   ({words})")) for words, left, right in d.steps)
+    return View(f"ShuffleNet V2's {d.name}: {d.claim}", (
+        Paragraph((f"Memory traffic counted as in {TRAFFIC}; B is the layer's MACs held fixed.",), note=True),
+        Equations(rows, caption="Derived step by step (sympy)"),
+    ))
+
+
+@_builds("network_memory")
+def _network_memory_view(m: Any) -> View:
+    """A network's traffic per step, in total, and its peak activation memory."""
+    from .layers import is_concrete
+
+    cells = tuple((str(i), r.name, r.op, Expr(r.macs, "number"), Expr(r.traffic.elements, "number"),
+                   Expr(r.traffic.elements * _bytes(m.dtype), "number"))
+                  for i, r in enumerate(m.rows, 1))
+    where = f"I = {m.size}" if is_concrete(m.size) else f"input {m.size}"
+    return View(f"{m.network.name}: memory traffic at {where}, {m.dtype}", (
+        Paragraph((f"Counted: {TRAFFIC}. Costs in {UNITS}.",), note=True),
+        Table(("#", "step", "kind", "MACs", "traffic (elements)", f"traffic (bytes, {m.dtype})"), cells,
+              caption="Steps", right=frozenset({0, 3, 4, 5})),
+        Items(((Expr(m.macs, "number"), " MACs"), (Expr(m.elements, "number"), " elements moved"),
+               (Expr(m.bytes, "number"), f" bytes moved ({m.dtype})"),
+               (Expr(m.intensity, "exact"), " FLOPs per byte"),
+               (Expr(m.peak, "number"), " elements of peak activation memory (the most tensors alive at once)"),
+               (Expr(m.peak_bytes, "number"), f" bytes of peak activation memory ({m.dtype})")),
+              caption="Total"),
+    ))
+
+
+def _bytes(dtype: str) -> int:
+    from .memory import dtype_bytes
+
+    return dtype_bytes(dtype)

@@ -1,0 +1,192 @@
+"""ShuffleNet V2's four guidelines (Ma et al., ECCV 2018, section 2), derived from the layers.
+
+G1 and G2 are algebra on a 1 x 1 convolution's memory traffic (:mod:`convalgebra.memory`),
+which the library counts itself; sympy then does each step. In the article's symbols, M
+inputs (the paper's c1), N outputs (c2) on H x W (h x w), and B the layer's MACs (the
+paper calls them FLOPs):
+
+>>> g1 = guideline_g1()
+>>> g1.traffic, g1.macs
+(H*M*W + H*N*W + M*N, H*M*N*W)
+>>> g1.bound
+2*sqrt(B)*sqrt(H)*sqrt(W) + B/(H*W)
+>>> g1.equality                  # the bound is reached exactly when c1 = c2
+{N: M}
+>>> g2 = guideline_g2()
+>>> g2.traffic_at_budget, g2.slope   # at fixed B, H, W, M the traffic grows with G
+(B*G/M + B/(H*W) + H*M*W, B/M)
+
+G3 (fragmentation) and G4 (elementwise operations) have no formula; they are counted from
+a module's layers:
+
+>>> fragments("shufflenet-v2")
+Fragments(layers=4, series=3, parallel=1, elementwise={'concat': 1})
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Union
+
+import sympy
+
+from .blocks import Block, Parallel, Repeat, Residual, Scale, Series, children
+from .display import Result
+from .layers import (Activation, BatchNorm, Conv, ConvTranspose, Elementwise, Identity, LayerNorm, LayerScale, Linear,
+                     Slice)
+from .symbols import G, H, M, N, W
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .modules import Module
+
+__all__ = ["B", "Derivation", "guideline_g1", "guideline_g2", "Fragments", "fragments"]
+
+#: A layer's MACs held fixed (ShuffleNet V2's B, which it calls FLOPs).
+B = sympy.Symbol("B", positive=True)
+
+
+@dataclass(frozen=True)
+class Derivation(Result):
+    """A guideline derived step by step: each step a statement and the expression sympy gave."""
+
+    __view__ = "derivation"
+
+    name: str
+    claim: str
+    steps: tuple[tuple[str, Any, Any], ...]
+    traffic: Any
+    macs: Any
+    traffic_at_budget: Any
+    bound: Any = None
+    minimiser: Any = None
+    equality: Any = None
+    slope: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        from .printing import text
+
+        return {"guideline": self.name, "claim": self.claim,
+                "steps": [{"step": words, "left": text(left), "right": text(right)} for words, left, right in self.steps]}
+
+
+def _pointwise(groups: Any = 1) -> tuple[sympy.Expr, sympy.Expr]:
+    """A 1 x 1 convolution's traffic and MACs on H x W, as the library counts them."""
+    from .memory import layer_traffic
+
+    conv = Conv(M, N, (1, 1), groups=groups)
+    return sympy.sympify(layer_traffic(conv, (H, W)).elements), sympy.sympify(conv.macs((H, W)))
+
+
+def guideline_g1() -> Derivation:
+    """G1: equal channel widths minimise memory traffic. At fixed MACs B, the traffic of a
+    1 x 1 convolution is at least 2 sqrt(HWB) + B/(HW), with equality exactly when M = N."""
+    traffic, macs = _pointwise()
+    (n_at,) = sympy.solve(sympy.Eq(macs, B), N)
+    at_budget = sympy.expand(traffic.subs(N, n_at))
+    slope = sympy.diff(at_budget, M)
+    (m_star,) = sympy.solve(sympy.Eq(slope, 0), M)
+    curvature = sympy.simplify(sympy.diff(at_budget, M, 2).subs(M, m_star))
+    bound = sympy.expand(sympy.simplify(at_budget.subs(M, m_star)))
+    n_star = sympy.simplify(n_at.subs(M, m_star))
+    gap = sympy.expand(traffic - bound.subs(B, macs))
+    square = H * W * (sympy.sqrt(M) - sympy.sqrt(N)) ** 2
+    assert sympy.expand(gap - square) == 0  # sympy checks the square, term by term
+    (equal,) = sympy.solve(sympy.Eq(square, 0), N)
+    steps = (
+        ("traffic of a 1 x 1 convolution M -> N on H x W (counted)", sympy.Symbol("traffic"), traffic),
+        ("its MACs (counted), held at B", macs, B),
+        ("so the outputs are", N, n_at),
+        ("and the traffic at MACs B is", sympy.Symbol("traffic"), at_budget),
+        ("its slope in M", sympy.Symbol("d traffic / dM"), slope),
+        ("zero at", M, m_star),
+        ("where the curvature is positive: a minimum", sympy.Symbol("d2 traffic / dM2"), curvature),
+        ("there N equals M", N, n_star),
+        ("and the traffic is the bound", sympy.Symbol("traffic_min"), bound),
+        ("the gap to the bound, with B = HWMN", sympy.Symbol("traffic - bound"), square),
+        ("zero exactly when", N, equal),
+    )
+    return Derivation("G1", "Equal channel width minimizes memory access cost", steps, traffic, macs, at_budget,
+                      bound=bound, minimiser=m_star, equality={N: equal})
+
+
+def guideline_g2() -> Derivation:
+    """G2: excessive group convolution increases memory traffic. At fixed MACs B, H, W and M,
+    the traffic of a G-group 1 x 1 convolution grows with G."""
+    traffic, macs = _pointwise(G)
+    (n_at,) = sympy.solve(sympy.Eq(macs, B), N)
+    at_budget = sympy.expand(traffic.subs(N, n_at))
+    slope = sympy.diff(at_budget, G)
+    steps = (
+        ("traffic of a G-group 1 x 1 convolution (counted)", sympy.Symbol("traffic"), traffic),
+        ("its MACs (counted), held at B", macs, B),
+        ("so the outputs are", N, n_at),
+        ("and the traffic at MACs B is", sympy.Symbol("traffic"), at_budget),
+        ("its slope in G, positive: the traffic grows with G", sympy.Symbol("d traffic / dG"), slope),
+    )
+    assert slope.is_positive
+    return Derivation("G2", "Excessive group convolution increases memory access cost", steps, traffic, macs,
+                      at_budget, slope=slope)
+
+
+# -- G3 and G4: counted from the layers ---------------------------------------------------
+
+@dataclass(frozen=True)
+class Fragments:
+    """G3 and G4 for a block: its compute layers, the most run one after another (``series``,
+    views not counted) and side by side (``parallel``), and its elementwise operations by kind."""
+
+    layers: int
+    series: int
+    parallel: int
+    elementwise: dict[str, int]
+
+
+_ELEMENTWISE = {Activation: "activation", BatchNorm: "batch norm", LayerNorm: "layer norm",
+                LayerScale: "layer scale"}
+
+
+def fragments(block: Union[str, "Module", Block]) -> Fragments:
+    """G3 and G4 counted from a module's (or any block's) layers.
+
+    >>> fragments("fire")
+    Fragments(layers=3, series=2, parallel=2, elementwise={'concat': 1})
+    >>> from convalgebra.layers import Activation
+    >>> fragments(Residual(Series(Conv(8, 8, bias=True), Activation(8), Conv(8, 8))))
+    Fragments(layers=3, series=3, parallel=1, elementwise={'bias': 1, 'activation': 1, 'add': 1})
+    """
+    if isinstance(block, str) or hasattr(block, "rule"):
+        from .modules import module
+
+        block = module(block).block()  # type: ignore[arg-type]
+    counts: dict[str, int] = {}
+
+    def add(kind: str, n: int = 1) -> None:
+        counts[kind] = counts.get(kind, 0) + n
+
+    def walk(b: Block) -> tuple[int, int, int]:
+        """(layers, series, parallel) of ``b``, counting its elementwise operations."""
+        if isinstance(b, (Identity, Slice)):
+            return 0, 0, 0
+        if not isinstance(b, (Series, Parallel, Residual, Repeat, Scale)):
+            if getattr(b, "bias", False) and isinstance(b, (Conv, ConvTranspose, Linear)):
+                add("bias")
+            if isinstance(b, Elementwise):
+                add(b.op)
+            elif type(b) in _ELEMENTWISE:
+                add(_ELEMENTWISE[type(b)])
+            return 1, 1, 1
+        parts = [walk(part) for part in children(b)]
+        layers = sum(p[0] for p in parts)
+        if isinstance(b, Series):
+            return layers, sum(p[1] for p in parts), max((p[2] for p in parts), default=0)
+        if isinstance(b, Repeat):
+            times = int(b.count) if getattr(b.count, "is_Integer", isinstance(b.count, int)) else 1
+            return layers * times, parts[0][1] * times, parts[0][2]
+        if isinstance(b, Scale):
+            add("multiply")
+            return layers, parts[0][1] + 1, parts[0][2]
+        add("concat" if isinstance(b, Parallel) else "add")
+        return layers, max(p[1] for p in parts), max(1, sum(p[2] for p in parts))
+
+    layers, series, parallel = walk(block)
+    return Fragments(layers, series, parallel, counts)
