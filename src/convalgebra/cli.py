@@ -118,6 +118,15 @@ def _cmd_network(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     size, alpha = network_settings(args.set or [])
     net = network(args.name, alpha)
+    if args.dtype and not args.roofline:
+        raise UsageError("--dtype applies with --roofline")
+    if args.roofline:
+        if args.symbolic:
+            raise UsageError("--roofline estimates times at a whole input size; leave out --symbolic")
+        from .roofline import roofline
+
+        _emit(roofline(net, args.roofline, size, args.dtype or "fp32"), args.format, out)
+        return 0
     if args.symbolic:
         if size is not None:
             raise UsageError(f"--symbolic counts at the input size {' x '.join(args.symbolic)} itself;"
@@ -261,6 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--symbolic", nargs="?", const="I", choices=("I", "HW"),
                    help="count at the input size I itself (or, with --symbolic HW, at H x W): every cost a closed"
                         " form in I (or in H and W), and where it is exact")
+    p.add_argument("--roofline", metavar="DEVICE",
+                   help="each layer's memory traffic, intensity and roofline time on DEVICE (a100, v100, t4)")
+    _add_dtype(p)
     _add_format(p)
     p.set_defaults(func=_cmd_network)
 

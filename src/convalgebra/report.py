@@ -716,7 +716,7 @@ def _derivation_view(d: Any) -> View:
     """A guideline's steps, each a statement and the equation sympy gave."""
     rows = tuple(((Expr(left),), (Expr(right), f"   ({words})")) for words, left, right in d.steps)
     return View(f"ShuffleNet V2's {d.name}: {d.claim}", (
-        Paragraph((f"Memory traffic counted as in {TRAFFIC}; B is the layer's MACs held fixed.",), note=True),
+        Paragraph((f"Counted: {TRAFFIC}; B is the layer's MACs held fixed.",), note=True),
         Equations(rows, caption="Derived step by step (sympy)"),
     ))
 
@@ -747,3 +747,23 @@ def _bytes(dtype: str) -> int:
     from .memory import dtype_bytes
 
     return dtype_bytes(dtype)
+
+
+@_builds("roofline")
+def _roofline_view(r: Any) -> View:
+    """A network's steps on a device's roofline: intensity, bound, time; the total beside MACs alone."""
+    dev = r.device
+    cells = tuple((str(i), x.name, x.op, Expr(x.flops, "number"), Expr(x.bytes, "number"),
+                   f"{float(x.intensity):.4g}", x.bound, f"{float(x.time) * 1e6:.4g}")
+                  for i, x in enumerate(r.rows, 1))
+    return View(f"{r.network.name} on {dev.title or dev.name}, {r.dtype}, at I = {r.size}: the roofline", (
+        Paragraph((dev.source,), note=True),
+        Paragraph(("Ridge point: ", Expr(dev.ridge(r.dtype), "exact"), " FLOPs per byte (peak ",
+                   Expr(dev.peak_for(r.dtype), "number"), " FLOPs/s over ", Expr(dev.bandwidth, "number"),
+                   " bytes/s). Each step takes max(FLOPs / peak, bytes / bandwidth).")),
+        Table(("#", "step", "kind", "FLOPs", "bytes", "FLOPs per byte", "bound", "time (us)"), cells,
+              caption=f"Steps (FLOPs = 2 x MACs; bytes: {TRAFFIC})", right=frozenset({0, 3, 4, 5, 7})),
+        Items(((f"{float(r.time) * 1e3:.4g} ms estimated (the sum of the steps' times)",),
+               (f"{float(r.macs_time) * 1e3:.4g} ms from MACs alone (all FLOPs at peak)",),
+               (f"{r.memory_bound} of {len(r.rows)} steps memory-bound",)), caption="Total"),
+    ))
