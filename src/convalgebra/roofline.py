@@ -8,7 +8,7 @@ ridge point, peak / bandwidth, and memory-bound below it.
 Fraction(405, 16)
 >>> est = roofline("mobilenet_v2", "t4")
 >>> est.rows[0].bound, est.memory_bound > 0
-('compute', True)
+('memory', True)
 
 Where a layer crosses the ridge, in closed form: the standard convolution at M = N is
 compute-bound on a T4 in fp32 once N exceeds
