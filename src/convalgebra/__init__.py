@@ -50,6 +50,11 @@ _EXPORTS: dict[str, str] = {
     **{name: "layers" for name in ("Linear", "Pool", "AdaptivePool", "BatchNorm")},
     **{name: "networks" for name in ("Network", "Stage", "NetworkCost", "network", "network_names")},
     "to_torch": "torch_export",
+    # memory traffic, ShuffleNet V2's guidelines, the roofline
+    **{name: "memory" for name in ("DTYPES", "Traffic", "layer_traffic", "traffic", "intensity", "peak_memory",
+                                   "network_memory", "NetworkMemory", "ModuleMemory")},
+    **{name: "guidelines" for name in ("guideline_g1", "guideline_g2", "fragments", "Fragments", "Derivation")},
+    **{name: "roofline" for name in ("Device", "DEVICES", "device", "roofline", "Roofline", "crossing")},
     # figures (matplotlib, the ``plot`` extra, imported when a figure is drawn)
     "plot_ratios": "plotting", "plot_network": "plotting",
     # design questions in closed form, and sweeps (numpy, the ``numpy`` extra, imported when swept)
@@ -90,6 +95,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from .layers import AdaptivePool, BatchNorm, Linear, Pool
     from .networks import Network, NetworkCost, Stage, network, network_names
     from .torch_export import to_torch
+    from .memory import (DTYPES, ModuleMemory, NetworkMemory, Traffic, intensity, layer_traffic, network_memory,
+                         peak_memory, traffic)
+    from .guidelines import Derivation, Fragments, fragments, guideline_g1, guideline_g2
+    from .roofline import DEVICES, Device, Roofline, crossing, device, roofline
     from .layers import (Activation, Conv, ConvTranspose, Elementwise, Identity, LayerNorm, LayerScale, Shuffle, Slice,
                          Upsample, output_size)
     from .modules import (LATER_MODULES, MODULES, Module, compose, later_module_names, module, module_names,
