@@ -54,7 +54,7 @@ _EXPORTS: dict[str, str] = {
     **{name: "memory" for name in ("DTYPES", "Traffic", "layer_traffic", "traffic", "intensity", "peak_memory",
                                    "network_memory", "NetworkMemory", "ModuleMemory")},
     **{name: "guidelines" for name in ("guideline_g1", "guideline_g2", "fragments", "Fragments", "Derivation")},
-    **{name: "roofline" for name in ("Device", "DEVICES", "device", "roofline", "Roofline", "crossing")},
+    **{name: "rooflines" for name in ("Device", "DEVICES", "device", "roofline", "Roofline", "crossing")},
     # figures (matplotlib, the ``plot`` extra, imported when a figure is drawn)
     "plot_ratios": "plotting", "plot_network": "plotting",
     # design questions in closed form, and sweeps (numpy, the ``numpy`` extra, imported when swept)
@@ -98,7 +98,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .memory import (DTYPES, ModuleMemory, NetworkMemory, Traffic, intensity, layer_traffic, network_memory,
                          peak_memory, traffic)
     from .guidelines import Derivation, Fragments, fragments, guideline_g1, guideline_g2
-    from .roofline import DEVICES, Device, Roofline, crossing, device, roofline
+    from .rooflines import DEVICES, Device, Roofline, crossing, device, roofline
     from .layers import (Activation, Conv, ConvTranspose, Elementwise, Identity, LayerNorm, LayerScale, Shuffle, Slice,
                          Upsample, output_size)
     from .modules import (LATER_MODULES, MODULES, Module, compose, later_module_names, module, module_names,

@@ -123,7 +123,7 @@ def _cmd_network(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.roofline:
         if args.symbolic:
             raise UsageError("--roofline estimates times at a whole input size; leave out --symbolic")
-        from .roofline import roofline
+        from .rooflines import roofline
 
         _emit(roofline(net, args.roofline, size, args.dtype or "fp32"), args.format, out)
         return 0
