@@ -34,7 +34,9 @@ The conventions, the same for every layer and block:
 
 The same walk gives the **peak activation memory** of a forward pass: the largest set of
 tensors alive at once (a tensor lives from the step that writes it to the last step that
-reads it, so a residual's input and a concatenation's finished branches stay held):
+reads it; a block's input is held until the block joins its parts, a concatenation, a sum
+or a product, as a ``forward`` method's frame holds it; so a residual's input and a
+concatenation's finished branches stay held):
 
 >>> from convalgebra.blocks import Residual, Series
 >>> block = Residual(Series(Conv(64, 64, (3, 3)), Conv(64, 64, (3, 3))))
@@ -53,8 +55,8 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence
 from .blocks import Block, Parallel, Place, Repeat, Residual, Scale, Series, iter_layers, same_value
 from .display import Result
 from .errors import InvalidValueError
-from .layers import (Elementwise, Identity, Layer, Linear, Size, Slice, Value, area, is_concrete, layer_role,
-                     normal)
+from .layers import (Elementwise, Identity, Layer, Linear, Size, Slice, Value, area, as_size, is_concrete, layer_role,
+                     normal, sides)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .networks import Network
@@ -211,7 +213,7 @@ class _Tracer:
             moved = normal(sum(_map(c, s) for _, c, s in outs))
             new = self.new(_map(total, out_size))
             self.steps.append(Step("concat", None, channels, total, size, out_size, 0,
-                                   Traffic(moved, _map(total, out_size)), tuple(o[0] for o in outs), new,
+                                   Traffic(moved, _map(total, out_size)), (sid, *(o[0] for o in outs)), new,
                                    place.branch, place.times))
             return new, total, out_size
         if isinstance(block, Residual):
@@ -223,7 +225,7 @@ class _Tracer:
             target = body[0] if in_place else self.new(_map(body[1], body[2]))
             one = _map(body[1], body[2])
             self.steps.append(Step("add", None, body[1], body[1], body[2], body[2], 0, Traffic(2 * one, one),
-                                   (body[0], short[0]), None if in_place else target, place.branch, place.times))
+                                   (body[0], short[0], sid), None if in_place else target, place.branch, place.times))
             return target, body[1], body[2]
         if isinstance(block, Repeat):
             if not self.unroll:
@@ -260,12 +262,13 @@ def trace(block: Block, size: Size, in_channels: Optional[Value] = None, unroll:
     >>> from convalgebra.layers import Conv, Identity
     >>> t = trace(Parallel(Identity(8), Conv(8, 4, (1, 1))), 7)
     >>> [(s.op, s.reads, s.writes) for s in t.steps]
-    [('identity', (0,), None), ('pointwise', (0,), 1), ('concat', (0, 1), 2)]
+    [('identity', (0,), None), ('pointwise', (0,), 1), ('concat', (0, 0, 1), 2)]
     >>> t.storages
     (392, 196, 588)
     """
     first = next(iter_layers(block), None)
     channels = in_channels if in_channels is not None else (first.in_channels if first is not None else 0)
+    size = as_size(*sides(size))  # a square as one number, as every layer's output is
     tracer = _Tracer(unroll)
     sid = tracer.new(_map(channels, size))
     out, made, out_size = tracer.walk(block, (sid, channels, size), Place())
