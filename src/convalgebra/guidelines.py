@@ -20,7 +20,7 @@ G3 (fragmentation) and G4 (elementwise operations) have no formula; they are cou
 a module's layers:
 
 >>> fragments("shufflenet-v2")
-Fragments(layers=4, series=3, parallel=1, elementwise={'concat': 1})
+Fragments(layers=4, series=4, parallel=1, elementwise={'concat': 1})
 """
 
 from __future__ import annotations

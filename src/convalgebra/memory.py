@@ -50,7 +50,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Optional, Sequence, cast
 
 from .blocks import Block, Parallel, Place, Repeat, Residual, Scale, Series, iter_layers, same_value
 from .display import Result
@@ -241,7 +241,7 @@ class _Tracer:
                                    Traffic(normal(_map(channels, size) + _map(gate[1], gate[2])), _map(channels, size)),
                                    (sid, gate[0]), new, place.branch, place.times))
             return new, channels, size
-        layer: Layer = block  # type: ignore[assignment]
+        layer = cast(Layer, block)
         if not same_value(layer.in_channels, channels):
             raise InvalidValueError(f"a {layer_role(layer)} for {layer.in_channels} input channels gets {channels}")
         moved = layer_traffic(layer, size).times(place.times)

@@ -365,7 +365,7 @@ def _memory_blocks(e: "Explanation") -> list[Block]:
     ]
     if mem.at is not None and mem.macs_at is not None and mem.values is not None:
         size = dtype_bytes(mem.dtype)
-        rows = []
+        rows: list[tuple[Any, ...]] = []
         for label, moved, macs in (("standard convolution", mem.at[0], mem.macs_at[0]),
                                    (m.name, mem.at[1], mem.macs_at[1])):
             rows.append((label, Expr(macs, "number"), Expr(moved.elements, "number"),
