@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from .display import Result
 from .errors import InvalidValueError, unknown_name
-from .layers import Conv, Size, Value
+from .layers import Conv, Size, sides
 from .memory import dtype_bytes, network_memory, trace, traffic
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -150,7 +150,7 @@ class Roofline(Result):
                            "intensity": str(r.intensity), "bound": r.bound, "time_s": str(r.time)} for r in self.rows]}
 
 
-def roofline(net: "str | Network", dev: "str | Device", size: Optional[int] = None, dtype: str = "fp32") -> Roofline:
+def roofline(net: "str | Network", dev: "str | Device", size: Optional[Size] = None, dtype: str = "fp32") -> Roofline:
     """Every step of a network at ``size`` (default: its design size) on the roofline of ``dev``.
 
     A step that moves bytes but does no MACs (a pool, an addition) is memory-bound.
@@ -158,8 +158,8 @@ def roofline(net: "str | Network", dev: "str | Device", size: Optional[int] = No
     dev = device(dev)
     peak, bandwidth = dev.peak_for(dtype), dev.bandwidth
     mem = network_memory(net, size, dtype)
-    if not isinstance(mem.size, int):
-        raise InvalidValueError("a roofline estimate takes a whole input size, for example 224")
+    if not all(isinstance(side, int) for side in sides(mem.size)):
+        raise InvalidValueError("a roofline estimate takes a whole input size, for example 224 or (224, 160)")
     rows = []
     width = dtype_bytes(dtype)
     for r in mem.rows:
