@@ -125,7 +125,7 @@ def _cmd_network(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise UsageError("--roofline estimates times at a whole input size; leave out --symbolic")
         from .rooflines import roofline
 
-        _emit(roofline(net, args.roofline, size, args.dtype or "fp32"), args.format, out)
+        _emit(roofline(net, args.roofline, size, args.dtype or "fp32"), args.format, out, err)
         return 0
     if args.symbolic:
         if size is not None:
