@@ -18,7 +18,7 @@ np = pytest.importorskip("numpy")
 
 import convalgebra as ca
 from convalgebra.cli import main
-from convalgebra.plotting import plot_network, plot_ratios, save
+from convalgebra.plotting import plot_network, plot_ratios, plot_roofline, save
 from test_modules import article_macs
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -342,3 +342,56 @@ def test_a_curve_draws_only_points_that_explain_accepts(name, over):
             continue
         assert drawn[x] == pytest.approx(float(exact), rel=1e-12)
     assert (refused > 0) == ("points valid" in line.get_label())
+
+
+# -- the roofline figure -----------------------------------------------------------------------
+
+def _area(size):
+    return size[0] * size[1] if isinstance(size, tuple) else size * size
+
+
+def _counted_intensities(name, size):
+    """Each layer that does MACs: FLOPs (2 per MAC) over the bytes of its input map, output map
+    and parameters at fp32, from the layer's shapes as the network's count gives them."""
+    out = []
+    for row in ca.network(name).count(size).layers:
+        if not (row.runs and row.macs):
+            continue
+        layer = row.layer
+        if isinstance(layer, ca.Linear):
+            moved = layer.in_features + layer.out_features + row.params
+        else:
+            moved = layer.in_channels * _area(row.input_size) + layer.out_channels * _area(row.output_size) + row.params
+        out.append(Fr(2 * row.macs, 4 * moved))
+    return out
+
+
+@pytest.mark.parametrize("name, size", [("mobilenet_v2", 160), ("resnet18", (224, 160))])
+def test_roofline_points_are_the_layers_on_the_devices_roof(name, size):
+    dev = ca.device("t4")
+    ax = plot_roofline(name, dev, input_size=size).axes[0]
+    points = np.concatenate([c.get_offsets() for c in ax.collections])
+    expected = sorted(_counted_intensities(name, size))
+    assert sorted(points[:, 0]) == pytest.approx([float(x) for x in expected], rel=1e-12)
+    peak, bandwidth = dev.peak_for("fp32"), dev.bandwidth
+    assert sorted(points[:, 1]) == pytest.approx(sorted(min(peak, float(x) * bandwidth) / 1e9 for x in expected),
+                                                 rel=1e-12)
+    roof = ax.get_lines()[0]
+    xs, ys = roof.get_data()
+    assert float(dev.ridge()) in list(xs) and max(ys) == peak / 1e9
+    assert ax.get_xscale() == ax.get_yscale() == "log"
+    steps = len(ca.roofline(name, dev, size).rows)
+    assert f"; {steps - len(expected)} with none" in ax.get_title()
+
+
+def test_roofline_figure_writes_an_image_and_refuses_bad_input(tmp_path):
+    mine = ca.Device("mine", {"fp16": 10**13}, 10**11)
+    path = tmp_path / "roofline.png"
+    assert save(plot_roofline("squeezenet1_0", mine, dtype="fp16"), path) == "png"
+    assert png_size(path.read_bytes())[0] > 1000
+    with pytest.raises(ca.UnknownNameError, match="unknown device 'h100'"):
+        plot_roofline("resnet18", "h100")
+    with pytest.raises(ca.InvalidValueError, match="no published peak for int8"):
+        plot_roofline("resnet18", "v100", dtype="int8")
+    with pytest.raises(ca.InvalidValueError, match="I = 45/2"):
+        plot_roofline("resnet18", "t4", input_size=22.5)

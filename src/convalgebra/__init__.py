@@ -56,7 +56,7 @@ _EXPORTS: dict[str, str] = {
     **{name: "guidelines" for name in ("guideline_g1", "guideline_g2", "fragments", "Fragments", "Derivation")},
     **{name: "rooflines" for name in ("Device", "DEVICES", "device", "roofline", "Roofline", "crossing")},
     # figures (matplotlib, the ``plot`` extra, imported when a figure is drawn)
-    "plot_ratios": "plotting", "plot_network": "plotting",
+    "plot_ratios": "plotting", "plot_network": "plotting", "plot_roofline": "plotting",
     # design questions in closed form, and sweeps (numpy, the ``numpy`` extra, imported when swept)
     **{name: "design" for name in ("compare", "budget", "break_even", "limit_large_N",
                                     "Comparison", "Budget", "BreakEven", "LargeNLimit")},
@@ -103,7 +103,7 @@ if TYPE_CHECKING:  # pragma: no cover
                          Upsample, output_size)
     from .modules import (LATER_MODULES, MODULES, Module, compose, later_module_names, module, module_names,
                           standard)
-    from .plotting import plot_network, plot_ratios
+    from .plotting import plot_network, plot_ratios, plot_roofline
     from .printing import latex, text
     from .rules import (Rewrite, chain, dense, depthwise, excite, expand, factorize, ghost, group, layer_norm,
                         layer_scale, mix, reduce, separate, shuffle, split, squeeze, stack, widen)

@@ -24,6 +24,12 @@ A network's cost, layer by layer or stage by stage:
 >>> fig = plot_network("resnet50", by="stage")
 >>> fig.axes[0].get_ylabel()
 'MACs, millions (multiply-accumulates)'
+
+A network's layers on a device's roofline (:mod:`convalgebra.rooflines`):
+
+>>> fig = plot_roofline("mobilenet_v2", "t4")
+>>> fig.axes[0].get_xlabel()
+'arithmetic intensity, FLOPs per byte (FLOPs = 2 x MACs; bytes at fp32, 4 per element)'
 """
 
 from __future__ import annotations
@@ -44,7 +50,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .modules import Module
 
-__all__ = ["plot_ratios", "plot_network", "save", "output_format", "FORMATS"]
+__all__ = ["plot_ratios", "plot_network", "plot_roofline", "save", "output_format", "FORMATS"]
 
 #: The file formats a figure is written in, by suffix.
 FORMATS = {".png": "png", ".svg": "svg"}
@@ -402,10 +408,7 @@ def plot_network(name: Any, by: str = "layer", input_size: Optional["Size"] = No
     from .networks import network
 
     net = network(name)
-    if isinstance(input_size, tuple) and len(input_size) == 2:  # an oblong input, H x W
-        cost = net.count(tuple(check(side, value, symbolic=False) for side, value in zip("HW", input_size)))
-    else:
-        cost = net.count(None if input_size is None else check("I", input_size, symbolic=False))
+    cost = net.count(_whole_size(input_size))
     from matplotlib.patches import Patch
 
     stages = [s for s in cost.stages if s.runs]
@@ -459,3 +462,71 @@ def _percent(share: Any) -> str:
     ('33.3%', '0.04%')
     """
     return f"{float(share):.1%}" if share >= Fraction(1, 100) else f"{float(share):.2%}"
+
+
+def _whole_size(input_size: Optional["Size"]) -> Optional["Size"]:
+    """A figure's input size checked: None (the network's own), a whole I, or a whole (H, W)."""
+    if isinstance(input_size, tuple) and len(input_size) == 2:  # an oblong input, H x W
+        return cast("Size", tuple(check(side, value, symbolic=False) for side, value in zip("HW", input_size)))
+    return None if input_size is None else check("I", input_size, symbolic=False)
+
+
+# -- a network on a device's roofline -------------------------------------------------------
+
+def plot_roofline(name: Any, device: Any, input_size: Optional["Size"] = None, dtype: str = "fp32") -> "Figure":
+    """A network's layers on the roofline of ``device`` (a preset's name or a
+    :class:`~convalgebra.rooflines.Device`): each step that does MACs as a point at its
+    arithmetic intensity and the performance the device attains there,
+    min(peak, intensity x bandwidth), coloured by kind; the roof drawn through the ridge.
+    Steps with no MACs (batch norm, pools, additions: intensity 0, memory-bound) cannot sit
+    on a log axis; the title counts them.
+
+    >>> fig = plot_roofline("resnet50", "a100", input_size=(224, 160), dtype="fp16")
+    >>> print(fig.axes[0].get_title())
+    resnet50 at 3 x 224 x 160 on NVIDIA A100 80GB SXM, fp16: roofline estimate 0.0697 ms (MACs alone at peak 0.0187 ms)
+    54 steps with MACs drawn (47 memory-bound); 71 with none (batch norm, pools, additions) left out
+    >>> plot_roofline("resnet50", "h100")
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.UnknownNameError: unknown device 'h100'; did you mean v100 or a100? (see 'convalgebra network NAME --roofline DEVICE')
+    """
+    from .memory import dtype_bytes
+    from .rooflines import device as named_device, roofline
+
+    dev = named_device(device)
+    size = _whole_size(input_size)
+    est = roofline(name, dev, size, dtype)
+    _matplotlib()
+    peak, bandwidth = dev.peak_for(dtype), dev.bandwidth
+    drawn = [r for r in est.rows if r.flops]
+    kinds = list(dict.fromkeys(r.op for r in drawn))
+    fig = _figure(9, 5.5)
+    ax = fig.add_subplot()
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ridge = float(dev.ridge(dtype))
+    xs = [float(r.intensity) for r in drawn]
+    low, high = min(xs + [ridge]) / 4, max(xs + [ridge]) * 4
+    roof = [low, ridge, high]
+    ax.plot(roof, [x * bandwidth / 1e9 for x in roof[:2]] + [peak / 1e9], color="0.2", lw=2,
+            label=f"roof: {bandwidth / 1e9:g} GB/s, peak {peak / 1e12:g} TFLOP/s")
+    ax.axvline(ridge, color="0.5", ls=":", lw=1, label=f"ridge point: {ridge:.3g} FLOPs per byte")
+    for i, kind in enumerate(kinds):
+        mine = [r for r in drawn if r.op == kind]
+        ax.scatter([float(r.intensity) for r in mine], [min(peak, float(r.intensity) * bandwidth) / 1e9 for r in mine],
+                   s=22, color=f"C{i % 10}", marker=_MARKERS[i % len(_MARKERS)], label=f"{kind} ({len(mine)})",
+                   zorder=3)
+    ax.set_xlim(low, high)
+    ax.set_xlabel(f"arithmetic intensity, FLOPs per byte (FLOPs = 2 x MACs; bytes at {dtype}, "
+                  f"{dtype_bytes(dtype)} per element)")
+    ax.set_ylabel("attainable performance, GFLOP/s")
+    ax.legend(fontsize="small", loc="lower right")
+    ax.grid(True, which="major", alpha=0.3)
+    height, width = est.size if isinstance(est.size, tuple) else (est.size, est.size)
+    left = len(est.rows) - len(drawn)
+    ax.set_title(f"{est.network.name} at {est.network.in_channels} x {height} x {width} on {dev.title or dev.name}, "
+                 f"{dtype}: roofline estimate {float(est.time) * 1e3:.3g} ms (MACs alone at peak "
+                 f"{float(est.macs_time) * 1e3:.3g} ms)\n{len(drawn)} steps with MACs drawn "
+                 f"({sum(r.bound == 'memory' for r in drawn)} memory-bound); {left} with none "
+                 f"(batch norm, pools, additions) left out", fontsize="medium")
+    return fig
