@@ -280,6 +280,47 @@ def test_g2_traffic_grows_with_groups_at_fixed_macs(h, w, m, n, g):
     assert _G2().traffic_at_budget.subs({B: b, H: h, W: w, M: m, G: g}) == counted[0]
 
 
+_LEAST = functools.lru_cache(maxsize=None)(ca.least_traffic)
+
+
+@settings(deadline=None)
+@given(k=st.integers(1, 7), i=sizes, m=st.integers(1, 256), n=st.integers(1, 256))
+def test_least_traffic_of_the_standard_convolution_is_reached_at_equal_widths(k, i, m, n):
+    counted = i * i * (m + n) + k * k * m * n  # its input map, output map and weights
+    d = _LEAST()
+    at = {B: k * k * i * i * m * n, K: k, I: i}
+    gap = sympy.sympify(counted) - d.bound.subs(at)
+    assert bool(gap >= 0)
+    assert bool(gap.is_zero) == (m == n)
+    if m == n:
+        assert {s: w.subs(at) for s, w in d.widths.items()} == {M: m, N: n}
+
+
+@settings(deadline=None)
+@given(k=st.integers(1, 5), i=sizes, m=st.integers(1, 128), n=st.integers(1, 256))
+def test_least_traffic_of_depthwise_separable_bounds_every_width_and_is_reached(k, i, m, n):
+    # depthwise: reads M maps, writes M maps, K*K*M weights; pointwise: reads M maps, writes N, M*N weights
+    counted = 3 * i * i * m + i * i * n + k * k * m + m * n
+    d = _LEAST("depthwise-separable")
+    at = {B: i * i * m * (k * k + n), K: k, I: i}
+    assert bool(sympy.sympify(counted) - d.bound.subs(at) >= 0)
+    # at B = 3 I**2 m**2 the least is at M = m, N = 3m - K**2 (whole widths, where positive)
+    best = 3 * m - k * k
+    if best > 0:
+        at = {B: 3 * i * i * m * m, K: k, I: i}
+        assert {s: w.subs(at) for s, w in d.widths.items()} == {M: m, N: best}
+        assert d.bound.subs(at) == 3 * i * i * m + i * i * best + k * k * m + m * best
+
+
+def test_least_traffic_says_why_there_is_no_closed_form():
+    with pytest.raises(InvalidValueError, match="no stationary point in N"):
+        ca.least_traffic("bottleneck", {"K": 3})
+    with pytest.raises(InvalidValueError, match="not shown a minimum"):
+        ca.least_traffic("bottleneck")  # with K a symbol, the stationary point's sign is K's
+    with pytest.raises(InvalidValueError, match="no short closed-form least in M"):
+        ca.least_traffic("mbconv")
+
+
 def test_g3_g4_are_counted_from_the_layers():
     f = ca.fragments("inverted-bottleneck")
     assert (f.layers, f.series, f.parallel, f.elementwise) == (3, 3, 1, {})

@@ -53,7 +53,8 @@ _EXPORTS: dict[str, str] = {
     # memory traffic, ShuffleNet V2's guidelines, the roofline
     **{name: "memory" for name in ("DTYPES", "Traffic", "layer_traffic", "traffic", "intensity", "peak_memory",
                                    "network_memory", "NetworkMemory", "ModuleMemory")},
-    **{name: "guidelines" for name in ("guideline_g1", "guideline_g2", "fragments", "Fragments", "Derivation")},
+    **{name: "guidelines" for name in ("guideline_g1", "guideline_g2", "least_traffic", "fragments", "Fragments",
+                                       "Derivation")},
     **{name: "rooflines" for name in ("Device", "DEVICES", "device", "roofline", "Roofline", "crossing")},
     # figures (matplotlib, the ``plot`` extra, imported when a figure is drawn)
     "plot_ratios": "plotting", "plot_network": "plotting", "plot_roofline": "plotting",
@@ -97,7 +98,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .torch_export import to_torch
     from .memory import (DTYPES, ModuleMemory, NetworkMemory, Traffic, intensity, layer_traffic, network_memory,
                          peak_memory, traffic)
-    from .guidelines import Derivation, Fragments, fragments, guideline_g1, guideline_g2
+    from .guidelines import Derivation, Fragments, fragments, guideline_g1, guideline_g2, least_traffic
     from .rooflines import DEVICES, Device, Roofline, crossing, device, roofline
     from .layers import (Activation, Conv, ConvTranspose, Elementwise, Identity, LayerNorm, LayerScale, Shuffle, Slice,
                          Upsample, output_size)

@@ -16,6 +16,15 @@ paper calls them FLOPs):
 >>> g2.traffic_at_budget, g2.slope   # at fixed B, H, W, M the traffic grows with G
 (B*G/M + B/(H*W) + H*M*W, B/M)
 
+A design question of the same family: for a MACs budget B, the widths that move the least
+(G1's steps on any module). The standard K x K convolution wants M = N; the
+depthwise-separable one wants about three times as many outputs as inputs:
+
+>>> least_traffic().widths
+{M: sqrt(B)/(I*K), N: sqrt(B)/(I*K)}
+>>> least_traffic("depthwise-separable").widths
+{M: sqrt(3)*sqrt(B)/(3*I), N: sqrt(3)*sqrt(B)/I - K**2}
+
 G3 (fragmentation) and G4 (elementwise operations) have no formula; they are counted from
 a module's layers:
 
@@ -26,7 +35,7 @@ Fragments(layers=4, series=4, parallel=1, elementwise={'concat': 1})
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 
 import sympy
 
@@ -34,12 +43,13 @@ from .blocks import Block, Parallel, Repeat, Residual, Scale, Series, children
 from .display import Result
 from .layers import (Activation, BatchNorm, Conv, ConvTranspose, Elementwise, Identity, LayerNorm, LayerScale, Linear,
                      Slice)
-from .symbols import G, H, M, N, W
+from .errors import InvalidValueError
+from .symbols import G, H, I, M, N, W
 
 if TYPE_CHECKING:  # pragma: no cover
     from .modules import Module
 
-__all__ = ["B", "Derivation", "guideline_g1", "guideline_g2", "Fragments", "fragments"]
+__all__ = ["B", "Derivation", "guideline_g1", "guideline_g2", "least_traffic", "Fragments", "fragments"]
 
 #: A layer's MACs held fixed (ShuffleNet V2's B, which it calls FLOPs).
 B = sympy.Symbol("B", positive=True)
@@ -61,6 +71,8 @@ class Derivation(Result):
     minimiser: Any = None
     equality: Any = None
     slope: Any = None
+    #: The widths that reach the least traffic (:func:`least_traffic`), {M: ..., N: ...}.
+    widths: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         from .printing import text
@@ -126,6 +138,92 @@ def guideline_g2() -> Derivation:
     assert slope.is_positive
     return Derivation("G2", "Excessive group convolution increases memory access cost", steps, traffic, macs,
                       at_budget, slope=slope)
+
+
+def least_traffic(block: Union[str, "Module", Block] = "standard", values: Optional[Mapping[Any, Any]] = None
+                  ) -> Derivation:
+    """For a MACs budget B, the widths M (inputs) and N (outputs) of ``block`` (a module's name
+    or a block; default the standard K x K convolution) that minimise its memory traffic on
+    I x I, in closed form: G1's steps on the block's counted traffic and MACs. ``values``
+    fixes other symbols first (a module's parameters stay symbols unless given).
+
+    >>> d = least_traffic()
+    >>> d.bound                            # the least traffic at MACs B: G1 with a K x K kernel
+    2*sqrt(B)*I/K + B/I**2
+    >>> least_traffic("group").widths       # G groups: still equal widths, sqrt(G) times wider
+    {M: sqrt(B)*sqrt(G)/(I*K), N: sqrt(B)*sqrt(G)/(I*K)}
+
+    A closed form holds where the widths it gives are positive (here where 3B > I**2 K**4):
+
+    >>> least_traffic("xception").widths
+    {M: sqrt(3)*sqrt(B)/I - K**2, N: sqrt(3)*sqrt(B)/(3*I)}
+
+    The bottleneck (M -> N/t -> N/t -> N) has no least inside: at fixed MACs its traffic
+    falls as N grows, all the way:
+
+    >>> least_traffic("bottleneck", {"K": 3})
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: bottleneck's traffic at MACs B has no stationary point in N: it falls or grows all the way, and the least is at a bound of the widths
+    """
+    from .cost import total
+    from .memory import traffic
+    from .modules import module, standard
+    from .values import check_values
+
+    name = "standard convolution"
+    if isinstance(block, str) and block == "standard":
+        block = standard()
+    elif isinstance(block, str) or hasattr(block, "rule"):
+        mod = module(block)  # type: ignore[arg-type]
+        name, block = mod.name, mod.block()
+    given = check_values(values or {})
+    moved = sympy.sympify(traffic(block, I).elements).xreplace(given)
+    macs = sympy.sympify(total(block, I)[0]).xreplace(given)
+    if N not in macs.free_symbols or M not in macs.free_symbols:
+        raise InvalidValueError(f"{name}'s MACs do not depend on both widths M and N; nothing to choose")
+    # hold the MACs at B by the width they are linear in (N, else M), then choose the other
+    linear = [(out, free) for out, free in ((N, M), (M, N)) if sympy.degree(macs, out) == 1]
+    if not linear:
+        raise InvalidValueError(f"{name}'s MACs are not linear in M or in N; no closed form for B's widths")
+    out, free = linear[0]
+    (out_at,) = sympy.solve(sympy.Eq(macs, B), out)
+    at_budget = sympy.expand(moved.subs(out, out_at))
+    slope = sympy.diff(at_budget, free)
+    top = sympy.numer(sympy.together(slope))
+    if not top.is_polynomial(free) or sympy.degree(top, free) > 2:  # beyond a quadratic: no short closed form
+        raise InvalidValueError(f"{name}'s traffic at MACs B has no short closed-form least in {free}; "
+                                "set its parameters with values")
+    roots = [r for r in sympy.solve(top, free) if r.is_positive is not False and r.is_real is not False]
+    roots = [r for r in roots if not (-r in roots and r.could_extract_minus_sign())]  # +-sqrt: the + one
+    if not roots:
+        raise InvalidValueError(f"{name}'s traffic at MACs B has no stationary point in {free}: it falls or grows "
+                                "all the way, and the least is at a bound of the widths")
+    if len(roots) > 1:
+        raise InvalidValueError(f"{name}'s traffic at MACs B has several stationary points in {free}; "
+                                "set its parameters with values")
+    (free_star,) = roots
+    curvature = sympy.simplify(sympy.diff(at_budget, free, 2).subs(free, free_star))
+    if curvature.is_positive is not True:
+        raise InvalidValueError(f"{name}'s traffic at MACs B has a stationary point in {free} not shown a minimum")
+    out_star = sympy.expand(sympy.simplify(out_at.subs(free, free_star)))
+    least = sympy.expand(sympy.simplify(at_budget.subs(free, free_star)))
+    found = {free: free_star, out: out_star}
+    label = {N: "outputs", M: "inputs"}
+    steps = (
+        (f"traffic of the {name} on I x I (counted)", sympy.Symbol("traffic"), moved),
+        ("its MACs (counted), held at B", macs, B),
+        (f"so the {label[out]} are", out, out_at),
+        ("and the traffic at MACs B is", sympy.Symbol("traffic"), at_budget),
+        (f"its slope in {free}", sympy.Symbol(f"d traffic / d{free}"), slope),
+        ("zero at", free, free_star),
+        ("where the curvature is positive: a minimum", sympy.Symbol(f"d2 traffic / d{free}2"), curvature),
+        (f"there the {label[out]} are", out, out_star),
+        ("and the traffic is the least", sympy.Symbol("traffic_min"), least),
+    )
+    return Derivation("least traffic", f"For a MACs budget B, the widths of the {name} that minimise memory access "
+                      "cost", steps, moved, macs, at_budget, bound=least, minimiser=free_star,
+                      widths={M: found[M], N: found[N]})
 
 
 # -- G3 and G4: counted from the layers ---------------------------------------------------

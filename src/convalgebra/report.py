@@ -715,7 +715,8 @@ def _sweep_view(sweep: Any, most: int = 10) -> View:
 def _derivation_view(d: Any) -> View:
     """A guideline's steps, each a statement and the equation sympy gave."""
     rows = tuple(((Expr(left),), (Expr(right), f"   ({words})")) for words, left, right in d.steps)
-    return View(f"ShuffleNet V2's {d.name}: {d.claim}", (
+    heading = f"ShuffleNet V2's {d.name}" if d.name in ("G1", "G2") else d.name
+    return View(f"{heading}: {d.claim}", (
         Paragraph((f"Counted: {TRAFFIC}; B is the layer's MACs held fixed.",), note=True),
         Equations(rows, caption="Derived step by step (sympy)"),
     ))
