@@ -5,7 +5,8 @@ layer that is a module in torch (convolutions, batch norms, pools, the classifie
 are left out, as the zoo has no separate activation layers, and so are the residual sums and
 mobilenet_v2's pool, which torchvision writes inline) is timed alone on the input it sees in a forward pass. The
 same run measures this machine's peak compute (a large fp32 matmul, best of several) and its
-memory bandwidth (a large copy, bytes read plus written, best of several). Then it prints:
+memory bandwidth (a large copy, bytes read plus written, best of several), on one thread by
+default (--threads), the layers and the peak alike. Then it prints:
 
   1. the measured peak, bandwidth and ridge point;
   2. per network: the measured time of the timed layers, the roofline estimate of the same
@@ -82,7 +83,7 @@ def machine(runs: int) -> Device:
     bandwidth = 2 * src.numel() * 4 / best(lambda: dst.copy_(src), runs)
     return Device("this-cpu", {"fp32": int(peak)}, int(bandwidth), "this machine's CPU",
                   f"measured in this run: a {n} x {n} fp32 matmul and a 256 MB copy, torch {torch.__version__}, "
-                  f"{torch.get_num_threads()} threads")
+                  f"{torch.get_num_threads()} thread(s)")
 
 
 def layer_inputs(model: torch.nn.Module, x: torch.Tensor) -> list[tuple[str, torch.nn.Module, torch.Tensor, int]]:
@@ -170,14 +171,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="samples per layer (the least is taken)")
     parser.add_argument("--layers", action="store_true", help="print every layer's times")
-    parser.add_argument("--threads", type=int, help="torch's threads (default: torch's own choice)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch's threads (default 1: on a machine shared with other work, a thread pool "
+                             "waits for its slowest thread, and a layer of 2 ms measures 40)")
     args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     dev = machine(max(5, args.runs // 2))
     peak, bandwidth = dev.peak_for("fp32"), dev.bandwidth
-    print(f"this machine: torch {torch.__version__}, {torch.get_num_threads()} threads; fp32 peak "
+    threads = torch.get_num_threads()
+    print(f"this machine: torch {torch.__version__}, {threads} thread{'s' if threads != 1 else ''}; fp32 peak "
           f"{peak / 1e9:.1f} GFLOP/s (matmul), bandwidth {bandwidth / 1e9:.2f} GB/s (copy), "
           f"ridge {float(dev.ridge('fp32')):.1f} FLOPs per byte")
     for name in ("resnet50", "mobilenet_v2"):
