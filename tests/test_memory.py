@@ -365,6 +365,25 @@ def test_cli_memory_and_roofline_in_every_format(fmt, capsys):
     assert "conv1" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_cli_network_memory_is_the_walks(fmt, capsys):
+    assert main(["network", "resnet18", "--memory", "--symbolic", "HW", "--format", fmt]) == 0
+    shown = capsys.readouterr().out
+    peak = network_memory("resnet18", (H, W)).peak
+    assert ca.text(peak) in shown and ca.text(4 * peak) in shown  # elements, and bytes in fp32
+    assert main(["network", "resnet18", "--memory", "--set", "H=224", "W=160", "--dtype", "int8",
+                 "--format", fmt]) == 0
+    assert f"{network_memory('resnet18', (224, 160)).peak:{',' if fmt == 'text' else ''}}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("argv", [["--dtype", "fp16"], ["--memory", "--roofline", "t4"],
+                                  ["--memory", "--symbolic", "--set", "I=32"]])
+def test_cli_network_memory_refuses_what_does_not_apply(argv, capsys):
+    assert main(["network", "resnet18", *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("convalgebra: error: ") and len(err.strip().splitlines()) == 1
+
+
 def test_every_format_renders_the_memory_results():
     for obj in (ca.explain("ghost", memory=True), ca.guideline_g1(), ca.guideline_g2(),
                 ca.network_memory("resnet18", (H, W)), ca.roofline("mobilenet_v2", "t4")):

@@ -118,8 +118,10 @@ def _cmd_network(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     size, alpha = network_settings(args.set or [])
     net = network(args.name, alpha)
-    if args.dtype and not args.roofline:
-        raise UsageError("--dtype applies with --roofline")
+    if args.dtype and not (args.roofline or args.memory):
+        raise UsageError("--dtype applies with --memory or --roofline")
+    if args.memory and args.roofline:
+        raise UsageError("--memory and --roofline are two answers; ask for one")
     if args.roofline:
         if args.symbolic:
             raise UsageError("--roofline estimates times at a whole input size; leave out --symbolic")
@@ -133,7 +135,11 @@ def _cmd_network(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                              " leave out I, H and W from --set")
         from .symbols import H, I, W
 
-        _emit(net.count(I if args.symbolic == "I" else (H, W)), args.format, out, err)
+        size = I if args.symbolic == "I" else (H, W)
+    if args.memory:
+        from .memory import network_memory
+
+        _emit(network_memory(net, size, args.dtype or "fp32"), args.format, out, err)
     else:
         _emit(net.count(size), args.format, out, err)
     return 0
@@ -270,6 +276,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--symbolic", nargs="?", const="I", choices=("I", "HW"),
                    help="count at the input size I itself (or, with --symbolic HW, at H x W): every cost a closed"
                         " form in I (or in H and W), and where it is exact")
+    p.add_argument("--memory", action="store_true",
+                   help="each step's memory traffic, the total and the peak activation memory (with --symbolic: "
+                        "closed forms in I, or with --symbolic HW in H and W)")
     p.add_argument("--roofline", metavar="DEVICE",
                    help="each layer's memory traffic, intensity and roofline time on DEVICE (a100, v100, t4)")
     _add_dtype(p)
