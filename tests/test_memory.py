@@ -346,6 +346,20 @@ def test_crossing_sits_on_the_ridge():
     assert 2 * 9 * value * value * 196 / moved == ca.device("t4").ridge()
 
 
+@pytest.mark.parametrize("call, message", [
+    (lambda: ca.traffic(42, 7), "takes layers and blocks, not an int"),
+    (lambda: ca.layer_traffic(Series(Conv(8, 8)), 7), "expected a layer"),
+    (lambda: ca.fragments(42), "takes layers and blocks, not an int"),
+    (lambda: ca.network_memory("resnet18", "abc"), "cannot read 'abc'"),
+    (lambda: ca.Device("mine", "abc", 10), "a device's peak compute"),
+    (lambda: ca.crossing(Conv(N, N), "zz", "t4"), "unknown symbol 'zz'"),
+    (lambda: ca.least_traffic(42), "takes layers and blocks, not an int"),
+])
+def test_bad_input_is_the_librarys_error(call, message):
+    with pytest.raises(ca.ConvAlgebraError, match=message):
+        call()
+
+
 def test_bad_input():
     with pytest.raises(InvalidValueError):
         ca.network_memory("resnet18", 224, "fp64")

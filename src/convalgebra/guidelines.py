@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
 
 import sympy
 
-from .blocks import Block, Parallel, Repeat, Residual, Scale, Series, children
+from .blocks import Block, Parallel, Repeat, Residual, Scale, Series, check_block, children
 from .display import Result
 from .layers import (Activation, BatchNorm, Conv, ConvTranspose, Elementwise, Identity, LayerNorm, LayerScale, Linear,
                      Slice)
@@ -256,6 +256,7 @@ def fragments(block: Union[str, "Module", Block]) -> Fragments:
         from .modules import module
 
         block = module(block).block()  # type: ignore[arg-type]
+    block = check_block(block, "fragments")
     counts: dict[str, int] = {}
 
     def add(kind: str, n: int = 1) -> None:

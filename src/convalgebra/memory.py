@@ -52,11 +52,11 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Optional, Sequence, cast
 
-from .blocks import Block, Parallel, Place, Repeat, Residual, Scale, Series, iter_layers, same_value
+from .blocks import Block, Parallel, Place, Repeat, Residual, Scale, Series, check_block, iter_layers, same_value
 from .display import Result
-from .errors import InvalidValueError
-from .layers import (Elementwise, Identity, Layer, Linear, Size, Slice, Value, area, as_size, is_concrete, layer_role,
-                     normal, sides)
+from .errors import InvalidValueError, wrong_type
+from .layers import (LAYER_TYPES, Elementwise, Identity, Layer, Linear, Size, Slice, Value, area, as_size,
+                     checked_size, is_concrete, layer_role, normal, sides)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .networks import Network
@@ -144,6 +144,8 @@ def layer_traffic(layer: Layer, size: Size) -> Traffic:
     >>> layer_traffic(Linear(2048, 1000), 1)
     Traffic(reads=2048, writes=1000, weights=2049000)
     """
+    if not isinstance(layer, LAYER_TYPES):
+        raise wrong_type(layer, "a layer (a block's traffic: traffic(block, size))")
     if isinstance(layer, _VIEWS):
         layer.output_size(size)
         return Traffic()
@@ -265,7 +267,12 @@ def trace(block: Block, size: Size, in_channels: Optional[Value] = None, unroll:
     [('identity', (0,), None), ('pointwise', (0,), 1), ('concat', (0, 0, 1), 2)]
     >>> t.storages
     (392, 196, 588)
+    >>> trace(42, 7)
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: trace takes layers and blocks, not an int
     """
+    block = check_block(block, "trace")
     first = next(iter_layers(block), None)
     channels = in_channels if in_channels is not None else (first.in_channels if first is not None else 0)
     size = as_size(*sides(size))  # a square as one number, as every layer's output is
@@ -438,7 +445,7 @@ def network_memory(net: "str | Network", size: Optional[Size] = None, dtype: str
     from .networks import network
 
     net = network(net)
-    given = size = net.default_size if size is None else size
+    given = size = net.default_size if size is None else checked_size(size)
     dtype_bytes(dtype)
     rows: list[MemoryRow] = []
     alive: list[Value] = []

@@ -54,7 +54,7 @@ class Device:
     source: str = ""
 
     def __post_init__(self) -> None:
-        if not self.peak or any(not (isinstance(v, int) and v > 0) for v in self.peak.values()):
+        if not isinstance(self.peak, Mapping) or not self.peak or any(not (isinstance(v, int) and v > 0) for v in self.peak.values()):
             raise InvalidValueError("a device's peak compute: whole FLOPs per second > 0 for each dtype")
         for dtype in self.peak:
             dtype_bytes(dtype)
@@ -181,16 +181,20 @@ def crossing(block: "Block", over: Any, dev: "str | Device", dtype: str = "fp32"
     >>> from convalgebra.symbols import K, M, N, I
     >>> crossing(Conv(M, N, (1, 1)), I, "t4", values={M: 64, N: 64})   # a 64 -> 64 1 x 1 conv, I x I
     []
+    >>> crossing(Conv(N, N, (1, 1)), "N", "t4", values={"I": 14})          # names read as the library's symbols
+    [158760/1163]
     """
     import sympy
 
-    from .symbols import I
+    from .symbols import I, symbol
+    from .values import check_values
 
     dev = device(dev)
+    over = symbol(over)
     size = I if size is None else size
     moved = traffic(block, size).elements * dtype_bytes(dtype)
     macs = sum(s.macs for s in trace(block, size).steps)
-    given = dict(values or {})
+    given = dict(check_values(values or {}))
     ratio = sympy.sympify(2 * macs).xreplace(given) / sympy.sympify(moved).xreplace(given)
     ridge = sympy.Rational(dev.peak_for(dtype), dev.bandwidth)
     roots = sympy.solve(sympy.Eq(ratio, ridge), over)
