@@ -133,6 +133,23 @@ def entry_points() -> list[tuple[str, Callable[[Any], Any]]]:
         ("plot points", lambda x: ca.plot_ratios("group", points=x)),
         ("plot_network", ca.plot_network), ("plot_network size", lambda x: ca.plot_network("resnet18", input_size=x)),
         ("plot_network by", lambda x: ca.plot_network("resnet18", by=x)),
+        ("layer_traffic size", lambda x: ca.layer_traffic(ca.Conv(8, 8), x)), ("layer_traffic layer", lambda x: ca.layer_traffic(x, 8)),
+        ("traffic block", lambda x: ca.traffic(x, 8)), ("traffic size", lambda x: ca.traffic(ca.Conv(8, 8), x)),
+        ("peak_memory", lambda x: ca.peak_memory(ca.Conv(8, 8), x)), ("intensity", lambda x: ca.intensity(x, 4)),
+        ("intensity bytes", lambda x: ca.intensity(4, x)),
+        ("network_memory size", lambda x: ca.network_memory("resnet18", x)),
+        ("network_memory dtype", lambda x: ca.network_memory("resnet18", 32, x)),
+        ("explain memory dtype", lambda x: ca.explain("group", memory=True, dtype=x)),
+        ("fragments", ca.fragments), ("least_traffic", ca.least_traffic),
+        ("least_traffic values", lambda x: ca.least_traffic("group", {"K": x})),
+        ("device", ca.device), ("Device peak", lambda x: ca.Device("d", {"fp32": x}, 10)),
+        ("Device bandwidth", lambda x: ca.Device("d", {"fp32": 10}, x)),
+        ("roofline device", lambda x: ca.roofline("resnet18", x)), ("roofline size", lambda x: ca.roofline("resnet18", "t4", x)),
+        ("roofline dtype", lambda x: ca.roofline("resnet18", "t4", 32, x)),
+        ("crossing over", lambda x: ca.crossing(ca.Conv(N, N, (1, 1)), x, "t4")),
+        ("crossing values", lambda x: ca.crossing(ca.Conv(N, N, (1, 1)), N, "t4", values={"I": x})),
+        ("plot_roofline device", lambda x: ca.plot_roofline("resnet18", x)),
+        ("plot_roofline size", lambda x: ca.plot_roofline("resnet18", "t4", input_size=x)),
     ]
     return out
 

@@ -55,6 +55,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, cast
 from .blocks import Block, Parallel, Place, Repeat, Residual, Scale, Series, check_block, iter_layers, same_value
 from .display import Result
 from .errors import InvalidValueError, wrong_type
+from .symbols import expression
 from .layers import (LAYER_TYPES, Elementwise, Identity, Layer, Linear, Size, Slice, Value, area, as_size,
                      checked_size, is_concrete, layer_role, normal, sides)
 
@@ -81,6 +82,8 @@ def dtype_bytes(dtype: str) -> int:
     ...
     convalgebra.errors.InvalidValueError: dtype 'fp64'; expected one of fp32 fp16 bf16 int8
     """
+    if not isinstance(dtype, str):
+        raise wrong_type(dtype, f"a dtype's name, one of {' '.join(DTYPES)}")
     if dtype not in DTYPES:
         raise InvalidValueError(f"dtype {dtype!r}; expected one of {' '.join(DTYPES)}")
     return DTYPES[dtype]
@@ -116,6 +119,14 @@ def intensity(macs: Value, moved_bytes: Value) -> Value:
     >>> intensity(M * N, 4 * (M + N))
     M*N/(2*(M + N))
     """
+    for value in (macs, moved_bytes):
+        if type(value) in (int, Fraction):
+            continue
+        expr: Any = value
+        if not (_is_expression(expr) and expr.is_real is not False and (expr.is_Rational or not expr.is_Number)
+                and expr.is_finite is not False):
+            raise wrong_type(value, "MACs and bytes: whole numbers, fractions or expressions")
+        expression(expr)  # refuses one too large to work with
     if is_concrete(macs) and is_concrete(moved_bytes):
         if moved_bytes == 0:
             raise InvalidValueError("a step that moves no bytes has no arithmetic intensity")
@@ -123,6 +134,24 @@ def intensity(macs: Value, moved_bytes: Value) -> Value:
     import sympy
 
     return sympy.factor(sympy.cancel(sympy.sympify(2 * macs) / moved_bytes))
+
+
+def _given_size(size: Any) -> Size:
+    """``size`` as the walk takes it: whole numbers and expressions as they are (the layers
+    check them), anything else (text, a float, a list) read and checked as a user's size."""
+    pair = size if isinstance(size, tuple) and len(size) == 2 else (size,)
+    if all(type(side) is int or _is_expression(side) for side in pair):
+        return cast(Size, size)
+    return checked_size(size)
+
+
+def _is_expression(value: Any) -> bool:
+    """A sympy expression (not a relation, nor a truth value), without importing sympy for a number."""
+    if not hasattr(value, "free_symbols"):
+        return False
+    import sympy
+
+    return isinstance(value, sympy.Expr)
 
 
 def _map(channels: Value, size: Size) -> Value:
@@ -146,6 +175,7 @@ def layer_traffic(layer: Layer, size: Size) -> Traffic:
     """
     if not isinstance(layer, LAYER_TYPES):
         raise wrong_type(layer, "a layer (a block's traffic: traffic(block, size))")
+    size = _given_size(size)
     if isinstance(layer, _VIEWS):
         layer.output_size(size)
         return Traffic()
@@ -273,6 +303,7 @@ def trace(block: Block, size: Size, in_channels: Optional[Value] = None, unroll:
     convalgebra.errors.InvalidValueError: trace takes layers and blocks, not an int
     """
     block = check_block(block, "trace")
+    size = _given_size(size)
     first = next(iter_layers(block), None)
     channels = in_channels if in_channels is not None else (first.in_channels if first is not None else 0)
     size = as_size(*sides(size))  # a square as one number, as every layer's output is
@@ -341,8 +372,12 @@ def peak_of(candidates: Sequence[Value], least: int = 1) -> Value:
     gens = sorted(set().union(*(getattr(c, "free_symbols", set()) for c in candidates)), key=str)
     polys = []
     shift = {g: g + least for g in gens}
-    for c in dict.fromkeys(sympy.expand(c) for c in candidates):
-        polys.append((c, sympy.Poly(sympy.expand(c.xreplace(shift)), *gens).as_dict()))
+    unique = list(dict.fromkeys(sympy.expand(c) for c in candidates))
+    try:
+        for c in unique:
+            polys.append((c, sympy.Poly(sympy.expand(c.xreplace(shift)), *gens).as_dict()))
+    except sympy.PolynomialError:  # a size that is no polynomial (N/t): every candidate kept
+        return sympy.Max(*unique)
 
     def bounds(a: dict[Any, Any], b: dict[Any, Any]) -> bool:
         return all(a.get(m, 0) >= v for m, v in b.items()) and all(v >= 0 for m, v in a.items() if m not in b)

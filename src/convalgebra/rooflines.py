@@ -28,7 +28,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from .display import Result
-from .errors import InvalidValueError, unknown_name
+from .errors import InvalidValueError, unknown_name, wrong_type
 from .layers import Conv, Size, sides
 from .memory import dtype_bytes, network_memory, trace, traffic
 
@@ -62,6 +62,7 @@ class Device:
             raise InvalidValueError("a device's memory bandwidth: whole bytes per second > 0")
 
     def peak_for(self, dtype: str) -> int:
+        dtype_bytes(dtype)
         if dtype not in self.peak:
             raise InvalidValueError(f"{self.name} has no published peak for {dtype}; it has {' '.join(self.peak)}")
         return self.peak[dtype]
@@ -97,7 +98,9 @@ def device(name: "str | Device") -> Device:
     """
     if isinstance(name, Device):
         return name
-    found = DEVICES.get(str(name).strip().lower())
+    if not isinstance(name, str):
+        raise wrong_type(name, "a device's name (see DEVICES) or a Device")
+    found = DEVICES.get(name.strip().lower())
     if found is None:
         raise unknown_name("device", name, {n: n for n in DEVICES}, "convalgebra network NAME --roofline DEVICE")
     return found
