@@ -37,9 +37,9 @@ from .symbols import check, shown
 from .report import CONVENTION, UNITS
 from .blocks import AnyBlock, Residual, Scale, flow, iter_layers, map_layers, out_channels
 from .cost import CostRow, layer_costs
-from .layers import (Activation, AdaptivePool, AnyLayer, BatchNorm, Conv, ConvTranspose, Elementwise, Identity,
-                     LayerNorm, LayerScale, Linear, Pool, Shuffle, Size, Slice, Upsample, Value, as_size, is_concrete,
-                     layer_kind, padding_data, sides, window_text)
+from .layers import (Activation, AdaptivePool, AnyLayer, BatchNorm, Conv, ConvTranspose, Elementwise, Held, Identity,
+                     LayerNorm, LayerScale, Linear, Pool, Shuffle, Size, Slice, Uncounted, Upsample, Value, as_size,
+                     is_concrete, layer_kind, padding_data, sides, window_text)
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
@@ -56,7 +56,7 @@ __all__ = [
 
 _SHORT = {Conv: "conv", Shuffle: "shuffle", Linear: "fc", Pool: "pool", AdaptivePool: "avgpool", BatchNorm: "bn",
           Identity: "identity", Slice: "slice", LayerNorm: "ln", LayerScale: "layer_scale", Activation: "act",
-          Elementwise: "op", ConvTranspose: "deconv", Upsample: "upsample"}
+          Elementwise: "op", ConvTranspose: "deconv", Upsample: "upsample", Uncounted: "uncounted", Held: "held"}
 
 
 def named(block: AnyBlock, prefix: str = "") -> AnyBlock:
@@ -119,7 +119,10 @@ class Network(RichDisplay):
     """A network: stages in order on an ``in_channels`` x I x I input.
 
     ``source`` says where the definition comes from (torchvision, a paper's table);
-    ``default_size`` is the input size it was designed for.
+    ``default_size`` is the input size it was designed for (a number, or (height, width)).
+    ``reused`` names the layers that are a second call of a module already counted (an
+    imported model's shared module): their MACs count at every call, their parameters once.
+    ``imported`` marks a network read from a model (:func:`convalgebra.from_torch`), not the zoo's.
     """
 
     __view__ = "network"
@@ -129,8 +132,10 @@ class Network(RichDisplay):
     stages: tuple[Stage, ...]
     paper: str = ""
     source: str = ""
-    default_size: int = 224
+    default_size: Size = 224
     in_channels: int = 3
+    reused: frozenset[str] = frozenset()
+    imported: bool = False
 
     def __repr__(self) -> str:
         """A short summary (the stages are many): name, title, stages, default input.
@@ -138,8 +143,9 @@ class Network(RichDisplay):
         >>> network("resnet50")
         Network('resnet50', 'ResNet-50', 6 stages, 3 x 224 x 224)
         """
+        height, width = sides(self.default_size)
         return (f"Network({self.name!r}, {self.title!r}, {len(self.stages)} stages, "
-                f"{self.in_channels} x {self.default_size} x {self.default_size})")
+                f"{self.in_channels} x {height} x {width})")
 
     __str__ = __repr__
 
@@ -224,7 +230,8 @@ class Network(RichDisplay):
                     raise InvalidValueError(f"{self.name} at {size_words(given)}, stage {stage.name}: "
                                             f"{_no_output(stage, size) or error}") from None
                 out, costs = None, [CostRow(layer, size, None, 0, layer.params()) for layer in iter_layers(stage.block)]
-            stage_rows = [_layer_cost(stage, i, row, runs) for i, row in enumerate(costs, 1)]
+            stage_rows = [_layer_cost(stage, i, row, runs, row.layer.name in self.reused, self.imported)
+                          for i, row in enumerate(costs, 1)]
             rows += stage_rows
             made = out_channels(stage.block, channels)
             stages.append(StageCost(stage.name, stage.module, size, out, _sum(r.macs for r in stage_rows),
@@ -414,10 +421,13 @@ def _share(part: Value, whole: Value) -> Value:
     return sympy.Rational(top, bottom) * num.as_expr() / den.as_expr()
 
 
-def _layer_cost(stage: Stage, index: int, row: CostRow, runs: bool) -> "LayerCost":
+def _layer_cost(stage: Stage, index: int, row: CostRow, runs: bool, reused: bool = False,
+                qualified: bool = False) -> "LayerCost":
+    """A row of the table; an imported model's layers already have their full names (torch's)."""
     layer = row.layer
-    return LayerCost(f"{stage.name}.{layer.name or index}", stage.name, stage.module, layer,
-                     row.input_size, row.output_size, _expanded(row.macs) if runs else 0, row.params, runs)
+    name = layer.name if qualified and layer.name else f"{stage.name}.{layer.name or index}"
+    return LayerCost(name, stage.name, stage.module, layer, row.input_size, row.output_size,
+                     _expanded(row.macs) if runs else 0, 0 if reused else row.params, runs)
 
 
 @dataclass(frozen=True)
@@ -477,6 +487,16 @@ class NetworkCost(Result):
     def flops(self) -> Value:
         """Floating-point operations: 2 per multiply-accumulate."""
         return 2 * self.macs
+
+    @property
+    def uncounted(self) -> tuple[LayerCost, ...]:
+        """The layers whose MACs are not counted: operations an imported model uses that the
+        library does not know (see :class:`~convalgebra.layers.Uncounted`).
+
+        >>> network("resnet18").count(224).uncounted
+        ()
+        """
+        return tuple(row for row in self.layers if isinstance(row.layer, Uncounted))
 
     @property
     def exact_multiple(self) -> Optional[int]:
@@ -571,6 +591,7 @@ class NetworkCost(Result):
                         "output_channels": _json(s.output_channels), "output_size": _json(s.output_size),
                         "macs": _json(s.macs), "params": _json(s.params), "runs": s.runs} for s in self.stages],
             "layers": [_layer_dict(r) for r in self.layers],
+            "not_counted": [{"name": r.name, "op": getattr(r.layer, "op")} for r in self.uncounted],
         }
 
 

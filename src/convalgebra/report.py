@@ -410,10 +410,16 @@ def _network_cost_view(cost: "NetworkCost") -> View:
                Expr(s.params, "number"), Expr(s.params_share, "percent")) for s in cost.stages),
         caption="Stages", right=frozenset(range(2, 8))))
     blocks.append(_network_totals(cost))
+    if cost.uncounted:
+        blocks.append(Paragraph((f"Not counted: {len(cost.uncounted)} operation(s) the library does not know, their MACs"
+                                 " missing from the totals: "
+                                 + "; ".join(f"{r.name} ({getattr(r.layer, 'op')})" for r in cost.uncounted) + ".",)))
     if any(not s.runs for s in cost.stages):
         blocks.append(Paragraph(("Side stages do not run at inference: their parameters count, their MACs do not.",),
                                 note=True))
-    if not spaced and isinstance(size, tuple):  # a count at a number stays free of sympy; the closed form is one call away
+    if net.imported:  # not in the zoo: its closed form is the count at (H, W), not `network NAME --symbolic`
+        pass
+    elif not spaced and isinstance(size, tuple):  # a count at a number stays free of sympy; the closed form is one call away
         blocks.append(Paragraph((f"The closed form in H and W, exact when H and W are multiples of {net.stride}: ",
                                  Code(f"convalgebra network {net.name} --symbolic HW"), ", or ",
                                  Code(f"network({net.name!r}).count((H, W))"), " in Python."),
