@@ -276,6 +276,20 @@ class Network(RichDisplay):
             macs, params = self.total(I if size is None else size)
         return sympy.expand(macs), sympy.expand(params)
 
+    def closed_form(self) -> "Optional[NetworkCost]":
+        """The count at the symbolic size: I for the zoo's networks, H x W for an imported one;
+        None where the network takes no symbolic size (a linear layer on a map whose size is the input's).
+
+        >>> network("resnet18").closed_form().exact_when()
+        'I is a multiple of 32'
+        """
+        from .symbols import H, I, W
+
+        try:
+            return self.count((H, W) if self.imported else I)
+        except InvalidValueError:
+            return None
+
     def min_size(self, limit: int = 1024) -> int:
         """The smallest input size the network takes (every layer has some output), searched
         up to ``limit`` (at most 4,096: no network here needs more than 299).
@@ -571,10 +585,19 @@ class NetworkCost(Result):
         """The JSON contract: totals and layers as integers, the closed form as text in I."""
         from .printing import text
 
-        from .symbols import H, W
+        closed: Optional[dict[str, Any]]
+        if self.network.imported:  # in H and W, where the model takes a symbolic size at all
+            symbolic = self.network.closed_form()
+            closed = None if symbolic is None else {"macs": text(symbolic.macs), "params": text(symbolic.params),
+                                                    "exact_when": symbolic.exact_when()}
+        else:
+            from .symbols import H, W
 
-        oblong = isinstance(self.size, tuple)  # the closed form in H and W for an oblong input, in I for a square
-        macs, params = self.network.total_symbolic((H, W) if oblong else None)
+            oblong = isinstance(self.size, tuple)  # the closed form in H and W for an oblong input, in I for a square
+            macs, params = self.network.total_symbolic((H, W) if oblong else None)
+            closed = {"macs": text(macs), "params": text(params),
+                      "exact_when": (f"H and W are multiples of {self.network.stride}" if oblong
+                                     else f"I is a multiple of {self.network.stride}")}
         total: dict[str, Any] = {"macs": _json(self.macs), "params": _json(self.params)}
         if not is_concrete(self.size):  # a closed form at a symbolic size: where it is exact
             total["exact_when"] = self.exact_when()
@@ -585,8 +608,7 @@ class NetworkCost(Result):
                       "height": _json(sides(self.size)[0]), "width": _json(sides(self.size)[1])},
             "units": {"macs": UNITS, "convention": CONVENTION},
             "total": total,
-            "total_symbolic": {"macs": text(macs), "params": text(params), "exact_when": (f"H and W are multiples of {self.network.stride}" if oblong
-                                              else f"I is a multiple of {self.network.stride}")},
+            "total_symbolic": closed,
             "stages": [{"name": s.name, "module": s.module or None, "layers": s.layers,
                         "output_channels": _json(s.output_channels), "output_size": _json(s.output_size),
                         "macs": _json(s.macs), "params": _json(s.params), "runs": s.runs} for s in self.stages],

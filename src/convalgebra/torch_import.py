@@ -42,15 +42,15 @@ from .networks import Network, Stage
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-__all__ = ["from_torch"]
+__all__ = ["from_torch", "load_model"]
 
 
 def from_torch(model: "torch.nn.Module", input_shape: Sequence[int] = (3, 224, 224), *, name: str = "",
                title: str = "", strict: bool = False) -> Network:
     """The network ``model`` is, traced on an input of ``input_shape`` ((C, H, W), or (1, C, H, W)).
 
-    The trace runs on fake tensors (no memory, no compute; the model may live on any device,
-    the meta device included) in inference mode, and the model's training flags are restored
+    The trace runs on the meta device for a model there, else on fake tensors (no memory,
+    no compute either way; the model may live on any device) in inference mode, and the model's training flags are restored
     after. Channel counts come from the trace; sizes are left to the library, so the network
     counts at any input size (or at symbols) its layers accept. A module called twice is
     counted at each call (its parameters once); parameters the forward pass never uses (an
@@ -69,6 +69,97 @@ def from_torch(model: "torch.nn.Module", input_shape: Sequence[int] = (3, 224, 2
     graph = _trace(model, shape)
     return _Importer(model, graph, shape, name or type(model).__name__, title or type(model).__name__,
                      strict).network()
+
+
+def load_model(spec: str) -> "torch.nn.Module":
+    """A model by ``torchvision:NAME`` (weights=None, built on the meta device), ``timm:NAME``
+    (when timm is installed; on meta too), or ``FILE.py:FUNCTION`` (a builder of the user's:
+    **that file is the user's code and runs**, as ``python FILE.py`` would run it).
+
+    >>> load_model("torchvision:resnet5")
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.UnknownNameError: unknown torchvision model 'resnet5'; did you mean resnet50 or resnet18 or resnet34? (see 'torchvision.models.list_models()')
+    >>> load_model("resnet50")
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: model 'resnet50': expected torchvision:NAME, timm:NAME or FILE.py:FUNCTION
+    """
+    import torch
+
+    kind, sep, rest = spec.partition(":")
+    if not sep or not rest:
+        raise InvalidValueError(f"model {spec!r}: expected torchvision:NAME, timm:NAME or FILE.py:FUNCTION")
+    if kind == "torchvision":
+        import torchvision
+
+        known = torchvision.models.list_models(module=torchvision.models)
+        if rest not in known:
+            from .errors import unknown_name
+
+            raise unknown_name("torchvision model", rest, {n: n for n in known}, "torchvision.models.list_models()")
+        return _on_meta(lambda: torchvision.models.get_model(rest, weights=None))
+    if kind == "timm":
+        try:
+            import timm
+        except ImportError:
+            raise InvalidValueError("timm:NAME needs timm installed (pip install timm)") from None
+        if rest not in timm.list_models():
+            from .errors import unknown_name
+
+            raise unknown_name("timm model", rest, {n: n for n in timm.list_models()}, "timm.list_models()")
+        return _on_meta(lambda: timm.create_model(rest, pretrained=False))
+    if kind.endswith(".py"):
+        import importlib.util
+        import os
+
+        if not os.path.isfile(kind):
+            raise InvalidValueError(f"{kind}: no such file")
+        spec_ = importlib.util.spec_from_file_location("_convalgebra_user_model", kind)
+        assert spec_ is not None and spec_.loader is not None
+        module = importlib.util.module_from_spec(spec_)
+        try:
+            spec_.loader.exec_module(module)  # the user's own code, run on purpose
+        except Exception as error:
+            raise InvalidValueError(f"{kind} fails to run: {_first_line(error)}") from None
+        builder = getattr(module, rest, None)
+        if not callable(builder):
+            raise InvalidValueError(f"{kind} has no function {rest!r}")
+        try:
+            model = builder()
+        except Exception as error:
+            raise InvalidValueError(f"{kind}:{rest}() fails: {_first_line(error)}") from None
+        if not isinstance(model, torch.nn.Module):
+            raise InvalidValueError(f"{kind}:{rest}() returns a {type(model).__name__}, not a torch.nn.Module")
+        return model
+    raise InvalidValueError(f"model {spec!r}: expected torchvision:NAME, timm:NAME or FILE.py:FUNCTION")
+
+
+def _on_meta(build: Any) -> "torch.nn.Module":
+    """``build()`` with its parameters on the meta device (no memory, no initialization).
+
+    RegNet computes its widths with torch at construction, which the meta device cannot
+    answer (``.tolist()``); a model that fails so is built with those few tensors on the CPU."""
+    import torch
+
+    try:
+        with torch.device("meta"):
+            return build()
+    except NotImplementedError:
+        from torchvision.models.regnet import BlockParams
+
+        original = BlockParams.from_init_params.__func__
+
+        def widths_on_cpu(cls: Any, *args: Any, **kwargs: Any) -> Any:
+            with torch.device("cpu"):
+                return original(cls, *args, **kwargs)
+
+        BlockParams.from_init_params = classmethod(widths_on_cpu)  # type: ignore[assignment]
+        try:
+            with torch.device("meta"):
+                return build()
+        finally:
+            BlockParams.from_init_params = classmethod(original)  # type: ignore[assignment]
 
 
 def _input_shape(shape: Sequence[int]) -> tuple[int, int, int]:
@@ -103,9 +194,14 @@ def _trace(model: "torch.nn.Module", shape: tuple[int, int, int]) -> Any:
             traced = fx.symbolic_trace(model)
         except Exception as error:  # torch.fx raises many kinds: TraceError, TypeError, NotImplementedError ...
             raise InvalidValueError(f"{type(model).__name__} cannot be traced by torch.fx: {_first_line(error)}") from None
-        mode = FakeTensorMode(allow_non_fake_inputs=True)
+        on_meta = all(t.device.type == "meta" for t in (*model.parameters(), *model.buffers()))
+        mode = None if on_meta else FakeTensorMode(allow_non_fake_inputs=True)  # meta is faster, fake works anywhere
+        example = torch.empty(1, *shape, device="meta")
+        if mode is not None:
+            device = next((t.device for t in (*model.parameters(), *model.buffers())), torch.device("cpu"))
+            example = mode.from_tensor(torch.empty(1, *shape, device=device))
         try:
-            ShapeProp(traced, fake_mode=mode).propagate(torch.empty(1, *shape, device="meta"))
+            ShapeProp(traced, fake_mode=mode).propagate(example)
         except Exception as error:
             raise InvalidValueError(f"{type(model).__name__} does not run on a 1 x {shape[0]} x {shape[1]} x"
                                     f" {shape[2]} input: {_first_line(error)}") from None
@@ -152,7 +248,7 @@ _ACTIVATION_NAMES = {"relu": "relu", "relu_": "relu", "relu6": "relu6", "gelu": 
                      "hardsigmoid": "hardsigmoid", "tanh": "tanh", "hardswish_": "hardswish",
                      "hardsigmoid_": "hardsigmoid"}
 #: Operations that pass their input on unchanged at inference.
-_PASS = {"dropout", "dropout2d", "contiguous", "clone", "detach", "alpha_dropout", "feature_alpha_dropout", "to",
+_PASS = {"stochastic_depth", "dropout", "dropout2d", "contiguous", "clone", "detach", "alpha_dropout", "feature_alpha_dropout", "to",
          "float", "type_as"}
 _ADD = {"add", "add_", "iadd", "sub", "sub_", "isub"}
 _MUL = {"mul", "mul_", "imul", "truediv", "div", "div_", "itruediv"}
