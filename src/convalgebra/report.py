@@ -386,7 +386,7 @@ def _network_view(net: Any) -> View:
 
 @_builds("network_cost")
 def _network_cost_view(cost: "NetworkCost") -> View:
-    from .layers import is_concrete, layer_kind, sides
+    from .layers import Uncounted, is_concrete, layer_kind, sides
     from .printing import text
 
     net = cost.network
@@ -399,7 +399,8 @@ def _network_cost_view(cost: "NetworkCost") -> View:
         tuple((str(i), r.name, layer_kind(r.layer), Expr(r.layer.in_channels), Expr(r.layer.out_channels),
                Expr(getattr(r.layer, "groups", 1)), str(getattr(r.layer, "stride", 1)),
                _map(r.layer.out_channels, r.output_size, spaced),
-               Expr(r.macs, "number") if r.runs else "(not run)", Expr(r.macs_share, "percent"),
+               "(not counted)" if isinstance(r.layer, Uncounted) else Expr(r.macs, "number") if r.runs else "(not run)",
+               Expr(r.macs_share, "percent"),
                Expr(r.params, "number"), Expr(r.params_share, "percent"))
               for i, r in enumerate(cost.layers, 1)),
         caption="Layers", right=frozenset({0, *range(3, 12)})))
