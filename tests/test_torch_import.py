@@ -46,7 +46,7 @@ def model(name: str) -> "nn.Module":
 
 @lru_cache(maxsize=None)
 def imported(name: str) -> "ca.Network":
-    return from_torch(model(name), name=name)
+    return from_torch(model(name), name=name, title=name)
 
 
 def torch_count(m: "nn.Module", height: int, width: int, channels: int = 3) -> tuple[int, int, dict]:
@@ -276,3 +276,26 @@ def test_cli_count_bad_input_is_one_line(argv, message):
 def test_cli_help_says_a_file_runs():
     code, out, _ = run("count", "--help")
     assert code == 0 and "that file is your code, and it runs" in " ".join(out.split())
+
+
+# -- the article's modules, recognized by the rules -------------------------------------
+
+@pytest.mark.parametrize("name, line", [
+    ("resnet50", "resnet50: 16 bottlenecks (t = 4)"),                     # He et al. 2016, Table 1: 3+4+6+3
+    ("resnext50_32x4d", "resnext50_32x4d: 16 resnexts (t = 2; G = 32)"),  # Xie et al. 2017: 32 groups, width 128 of 256
+    ("mobilenet_v2", "mobilenet_v2: 1 depthwise-separable; 16 inverted-bottlenecks (t = 6)"),  # Table 2: t = 1 once
+    ("efficientnet_b0", "efficientnet_b0: 15 mbconvs (t = 6; r = 24); 1 block none of the modules"),  # MBConv1 once
+    ("shufflenet_v2_x1_0", "shufflenet_v2_x1_0: 13 shufflenet-v2s; 3 blocks none of the modules"),  # 3 stride-2 units
+    ("convnext_tiny", "convnext_tiny: 18 convnexts (t = 4)"),             # Liu et al. 2022: (3, 3, 9, 3)
+])
+def test_recognized_modules(name, line):
+    _, summary = ca.recognize_network(imported(name))
+    assert summary == line
+
+
+def test_recognized_blocks_with_their_parameters_and_strides():
+    found = dict(ca.recognize_network(imported("resnet50"))[0])
+    assert found["layer2.0"].text == "bottleneck (t = 4), stride 2" and found["layer1.1"].text == "bottleneck (t = 4)"
+    found = dict(ca.recognize_network(imported("mobilenet_v3_large"))[0])
+    assert found["features.4"].text == "mbconv (t = 3, r = 3), stride 2"  # 24 -> 72, SE squeeze to 24 (72/3)
+    assert found["features.2"].text == "inverted-bottleneck (t = 4), stride 2"

@@ -49,7 +49,8 @@ _EXPORTS: dict[str, str] = {
     # whole networks
     **{name: "layers" for name in ("Linear", "Pool", "AdaptivePool", "BatchNorm")},
     **{name: "networks" for name in ("Network", "Stage", "NetworkCost", "network", "network_names")},
-    "to_torch": "torch_export",
+    "to_torch": "torch_export", "from_torch": "torch_import", "load_model": "torch_import",
+    **{name: "recognition" for name in ("Recognized", "recognize", "recognize_network")},
     # figures (matplotlib, the ``plot`` extra, imported when a figure is drawn)
     "plot_ratios": "plotting", "plot_network": "plotting",
     # design questions in closed form, and sweeps (numpy, the ``numpy`` extra, imported when swept)
@@ -90,6 +91,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .layers import AdaptivePool, BatchNorm, Linear, Pool
     from .networks import Network, NetworkCost, Stage, network, network_names
     from .torch_export import to_torch
+    from .torch_import import from_torch, load_model
+    from .recognition import Recognized, recognize, recognize_network
     from .layers import (Activation, Conv, ConvTranspose, Elementwise, Identity, LayerNorm, LayerScale, Shuffle, Slice,
                          Upsample, output_size)
     from .modules import (LATER_MODULES, MODULES, Module, compose, later_module_names, module, module_names,

@@ -150,6 +150,10 @@ def _cmd_count(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         _emit(net.count((H, W)), args.format, out, err)
     else:
         _emit(net.count(size), args.format, out, err)
+    if args.format == "text":
+        from .recognition import recognize_network
+
+        out.write("\nModules: " + recognize_network(net)[1] + "\n")
     return 0
 
 

@@ -122,7 +122,8 @@ class Network(RichDisplay):
     ``default_size`` is the input size it was designed for (a number, or (height, width)).
     ``reused`` names the layers that are a second call of a module already counted (an
     imported model's shared module): their MACs count at every call, their parameters once.
-    ``imported`` marks a network read from a model (:func:`convalgebra.from_torch`), not the zoo's.
+    ``imported`` marks a network read from a model (:func:`convalgebra.from_torch`), not the zoo's;
+    ``parts`` are its blocks, by torch's module paths (``layer1.0``), for :func:`convalgebra.recognize_network`.
     """
 
     __view__ = "network"
@@ -136,6 +137,7 @@ class Network(RichDisplay):
     in_channels: int = 3
     reused: frozenset[str] = frozenset()
     imported: bool = False
+    parts: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         """A short summary (the stages are many): name, title, stages, default input.

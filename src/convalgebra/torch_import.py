@@ -79,7 +79,7 @@ def load_model(spec: str) -> "torch.nn.Module":
     >>> load_model("torchvision:resnet5")
     Traceback (most recent call last):
     ...
-    convalgebra.errors.UnknownNameError: unknown torchvision model 'resnet5'; did you mean resnet50 or resnet18 or resnet34? (see 'torchvision.models.list_models()')
+    convalgebra.errors.UnknownNameError: unknown torchvision model 'resnet5'; did you mean resnet50 or resnet152 or resnet34? (see 'torchvision.models.list_models()')
     >>> load_model("resnet50")
     Traceback (most recent call last):
     ...
@@ -154,12 +154,12 @@ def _on_meta(build: Any) -> "torch.nn.Module":
             with torch.device("cpu"):
                 return original(cls, *args, **kwargs)
 
-        BlockParams.from_init_params = classmethod(widths_on_cpu)  # type: ignore[assignment]
+        BlockParams.from_init_params = classmethod(widths_on_cpu)
         try:
             with torch.device("meta"):
                 return build()
         finally:
-            BlockParams.from_init_params = classmethod(original)  # type: ignore[assignment]
+            BlockParams.from_init_params = classmethod(original)
 
 
 def _input_shape(shape: Sequence[int]) -> tuple[int, int, int]:
@@ -177,7 +177,7 @@ def _input_shape(shape: Sequence[int]) -> tuple[int, int, int]:
         dims = dims[1:]
     if len(dims) != 3 or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in dims):
         raise InvalidValueError(f"input_shape {tuple(shape)!r}: expected (channels, height, width)")
-    return dims  # type: ignore[return-value]
+    return dims[0], dims[1], dims[2]
 
 
 def _trace(model: "torch.nn.Module", shape: tuple[int, int, int]) -> Any:
@@ -294,7 +294,7 @@ class _Importer:
             stages.append(held)
         net = Network(self.name, self.title, tuple(stages), source=f"imported from PyTorch ({type(self.model).__name__},"
                       " traced by torch.fx)", default_size=as_size(self.shape[1], self.shape[2]),
-                      in_channels=self.shape[0], reused=frozenset(self.reused), imported=True)
+                      in_channels=self.shape[0], reused=frozenset(self.reused), imported=True, parts=self._parts())
         uncounted = [layer for stage in net.stages for layer in iter_layers(stage.block) if isinstance(layer, Uncounted)]
         if self.strict and uncounted:
             listed = "; ".join(f"{layer.name} ({layer.op})" for layer in uncounted)
@@ -398,7 +398,7 @@ class _Importer:
                 self.reused.add(name)
             elif layer is not None and not isinstance(layer, Uncounted):
                 held = sum(p.numel() for p in fresh)
-                if layer.params() != held:
+                if getattr(layer, "params")() != held:
                     layer = Uncounted(channels, f"{type(module).__name__} (parameters not understood)",
                                       out=self._channels(out, state), held=held, name=name)
             if isinstance(layer, Uncounted) and count == 1:
@@ -459,7 +459,8 @@ class _Importer:
         if isinstance(module, nn.Conv2d) and state.kind == "map":
             return self._conv(module, name)
         if isinstance(module, nn.ConvTranspose2d) and state.kind == "map" and isinstance(module.padding, tuple):
-            return ConvTranspose(module.in_channels, module.out_channels, tuple(module.kernel_size), module.groups,
+            kernel: Any = tuple(module.kernel_size)
+            return ConvTranspose(module.in_channels, module.out_channels, kernel, module.groups,
                                  _one(module.stride), _pair(module.padding), _pair(module.output_padding),
                                  _one(module.dilation), module.bias is not None, name)
         if isinstance(module, nn.Linear):
@@ -481,10 +482,11 @@ class _Importer:
                 return Pool(c, kernel, stride, padding, bool(module.ceil_mode),
                             "max" if isinstance(module, nn.MaxPool2d) else "avg", name)
         if isinstance(module, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)) and state.kind == "map":
-            size = module.output_size
+            size: Any = module.output_size
             if isinstance(size, int) or None not in tuple(size):
                 kind = "avg" if isinstance(module, nn.AdaptiveAvgPool2d) else "max"
-                return AdaptivePool(c, size if isinstance(size, int) else as_size(*size), kind, name)
+                output: Any = size if isinstance(size, int) else as_size(*size)
+                return AdaptivePool(c, output, kind, name)
         for cls, function in ((nn.ReLU6, "relu6"), (nn.ReLU, "relu"), (nn.GELU, "gelu"), (nn.SiLU, "silu"),
                               (nn.Sigmoid, "sigmoid"), (nn.Hardswish, "hardswish"), (nn.Hardsigmoid, "hardsigmoid"),
                               (nn.Tanh, "tanh")):
@@ -535,7 +537,7 @@ class _Importer:
                 return pool, _State("flat" if len(out) == 2 else "map", state.channels, 1)
             return self._unknown(op, state, out, name), state
         if op in ("adaptive_avg_pool2d", "adaptive_max_pool2d") and state.kind == "map":
-            size = _call_args(node, ("input", "output_size"))["output_size"]
+            size: Any = _call_args(node, ("input", "output_size"))["output_size"]
             if isinstance(size, int) or (isinstance(size, (tuple, list)) and None not in size):
                 size = size if isinstance(size, int) else as_size(*size)
                 return AdaptivePool(state.channels, size, "max" if "max" in op else "avg", name), _keep_map(state)
@@ -737,6 +739,21 @@ class _Importer:
         layer = self.nodes[node].layer
         return getattr(layer, "name", "") if layer is not None else ""
 
+    def _parts(self) -> tuple[str, ...]:
+        """The model's blocks: the outermost modules of the model's own classes (not torch's
+        layers or containers) below the top, by qualified name (``layer1.0``, ``features.3``)."""
+        from torch import nn
+
+        parts: list[str] = []
+        for path, module in self.model.named_modules():
+            if not path or any(path.startswith(p + ".") for p in parts):
+                continue
+            cls = type(module)
+            if cls.__module__.startswith("torch.nn") or isinstance(module, (nn.Sequential, nn.ModuleList, nn.ModuleDict)):
+                continue
+            parts.append(path)
+        return tuple(parts)
+
     def _held(self, channels: int) -> Optional[Stage]:
         """A side stage for the parameters no layer accounts for, by the module that holds them."""
         by_module: dict[str, int] = {}
@@ -763,7 +780,7 @@ def _call_args(node: Any, names: tuple[str, ...]) -> dict[str, Any]:
     return got
 
 
-def _one(value: Any) -> Optional[int]:
+def _one(value: Any) -> Any:
     """One number for a pair that agrees (a stride, a dilation); None if the sides differ."""
     if isinstance(value, int):
         return value
@@ -772,7 +789,7 @@ def _one(value: Any) -> Optional[int]:
     return value[0] if value[0] == value[1] else None
 
 
-def _square(value: Any) -> Optional[int]:
+def _square(value: Any) -> Any:
     return _one(value)
 
 
