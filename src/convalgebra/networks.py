@@ -123,7 +123,10 @@ class Network(RichDisplay):
     ``reused`` names the layers that are a second call of a module already counted (an
     imported model's shared module): their MACs count at every call, their parameters once.
     ``imported`` marks a network read from a model (:func:`convalgebra.from_torch`), not the zoo's;
-    ``parts`` are its blocks, by torch's module paths (``layer1.0``), for :func:`convalgebra.recognize_network`.
+    ``parts`` are its blocks, by torch's module paths (``layer1.0``), for :func:`convalgebra.recognize_network`;
+    ``origins`` say what torch ran for each layer, (layer name, module class or function, the
+    places the module tree holds it), and ``joins`` the functions that joined branches (``_operator.add``):
+    what :func:`convalgebra.peer_counts` needs to say what other counters report.
     """
 
     __view__ = "network"
@@ -138,6 +141,8 @@ class Network(RichDisplay):
     reused: frozenset[str] = frozenset()
     imported: bool = False
     parts: tuple[str, ...] = ()
+    origins: tuple[tuple[str, str, int], ...] = ()
+    joins: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         """A short summary (the stages are many): name, title, stages, default input.

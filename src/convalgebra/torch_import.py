@@ -267,6 +267,9 @@ class _Importer:
         self.reused: set[str] = set()
         self.accounted: set[int] = set()
         self.emitted: dict[int, int] = {}
+        self.origins: dict[str, tuple[str, int]] = {}
+        self.joins: list[str] = []
+        self.visits = _visits(model)
 
     # -- reading the graph -------------------------------------------------------
     def network(self) -> Network:
@@ -294,7 +297,9 @@ class _Importer:
             stages.append(held)
         net = Network(self.name, self.title, tuple(stages), source=f"imported from PyTorch ({type(self.model).__name__},"
                       " traced by torch.fx)", default_size=as_size(self.shape[1], self.shape[2]),
-                      in_channels=self.shape[0], reused=frozenset(self.reused), imported=True, parts=self._parts())
+                      in_channels=self.shape[0], reused=frozenset(self.reused), imported=True, parts=self._parts(),
+                      origins=tuple((name, op, visits) for name, (op, visits) in self.origins.items()),
+                      joins=tuple(dict.fromkeys(self.joins)))
         uncounted = [layer for stage in net.stages for layer in iter_layers(stage.block) if isinstance(layer, Uncounted)]
         if self.strict and uncounted:
             listed = "; ".join(f"{layer.name} ({layer.op})" for layer in uncounted)
@@ -341,7 +346,25 @@ class _Importer:
         self.src = tuple(first.shape) if hasattr(first, "shape") else ()
         layer, new = self._layer(node, op, inputs, state, out, name, item)
         item.layer, item.state = layer, new
+        origin = self._origin(node)
+        if len(item.inputs) > 1:
+            self.joins.append(origin[0])
+        for part in iter_layers(layer) if layer is not None else ():
+            self.origins.setdefault(part.name, origin)
         return item
+
+    def _origin(self, node: Any) -> tuple[str, int]:
+        """What torch ran for a node, as the peers' counters see it: a module's exact class
+        (``torch.nn.modules.conv.Conv2d``) and the number of places the module tree holds it,
+        or a function (``torch.nn.functional.relu``, ``_operator.add``) or a method (``Tensor.mean``)."""
+        if node.op == "call_module":
+            module = self.modules[str(node.target)]
+            cls = type(module)
+            return f"{cls.__module__}.{cls.__qualname__}", self.visits.get(id(module), 1)
+        if node.op == "call_method":
+            return f"Tensor.{node.target}", 1
+        target = node.target
+        return f"{getattr(target, '__module__', None) or 'torch'}.{getattr(target, '__name__', str(target))}", 1
 
     def _op(self, node: Any) -> str:
         if node.op == "call_module":
@@ -767,6 +790,20 @@ class _Importer:
             return None
         return Stage("unused", Series(*(Held(channels, n, module, module) for module, n in by_module.items())),
                      side=True)
+
+
+def _visits(model: Any) -> dict[int, int]:
+    """How many times a walk of the module tree from the top (each parent's children once)
+    meets each module: 1 for most, more for a module held in two places."""
+    counts: dict[int, int] = {}
+
+    def walk(module: Any) -> None:
+        for child in module.children():
+            counts[id(child)] = counts.get(id(child), 0) + 1
+            walk(child)
+
+    walk(model)
+    return counts
 
 
 def _keep_map(state: _State) -> _State:
