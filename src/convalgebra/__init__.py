@@ -51,6 +51,7 @@ _EXPORTS: dict[str, str] = {
     **{name: "networks" for name in ("Network", "Stage", "NetworkCost", "network", "network_names")},
     "to_torch": "torch_export", "from_torch": "torch_import", "load_model": "torch_import",
     **{name: "recognition" for name in ("Recognized", "recognize", "recognize_network")},
+    **{name: "peers" for name in ("peer_counts", "PeerCounts", "PeerCount")},
     # figures (matplotlib, the ``plot`` extra, imported when a figure is drawn)
     "plot_ratios": "plotting", "plot_network": "plotting",
     # design questions in closed form, and sweeps (numpy, the ``numpy`` extra, imported when swept)
@@ -93,6 +94,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .torch_export import to_torch
     from .torch_import import from_torch, load_model
     from .recognition import Recognized, recognize, recognize_network
+    from .peers import PeerCount, PeerCounts, peer_counts
     from .layers import (Activation, Conv, ConvTranspose, Elementwise, Identity, LayerNorm, LayerScale, Shuffle, Slice,
                          Upsample, output_size)
     from .modules import (LATER_MODULES, MODULES, Module, compose, later_module_names, module, module_names,

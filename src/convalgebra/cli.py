@@ -144,6 +144,13 @@ def _cmd_count(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         title = network(name).title if name in network_names() else name
     net = from_torch(load_model(args.model), (args.channels, height, width), name=args.model, title=title,
                      strict=args.strict)
+    if args.conventions and args.symbolic:
+        raise UsageError("--conventions compares the counters at the traced size; leave out --symbolic")
+    if args.conventions:
+        from .peers import peer_counts
+
+        _emit(peer_counts(net, size), args.format, out, err)
+        return 0
     if args.symbolic:
         from .symbols import H, W
 
@@ -295,6 +302,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="count at the symbols H and W: every cost a closed form, and where it is exact")
     p.add_argument("--strict", action="store_true",
                    help="refuse a model with an operation the library does not count (by default it is shown as not counted)")
+    p.add_argument("--conventions", action="store_true",
+                   help="what fvcore, ptflops (both backends), thop and FlopCounterMode report for the model, part by part,"
+                        " and why they differ (computed from the layers; none of them is run)")
     _add_format(p)
     p.set_defaults(func=_cmd_count)
 

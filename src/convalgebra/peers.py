@@ -51,7 +51,7 @@ PEERS: tuple[_Peer, ...] = (
           "2 FLOPs per MAC of convolutions and matrix products; nothing else (no bias, norm, activation, pooling)"),
     _Peer("fvcore", "fvcore FlopCountAnalysis (0.1.5)", "MACs (its 'flops')",
           "operators traced by torch.jit (per call)",
-          "conv and linear MACs without bias; batch norm 2 a value (affine), layer norm 5, adaptive average"
+          "conv and linear MACs without bias; batch norm 2 a value (affine; 5 on a model left in training mode), layer norm 5, adaptive average"
           " pooling 1 an input value, upsampling 1 (nearest) or 4 (bilinear) an output value; activations,"
           " max and average pooling, additions not"),
     _Peer("ptflops-aten", "ptflops, aten backend (0.7.5)", "MACs",
@@ -64,7 +64,8 @@ PEERS: tuple[_Peer, ...] = (
           " again, also when a module calls them (nn.ReLU, nn.SiLU, nn.MaxPool2d ...): counted twice; Hardswish,"
           " Sigmoid, subclasses (LayerNorm2d) and additions by + not"),
     _Peer("thop", "thop profile (0.1.1.post2209072238)", "MACs (its 'macs')",
-          "hooks on exact module classes, per call and per place in the module tree",
+          "hooks on exact module classes, per call and per place in the module tree, the hook set once per place"
+          " (so a module held in two places counts 4 times a call)",
           "conv and linear MACs without bias; batch norm and nn.LayerNorm 4 a value, average pooling 1 an output"
           " value, adaptive average pooling (kernel + 1) an output value; activations, max pooling and functions"
           " not; parameters only of the modules it hooks that ran"),
@@ -96,6 +97,20 @@ class PeerCounts(Result):
 
     cost: "NetworkCost"
     peers: tuple[PeerCount, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract: the library's count and each counter's, by part (null where not known)."""
+        from .layers import sides
+
+        height, width = sides(self.cost.size)
+        return {
+            "network": self.cost.network.name,
+            "input": {"channels": self.cost.network.in_channels, "height": height, "width": width},
+            "convalgebra": {"macs": self.cost.macs, "flops": self.cost.flops, "params": self.cost.params},
+            "peers": [{"counter": p.key, "tool": p.tool, "unit": p.unit, "total": p.total, "params": p.params,
+                       "parts": dict(p.parts), "finds": p.finds, "counts": p.why, "not_known": p.unknown or None}
+                      for p in self.peers],
+        }
 
 
 #: The parts each total is split into, in the table's order.
@@ -153,7 +168,7 @@ def peer_counts(net: "Network", size: Any = None) -> PeerCounts:
     peers = []
     for peer in PEERS:
         parts: dict[str, int] = {}
-        params = cost.params
+        params: Optional[int] = cost.params
         reason = f"runs operations the library does not know: {unknown}" if unknown else ""
         if peer.key == "ptflops-pytorch":
             patched = [op for op in net.joins if op in _PTF_TENSOR_OPS]
@@ -161,16 +176,18 @@ def peer_counts(net: "Network", size: Any = None) -> PeerCounts:
                 reason = f"joins branches with {', '.join(patched)}, which ptflops counts and the layers do not show"
         if peer.key == "thop":
             params = 0
+        if peer.key == "flopcountermode":  # it counts operations only
+            params = None
         for row in rows:
             op, places = origins.get(row.name, ("", 1))
             for part, amount in _counted(peer.key, row, op, places):
                 parts[part] = parts.get(part, 0) + amount
             if peer.key == "thop" and op in _THOP and row.runs and row.name not in net.reused:
-                params += int(row.params) * places
+                params = (params or 0) + int(row.params) * places
         ordered = tuple((p, parts[p]) for p in PARTS if parts.get(p))
         total = None if reason else sum(parts.values())
         peers.append(PeerCount(peer.key, peer.tool, peer.unit, total, None if reason and peer.key == "thop" else params,
-                               ordered, peer.finds, peer.why, reason))
+                               ordered if total is not None else (), peer.finds, peer.why, reason))
     return PeerCounts(cost, tuple(peers))
 
 
@@ -235,6 +252,7 @@ def _counted(key: str, row: "LayerCost", op: str, places: int) -> list[tuple[str
     if key == "thop":
         if op not in _THOP:
             return []
+        places *= places  # model.apply meets the module at each place and hooks it again: each call counts per place
         if isinstance(layer, Conv):
             return [("conv and linear", macs * places)]
         if isinstance(layer, ConvTranspose):

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .design import BreakEven, Budget, Comparison, LargeNLimit
     from .explanation import Explanation
     from .networks import NetworkCost
+    from .peers import PeerCounts
 
 __all__ = [
     "Expr", "Code", "Math", "Piece", "Paragraph", "Table", "Equations", "Items", "Block", "View",
@@ -446,6 +447,39 @@ def _I() -> Any:
 def _is_symbol(side: Any) -> bool:
     """A side that is a symbol itself (H of H x W): the count is already the closed form."""
     return bool(getattr(side, "is_Symbol", False))
+
+
+@_builds("peer_counts")
+def _peer_counts_view(counts: "PeerCounts") -> View:
+    """The library's count beside what each other counter reports, part by part, and why."""
+    from .layers import sides
+    from .peers import PARTS
+
+    cost = counts.cost
+    net = cost.network
+    height, width = sides(cost.size)
+    blocks: list[Block] = [Paragraph((
+        f"On a 1 x {net.in_channels} x {height} x {width} input, convalgebra counts ", Expr(cost.macs, "number"),
+        f" MACs ({CONVENTION}), that is ", Expr(cost.flops, "number"), " FLOPs, and ", Expr(cost.params, "number"),
+        " params. Each counter below puts a cost on other things too, or on some of them twice:"))]
+    rows: list[tuple[Any, ...]] = [("convalgebra", "MACs", Expr(cost.macs, "number"), Expr(cost.params, "number"),
+                                    Expr(cost.macs, "number"), *("-" for _ in PARTS[1:]))]
+    for peer in counts.peers:
+        parts = dict(peer.parts)
+        params = "-" if peer.params is None else Expr(peer.params, "number")
+        if peer.total is None:
+            rows.append((peer.tool, peer.unit, "not known", "not known" if peer.key == "thop" else params,
+                         *("-" for _ in PARTS)))
+            continue
+        rows.append((peer.tool, peer.unit, Expr(peer.total, "number"), params,
+                     *(Expr(parts[p], "number") if parts.get(p) else "-" for p in PARTS)))
+    blocks.append(Table(("counter", "unit", "reports", "params", *PARTS), tuple(rows),
+                        caption=f"{net.name} at {height} x {width}: each counter's total, by what it counts",
+                        right=frozenset(range(2, 4 + len(PARTS)))))
+    blocks.append(Items(tuple((f"{peer.tool} finds what to count by {peer.finds}; it counts {peer.why}"
+                               + (f". Not known here: the model {peer.unknown}" if peer.unknown else "") + ".",)
+                              for peer in counts.peers), caption="Why"))
+    return View(f"{net.name}: what other counters report", tuple(blocks))
 
 
 def _network_totals(cost: "NetworkCost") -> Items:
