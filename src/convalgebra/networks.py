@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from functools import lru_cache
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence, cast
@@ -432,14 +433,45 @@ def _share(part: Value, whole: Value) -> Value:
     import sympy
 
     part, whole = sympy.sympify(part), sympy.sympify(whole)
-    gens = sorted(part.free_symbols | whole.free_symbols, key=str)
+    gens = tuple(sorted(part.free_symbols | whole.free_symbols, key=str))
     try:  # polynomials (every closed form without floors): their gcd, much faster than cancel
-        num, den = sympy.Poly(part, *gens), sympy.Poly(whole, *gens)
+        den = _poly(whole, gens)
+        coeff, rest = part.as_coeff_Mul()
+        powers = rest.as_powers_dict() if rest != 1 else {}
+        if coeff.is_Rational and (den.domain.is_ZZ or den.domain.is_QQ) and set(powers) <= set(gens) and \
+                all(e.is_Integer and e > 0 for e in powers.values()):  # most layers, c * H * W: term by term
+            lowest = tuple(min(int(powers.get(g, 0)), min(m[i] for m in den.monoms())) for i, g in enumerate(gens))
+            top, bottom = _reduced(whole, gens, lowest)
+            return coeff / bottom * sympy.Mul(*(g ** (int(powers.get(g, 0)) - e)
+                                                                      for g, e in zip(gens, lowest))) / top
+        num = sympy.Poly(part, *gens)
     except sympy.PolynomialError:
         return sympy.cancel(part / whole)
     common = num.gcd(den)
     (top, num), (bottom, den) = num.quo(common).primitive(), den.quo(common).primitive()
     return sympy.Rational(top, bottom) * num.as_expr() / den.as_expr()
+
+
+@lru_cache(maxsize=64)
+def _poly(whole: Any, gens: tuple[Any, ...]) -> Any:
+    """``whole`` as a polynomial in ``gens``: one network total, shared by all its layers' shares."""
+    import sympy
+
+    return sympy.Poly(whole, *gens)
+
+
+@lru_cache(maxsize=256)
+def _reduced(whole: Any, gens: tuple[Any, ...], lowest: tuple[int, ...]) -> tuple[Any, Any]:
+    """``whole`` divided by the monomial ``gens ** lowest`` and by its content: (that primitive
+    polynomial as an expression, the content). The gcd of a monomial with ``whole`` is a monomial
+    (times a number, over the integers): so a layer's share needs no polynomial gcd."""
+    import sympy
+
+    den = _poly(whole, gens)
+    content, primitive = den.primitive()
+    shifted = sympy.Poly.from_dict({tuple(m - e for m, e in zip(monom, lowest)): c
+                                    for monom, c in primitive.terms()}, *gens)
+    return shifted.as_expr(), sympy.Rational(content)
 
 
 def _layer_cost(stage: Stage, index: int, row: CostRow, runs: bool, reused: bool = False,

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 from .blocks import AnyBlock, Parallel, Residual, Scale, Series, iter_layers
@@ -185,7 +186,6 @@ def _trace(model: "torch.nn.Module", shape: tuple[int, int, int]) -> Any:
     import torch
     from torch import fx
     from torch._subclasses.fake_tensor import FakeTensorMode
-    from torch.fx.passes.shape_prop import ShapeProp
 
     flags = {m: m.training for m in model.modules()}
     model.eval()
@@ -201,7 +201,7 @@ def _trace(model: "torch.nn.Module", shape: tuple[int, int, int]) -> Any:
             device = next((t.device for t in (*model.parameters(), *model.buffers())), torch.device("cpu"))
             example = mode.from_tensor(torch.empty(1, *shape, device=device))
         try:
-            ShapeProp(traced, fake_mode=mode).propagate(example)
+            _shapes_only()(traced, fake_mode=mode).propagate(example)
         except Exception as error:
             raise InvalidValueError(f"{type(model).__name__} does not run on a 1 x {shape[0]} x {shape[1]} x"
                                     f" {shape[2]} input: {_first_line(error)}") from None
@@ -209,6 +209,37 @@ def _trace(model: "torch.nn.Module", shape: tuple[int, int, int]) -> Any:
         for module, training in flags.items():
             module.training = training
     return traced
+
+
+@lru_cache(maxsize=None)
+def _shapes_only() -> Any:
+    """torch.fx's ShapeProp (a class), but a module that keeps its input's shape (a norm, an activation,
+    dropout) hands its input on instead of running: batch norm on the meta device runs
+    PyTorch's Python decomposition, most of a trace's time, for a shape known beforehand."""
+    from torch import nn
+    from torch.fx.passes.shape_prop import ShapeProp
+
+    import torch
+    from torch.nn import functional as F
+
+    keep = (nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm, nn.ReLU, nn.ReLU6, nn.SiLU, nn.GELU, nn.Hardswish,
+            nn.Hardsigmoid, nn.Sigmoid, nn.Tanh, nn.Dropout, nn.Dropout2d, nn.Identity)
+    functions = {F.relu, F.relu6, F.gelu, F.silu, F.hardswish, F.hardsigmoid, F.layer_norm, F.batch_norm, F.dropout,
+                 torch.relu, torch.sigmoid}
+
+    class ShapesOnly(ShapeProp):  # type: ignore[misc]
+        def call_module(self, target: Any, args: Any, kwargs: Any) -> Any:
+            module = self.fetch_attr(target)
+            if type(module) in keep and len(args) == 1 and not kwargs:
+                return args[0]
+            return super().call_module(target, args, kwargs)
+
+        def call_function(self, target: Any, args: Any, kwargs: Any) -> Any:
+            if target in functions and args and isinstance(args[0], torch.Tensor):
+                return args[0]
+            return super().call_function(target, args, kwargs)
+
+    return ShapesOnly
 
 
 def _first_line(error: BaseException) -> str:
