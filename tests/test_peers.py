@@ -68,8 +68,8 @@ REAL = {"flopcountermode": _flopcountermode, "fvcore": _fvcore, "ptflops-aten": 
 #: subclass and layer scale (convnext), auxiliary classifiers not run (googlenet), an adaptive pool of a fraction
 #: (alexnet at 225 x 161), odd and oblong inputs.
 MODELS = [("resnet18", (97, 131)), ("mobilenet_v3_small", (224, 224)), ("efficientnet_b0", (97, 97)),
-          ("densenet121", (64, 80)), ("convnext_tiny", (129, 97)), ("googlenet", (224, 224)),
-          ("alexnet", (225, 161)), ("squeezenet1_0", (224, 224)), ("shufflenet_v2_x0_5", (224, 224))]
+          ("densenet121", (64, 64)), ("convnext_tiny", (65, 97)), ("googlenet", (97, 113)),
+          ("alexnet", (225, 161)), ("squeezenet1_0", (97, 113)), ("shufflenet_v2_x0_5", (97, 97))]
 
 
 @lru_cache(maxsize=None)

@@ -142,7 +142,7 @@ def _cmd_count(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from .networks import network, network_names
 
         title = network(name).title if name in network_names() else name
-    net = from_torch(load_model(args.model), (args.channels, height, width), name=args.model, title=title,
+    net = from_torch(load_model(args.model), (args.channels, int(height), int(width)), name=args.model, title=title,
                      strict=args.strict)
     if args.conventions and args.symbolic:
         raise UsageError("--conventions compares the counters at the traced size; leave out --symbolic")

@@ -218,10 +218,10 @@ class Network(RichDisplay):
         try:
             return self._count(size, auxiliary)
         except InvalidValueError as error:
-            smaller = [side for side in sides(size) if isinstance(side, int) and side < self.default_size]
-            if not smaller:
+            default = self.default_size
+            if not isinstance(default, int) or not any(isinstance(side, int) and side < default for side in sides(size)):
                 raise
-            least = self.min_size(self.default_size)
+            least = self.min_size(default)
             raise InvalidValueError(f"{error} (the smallest input {self.name} takes is {least} x {least})") from None
 
     def _count(self, size: Size, auxiliary: bool) -> "NetworkCost":
@@ -652,7 +652,8 @@ class NetworkCost(Result):
                         "output_channels": _json(s.output_channels), "output_size": _json(s.output_size),
                         "macs": _json(s.macs), "params": _json(s.params), "runs": s.runs} for s in self.stages],
             "layers": [_layer_dict(r) for r in self.layers],
-            "not_counted": [{"name": r.name, "op": getattr(r.layer, "op")} for r in self.uncounted],
+            **({"not_counted": [{"name": r.name, "op": getattr(r.layer, "op")} for r in self.uncounted]}
+               if self.network.imported else {}),  # an imported model's operations the library does not know
         }
 
 

@@ -168,7 +168,7 @@ def peer_counts(net: "Network", size: Any = None) -> PeerCounts:
     peers = []
     for peer in PEERS:
         parts: dict[str, int] = {}
-        params: Optional[int] = cost.params
+        params: Optional[int] = int(cost.params)
         reason = f"runs operations the library does not know: {unknown}" if unknown else ""
         if peer.key == "ptflops-pytorch":
             patched = [op for op in net.joins if op in _PTF_TENSOR_OPS]
@@ -207,7 +207,7 @@ def _counted(key: str, row: "LayerCost", op: str, places: int) -> list[tuple[str
     if isinstance(layer, (Conv, ConvTranspose)) and layer.bias:
         bias = out
     elif isinstance(layer, Linear) and layer.bias:
-        bias = layer.out_channels
+        bias = int(layer.out_channels)
     is_linear_conv = op == _NN + "linear.Linear" and isinstance(layer, Conv)  # a linear layer on channels-last positions
     if key == "flopcountermode":
         return [("conv and linear", 2 * macs)]
@@ -257,7 +257,7 @@ def _counted(key: str, row: "LayerCost", op: str, places: int) -> list[tuple[str
             return [("conv and linear", macs * places)]
         if isinstance(layer, ConvTranspose):
             height, width = sides(layer.kernel)
-            return [("conv and linear", out * (layer.in_channels // layer.groups) * height * width * places)]
+            return [("conv and linear", int(out * (layer.in_channels // layer.groups) * height * width) * places)]
         if isinstance(layer, Linear):
             return [("conv and linear", macs * places)]
         if isinstance(layer, (BatchNorm, LayerNorm)):

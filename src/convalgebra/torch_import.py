@@ -227,7 +227,7 @@ def _shapes_only() -> Any:
     functions = {F.relu, F.relu6, F.gelu, F.silu, F.hardswish, F.hardsigmoid, F.layer_norm, F.batch_norm, F.dropout,
                  torch.relu, torch.sigmoid}
 
-    class ShapesOnly(ShapeProp):  # type: ignore[misc]
+    class ShapesOnly(ShapeProp):
         def call_module(self, target: Any, args: Any, kwargs: Any) -> Any:
             module = self.fetch_attr(target)
             if type(module) in keep and len(args) == 1 and not kwargs:
