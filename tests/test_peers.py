@@ -63,12 +63,12 @@ def _thop(m, x):
 REAL = {"flopcountermode": _flopcountermode, "fvcore": _fvcore, "ptflops-aten": _ptflops("aten"),
         "ptflops-pytorch": _ptflops("pytorch"), "thop": _thop}
 
-#: Models that between them have every convention in the table: biases (alexnet, squeezenet), functional ReLU and
-#: pooling (densenet), SiLU (efficientnet), Hardswish and squeeze-excitation (mobilenet v3), layer norm, a norm
+#: Models that between them have every convention in the table: biases (alexnet, squeezenet), functional ReLU
+#: (googlenet; functional pooling and upsampling in Functional below), SiLU (efficientnet), Hardswish and squeeze-excitation (mobilenet v3), layer norm, a norm
 #: subclass and layer scale (convnext), auxiliary classifiers not run (googlenet), an adaptive pool of a fraction
 #: (alexnet at 225 x 161), odd and oblong inputs.
 MODELS = [("resnet18", (97, 131)), ("mobilenet_v3_small", (224, 224)), ("efficientnet_b0", (97, 97)),
-          ("densenet121", (64, 64)), ("convnext_tiny", (65, 97)), ("googlenet", (97, 113)),
+          ("convnext_tiny", (65, 97)), ("googlenet", (97, 113)),
           ("alexnet", (225, 161)), ("squeezenet1_0", (97, 113)), ("shufflenet_v2_x0_5", (97, 97))]
 
 
@@ -100,6 +100,30 @@ def test_every_column_is_what_the_tool_reports(name, size):
     assert all(peer.total is not None for peer in counts.peers)
     fcm = next(p for p in counts.peers if p.key == "flopcountermode")
     assert fcm.total == counts.cost.flops == 2 * counts.cost.macs  # FLOPs, the library's MACs twice
+
+
+class Functional(nn.Module):
+    """Functions where the torchvision models mostly have modules (densenet's F.relu and
+    F.adaptive_avg_pool2d, inception's F.avg_pool2d and F.max_pool2d), a concatenation and upsampling."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.pool = nn.AvgPool2d(2)
+        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.fc = nn.Linear(16, 5)
+
+    def forward(self, x):
+        x = torch.nn.functional.relu(self.conv(x))
+        x = torch.cat([torch.nn.functional.avg_pool2d(x, 3, stride=1, padding=1),
+                       torch.nn.functional.max_pool2d(x, 3, stride=1, padding=1)], 1)
+        x = torch.nn.functional.silu(self.up(self.pool(x)))
+        return self.fc(torch.flatten(torch.nn.functional.adaptive_avg_pool2d(x, 1), 1))
+
+
+def test_functions_where_modules_are_usual():
+    counts = check_every_column(Functional(), 12, 10)
+    assert dict(next(p for p in counts.peers if p.key == "ptflops-pytorch").parts)["pooling"] > 0
 
 
 class TwoPlaces(nn.Module):

@@ -129,7 +129,7 @@ _PTF_FUNCTIONS = {_F + f for f in ("relu", "prelu", "elu", "relu6", "gelu", "sil
 _CALLS = {_NN + "activation.ReLU": "relu", _NN + "activation.GELU": "gelu", _NN + "activation.SiLU": "silu",
           _NN + "activation.ELU": "elu", _NN + "activation.PReLU": "prelu", _NN + "pooling.MaxPool2d": "max_pool2d",
           _NN + "pooling.AvgPool2d": "avg_pool2d", _NN + "pooling.AdaptiveAvgPool2d": "adaptive_avg_pool2d",
-          _NN + "pooling.AdaptiveMaxPool2d": "adaptive_max_pool2d"}
+          _NN + "pooling.AdaptiveMaxPool2d": "adaptive_max_pool2d", _NN + "upsampling.Upsample": "interpolate"}
 _PTF_TENSOR_OPS = {"torch.add", "torch.mul", "Tensor.add", "Tensor.mul"}
 #: thop: module classes it hooks (exact type); the rest count nothing, their parameters neither.
 _THOP = {_NN + c for c in ("conv.Conv2d", "conv.ConvTranspose2d", "batchnorm.BatchNorm2d", "batchnorm.BatchNorm1d",

@@ -213,30 +213,53 @@ def _trace(model: "torch.nn.Module", shape: tuple[int, int, int]) -> Any:
 
 @lru_cache(maxsize=None)
 def _shapes_only() -> Any:
-    """torch.fx's ShapeProp (a class), but a module that keeps its input's shape (a norm, an activation,
-    dropout) hands its input on instead of running: batch norm on the meta device runs
-    PyTorch's Python decomposition, most of a trace's time, for a shape known beforehand."""
+    """torch.fx's ShapeProp (a class), but shapes the library knows are not computed by running
+    the operation: a module or function that keeps its input's shape (a norm, an activation,
+    dropout) hands its input on; a convolution, an adaptive pool and a broadcast sum or product
+    make an empty tensor of their output's shape. On the meta device batch norm and pooling run
+    PyTorch's Python decompositions, most of a trace's time, for shapes known beforehand."""
+    import torch
     from torch import nn
     from torch.fx.passes.shape_prop import ShapeProp
-
-    import torch
     from torch.nn import functional as F
 
     keep = (nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm, nn.ReLU, nn.ReLU6, nn.SiLU, nn.GELU, nn.Hardswish,
             nn.Hardsigmoid, nn.Sigmoid, nn.Tanh, nn.Dropout, nn.Dropout2d, nn.Identity)
     functions = {F.relu, F.relu6, F.gelu, F.silu, F.hardswish, F.hardsigmoid, F.layer_norm, F.batch_norm, F.dropout,
                  torch.relu, torch.sigmoid}
+    broadcast = {operator.add, operator.mul, operator.iadd, operator.imul, torch.add, torch.mul}
+
+    def conv_shape(module: Any, x: Any) -> Optional[tuple[int, ...]]:
+        if x.dim() != 4 or isinstance(module.padding, str) or module.padding_mode != "zeros":
+            return None
+        sides = []
+        for size, k, s, p, d in zip(x.shape[2:], module.kernel_size, module.stride, module.padding, module.dilation):
+            sides.append((size + 2 * p - d * (k - 1) - 1) // s + 1)
+        return (x.shape[0], module.out_channels, *sides) if min(sides) >= 1 and x.shape[1] == module.in_channels \
+            else None
 
     class ShapesOnly(ShapeProp):
         def call_module(self, target: Any, args: Any, kwargs: Any) -> Any:
             module = self.fetch_attr(target)
-            if type(module) in keep and len(args) == 1 and not kwargs:
-                return args[0]
+            if len(args) == 1 and not kwargs and isinstance(args[0], torch.Tensor):
+                x = args[0]
+                if type(module) in keep:
+                    return x
+                shape = conv_shape(module, x) if type(module) is nn.Conv2d else None
+                if type(module) is nn.AdaptiveAvgPool2d and x.dim() == 4 and isinstance(module.output_size, int):
+                    shape = (*x.shape[:2], module.output_size, module.output_size)
+                if shape is not None:
+                    return x.new_empty(shape)
             return super().call_module(target, args, kwargs)
 
         def call_function(self, target: Any, args: Any, kwargs: Any) -> Any:
             if target in functions and args and isinstance(args[0], torch.Tensor):
                 return args[0]
+            if target in broadcast and len(args) == 2 and not kwargs and \
+                    all(isinstance(a, torch.Tensor) for a in args):
+                shape = torch.broadcast_shapes(args[0].shape, args[1].shape)
+                return next((a for a in args if a.shape == shape), None) if any(a.shape == shape for a in args) \
+                    else super().call_function(target, args, kwargs)
             return super().call_function(target, args, kwargs)
 
     return ShapesOnly
@@ -395,6 +418,9 @@ class _Importer:
         if node.op == "call_method":
             return f"Tensor.{node.target}", 1
         target = node.target
+        functional = _functional_names().get(id(target))
+        if functional is not None:  # F.avg_pool2d is torch._C._nn.avg_pool2d: named as the user wrote it
+            return f"torch.nn.functional.{functional}", 1
         return f"{getattr(target, '__module__', None) or 'torch'}.{getattr(target, '__name__', str(target))}", 1
 
     def _op(self, node: Any) -> str:
@@ -821,6 +847,19 @@ class _Importer:
             return None
         return Stage("unused", Series(*(Held(channels, n, module, module) for module, n in by_module.items())),
                      side=True)
+
+
+@lru_cache(maxsize=None)
+def _functional_names() -> dict[int, str]:
+    """torch.nn.functional's functions by identity, each by its own name where it has several."""
+    from torch.nn import functional as F
+
+    names: dict[int, str] = {}
+    for name, value in sorted(vars(F).items()):
+        if callable(value) and not name.startswith("_") and not isinstance(value, type):
+            if id(value) not in names or name == getattr(value, "__name__", ""):
+                names[id(value)] = name
+    return names
 
 
 def _visits(model: Any) -> dict[int, int]:
