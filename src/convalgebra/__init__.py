@@ -49,13 +49,16 @@ _EXPORTS: dict[str, str] = {
     # whole networks
     **{name: "layers" for name in ("Linear", "Pool", "AdaptivePool", "BatchNorm")},
     **{name: "networks" for name in ("Network", "Stage", "NetworkCost", "network", "network_names")},
-    "to_torch": "torch_export",
     # memory traffic, ShuffleNet V2's guidelines, the roofline
     **{name: "memory" for name in ("DTYPES", "Traffic", "layer_traffic", "traffic", "intensity", "peak_memory",
                                    "network_memory", "NetworkMemory", "ModuleMemory")},
     **{name: "guidelines" for name in ("guideline_g1", "guideline_g2", "least_traffic", "fragments", "Fragments",
                                        "Derivation")},
     **{name: "rooflines" for name in ("Device", "DEVICES", "device", "roofline", "Roofline", "crossing")},
+    # PyTorch both ways (the ``torch`` extra), blocks recognized as the modules, and what other counters report
+    "to_torch": "torch_export", "from_torch": "torch_import", "load_model": "torch_import",
+    **{name: "recognition" for name in ("Recognized", "recognize", "recognize_network")},
+    **{name: "peers" for name in ("peer_counts", "PeerCounts", "PeerCount")},
     # figures (matplotlib, the ``plot`` extra, imported when a figure is drawn)
     "plot_ratios": "plotting", "plot_network": "plotting", "plot_roofline": "plotting",
     # design questions in closed form, and sweeps (numpy, the ``numpy`` extra, imported when swept)
@@ -100,6 +103,9 @@ if TYPE_CHECKING:  # pragma: no cover
                          peak_memory, traffic)
     from .guidelines import Derivation, Fragments, fragments, guideline_g1, guideline_g2, least_traffic
     from .rooflines import DEVICES, Device, Roofline, crossing, device, roofline
+    from .torch_import import from_torch, load_model
+    from .recognition import Recognized, recognize, recognize_network
+    from .peers import PeerCount, PeerCounts, peer_counts
     from .layers import (Activation, Conv, ConvTranspose, Elementwise, Identity, LayerNorm, LayerScale, Shuffle, Slice,
                          Upsample, output_size)
     from .modules import (LATER_MODULES, MODULES, Module, compose, later_module_names, module, module_names,

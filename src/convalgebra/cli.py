@@ -145,6 +145,39 @@ def _cmd_network(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def _cmd_count(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .layers import sides
+    from .networks import parse_size
+    from .torch_import import from_torch, load_model
+
+    size = parse_size(args.set) if args.set else 224
+    if args.symbolic and args.set:
+        raise UsageError("--symbolic counts at the symbols H and W; the traced size is --set's, so give it alone")
+    height, width = sides(size)
+    kind, _, name = args.model.partition(":")
+    title = name
+    if kind == "torchvision":
+        from .networks import network, network_names
+
+        title = network(name).title if name in network_names() else name
+    net = from_torch(load_model(args.model), (args.channels, int(height), int(width)), name=args.model, title=title,
+                     strict=args.strict)
+    if args.conventions and args.symbolic:
+        raise UsageError("--conventions compares the counters at the traced size; leave out --symbolic")
+    if args.conventions:
+        from .peers import peer_counts
+
+        _emit(peer_counts(net, size), args.format, out, err)
+        return 0
+    if args.symbolic:
+        from .symbols import H, W
+
+        _emit(net.count((H, W)), args.format, out, err)
+    else:
+        _emit(net.count(size), args.format, out, err)
+    return 0
+
+
 def _cmd_networks(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .networks import network, network_names
 
@@ -284,6 +317,24 @@ def build_parser() -> argparse.ArgumentParser:
     _add_dtype(p)
     _add_format(p)
     p.set_defaults(func=_cmd_network)
+
+    p = sub.add_parser("count", help="count a PyTorch model layer by layer: torchvision:NAME, timm:NAME or FILE.py:FUNCTION",
+                       description="Trace a PyTorch model with torch.fx (the 'torch' extra) and count it layer by layer,"
+                                   " by torch's own layer names. FILE.py:FUNCTION imports FILE.py and calls FUNCTION()"
+                                   " for the model: that file is your code, and it runs.")
+    p.add_argument("model", help="torchvision:resnet50, timm:NAME (timm installed), or FILE.py:FUNCTION (runs that file)")
+    p.add_argument("--set", metavar="H=SIZE", nargs="+", action="extend",
+                   help="the input size: H=224 W=160, or I=224 for a square (default 224 x 224)")
+    p.add_argument("--channels", type=int, default=3, help="input channels (default 3)")
+    p.add_argument("--symbolic", action="store_true",
+                   help="count at the symbols H and W: every cost a closed form, and where it is exact")
+    p.add_argument("--strict", action="store_true",
+                   help="refuse a model with an operation the library does not count (by default it is shown as not counted)")
+    p.add_argument("--conventions", action="store_true",
+                   help="what fvcore, ptflops (both backends), thop and FlopCounterMode report for the model, part by part,"
+                        " and why they differ (computed from the layers; none of them is run)")
+    _add_format(p)
+    p.set_defaults(func=_cmd_count)
 
     p = sub.add_parser("networks", help="the zoo of whole networks, with their papers")
     p.set_defaults(func=_cmd_networks)

@@ -52,7 +52,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Value", "Size", "Padding", "Conv", "Shuffle", "Linear", "Pool", "AdaptivePool", "BatchNorm", "Layer", "AnyLayer",
     "Identity", "Slice", "LayerNorm", "LayerScale", "Activation", "Elementwise", "ConvTranspose", "Upsample",
-    "ACTIVATIONS", "LAYER_TYPES", "is_concrete", "exact_div", "normal", "output_size",
+    "Uncounted", "Held", "ACTIVATIONS", "LAYER_TYPES", "is_concrete", "exact_div", "normal", "output_size",
     "pool_output_size", "transposed_output_size", "sides", "as_size", "checked_size", "area", "floors", "layer_kind", "layer_role",
     "window_text", "padding_data",
 ]
@@ -454,7 +454,7 @@ class Shuffle(_Layer):
 
 
 Layer = Union["Conv", "Shuffle", "Linear", "Pool", "AdaptivePool", "BatchNorm", "Identity", "Slice", "LayerNorm",
-              "LayerScale", "Activation", "Elementwise", "ConvTranspose", "Upsample"]
+              "LayerScale", "Activation", "Elementwise", "ConvTranspose", "Upsample", "Uncounted", "Held"]
 
 
 def _channels_per_group(channels: Value, groups: Value, what: str) -> Value:
@@ -964,6 +964,55 @@ class Upsample(_Passive):
         return as_size(height * self.scale, width * self.scale)
 
 
+@dataclass(frozen=True, repr=False)
+class Uncounted(_Passive):
+    """An operation the library does not know, found in an imported model: kept in its place
+    and shown by name (``op``), its MACs **not counted** (never silently 0: every table says
+    so, and ``from_torch(..., strict=True)`` refuses the model). It keeps the size; ``out``
+    is the channels it makes (its input's by default); ``held`` the parameters it holds.
+
+    >>> odd = Uncounted(64, "torch.erf")
+    >>> odd.macs(56), odd.params(), layer_role(odd)
+    (0, 0, 'not counted: torch.erf')
+    """
+
+    channels: Value
+    op: str = ""
+    out: Optional[Value] = None
+    held: int = 0
+    name: str = ""
+
+    POSITIONAL: ClassVar[int] = 2
+
+    @property
+    def out_channels(self) -> Value:
+        return self.channels if self.out is None else self.out
+
+    def params(self) -> Value:
+        return self.held
+
+
+@dataclass(frozen=True, repr=False)
+class Held(_Passive):
+    """Parameters a model holds that its forward pass does not use (an auxiliary classifier
+    at inference, a spare head): counted as parameters, no MACs, no effect on the data.
+
+    >>> Held(1000, 1234, "aux1").params(), layer_role(Held(1000, 1234, "aux1"))
+    (1234, 'not run')
+    """
+
+    channels: Value
+    held: int = 0
+    module: str = ""
+    name: str = ""
+
+    POSITIONAL: ClassVar[int] = 3
+    KIND: ClassVar[str] = "not run"
+
+    def params(self) -> Value:
+        return self.held
+
+
 def layer_role(layer: Layer) -> str:
     """What a layer does, in a course's words (its kernel aside).
 
@@ -987,6 +1036,8 @@ def layer_role(layer: Layer) -> str:
         return "transposed conv"
     if isinstance(layer, (Activation, Elementwise)):
         return layer.function if isinstance(layer, Activation) else layer.op
+    if isinstance(layer, Uncounted):
+        return f"not counted: {layer.op}"
     named = {Shuffle: "shuffle", BatchNorm: "batch norm", Linear: "linear"}
     return named.get(type(layer)) or getattr(layer, "KIND")
 
@@ -1022,7 +1073,7 @@ def window_text(layer: Layer) -> str:
 
 #: Every kind of layer: the leaves of a block.
 LAYER_TYPES: tuple[type, ...] = (Conv, Shuffle, Linear, Pool, AdaptivePool, BatchNorm, Identity, Slice, LayerNorm,
-                                 LayerScale, Activation, Elementwise, ConvTranspose, Upsample)
+                                 LayerScale, Activation, Elementwise, ConvTranspose, Upsample, Uncounted, Held)
 
 #: The same as Layer (the name the network code uses).
 AnyLayer = Layer

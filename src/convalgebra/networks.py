@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+from functools import lru_cache
 from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence, cast
@@ -37,9 +38,9 @@ from .symbols import check, shown
 from .report import CONVENTION, UNITS
 from .blocks import AnyBlock, Residual, Scale, flow, iter_layers, map_layers, out_channels
 from .cost import CostRow, layer_costs
-from .layers import (Activation, AdaptivePool, AnyLayer, BatchNorm, Conv, ConvTranspose, Elementwise, Identity,
-                     LayerNorm, LayerScale, Linear, Pool, Shuffle, Size, Slice, Upsample, Value, as_size, is_concrete,
-                     layer_kind, padding_data, sides, window_text)
+from .layers import (Activation, AdaptivePool, AnyLayer, BatchNorm, Conv, ConvTranspose, Elementwise, Held, Identity,
+                     LayerNorm, LayerScale, Linear, Pool, Shuffle, Size, Slice, Uncounted, Upsample, Value, as_size,
+                     is_concrete, layer_kind, padding_data, sides, window_text)
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
@@ -56,7 +57,7 @@ __all__ = [
 
 _SHORT = {Conv: "conv", Shuffle: "shuffle", Linear: "fc", Pool: "pool", AdaptivePool: "avgpool", BatchNorm: "bn",
           Identity: "identity", Slice: "slice", LayerNorm: "ln", LayerScale: "layer_scale", Activation: "act",
-          Elementwise: "op", ConvTranspose: "deconv", Upsample: "upsample"}
+          Elementwise: "op", ConvTranspose: "deconv", Upsample: "upsample", Uncounted: "uncounted", Held: "held"}
 
 
 def named(block: AnyBlock, prefix: str = "") -> AnyBlock:
@@ -119,7 +120,14 @@ class Network(RichDisplay):
     """A network: stages in order on an ``in_channels`` x I x I input.
 
     ``source`` says where the definition comes from (torchvision, a paper's table);
-    ``default_size`` is the input size it was designed for.
+    ``default_size`` is the input size it was designed for (a number, or (height, width)).
+    ``reused`` names the layers that are a second call of a module already counted (an
+    imported model's shared module): their MACs count at every call, their parameters once.
+    ``imported`` marks a network read from a model (:func:`convalgebra.from_torch`), not the zoo's;
+    ``parts`` are its blocks, by torch's module paths (``layer1.0``), for :func:`convalgebra.recognize_network`;
+    ``origins`` say what torch ran for each layer, (layer name, module class or function, the
+    places the module tree holds it), and ``joins`` the functions that joined branches (``_operator.add``):
+    what :func:`convalgebra.peer_counts` needs to say what other counters report.
     """
 
     __view__ = "network"
@@ -129,8 +137,13 @@ class Network(RichDisplay):
     stages: tuple[Stage, ...]
     paper: str = ""
     source: str = ""
-    default_size: int = 224
+    default_size: Size = 224
     in_channels: int = 3
+    reused: frozenset[str] = frozenset()
+    imported: bool = False
+    parts: tuple[str, ...] = ()
+    origins: tuple[tuple[str, str, int], ...] = ()
+    joins: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         """A short summary (the stages are many): name, title, stages, default input.
@@ -138,8 +151,9 @@ class Network(RichDisplay):
         >>> network("resnet50")
         Network('resnet50', 'ResNet-50', 6 stages, 3 x 224 x 224)
         """
+        height, width = sides(self.default_size)
         return (f"Network({self.name!r}, {self.title!r}, {len(self.stages)} stages, "
-                f"{self.in_channels} x {self.default_size} x {self.default_size})")
+                f"{self.in_channels} x {height} x {width})")
 
     __str__ = __repr__
 
@@ -204,10 +218,10 @@ class Network(RichDisplay):
         try:
             return self._count(size, auxiliary)
         except InvalidValueError as error:
-            smaller = [side for side in sides(size) if isinstance(side, int) and side < self.default_size]
-            if not smaller:
+            default = self.default_size
+            if not isinstance(default, int) or not any(isinstance(side, int) and side < default for side in sides(size)):
                 raise
-            least = self.min_size(self.default_size)
+            least = self.min_size(default)
             raise InvalidValueError(f"{error} (the smallest input {self.name} takes is {least} x {least})") from None
 
     def _count(self, size: Size, auxiliary: bool) -> "NetworkCost":
@@ -224,7 +238,8 @@ class Network(RichDisplay):
                     raise InvalidValueError(f"{self.name} at {size_words(given)}, stage {stage.name}: "
                                             f"{_no_output(stage, size) or error}") from None
                 out, costs = None, [CostRow(layer, size, None, 0, layer.params()) for layer in iter_layers(stage.block)]
-            stage_rows = [_layer_cost(stage, i, row, runs) for i, row in enumerate(costs, 1)]
+            stage_rows = [_layer_cost(stage, i, row, runs, row.layer.name in self.reused, self.imported)
+                          for i, row in enumerate(costs, 1)]
             rows += stage_rows
             made = out_channels(stage.block, channels)
             stages.append(StageCost(stage.name, stage.module, size, out, _sum(r.macs for r in stage_rows),
@@ -268,6 +283,20 @@ class Network(RichDisplay):
         with floors() if exact else contextlib.nullcontext():
             macs, params = self.total(I if size is None else size)
         return sympy.expand(macs), sympy.expand(params)
+
+    def closed_form(self) -> "Optional[NetworkCost]":
+        """The count at the symbolic size: I for the zoo's networks, H x W for an imported one;
+        None where the network takes no symbolic size (a linear layer on a map whose size is the input's).
+
+        >>> network("resnet18").closed_form().exact_when()
+        'I is a multiple of 32'
+        """
+        from .symbols import H, I, W
+
+        try:
+            return self.count((H, W) if self.imported else I)
+        except InvalidValueError:
+            return None
 
     def min_size(self, limit: int = 1024) -> int:
         """The smallest input size the network takes (every layer has some output), searched
@@ -404,9 +433,18 @@ def _share(part: Value, whole: Value) -> Value:
     import sympy
 
     part, whole = sympy.sympify(part), sympy.sympify(whole)
-    gens = sorted(part.free_symbols | whole.free_symbols, key=str)
+    gens = tuple(sorted(part.free_symbols | whole.free_symbols, key=str))
     try:  # polynomials (every closed form without floors): their gcd, much faster than cancel
-        num, den = sympy.Poly(part, *gens), sympy.Poly(whole, *gens)
+        den = _poly(whole, gens)
+        coeff, rest = part.as_coeff_Mul()
+        powers = rest.as_powers_dict() if rest != 1 else {}
+        if coeff.is_Rational and (den.domain.is_ZZ or den.domain.is_QQ) and set(powers) <= set(gens) and \
+                all(e.is_Integer and e > 0 for e in powers.values()):  # most layers, c * H * W: term by term
+            lowest = tuple(min(int(powers.get(g, 0)), min(m[i] for m in den.monoms())) for i, g in enumerate(gens))
+            top, bottom = _reduced(whole, gens, lowest)
+            return coeff / bottom * sympy.Mul(*(g ** (int(powers.get(g, 0)) - e)
+                                                                      for g, e in zip(gens, lowest))) / top
+        num = sympy.Poly(part, *gens)
     except sympy.PolynomialError:
         return sympy.cancel(part / whole)
     common = num.gcd(den)
@@ -414,10 +452,35 @@ def _share(part: Value, whole: Value) -> Value:
     return sympy.Rational(top, bottom) * num.as_expr() / den.as_expr()
 
 
-def _layer_cost(stage: Stage, index: int, row: CostRow, runs: bool) -> "LayerCost":
+@lru_cache(maxsize=64)
+def _poly(whole: Any, gens: tuple[Any, ...]) -> Any:
+    """``whole`` as a polynomial in ``gens``: one network total, shared by all its layers' shares."""
+    import sympy
+
+    return sympy.Poly(whole, *gens)
+
+
+@lru_cache(maxsize=256)
+def _reduced(whole: Any, gens: tuple[Any, ...], lowest: tuple[int, ...]) -> tuple[Any, Any]:
+    """``whole`` divided by the monomial ``gens ** lowest`` and by its content: (that primitive
+    polynomial as an expression, the content). The gcd of a monomial with ``whole`` is a monomial
+    (times a number, over the integers): so a layer's share needs no polynomial gcd."""
+    import sympy
+
+    den = _poly(whole, gens)
+    content, primitive = den.primitive()
+    shifted = sympy.Poly.from_dict({tuple(m - e for m, e in zip(monom, lowest)): c
+                                    for monom, c in primitive.terms()}, *gens)
+    return shifted.as_expr(), sympy.Rational(content)
+
+
+def _layer_cost(stage: Stage, index: int, row: CostRow, runs: bool, reused: bool = False,
+                qualified: bool = False) -> "LayerCost":
+    """A row of the table; an imported model's layers already have their full names (torch's)."""
     layer = row.layer
-    return LayerCost(f"{stage.name}.{layer.name or index}", stage.name, stage.module, layer,
-                     row.input_size, row.output_size, _expanded(row.macs) if runs else 0, row.params, runs)
+    name = layer.name if qualified and layer.name else f"{stage.name}.{layer.name or index}"
+    return LayerCost(name, stage.name, stage.module, layer, row.input_size, row.output_size,
+                     _expanded(row.macs) if runs else 0, 0 if reused else row.params, runs)
 
 
 @dataclass(frozen=True)
@@ -477,6 +540,16 @@ class NetworkCost(Result):
     def flops(self) -> Value:
         """Floating-point operations: 2 per multiply-accumulate."""
         return 2 * self.macs
+
+    @property
+    def uncounted(self) -> tuple[LayerCost, ...]:
+        """The layers whose MACs are not counted: operations an imported model uses that the
+        library does not know (see :class:`~convalgebra.layers.Uncounted`).
+
+        >>> network("resnet18").count(224).uncounted
+        ()
+        """
+        return tuple(row for row in self.layers if isinstance(row.layer, Uncounted))
 
     @property
     def exact_multiple(self) -> Optional[int]:
@@ -551,10 +624,19 @@ class NetworkCost(Result):
         """The JSON contract: totals and layers as integers, the closed form as text in I."""
         from .printing import text
 
-        from .symbols import H, W
+        closed: Optional[dict[str, Any]]
+        if self.network.imported:  # in H and W, where the model takes a symbolic size at all
+            symbolic = self.network.closed_form()
+            closed = None if symbolic is None else {"macs": text(symbolic.macs), "params": text(symbolic.params),
+                                                    "exact_when": symbolic.exact_when()}
+        else:
+            from .symbols import H, W
 
-        oblong = isinstance(self.size, tuple)  # the closed form in H and W for an oblong input, in I for a square
-        macs, params = self.network.total_symbolic((H, W) if oblong else None)
+            oblong = isinstance(self.size, tuple)  # the closed form in H and W for an oblong input, in I for a square
+            macs, params = self.network.total_symbolic((H, W) if oblong else None)
+            closed = {"macs": text(macs), "params": text(params),
+                      "exact_when": (f"H and W are multiples of {self.network.stride}" if oblong
+                                     else f"I is a multiple of {self.network.stride}")}
         total: dict[str, Any] = {"macs": _json(self.macs), "params": _json(self.params)}
         if not is_concrete(self.size):  # a closed form at a symbolic size: where it is exact
             total["exact_when"] = self.exact_when()
@@ -565,13 +647,24 @@ class NetworkCost(Result):
                       "height": _json(sides(self.size)[0]), "width": _json(sides(self.size)[1])},
             "units": {"macs": UNITS, "convention": CONVENTION},
             "total": total,
-            "total_symbolic": {"macs": text(macs), "params": text(params), "exact_when": (f"H and W are multiples of {self.network.stride}" if oblong
-                                              else f"I is a multiple of {self.network.stride}")},
+            "total_symbolic": closed,
             "stages": [{"name": s.name, "module": s.module or None, "layers": s.layers,
                         "output_channels": _json(s.output_channels), "output_size": _json(s.output_size),
                         "macs": _json(s.macs), "params": _json(s.params), "runs": s.runs} for s in self.stages],
             "layers": [_layer_dict(r) for r in self.layers],
+            **(self._imported_dict() if self.network.imported else {}),
         }
+
+    def _imported_dict(self) -> dict[str, Any]:
+        """An imported model's operations the library does not know, and its blocks recognized."""
+        from .recognition import recognize_network
+
+        found, summary = recognize_network(self.network)
+        return {"not_counted": [{"name": r.name, "op": getattr(r.layer, "op")} for r in self.uncounted],
+                "blocks": [{"name": name, "module": r.module if r else None,
+                            "parameters": {k: _json(v) for k, v in r.parameters} if r else {},
+                            "stride": r.stride if r else None} for name, r in found],
+                "modules": summary}
 
 
 def _json(value: Any) -> Any:

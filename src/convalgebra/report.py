@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .design import BreakEven, Budget, Comparison, LargeNLimit
     from .explanation import Explanation
     from .networks import NetworkCost
+    from .peers import PeerCounts
 
 __all__ = [
     "Expr", "Code", "Math", "Piece", "Paragraph", "Table", "Equations", "Items", "Block", "View",
@@ -444,7 +445,7 @@ def _network_view(net: Any) -> View:
 
 @_builds("network_cost")
 def _network_cost_view(cost: "NetworkCost") -> View:
-    from .layers import is_concrete, layer_kind, sides
+    from .layers import Uncounted, is_concrete, layer_kind, sides
     from .printing import text
 
     net = cost.network
@@ -457,7 +458,8 @@ def _network_cost_view(cost: "NetworkCost") -> View:
         tuple((str(i), r.name, layer_kind(r.layer), Expr(r.layer.in_channels), Expr(r.layer.out_channels),
                Expr(getattr(r.layer, "groups", 1)), str(getattr(r.layer, "stride", 1)),
                _map(r.layer.out_channels, r.output_size, spaced),
-               Expr(r.macs, "number") if r.runs else "(not run)", Expr(r.macs_share, "percent"),
+               "(not counted)" if isinstance(r.layer, Uncounted) else Expr(r.macs, "number") if r.runs else "(not run)",
+               Expr(r.macs_share, "percent"),
                Expr(r.params, "number"), Expr(r.params_share, "percent"))
               for i, r in enumerate(cost.layers, 1)),
         caption="Layers", right=frozenset({0, *range(3, 12)})))
@@ -468,10 +470,23 @@ def _network_cost_view(cost: "NetworkCost") -> View:
                Expr(s.params, "number"), Expr(s.params_share, "percent")) for s in cost.stages),
         caption="Stages", right=frozenset(range(2, 8))))
     blocks.append(_network_totals(cost))
+    if cost.uncounted:
+        blocks.append(Paragraph((f"Not counted: {len(cost.uncounted)} operation(s) the library does not know, their MACs"
+                                 " missing from the totals: "
+                                 + "; ".join(f"{r.name} ({getattr(r.layer, 'op')})" for r in cost.uncounted) + ".",)))
     if any(not s.runs for s in cost.stages):
         blocks.append(Paragraph(("Side stages do not run at inference: their parameters count, their MACs do not.",),
                                 note=True))
-    if not spaced and isinstance(size, tuple):  # a count at a number stays free of sympy; the closed form is one call away
+    if net.imported:  # each block named by the module it is; its closed form is the count at (H, W)
+        from .recognition import recognize_network
+
+        found, summary = recognize_network(net)
+        if found:
+            blocks.append(Table(("block", "module"), tuple((name, r.text if r else "none of the modules")
+                                                           for name, r in found),
+                                caption="Blocks, recognized as the modules (matched against their rules)"))
+        blocks.append(Paragraph(("Modules: " + summary,)))
+    elif not spaced and isinstance(size, tuple):  # a count at a number stays free of sympy; the closed form is one call away
         blocks.append(Paragraph((f"The closed form in H and W, exact when H and W are multiples of {net.stride}: ",
                                  Code(f"convalgebra network {net.name} --symbolic HW"), ", or ",
                                  Code(f"network({net.name!r}).count((H, W))"), " in Python."),
@@ -497,6 +512,39 @@ def _I() -> Any:
 def _is_symbol(side: Any) -> bool:
     """A side that is a symbol itself (H of H x W): the count is already the closed form."""
     return bool(getattr(side, "is_Symbol", False))
+
+
+@_builds("peer_counts")
+def _peer_counts_view(counts: "PeerCounts") -> View:
+    """The library's count beside what each other counter reports, part by part, and why."""
+    from .layers import sides
+    from .peers import PARTS
+
+    cost = counts.cost
+    net = cost.network
+    height, width = sides(cost.size)
+    blocks: list[Block] = [Paragraph((
+        f"On a 1 x {net.in_channels} x {height} x {width} input, convalgebra counts ", Expr(cost.macs, "number"),
+        f" MACs ({CONVENTION}), that is ", Expr(cost.flops, "number"), " FLOPs, and ", Expr(cost.params, "number"),
+        " params. Each counter below puts a cost on other things too, or on some of them twice:"))]
+    rows: list[tuple[Any, ...]] = [("convalgebra", "MACs", Expr(cost.macs, "number"), Expr(cost.params, "number"),
+                                    Expr(cost.macs, "number"), *("-" for _ in PARTS[1:]))]
+    for peer in counts.peers:
+        parts = dict(peer.parts)
+        params = "-" if peer.params is None else Expr(peer.params, "number")
+        if peer.total is None:
+            rows.append((peer.tool, peer.unit, "not known", "not known" if peer.key == "thop" else params,
+                         *("-" for _ in PARTS)))
+            continue
+        rows.append((peer.tool, peer.unit, Expr(peer.total, "number"), params,
+                     *(Expr(parts[p], "number") if parts.get(p) else "-" for p in PARTS)))
+    blocks.append(Table(("counter", "unit", "reports", "params", *PARTS), tuple(rows),
+                        caption=f"{net.name} at {height} x {width}: each counter's total, by what it counts",
+                        right=frozenset(range(2, 4 + len(PARTS)))))
+    blocks.append(Items(tuple((f"{peer.tool} finds what to count by {peer.finds}; it counts {peer.why}"
+                               + (f". Not known here: the model {peer.unknown}" if peer.unknown else "") + ".",)
+                              for peer in counts.peers), caption="Why"))
+    return View(f"{net.name}: what other counters report", tuple(blocks))
 
 
 def _network_totals(cost: "NetworkCost") -> Items:

@@ -1,0 +1,908 @@
+"""Import a PyTorch model: :func:`from_torch` turns any traceable CNN into a :class:`Network`.
+
+The model is traced with ``torch.fx`` (PyTorch is the optional extra ``torch`` and is
+imported only here); every node becomes one of the library's layers, named by torch's own
+qualified name (``layer1.0.conv1``), and the graph's forks and joins become the library's
+blocks (a sum a :class:`~convalgebra.blocks.Residual`, a concatenation a
+:class:`~convalgebra.blocks.Parallel`, a gate a :class:`~convalgebra.blocks.Scale`). The
+stages are the model's top-level children. Only the channel counts are read from the trace;
+every size flows through the library's own arithmetic, so a count at the symbols H and W
+is a closed form:
+
+>>> import pytest; torchvision = pytest.importorskip("torchvision")
+>>> import torch
+>>> with torch.device("meta"):
+...     model = torchvision.models.resnet18()
+>>> net = from_torch(model, name="resnet18")
+>>> net.total(224)                                    # (MACs, params), exact
+(1814073344, 11689512)
+>>> [s.name for s in net.stages][:5]
+['conv1', 'bn1', 'relu', 'maxpool', 'layer1']
+>>> from convalgebra.symbols import H, W
+>>> cost = net.count((H, W))
+>>> cost.macs, cost.exact_when()
+(36144*H*W + 512000, 'H and W are multiples of 32')
+
+An operation the library does not know is kept in its place, by name, as *not counted*
+(never as a silent 0), and ``strict=True`` refuses the model.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
+
+from .blocks import AnyBlock, Parallel, Residual, Scale, Series, iter_layers
+from .errors import InvalidValueError
+from .layers import (Activation, AdaptivePool, BatchNorm, Conv, ConvTranspose, Elementwise, Held, Identity, LayerNorm,
+                     LayerScale, Linear, Pool, Shuffle, Slice, Uncounted, Upsample, as_size)
+from .networks import Network, Stage
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+__all__ = ["from_torch", "load_model"]
+
+
+def from_torch(model: "torch.nn.Module", input_shape: Sequence[int] = (3, 224, 224), *, name: str = "",
+               title: str = "", strict: bool = False) -> Network:
+    """The network ``model`` is, traced on an input of ``input_shape`` ((C, H, W), or (1, C, H, W)).
+
+    The trace runs on the meta device for a model there, else on fake tensors (no memory,
+    no compute either way; the model may live on any device) in inference mode, and the model's training flags are restored
+    after. Channel counts come from the trace; sizes are left to the library, so the network
+    counts at any input size (or at symbols) its layers accept. A module called twice is
+    counted at each call (its parameters once); parameters the forward pass never uses (an
+    auxiliary classifier) are kept in a side stage ``unused``, so the parameters are torch's.
+
+    >>> from_torch("resnet50")
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: from_torch takes a torch.nn.Module, not str
+    """
+    import torch
+
+    if not isinstance(model, torch.nn.Module):
+        raise InvalidValueError(f"from_torch takes a torch.nn.Module, not {type(model).__name__}")
+    shape = _input_shape(input_shape)
+    graph = _trace(model, shape)
+    return _Importer(model, graph, shape, name or type(model).__name__, title or type(model).__name__,
+                     strict).network()
+
+
+def load_model(spec: str) -> "torch.nn.Module":
+    """A model by ``torchvision:NAME`` (weights=None, built on the meta device), ``timm:NAME``
+    (when timm is installed; on meta too), or ``FILE.py:FUNCTION`` (a builder of the user's:
+    **that file is the user's code and runs**, as ``python FILE.py`` would run it).
+
+    >>> load_model("torchvision:resnet5")
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.UnknownNameError: unknown torchvision model 'resnet5'; did you mean resnet50 or resnet152 or resnet34? (see 'torchvision.models.list_models()')
+    >>> load_model("resnet50")
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: model 'resnet50': expected torchvision:NAME, timm:NAME or FILE.py:FUNCTION
+    """
+    import torch
+
+    kind, sep, rest = spec.partition(":")
+    if not sep or not rest:
+        raise InvalidValueError(f"model {spec!r}: expected torchvision:NAME, timm:NAME or FILE.py:FUNCTION")
+    if kind == "torchvision":
+        import torchvision
+
+        known = torchvision.models.list_models(module=torchvision.models)
+        if rest not in known:
+            from .errors import unknown_name
+
+            raise unknown_name("torchvision model", rest, {n: n for n in known}, "torchvision.models.list_models()")
+        return _on_meta(lambda: torchvision.models.get_model(rest, weights=None))
+    if kind == "timm":
+        try:
+            import timm
+        except ImportError:
+            raise InvalidValueError("timm:NAME needs timm installed (pip install timm)") from None
+        if rest not in timm.list_models():
+            from .errors import unknown_name
+
+            raise unknown_name("timm model", rest, {n: n for n in timm.list_models()}, "timm.list_models()")
+        return _on_meta(lambda: timm.create_model(rest, pretrained=False))
+    if kind.endswith(".py"):
+        import importlib.util
+        import os
+
+        if not os.path.isfile(kind):
+            raise InvalidValueError(f"{kind}: no such file")
+        spec_ = importlib.util.spec_from_file_location("_convalgebra_user_model", kind)
+        assert spec_ is not None and spec_.loader is not None
+        module = importlib.util.module_from_spec(spec_)
+        try:
+            spec_.loader.exec_module(module)  # the user's own code, run on purpose
+        except Exception as error:
+            raise InvalidValueError(f"{kind} fails to run: {_first_line(error)}") from None
+        builder = getattr(module, rest, None)
+        if not callable(builder):
+            raise InvalidValueError(f"{kind} has no function {rest!r}")
+        try:
+            model = builder()
+        except Exception as error:
+            raise InvalidValueError(f"{kind}:{rest}() fails: {_first_line(error)}") from None
+        if not isinstance(model, torch.nn.Module):
+            raise InvalidValueError(f"{kind}:{rest}() returns a {type(model).__name__}, not a torch.nn.Module")
+        return model
+    raise InvalidValueError(f"model {spec!r}: expected torchvision:NAME, timm:NAME or FILE.py:FUNCTION")
+
+
+def _on_meta(build: Any) -> "torch.nn.Module":
+    """``build()`` with its parameters on the meta device (no memory, no initialization).
+
+    RegNet computes its widths with torch at construction, which the meta device cannot
+    answer (``.tolist()``); a model that fails so is built with those few tensors on the CPU."""
+    import torch
+
+    try:
+        with torch.device("meta"):
+            return build()
+    except NotImplementedError:
+        from torchvision.models.regnet import BlockParams
+
+        original = BlockParams.from_init_params.__func__
+
+        def widths_on_cpu(cls: Any, *args: Any, **kwargs: Any) -> Any:
+            with torch.device("cpu"):
+                return original(cls, *args, **kwargs)
+
+        BlockParams.from_init_params = classmethod(widths_on_cpu)
+        try:
+            with torch.device("meta"):
+                return build()
+        finally:
+            BlockParams.from_init_params = classmethod(original)
+
+
+def _input_shape(shape: Sequence[int]) -> tuple[int, int, int]:
+    """(C, H, W) from (C, H, W) or (1, C, H, W).
+
+    >>> _input_shape((1, 3, 224, 160)), _input_shape([3, 32, 32])
+    ((3, 224, 160), (3, 32, 32))
+    >>> _input_shape((224, 224))
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: input_shape (224, 224): expected (channels, height, width)
+    """
+    dims = tuple(shape)
+    if len(dims) == 4 and dims[0] == 1:
+        dims = dims[1:]
+    if len(dims) != 3 or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in dims):
+        raise InvalidValueError(f"input_shape {tuple(shape)!r}: expected (channels, height, width)")
+    return dims[0], dims[1], dims[2]
+
+
+def _trace(model: "torch.nn.Module", shape: tuple[int, int, int]) -> Any:
+    """The model's fx graph module, every node's output shape recorded (``tensor_meta``)."""
+    import torch
+    from torch import fx
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    flags = {m: m.training for m in model.modules()}
+    model.eval()
+    try:
+        try:
+            traced = fx.symbolic_trace(model)
+        except Exception as error:  # torch.fx raises many kinds: TraceError, TypeError, NotImplementedError ...
+            raise InvalidValueError(f"{type(model).__name__} cannot be traced by torch.fx: {_first_line(error)}") from None
+        on_meta = all(t.device.type == "meta" for t in (*model.parameters(), *model.buffers()))
+        mode = None if on_meta else FakeTensorMode(allow_non_fake_inputs=True)  # meta is faster, fake works anywhere
+        example = torch.empty(1, *shape, device="meta")
+        if mode is not None:
+            device = next((t.device for t in (*model.parameters(), *model.buffers())), torch.device("cpu"))
+            example = mode.from_tensor(torch.empty(1, *shape, device=device))
+        try:
+            _shapes_only()(traced, fake_mode=mode).propagate(example)
+        except Exception as error:
+            raise InvalidValueError(f"{type(model).__name__} does not run on a 1 x {shape[0]} x {shape[1]} x"
+                                    f" {shape[2]} input: {_first_line(error)}") from None
+    finally:
+        for module, training in flags.items():
+            module.training = training
+    return traced
+
+
+@lru_cache(maxsize=None)
+def _shapes_only() -> Any:
+    """torch.fx's ShapeProp (a class), but shapes the library knows are not computed by running
+    the operation: a module or function that keeps its input's shape (a norm, an activation,
+    dropout) hands its input on; a convolution, an adaptive pool and a broadcast sum or product
+    make an empty tensor of their output's shape. On the meta device batch norm and pooling run
+    PyTorch's Python decompositions, most of a trace's time, for shapes known beforehand."""
+    import torch
+    from torch import nn
+    from torch.fx.passes.shape_prop import ShapeProp
+    from torch.nn import functional as F
+
+    keep = (nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm, nn.ReLU, nn.ReLU6, nn.SiLU, nn.GELU, nn.Hardswish,
+            nn.Hardsigmoid, nn.Sigmoid, nn.Tanh, nn.Dropout, nn.Dropout2d, nn.Identity)
+    functions = {F.relu, F.relu6, F.gelu, F.silu, F.hardswish, F.hardsigmoid, F.layer_norm, F.batch_norm, F.dropout,
+                 torch.relu, torch.sigmoid}
+    broadcast = {operator.add, operator.mul, operator.iadd, operator.imul, torch.add, torch.mul}
+
+    def conv_shape(module: Any, x: Any) -> Optional[tuple[int, ...]]:
+        if x.dim() != 4 or isinstance(module.padding, str) or module.padding_mode != "zeros":
+            return None
+        sides = []
+        for size, k, s, p, d in zip(x.shape[2:], module.kernel_size, module.stride, module.padding, module.dilation):
+            sides.append((size + 2 * p - d * (k - 1) - 1) // s + 1)
+        return (x.shape[0], module.out_channels, *sides) if min(sides) >= 1 and x.shape[1] == module.in_channels \
+            else None
+
+    class ShapesOnly(ShapeProp):
+        def call_module(self, target: Any, args: Any, kwargs: Any) -> Any:
+            module = self.fetch_attr(target)
+            if len(args) == 1 and not kwargs and isinstance(args[0], torch.Tensor):
+                x = args[0]
+                if type(module) in keep:
+                    return x
+                shape = conv_shape(module, x) if type(module) is nn.Conv2d else None
+                if type(module) is nn.AdaptiveAvgPool2d and x.dim() == 4 and isinstance(module.output_size, int):
+                    shape = (*x.shape[:2], module.output_size, module.output_size)
+                if shape is not None:
+                    return x.new_empty(shape)
+            return super().call_module(target, args, kwargs)
+
+        def call_function(self, target: Any, args: Any, kwargs: Any) -> Any:
+            if target in functions and args and isinstance(args[0], torch.Tensor):
+                return args[0]
+            if target in broadcast and len(args) == 2 and not kwargs and \
+                    all(isinstance(a, torch.Tensor) for a in args):
+                shape = torch.broadcast_shapes(args[0].shape, args[1].shape)
+                return next((a for a in args if a.shape == shape), None) if any(a.shape == shape for a in args) \
+                    else super().call_function(target, args, kwargs)
+            return super().call_function(target, args, kwargs)
+
+    return ShapesOnly
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+@dataclass
+class _State:
+    """What a value in the graph is, as the library sees it: a feature map (NCHW), the same
+    channels-last (NHWC, ConvNeXt's linear layers), a map flattened to a vector (from
+    ``channels`` x ``size``), a map viewed as groups or transposed groups (a channel shuffle
+    half done), or the pieces of a chunk or split along the channels."""
+
+    kind: str
+    channels: int
+    size: Any = 1
+    groups: int = 1
+    bounds: tuple[int, ...] = ()
+
+
+@dataclass
+class _Node:
+    """A node of the data flow: its inputs (data nodes only), its layer (or None: it passes
+    its input on), its state, and its owners (torch's module path, top-level child first)."""
+
+    node: Any
+    inputs: list[Any]
+    state: _State
+    layer: Optional[AnyBlock] = None
+    owner: str = ""
+    params: set[int] = field(default_factory=set)
+
+
+_ACTIVATION_NAMES = {"relu": "relu", "relu_": "relu", "relu6": "relu6", "gelu": "gelu", "silu": "silu",
+                     "silu_": "silu", "sigmoid": "sigmoid", "sigmoid_": "sigmoid", "hardswish": "hardswish",
+                     "hardsigmoid": "hardsigmoid", "tanh": "tanh", "hardswish_": "hardswish",
+                     "hardsigmoid_": "hardsigmoid"}
+#: Operations that pass their input on unchanged at inference.
+_PASS = {"stochastic_depth", "dropout", "dropout2d", "contiguous", "clone", "detach", "alpha_dropout", "feature_alpha_dropout", "to",
+         "float", "type_as"}
+_ADD = {"add", "add_", "iadd", "sub", "sub_", "isub"}
+_MUL = {"mul", "mul_", "imul", "truediv", "div", "div_", "itruediv"}
+
+
+class _Importer:
+    """One import: the graph read node by node, then its forks and joins built into blocks."""
+
+    def __init__(self, model: Any, traced: Any, shape: tuple[int, int, int], name: str, title: str,
+                 strict: bool) -> None:
+        self.model, self.traced, self.shape, self.name, self.title, self.strict = model, traced, shape, name, title, strict
+        self.modules = dict(traced.named_modules())
+        self.nodes: dict[Any, _Node] = {}
+        self.names: dict[str, int] = {}
+        self.calls: dict[str, int] = {}
+        self.reused: set[str] = set()
+        self.accounted: set[int] = set()
+        self.emitted: dict[int, int] = {}
+        self.origins: dict[str, tuple[str, int]] = {}
+        self.joins: list[str] = []
+        self.visits = _visits(model)
+
+    # -- reading the graph -------------------------------------------------------
+    def network(self) -> Network:
+        graph = self.traced.graph
+        placeholders = [n for n in graph.nodes if n.op == "placeholder"]
+        output = next(n for n in graph.nodes if n.op == "output")
+        source = placeholders[0]
+        self.nodes[source] = _Node(source, [], _State("map", self.shape[0]))
+        for node in graph.nodes:
+            if node.op in ("placeholder", "output", "get_attr") or node in self.nodes:
+                continue
+            inputs = [x for x in node.all_input_nodes if x in self.nodes]
+            if not inputs or "tensor_meta" not in node.meta:
+                continue  # a constant, or a size read off a tensor: no data flows
+            self.nodes[node] = self._read(node, inputs)
+        result = output.args[0]
+        if result not in self.nodes:
+            raise InvalidValueError(f"{self.name}: the model does not return one tensor computed from its input")
+        self._dominators(source)
+        items = self._build(source, result)
+        self._check_once()
+        stages = self._stages(items)
+        held = self._held(self.nodes[result].state.channels)
+        if held is not None:
+            stages.append(held)
+        net = Network(self.name, self.title, tuple(stages), source=f"imported from PyTorch ({type(self.model).__name__},"
+                      " traced by torch.fx)", default_size=as_size(self.shape[1], self.shape[2]),
+                      in_channels=self.shape[0], reused=frozenset(self.reused), imported=True, parts=self._parts(),
+                      origins=tuple((name, op, visits) for name, (op, visits) in self.origins.items()),
+                      joins=tuple(dict.fromkeys(self.joins)))
+        uncounted = [layer for stage in net.stages for layer in iter_layers(stage.block) if isinstance(layer, Uncounted)]
+        if self.strict and uncounted:
+            listed = "; ".join(f"{layer.name} ({layer.op})" for layer in uncounted)
+            raise InvalidValueError(f"{self.name}: {len(uncounted)} operation(s) the library does not count: {listed};"
+                                    " strict refuses the model")
+        return net
+
+    def _meta(self, node: Any) -> Any:
+        return node.meta["tensor_meta"]
+
+    def _shape(self, node: Any) -> tuple[int, ...]:
+        return tuple(self._meta(node).shape)
+
+    def _name(self, node: Any) -> tuple[str, str]:
+        """The layer's name (torch's qualified module name; a function's module path and op)
+        and its top-level owner."""
+        stack = list((node.meta.get("nn_module_stack") or {}).values())
+        path = stack[-1][0] if stack else ""
+        if node.op == "call_module":
+            base = str(node.target)
+        else:
+            op = node.target if isinstance(node.target, str) else getattr(node.target, "__name__", str(node.target))
+            base = f"{path}.{op}" if path else str(op)
+        seen = self.names.get(base, 0) + 1
+        self.names[base] = seen
+        shown = base if seen == 1 else (f"{base} (call {seen})" if node.op == "call_module" else f"{base}_{seen}")
+        owner = str(node.target).split(".")[0] if node.op == "call_module" else (path.split(".")[0] if path else "")
+        return shown, owner
+
+    def _read(self, node: Any, inputs: list[Any]) -> _Node:
+        """The data node for ``node``: its layer and its output state."""
+        name, owner = self._name(node)
+        item = _Node(node, inputs, _State("map", 0), owner=owner)
+        meta = node.meta["tensor_meta"]
+        if not hasattr(meta, "shape"):  # chunk, split: a tuple of pieces along a dimension
+            item.state = self._pieces(node, inputs, name)
+            return item
+        out = tuple(meta.shape)
+        op = self._op(node)
+        if op == "cat" and len(inputs) > 1:
+            item.inputs = self._cat_inputs(node, inputs)
+        state = self.nodes[inputs[0]].state
+        first = self.nodes[inputs[0]].node.meta["tensor_meta"]
+        self.src = tuple(first.shape) if hasattr(first, "shape") else ()
+        layer, new = self._layer(node, op, inputs, state, out, name, item)
+        item.layer, item.state = layer, new
+        origin = self._origin(node)
+        if len(item.inputs) > 1:
+            self.joins.append(origin[0])
+        for part in iter_layers(layer) if layer is not None else ():
+            self.origins.setdefault(part.name, origin)
+        return item
+
+    def _origin(self, node: Any) -> tuple[str, int]:
+        """What torch ran for a node, as the peers' counters see it: a module's exact class
+        (``torch.nn.modules.conv.Conv2d``) and the number of places the module tree holds it,
+        or a function (``torch.nn.functional.relu``, ``_operator.add``) or a method (``Tensor.mean``)."""
+        if node.op == "call_module":
+            module = self.modules[str(node.target)]
+            cls = type(module)
+            return f"{cls.__module__}.{cls.__qualname__}", self.visits.get(id(module), 1)
+        if node.op == "call_method":
+            return f"Tensor.{node.target}", 1
+        target = node.target
+        functional = _functional_names().get(id(target))
+        if functional is not None:  # F.avg_pool2d is torch._C._nn.avg_pool2d: named as the user wrote it
+            return f"torch.nn.functional.{functional}", 1
+        return f"{getattr(target, '__module__', None) or 'torch'}.{getattr(target, '__name__', str(target))}", 1
+
+    def _op(self, node: Any) -> str:
+        if node.op == "call_module":
+            return "module"
+        target = node.target
+        return target if isinstance(target, str) else getattr(target, "__name__", str(target))
+
+    def _pieces(self, node: Any, inputs: list[Any], name: str) -> _State:
+        state = self.nodes[inputs[0]].state
+        dim = self._dim(node, 1 if self._op(node) in ("chunk", "split", "tensor_split") else 0)
+        shapes = [tuple(m.shape) for m in node.meta["tensor_meta"]]
+        if state.kind != "map" or dim not in (1, -3) or self._op(node) not in ("chunk", "split", "tensor_split", "unbind"):
+            raise InvalidValueError(f"{self.name}: {name} ({self._op(node)}) splits a tensor other than along the channels"
+                                    " of a feature map; the library cannot carry that")
+        bounds = [0]
+        for s in shapes:
+            bounds.append(bounds[-1] + s[1])
+        return _State("pieces", state.channels, bounds=tuple(bounds))
+
+    def _dim(self, node: Any, position: int) -> Any:
+        if "dim" in node.kwargs:
+            return node.kwargs["dim"]
+        args = node.args
+        return args[position + 1] if len(args) > position + 1 else 0
+
+    def _cat_inputs(self, node: Any, inputs: list[Any]) -> list[Any]:
+        """A concatenation's inputs, with a prefix that an earlier concatenation already joined
+        replaced by that one (DenseNet concatenates all earlier features at each layer: so
+        every layer's input is the last one's, plus its new channels)."""
+        listed = [x for x in (node.args[0] if node.args else node.kwargs.get("tensors", [])) if x in self.nodes]
+        key = tuple(listed)
+        self._cats = getattr(self, "_cats", {})
+        self._cats[key] = node
+        for k in range(len(listed) - 1, 1, -1):
+            earlier = self._cats.get(tuple(listed[:k]))
+            if earlier is not None and earlier is not node:
+                return [earlier, *listed[k:]]
+        return listed
+
+    # -- one node, one layer ------------------------------------------------------
+    def _layer(self, node: Any, op: str, inputs: list[Any], state: _State, out: tuple[int, ...], name: str,
+               item: _Node) -> tuple[Optional[AnyBlock], _State]:
+        from torch import nn
+
+        channels = state.channels
+        keep = _State(state.kind, channels, state.size)
+        if node.op == "call_module":
+            module = self.modules[node.target]
+            layer = self._module_layer(module, state, out, name)
+            fresh = [p for p in module.parameters() if id(p) not in self.accounted]
+            count = self.calls.get(str(node.target), 0) + 1
+            self.calls[str(node.target)] = count
+            if count > 1 and any(True for _ in module.parameters()):
+                self.reused.add(name)
+            elif layer is not None and not isinstance(layer, Uncounted):
+                held = sum(p.numel() for p in fresh)
+                if getattr(layer, "params")() != held:
+                    layer = Uncounted(channels, f"{type(module).__name__} (parameters not understood)",
+                                      out=self._channels(out, state), held=held, name=name)
+            if isinstance(layer, Uncounted) and count == 1:
+                layer = Uncounted(layer.channels, layer.op, layer.out, sum(p.numel() for p in fresh), name)
+            self.accounted |= {id(p) for p in fresh}
+            if layer is None:  # dropout, identity, flatten: the value passes on
+                return None, self._after(module, state, out) if isinstance(module, nn.Flatten) else keep
+            return layer, self._after(module, state, out)
+        # functions and methods
+        if len(inputs) > 1:
+            return self._join(op, node, inputs, state, out, name)
+        if op in _PASS or (op == "cat" and self._dim(node, 0) in (1, -3)):  # a concatenation of one tensor
+            return None, keep
+        if op in _ACTIVATION_NAMES:
+            return Activation(channels, _ACTIVATION_NAMES[op], name=name), keep
+        if op in ("hardtanh", "hardtanh_") and self._args(node)[1:3] == [0.0, 6.0]:
+            return Activation(channels, "relu6", name=name), keep
+        if op in ("flatten", "view", "reshape", "squeeze", "permute", "transpose", "unsqueeze", "mean",
+                  "adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "max_pool2d"):
+            return self._reshape(node, op, state, out, name)
+        if op == "getitem":
+            return self._getitem(node, state, out, name)
+        if op in _ADD | _MUL:
+            return self._constant_operand(node, op, state, out, name, item)
+        if op == "layer_norm":
+            return self._functional_norm(node, state, out, name, item)
+        return self._unknown(op, state, out, name), _State(state.kind, self._channels(out, state), state.size)
+
+    def _args(self, node: Any) -> list[Any]:
+        return list(node.args)
+
+    def _channels(self, out: tuple[int, ...], state: _State) -> int:
+        if state.kind == "nhwc":
+            return out[-1]
+        return out[1] if len(out) > 1 else state.channels
+
+    def _unknown(self, op: str, state: _State, out: tuple[int, ...], name: str, held: int = 0) -> Uncounted:
+        """An operation the library does not know: kept, by name, as not counted; it must keep the size."""
+        if state.kind in ("map", "nhwc") and len(out) == 4:
+            spatial = (out[1], out[2]) if state.kind == "nhwc" else (out[2], out[3])
+            src = self.src
+            if len(src) != 4 or spatial != ((src[1], src[2]) if state.kind == "nhwc" else (src[2], src[3])):
+                raise InvalidValueError(f"{self.name}: {name} ({op}) changes the feature map's size, and the library"
+                                        " cannot carry sizes through an operation it does not know")
+        elif state.kind not in ("flat",) or len(out) != 2:
+            raise InvalidValueError(f"{self.name}: {name} ({op}) on a {state.kind} value is an operation the library"
+                                    " cannot carry")
+        return Uncounted(state.channels, op, out=self._channels(out, state), held=held, name=name)
+
+    def _module_layer(self, module: Any, state: _State, out: tuple[int, ...], name: str) -> Optional[AnyBlock]:
+        from torch import nn
+
+        c = state.channels
+        if isinstance(module, (nn.Dropout, nn.Dropout2d, nn.Dropout1d, nn.AlphaDropout, nn.Identity)):
+            return None
+        if isinstance(module, nn.Flatten):
+            return None if len(out) == 2 and state.kind in ("map", "flat") else self._unknown("Flatten", state, out, name)
+        if isinstance(module, nn.Conv2d) and state.kind == "map":
+            return self._conv(module, name)
+        if isinstance(module, nn.ConvTranspose2d) and state.kind == "map" and isinstance(module.padding, tuple):
+            kernel: Any = tuple(module.kernel_size)
+            return ConvTranspose(module.in_channels, module.out_channels, kernel, module.groups,
+                                 _one(module.stride), _pair(module.padding), _pair(module.output_padding),
+                                 _one(module.dilation), module.bias is not None, name)
+        if isinstance(module, nn.Linear):
+            if state.kind == "flat":
+                return Linear(state.channels, module.out_features, in_size=state.size, bias=module.bias is not None,
+                              name=name)
+            if state.kind == "nhwc":  # a linear layer on channels-last positions: a 1 x 1 convolution
+                return Conv(module.in_features, module.out_features, (1, 1), padding=0, bias=module.bias is not None,
+                            name=name)
+            raise InvalidValueError(f"{self.name}: {name}: a linear layer on a {' x '.join(map(str, self.src[1:]))}"
+                                    " feature map (not flattened); the library counts linear layers on flattened maps")
+        if isinstance(module, (nn.BatchNorm2d, nn.BatchNorm1d)) and module.affine:
+            return BatchNorm(c, name=name)
+        if isinstance(module, nn.LayerNorm) and tuple(module.normalized_shape) == (c,) and state.kind in ("nhwc", "flat"):
+            return LayerNorm(c, name=name) if module.elementwise_affine and module.bias is not None else None
+        if isinstance(module, (nn.MaxPool2d, nn.AvgPool2d)) and state.kind == "map":
+            kernel, stride, padding = (_square(getattr(module, a)) for a in ("kernel_size", "stride", "padding"))
+            if None not in (kernel, stride, padding) and _square(getattr(module, "dilation", 1)) == 1:
+                return Pool(c, kernel, stride, padding, bool(module.ceil_mode),
+                            "max" if isinstance(module, nn.MaxPool2d) else "avg", name)
+        if isinstance(module, (nn.AdaptiveAvgPool2d, nn.AdaptiveMaxPool2d)) and state.kind == "map":
+            size: Any = module.output_size
+            if isinstance(size, int) or None not in tuple(size):
+                kind = "avg" if isinstance(module, nn.AdaptiveAvgPool2d) else "max"
+                output: Any = size if isinstance(size, int) else as_size(*size)
+                return AdaptivePool(c, output, kind, name)
+        for cls, function in ((nn.ReLU6, "relu6"), (nn.ReLU, "relu"), (nn.GELU, "gelu"), (nn.SiLU, "silu"),
+                              (nn.Sigmoid, "sigmoid"), (nn.Hardswish, "hardswish"), (nn.Hardsigmoid, "hardsigmoid"),
+                              (nn.Tanh, "tanh")):
+            if isinstance(module, cls):
+                return Activation(c, function, name=name)
+        if isinstance(module, nn.ChannelShuffle) and state.kind == "map":
+            return Shuffle(c, module.groups, name)
+        if isinstance(module, nn.Upsample) and state.kind == "map" and module.mode in ("nearest", "bilinear") \
+                and isinstance(module.scale_factor, (int, float)) and float(module.scale_factor).is_integer() \
+                and module.size is None:
+            return Upsample(c, int(module.scale_factor), module.mode, name)
+        return self._unknown(type(module).__name__, state, out, name)
+
+    def _conv(self, module: Any, name: str) -> Conv:
+        padding: Any = module.padding
+        if padding == "valid":
+            padding = 0
+        elif padding != "same":
+            padding = padding[0] if padding[0] == padding[1] else tuple(padding)
+        stride, dilation = _one(module.stride), _one(module.dilation)
+        if stride is None or dilation is None:
+            raise InvalidValueError(f"{self.name}: {name}: a convolution with strides {module.stride} or dilations"
+                                    f" {module.dilation} that differ between height and width")
+        return Conv(module.in_channels, module.out_channels, tuple(module.kernel_size), module.groups, stride, padding,
+                    dilation, module.bias is not None, name)
+
+    def _after(self, module: Any, state: _State, out: tuple[int, ...]) -> _State:
+        from torch import nn
+
+        if isinstance(module, nn.Linear) and state.kind == "flat":
+            return _State("flat", out[-1], 1)
+        if state.kind == "flat" and len(out) == 2:
+            return _State("flat", out[-1], 1) if out[-1] != state.channels else state
+        if isinstance(module, nn.Flatten) and len(out) == 2:
+            if state.kind != "map":
+                raise InvalidValueError(f"{self.name}: a {state.kind} value flattened")
+            return _State("flat", state.channels, _square_size(self.src))
+        return _State(state.kind, self._channels(out, state), state.size)
+
+    def _reshape(self, node: Any, op: str, state: _State, out: tuple[int, ...], name: str
+                 ) -> tuple[Optional[AnyBlock], _State]:
+        """Views, flattening, permutes and transposes; a channel shuffle (view as groups, swap, view back)."""
+        src = self.src
+        if op == "mean":
+            if state.kind == "map" and len(src) == 4 and out[:2] == src[:2] and (len(out) == 2 or out[2:] == (1, 1)) \
+                    and self._mean_dims(node) in ({2, 3}, {-1, -2}):
+                pool = AdaptivePool(state.channels, 1, "avg", name)
+                return pool, _State("flat" if len(out) == 2 else "map", state.channels, 1)
+            return self._unknown(op, state, out, name), state
+        if op in ("adaptive_avg_pool2d", "adaptive_max_pool2d") and state.kind == "map":
+            size: Any = _call_args(node, ("input", "output_size"))["output_size"]
+            if isinstance(size, int) or (isinstance(size, (tuple, list)) and None not in size):
+                size = size if isinstance(size, int) else as_size(*size)
+                return AdaptivePool(state.channels, size, "max" if "max" in op else "avg", name), _keep_map(state)
+        if op in ("avg_pool2d", "max_pool2d", "max_pool2d_with_indices") and state.kind == "map":
+            got = _call_args(node, ("input", "kernel_size", "stride", "padding", "dilation", "ceil_mode")
+                             if "max" in op else ("input", "kernel_size", "stride", "padding", "ceil_mode"))
+            kernel = _one(got["kernel_size"])
+            stride = kernel if got.get("stride") in (None, [], ()) else _one(got["stride"])
+            padding, dilation = _one(got.get("padding", 0) or 0), _one(got.get("dilation", 1) or 1)
+            if None not in (kernel, stride, padding) and dilation == 1:
+                return Pool(state.channels, kernel, stride, padding, bool(got.get("ceil_mode", False)),
+                            "max" if "max" in op else "avg", name), _keep_map(state)
+        if op in ("adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "max_pool2d", "max_pool2d_with_indices"):
+            return self._unknown(op, state, out, name), state
+        if state.kind == "map" and len(out) == 2:
+            return None, _State("flat", state.channels, _square_size(src))
+        if state.kind == "flat" and len(out) == 2:
+            return None, state
+        if state.kind == "map" and len(out) == 5 and op in ("view", "reshape") and out[0] == src[0] \
+                and out[1] * out[2] == src[1] and out[3:] == src[2:]:
+            return None, _State("grouped", state.channels, state.size, groups=out[1])
+        if state.kind == "grouped" and op in ("transpose", "permute") and self._swaps_groups(node, op):
+            return None, _State("shuffled", state.channels, state.size, groups=state.groups)
+        if state.kind == "shuffled" and op in ("view", "reshape", "flatten") and len(out) == 4:
+            return Shuffle(state.channels, state.groups, name), _State("map", state.channels, state.size)
+        if op == "permute" and len(out) == 4:
+            dims = tuple(d % 4 for d in (node.args[1:] if len(node.args) > 2 else node.args[1]))
+            if state.kind == "map" and dims == (0, 2, 3, 1):
+                return None, _State("nhwc", state.channels, state.size)
+            if state.kind == "nhwc" and dims == (0, 3, 1, 2):
+                return None, _State("map", state.channels, state.size)
+        if out == src:
+            return None, state
+        return self._unknown(op, state, out, name), state
+
+    def _mean_dims(self, node: Any) -> set[int]:
+        dims = node.kwargs.get("dim", node.args[1] if len(node.args) > 1 else None)
+        return set(dims) if isinstance(dims, (list, tuple)) else set()
+
+    def _swaps_groups(self, node: Any, op: str) -> bool:
+        rest = [a for a in node.args[1:]]
+        if op == "transpose":
+            return sorted(d % 5 for d in rest) == [1, 2]
+        dims = tuple(rest[0]) if len(rest) == 1 else tuple(rest)
+        return tuple(d % 5 for d in dims) == (0, 2, 1, 3, 4)
+
+    def _getitem(self, node: Any, state: _State, out: tuple[int, ...], name: str) -> tuple[Optional[AnyBlock], _State]:
+        if state.kind == "pieces" and isinstance(node.args[1], int):
+            i = node.args[1]
+            start, stop = state.bounds[i], state.bounds[i + 1]
+            piece = _State("map", stop - start)
+            if start == 0 and stop == state.channels:
+                return None, piece
+            return Slice(state.channels, start, stop, name), piece
+        return self._unknown("getitem", state, out, name), _State(state.kind, self._channels(out, state), state.size)
+
+    def _constant_operand(self, node: Any, op: str, state: _State, out: tuple[int, ...], name: str, item: _Node
+                          ) -> tuple[Optional[AnyBlock], _State]:
+        """An add or multiply of a data value and a constant: a learned per-channel scale (a
+        parameter) is a layer scale; a number is an elementwise operation."""
+        keep = _State(state.kind, state.channels, state.size)
+        others = [a for a in node.args if not (hasattr(a, "op") and a in self.nodes)]
+        tensors = [a for a in others if hasattr(a, "op") and a.op == "get_attr"]
+        if not tensors:
+            return Elementwise(state.channels, "add" if op in _ADD else "multiply", name=name), keep
+        value = self._attribute(tensors[0].target)
+        if op in _MUL and len(tensors) == 1 and value is not None and value.numel() == state.channels \
+                and getattr(value, "requires_grad", False):
+            item.params.add(id(value))
+            self.accounted.add(id(value))
+            return LayerScale(state.channels, name=name), keep
+        held = 0
+        if value is not None and id(value) not in self.accounted and getattr(value, "requires_grad", False):
+            held = value.numel()
+            self.accounted.add(id(value))
+        return self._unknown(f"{op} with a tensor", state, out, name, held), keep
+
+    def _attribute(self, target: str) -> Any:
+        value: Any = self.traced
+        for part in target.split("."):
+            value = getattr(value, part, None)
+        return value
+
+    def _functional_norm(self, node: Any, state: _State, out: tuple[int, ...], name: str, item: _Node
+                         ) -> tuple[Optional[AnyBlock], _State]:
+        """``F.layer_norm(x, (C,), weight, bias)`` over the channels of a channels-last map."""
+        args = list(node.args) + [node.kwargs.get(k) for k in ("normalized_shape", "weight", "bias")][len(node.args) - 1:]
+        shape, weight, bias = (args + [None] * 4)[1:4]
+        keep = _State(state.kind, state.channels, state.size)
+        values = [self._attribute(a.target) if hasattr(a, "op") and a.op == "get_attr" else None for a in (weight, bias)]
+        if tuple(shape or ()) == (state.channels,) and state.kind in ("nhwc", "flat") and None not in values:
+            self.accounted |= {id(v) for v in values}
+            return LayerNorm(state.channels, name=name), keep
+        return self._unknown("layer_norm", state, out, name), keep
+
+    def _join(self, op: str, node: Any, inputs: list[Any], state: _State, out: tuple[int, ...], name: str
+              ) -> tuple[Optional[AnyBlock], _State]:
+        """A node with several data inputs: its layer is made in :meth:`_build`, which knows its branches."""
+        channels = self._channels(out, state) if state.kind != "flat" else out[-1]
+        return None, _State("flat" if state.kind == "flat" else state.kind, channels, state.size)
+
+    # -- forks and joins -----------------------------------------------------------
+    def _dominators(self, source: Any) -> None:
+        """The immediate dominator of every data node (the nearest node every path from the
+        input passes): where a join's branches fork."""
+        order = {node: i for i, node in enumerate(self.nodes)}
+        self.order = order
+        idom: dict[Any, Any] = {source: source}
+        for node, item in self.nodes.items():
+            if node is source:
+                continue
+            preds = [p for p in item.inputs if p in idom]
+            current = preds[0]
+            for other in preds[1:]:
+                a, b = current, other
+                while a is not b:
+                    while order[a] > order[b]:
+                        a = idom[a]
+                    while order[b] > order[a]:
+                        b = idom[b]
+                current = a
+            idom[node] = current
+        self.idom = idom
+
+    def _build(self, src: Any, dst: Any) -> list[AnyBlock]:
+        """The blocks that compute ``dst`` from ``src`` (``src`` dominates ``dst``), in order."""
+        items: list[AnyBlock] = []
+        node = dst
+        while node is not src:
+            item = self.nodes[node]
+            if len(item.inputs) == 1:
+                if item.layer is not None:
+                    self.emitted[id(node)] = self.emitted.get(id(node), 0) + 1
+                    items.append(item.layer)
+                node = item.inputs[0]
+                continue
+            fork = self.idom[node]
+            branches = [self._build(fork, x) for x in item.inputs]
+            items.append(self._joined(item, fork, branches))
+            self.emitted[id(node)] = self.emitted.get(id(node), 0) + 1
+            node = fork
+        return items[::-1]
+
+    def _joined(self, item: _Node, fork: Any, branches: list[list[AnyBlock]]) -> AnyBlock:
+        op = self._op(item.node)
+        name, _ = self._name(item.node)
+        fork_channels = self.nodes[fork].state.channels
+        parts: list[AnyBlock] = [Series(*b) if len(b) > 1 else (b[0] if b else Identity(fork_channels)) for b in branches]
+        if op in _ADD and len(parts) == 2 and op not in ("sub", "sub_", "isub"):
+            if not branches[1]:  # x + f(x) or f(x) + x: the shortcut is the identity
+                return Residual(parts[0])
+            if not branches[0]:
+                return Residual(parts[1])
+            return Residual(parts[0], parts[1])
+        if op in ("mul", "mul_", "imul") and len(parts) == 2 and (not branches[0] or not branches[1]):
+            gate = parts[1] if not branches[0] else parts[0]
+            return Scale(gate)
+        if op == "cat" and self._dim(item.node, 0) in (1, -3):
+            return Parallel(*parts)
+        total = sum(self._out_channels(x) for x in item.inputs)
+        out = self._shape(item.node)
+        state = _State("map", total)
+        return Series(Parallel(*parts), self._unknown(op, state, out, name))
+
+    def _out_channels(self, node: Any) -> int:
+        return self.nodes[node].state.channels
+
+    def _check_once(self) -> None:
+        """Every layer is built into the network exactly once: a value two joins share
+        (computed once, used twice) would otherwise be counted twice."""
+        twice = [self.nodes[n].node.name for n in self.nodes if self.emitted.get(id(n), 0) > 1]
+        if twice:
+            raise InvalidValueError(f"{self.name}: the graph is not series-parallel at {', '.join(twice[:3])} (a value"
+                                    " used by two joins); the library cannot count it without counting it twice")
+
+    # -- stages ---------------------------------------------------------------------
+    def _stages(self, items: list[AnyBlock]) -> list[Stage]:
+        """Stages from the model's top-level children: each top-level item goes to the child
+        its layers belong to (a function at the top level joins the stage before it)."""
+        owners = {self._name_of(n): self.nodes[n].owner for n in self.nodes}
+        groups: list[tuple[str, list[AnyBlock]]] = []
+        for block in items:
+            found = list(dict.fromkeys(owners.get(layer.name, "") for layer in iter_layers(block)))
+            found = [x for x in found if x] or [""]
+            label = "+".join(found)
+            if groups and (label == "" or groups[-1][0] == label):
+                groups[-1][1].append(block)
+            else:
+                groups.append((label or "input", [block]))
+        stages: list[Stage] = []
+        seen: dict[str, int] = {}
+        for label, blocks in groups:
+            seen[label] = seen.get(label, 0) + 1
+            shown = label if seen[label] == 1 else f"{label} (call {seen[label]})"
+            stages.append(Stage(shown, blocks[0] if len(blocks) == 1 else Series(*blocks)))
+        return stages
+
+    def _name_of(self, node: Any) -> str:
+        layer = self.nodes[node].layer
+        return getattr(layer, "name", "") if layer is not None else ""
+
+    def _parts(self) -> tuple[str, ...]:
+        """The model's blocks: the outermost modules of the model's own classes (not torch's
+        layers or containers) below the top, by qualified name (``layer1.0``, ``features.3``)."""
+        from torch import nn
+
+        parts: list[str] = []
+        for path, module in self.model.named_modules():
+            if not path or any(path.startswith(p + ".") for p in parts):
+                continue
+            cls = type(module)
+            if cls.__module__.startswith("torch.nn") or isinstance(module, (nn.Sequential, nn.ModuleList, nn.ModuleDict)):
+                continue
+            parts.append(path)
+        return tuple(parts)
+
+    def _held(self, channels: int) -> Optional[Stage]:
+        """A side stage for the parameters no layer accounts for, by the module that holds them."""
+        by_module: dict[str, int] = {}
+        for qualified, p in self.model.named_parameters():
+            if id(p) in self.accounted:
+                continue
+            self.accounted.add(id(p))
+            owner = qualified.rsplit(".", 1)[0] if "." in qualified else qualified
+            by_module[owner] = by_module.get(owner, 0) + p.numel()
+        if not by_module:
+            return None
+        return Stage("unused", Series(*(Held(channels, n, module, module) for module, n in by_module.items())),
+                     side=True)
+
+
+@lru_cache(maxsize=None)
+def _functional_names() -> dict[int, str]:
+    """torch.nn.functional's functions by identity, each by its own name where it has several."""
+    from torch.nn import functional as F
+
+    names: dict[int, str] = {}
+    for name, value in sorted(vars(F).items()):
+        if callable(value) and not name.startswith("_") and not isinstance(value, type):
+            if id(value) not in names or name == getattr(value, "__name__", ""):
+                names[id(value)] = name
+    return names
+
+
+def _visits(model: Any) -> dict[int, int]:
+    """How many times a walk of the module tree from the top (each parent's children once)
+    meets each module: 1 for most, more for a module held in two places."""
+    counts: dict[int, int] = {}
+
+    def walk(module: Any) -> None:
+        for child in module.children():
+            counts[id(child)] = counts.get(id(child), 0) + 1
+            walk(child)
+
+    walk(model)
+    return counts
+
+
+def _keep_map(state: _State) -> _State:
+    return _State("map", state.channels)
+
+
+def _call_args(node: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """A call's arguments by name (those given by position, then by keyword)."""
+    got = dict(zip(names, node.args))
+    got.update(node.kwargs)
+    return got
+
+
+def _one(value: Any) -> Any:
+    """One number for a pair that agrees (a stride, a dilation); None if the sides differ."""
+    if isinstance(value, int):
+        return value
+    if len(value) == 1:
+        return value[0]
+    return value[0] if value[0] == value[1] else None
+
+
+def _square(value: Any) -> Any:
+    return _one(value)
+
+
+def _pair(value: Any) -> Union[int, tuple[int, int]]:
+    return value if isinstance(value, int) else (value[0] if value[0] == value[1] else tuple(value))
+
+
+def _square_size(shape: tuple[int, ...]) -> Any:
+    return as_size(shape[2], shape[3]) if len(shape) == 4 else 1
