@@ -150,6 +150,7 @@ def entry_points() -> list[tuple[str, Callable[[Any], Any]]]:
         ("crossing values", lambda x: ca.crossing(ca.Conv(N, N, (1, 1)), N, "t4", values={"I": x})),
         ("plot_roofline device", lambda x: ca.plot_roofline("resnet18", x)),
         ("plot_roofline size", lambda x: ca.plot_roofline("resnet18", "t4", input_size=x)),
+        ("recognize", ca.recognize),
     ]
     return out
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Optional, Sequence
 
-from .blocks import AnyBlock, iter_layers
+from .blocks import AnyBlock, check_block, iter_layers
 from .layers import AdaptivePool, AnyLayer, Conv, Linear, Shuffle, Slice
 
 __all__ = ["Recognized", "recognize", "recognize_network"]
@@ -65,8 +65,14 @@ def _pattern(name: str) -> tuple[Any, list[AnyLayer]]:
 
 
 def recognize(block: AnyBlock) -> Optional[Recognized]:
-    """The module ``block`` is (solved for its parameters), or None if it is none of them."""
-    convs = _signature(block)
+    """The module ``block`` is (solved for its parameters), or None if it is none of them.
+
+    >>> recognize("bottleneck")
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: recognize takes layers and blocks, not a str; a network is counted with network('bottleneck').count()
+    """
+    convs = _signature(check_block(block, "recognize"))
     if not any(isinstance(x, Conv) for x in convs) or any(isinstance(x, Linear) for x in convs):
         return None
     import sympy
