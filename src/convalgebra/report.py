@@ -265,10 +265,6 @@ def _cost_view(cost: "Cost") -> View:
 
 @_builds("explanation")
 def _explanation_view(e: "Explanation") -> View:
-    from .printing import text
-    from .solving import point_note
-    from .symbols import DESCRIPTIONS
-
     m = e.module
     blocks: list[Block] = []
     if m.paper:
@@ -277,19 +273,7 @@ def _explanation_view(e: "Explanation") -> View:
         blocks.append(Paragraph((m.summary,)))
     numbers, shown_note = e.shown_numbers()
     if m.parameters:
-        pieces: list[Piece] = ["Parameters: "]
-        shown = numbers.values if numbers is not None else e.given
-        for i, (s, d) in enumerate(m.parameters.items()):
-            v = shown.get(s, d)
-            pieces += [", "] * bool(i) + [Math(f"{s} = {'?' if v is None else text(v)}",
-                                               f"{_tex(s)} = {'?' if v is None else _tex(v)}")]
-            if v is None:
-                pieces.append(" (no default)")
-            elif v != d:
-                pieces += [" as set (default ", Expr(d, "number"), f"; {DESCRIPTIONS.get(s, '')})"]
-            else:
-                pieces.append(f" ({DESCRIPTIONS.get(s, '')})")
-        blocks.append(Paragraph(tuple(pieces)))
+        blocks.append(_parameters(e, numbers.values if numbers is not None else e.given))
     blocks.append(Paragraph(("Rewrite rule: ", Code(repr(m.rule))), tight=bool(m.parameters)))
     if m.article:
         blocks.append(Paragraph(("The article's rewrite: ", Code(m.article)), tight=True))
@@ -305,36 +289,73 @@ def _explanation_view(e: "Explanation") -> View:
         (("standard convolution",), _cost(e.baseline)),
         ((m.name,), _cost(e.rewritten)),
     ), caption="Cost, in MACs, and parameters"))
-    ratio = rf"\frac{{{_name(m.name).tex}}}{{\text{{standard}}}}"
-    equal = rf"\left.{ratio}\right|_{{M=N}}"
-    blocks.append(Equations(tuple(((Math(label, tex),), (Expr(value), Math("", rf"\ (\text{{{unit}}})")))
-                                  for label, tex, value, unit in (
-        ("MACs", ratio, e.ratio.macs, "MACs"), ("params", ratio, e.ratio.params, "params"),
-        ("MACs at M = N", equal, e.ratio_equal_channels.macs, "MACs"),
-        ("params at M = N", equal, e.ratio_equal_channels.params, "params"),
-        ("MACs at M = N, N -> oo", rf"\lim_{{N \to \infty}} {equal}", e.limit_large_N, "MACs"))),
-        caption=f"Cost ratio, {m.name} / standard convolution (below 1 is a saving; M = N is the article's shorthand)"))
+    blocks.append(_ratios(m.name, (
+        ("MACs", "", e.ratio.macs, "MACs"), ("params", "", e.ratio.params, "params"),
+        ("MACs at M = N", "M = N", e.ratio_equal_channels.macs, "MACs"),
+        ("params at M = N", "M = N", e.ratio_equal_channels.params, "params"),
+        ("MACs at M = N, N -> oo", "N -> oo", e.limit_large_N, "MACs")),
+        f"Cost ratio, {m.name} / standard convolution (below 1 is a saving; M = N is the article's shorthand)"))
     if e.break_even:
-        pieces = ["Break-even, as many MACs as the standard convolution, at "]
-        for i, (s, v) in enumerate(e.break_even.items()):
-            note = point_note(s, v)
-            pieces += ["; "] * bool(i) + [Math(f"{s} = {text(v)}", f"{_tex(s)} = {_tex(v)}")] + [f" ({note})"] * bool(note)
-        blocks.append(Paragraph(tuple(pieces + ["."])))
+        blocks.append(_break_even(e.break_even))
     if numbers is not None:
-        r = numbers.ratio
-        blocks.append(Paragraph(("At ", *_values(numbers.values, _scaled(numbers.values)), shown_note + ":")))
-        blocks.append(Table(("", "MACs", "FLOPs (2 x MACs)", "params"), (
-            ("standard convolution", Expr(numbers.baseline.macs, "number"), Expr(2 * numbers.baseline.macs, "number"),
-             Expr(numbers.baseline.params, "number")),
-            (m.name, Expr(numbers.rewritten.macs, "number"), Expr(2 * numbers.rewritten.macs, "number"),
-             Expr(numbers.rewritten.params, "number")),
-            ("ratio", Expr(r.macs, "ratio"), Expr(r.macs, "ratio"), Expr(r.params, "ratio")),
-        ), right=frozenset({1, 2, 3})))
-        blocks.append(Paragraph((_saving(r.macs, f"Here {m.name}", "the standard convolution"),)))
+        blocks += _numbers(m.name, numbers, shown_note)
     if e.memory is not None:
         blocks += _memory_blocks(e)
     title = f"{m.name}: {m.title}" + (f" ({m.network})" if m.network else "")
     return View(title, tuple(blocks))
+
+
+def _parameters(e: "Explanation", shown: dict[Any, Any]) -> Paragraph:
+    """The module's parameters, each at the value shown, said when it is not the default."""
+    from .printing import text
+    from .symbols import DESCRIPTIONS
+
+    pieces: list[Piece] = ["Parameters: "]
+    for i, (s, d) in enumerate(e.module.parameters.items()):
+        v = shown.get(s, d)
+        pieces += [", "] * bool(i) + [Math(f"{s} = {'?' if v is None else text(v)}",
+                                           f"{_tex(s)} = {'?' if v is None else _tex(v)}")]
+        if v is None:
+            pieces.append(" (no default)")
+        elif v != d:
+            pieces += [" as set (default ", Expr(d, "number"), f"; {DESCRIPTIONS.get(s, '')})"]
+        else:
+            pieces.append(f" ({DESCRIPTIONS.get(s, '')})")
+    return Paragraph(tuple(pieces))
+
+
+def _ratios(name: str, rows: Sequence[tuple[str, str, Any, str]], caption: str) -> Equations:
+    """Ratios ``name`` / standard, each (label, where: '' or 'M = N' or 'N -> oo', value, unit)."""
+    ratio = rf"\frac{{{_name(name).tex}}}{{\text{{standard}}}}"
+    tex = {"": ratio, "M = N": rf"\left.{ratio}\right|_{{M=N}}",
+           "N -> oo": rf"\lim_{{N \to \infty}} \left.{ratio}\right|_{{M=N}}"}
+    return Equations(tuple(((Math(label, tex[where]),), (Expr(value), Math("", rf"\ (\text{{{unit}}})")))
+                           for label, where, value, unit in rows), caption=caption)
+
+
+def _break_even(points: dict[Any, Any]) -> Paragraph:
+    """Where each parameter makes the module cost as many MACs as the standard convolution."""
+    from .printing import text
+    from .solving import point_note
+
+    pieces: list[Piece] = ["Break-even, as many MACs as the standard convolution, at "]
+    for i, (s, v) in enumerate(points.items()):
+        note = point_note(s, v)
+        pieces += ["; "] * bool(i) + [Math(f"{s} = {text(v)}", f"{_tex(s)} = {_tex(v)}")] + [f" ({note})"] * bool(note)
+    return Paragraph(tuple(pieces + ["."]))
+
+
+def _numbers(name: str, numbers: Any, shown_note: str) -> list[Block]:
+    """The exact costs at the values shown: MACs, FLOPs and params of both, their ratio, the saving."""
+    r = numbers.ratio
+    return [
+        Paragraph(("At ", *_values(numbers.values, _scaled(numbers.values)), shown_note + ":")),
+        Table(("", "MACs", "FLOPs (2 x MACs)", "params"), tuple(
+            (label, Expr(cost.macs, "number"), Expr(2 * cost.macs, "number"), Expr(cost.params, "number"))
+            for label, cost in (("standard convolution", numbers.baseline), (name, numbers.rewritten))) + (
+            ("ratio", Expr(r.macs, "ratio"), Expr(r.macs, "ratio"), Expr(r.params, "ratio")),), right=frozenset({1, 2, 3})),
+        Paragraph((_saving(r.macs, f"Here {name}", "the standard convolution"),)),
+    ]
 
 
 #: What memory traffic counts, said once for every result that shows it.
@@ -349,20 +370,17 @@ def _memory_blocks(e: "Explanation") -> list[Block]:
 
     mem, m = e.memory, e.module
     assert mem is not None
-    ratio = rf"\frac{{{_name(m.name).tex}}}{{\text{{standard}}}}"
-    equal = rf"\left.{ratio}\right|_{{M=N}}"
     out: list[Block] = [
         Paragraph((f"Counted: {TRAFFIC}.",)),
         Equations((
             (("standard convolution",), (Expr(mem.baseline), " elements")),
             ((m.name,), (Expr(mem.rewritten), " elements")),
         ), caption="Memory traffic, in elements"),
-        Equations(tuple(((Math(label, tex),), (Expr(value), Math("", rf"\ (\text{{{unit}}})")))
-                        for label, tex, value, unit in (
-            ("MACs", ratio, e.ratio.macs, "MACs"), ("traffic", ratio, mem.ratio, "elements"),
-            ("MACs at M = N", equal, e.ratio_equal_channels.macs, "MACs"),
-            ("traffic at M = N", equal, mem.ratio_equal_channels, "elements"))),
-            caption=f"Memory traffic ratio beside the MACs ratio, {m.name} / standard convolution"),
+        _ratios(m.name, (
+            ("MACs", "", e.ratio.macs, "MACs"), ("traffic", "", mem.ratio, "elements"),
+            ("MACs at M = N", "M = N", e.ratio_equal_channels.macs, "MACs"),
+            ("traffic at M = N", "M = N", mem.ratio_equal_channels, "elements")),
+            f"Memory traffic ratio beside the MACs ratio, {m.name} / standard convolution"),
     ]
     if mem.at is not None and mem.macs_at is not None and mem.values is not None:
         size = dtype_bytes(mem.dtype)
