@@ -23,6 +23,7 @@ from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
 import convalgebra as ca  # noqa: E402
 from convalgebra.cli import main  # noqa: E402
 from convalgebra.errors import InvalidValueError  # noqa: E402
+from test_torch_import import Shared  # noqa: E402  (one convolution called twice from one place)
 
 warnings.filterwarnings("ignore", category=FutureWarning)
 
@@ -140,19 +141,6 @@ class TwoPlaces(nn.Module):
 
     def forward(self, x):
         return self.fc(torch.flatten(self.pool(self.b(self.a(self.stem(x)))), 1))
-
-
-class Shared(nn.Module):
-    """One convolution called twice from one place."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stem = nn.Conv2d(3, 16, 3, padding=1)
-        self.conv = nn.Conv2d(16, 16, 3, padding=1)
-        self.bn = nn.BatchNorm2d(16)
-
-    def forward(self, x):
-        return self.conv(self.bn(self.conv(self.stem(x))))
 
 
 def test_shared_modules_per_call_and_per_place():
