@@ -324,3 +324,32 @@ def test_the_blocks_recognized_are_part_of_the_counts_view_in_every_format():
         (name, r.module, dict(r.parameters), r.stride) if r else (name, None, {}, None) for name, r in found]
     code, out, _ = run("count", "torchvision:resnet18", "--format", "markdown")
     assert code == 0 and "Modules: " in out
+
+
+# -- a few timm CNNs (the test extra installs timm) -----------------------------------------
+
+#: timm models whose every op the import knows, and those whose fused BatchNormAct2d calls
+#: batch norm as a function (0 MACs, and its parameters counted, but the op shown as not
+#: counted, and refused under strict), or whose head calls linear as a function.
+TIMM_KNOWN = ("resnet50", "convnext_nano")
+TIMM_FUNCTIONAL = {"efficientnet_b0": {"batch_norm"}, "mixnet_s": {"batch_norm"}, "densenet121": {"batch_norm"},
+                   "mobilenetv3_large_100": {"batch_norm", "linear"}}
+
+
+@pytest.mark.parametrize("name", TIMM_KNOWN + tuple(TIMM_FUNCTIONAL))
+def test_a_few_timm_cnns_exact_or_their_shortfall_named(name):
+    pytest.importorskip("timm")
+    m = load_model(f"timm:{name}").eval()
+    net = from_torch(m, (3, 193, 161), name=name)
+    macs, params, _ = torch_count(m, 193, 161)
+    cost = net.count((193, 161))
+    assert cost.params == params
+    missing = {getattr(r.layer, "op") for r in cost.uncounted}
+    assert missing == TIMM_FUNCTIONAL.get(name, set())
+    if "linear" in missing:  # a product not counted: the totals fall short, and the table says where
+        assert cost.macs < macs and "(not counted)" in cost.to_text()
+    else:
+        assert cost.macs == macs
+    if missing:
+        with pytest.raises(ConvAlgebraError, match="not"):
+            from_torch(m, (3, 193, 161), name=name, strict=True)
