@@ -42,7 +42,7 @@ from .modules import Module, check_used, module, standard, stands_for
 from .printing import text
 from .simplification import canonical, equal_channels
 from .solving import break_even_points, large_N_limit
-from .symbols import SYMBOLS, G, I, K, M, N, alpha, rho, t
+from .symbols import SYMBOLS, G, I, K, M, N, alpha, expression, rho, t
 from .values import Values, check_values, given_values
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -412,7 +412,9 @@ def _json_value(value: Any) -> Any:
     >>> _json_value(sympy.Integer(3)), _json_value(K), _json_value(M / 2)
     (3, 'K', 'M/2')
     """
-    number = sympy.sympify(value)
+    if isinstance(value, int):
+        return value
+    number = expression(value)
     return int(number) if number.is_Integer else text(number)
 
 

@@ -44,7 +44,7 @@ from .display import Result
 from .layers import (Activation, BatchNorm, Conv, ConvTranspose, Elementwise, Identity, LayerNorm, LayerScale, Linear,
                      Slice)
 from .errors import InvalidValueError
-from .symbols import G, H, I, M, N, W
+from .symbols import G, H, I, M, N, W, expression
 
 if TYPE_CHECKING:  # pragma: no cover
     from .modules import Module
@@ -86,7 +86,7 @@ def _pointwise(groups: Any = 1) -> tuple[sympy.Expr, sympy.Expr]:
     from .memory import layer_traffic
 
     conv = Conv(M, N, (1, 1), groups=groups)
-    return sympy.sympify(layer_traffic(conv, (H, W)).elements), sympy.sympify(conv.macs((H, W)))
+    return expression(layer_traffic(conv, (H, W)).elements), expression(conv.macs((H, W)))
 
 
 def guideline_g1() -> Derivation:
@@ -178,8 +178,8 @@ def least_traffic(block: Union[str, "Module", Block] = "standard", values: Optio
         mod = module(block)  # type: ignore[arg-type]
         name, block = mod.name, mod.block()
     given = check_values(values or {})
-    moved = sympy.sympify(traffic(block, I).elements).xreplace(given)
-    macs = sympy.sympify(total(block, I)[0]).xreplace(given)
+    moved = expression(traffic(block, I).elements).xreplace(given)
+    macs = expression(total(block, I)[0]).xreplace(given)
     if N not in macs.free_symbols or M not in macs.free_symbols:
         raise InvalidValueError(f"{name}'s MACs do not depend on both widths M and N; nothing to choose")
     # hold the MACs at B by the width they are linear in (N, else M), then choose the other

@@ -133,7 +133,7 @@ def intensity(macs: Value, moved_bytes: Value) -> Value:
         return normal(Fraction(2 * macs) / Fraction(moved_bytes))
     import sympy
 
-    return sympy.factor(sympy.cancel(sympy.sympify(2 * macs) / moved_bytes))
+    return sympy.factor(sympy.cancel(sympy.sympify(2 * macs, strict=True) / moved_bytes))
 
 
 def _given_size(size: Any) -> Size:

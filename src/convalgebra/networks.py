@@ -432,7 +432,7 @@ def _share(part: Value, whole: Value) -> Value:
         return Fraction(part, whole)
     import sympy
 
-    part, whole = sympy.sympify(part), sympy.sympify(whole)
+    part, whole = sympy.sympify(part, strict=True), sympy.sympify(whole, strict=True)
     gens = tuple(sorted(part.free_symbols | whole.free_symbols, key=str))
     try:  # polynomials (every closed form without floors): their gcd, much faster than cancel
         den = _poly(whole, gens)

@@ -87,7 +87,7 @@ def recognize(block: AnyBlock) -> Optional[Recognized]:
             if isinstance(want, Conv) and isinstance(got, Conv):
                 equations.append(sympy.Eq(want.groups, got.groups))
                 equations += [sympy.Eq(w, g) for w, g in zip(want.kernel, got.kernel)]
-        unknowns = sorted(set().union(*(sympy.sympify(e).free_symbols for e in equations)), key=str)
+        unknowns = sorted(set().union(*(sympy.sympify(e, strict=True).free_symbols for e in equations)), key=str)
         solutions = sympy.solve(equations, unknowns, dict=True) if unknowns else [{}]
         equations = [e for e in equations if e is not sympy.true]
         if any(e is sympy.false for e in equations) or not solutions:

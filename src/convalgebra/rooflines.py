@@ -198,7 +198,7 @@ def crossing(block: "Block", over: Any, dev: "str | Device", dtype: str = "fp32"
     moved = traffic(block, size).elements * dtype_bytes(dtype)
     macs = sum(s.macs for s in trace(block, size).steps)
     given = dict(check_values(values or {}))
-    ratio = sympy.sympify(2 * macs).xreplace(given) / sympy.sympify(moved).xreplace(given)
+    ratio = sympy.sympify(2 * macs, strict=True).xreplace(given) / sympy.sympify(moved, strict=True).xreplace(given)
     ridge = sympy.Rational(dev.peak_for(dtype), dev.bandwidth)
     roots = sympy.solve(sympy.Eq(ratio, ridge), over)
     return [sympy.simplify(r) for r in roots if r.is_positive is not False and r.is_real is not False]
