@@ -31,7 +31,7 @@ import time
 PTFLOPS = r"""
 import torch
 from ptflops import get_model_complexity_info
-from convalgebra.networks import network
+from convalgebra.catalog import network
 from convalgebra.torch_export import to_torch
 model = to_torch(network("resnet50")).eval()
 macs, params = get_model_complexity_info(model, (3, 224, 224), as_strings=False, print_per_layer_stat=False,
@@ -78,7 +78,7 @@ def warm(runs: int) -> None:
     from ptflops import get_model_complexity_info
 
     from convalgebra import zoo
-    from convalgebra.networks import network
+    from convalgebra.catalog import network
     from convalgebra.torch_export import to_torch
 
     def ours() -> None:
@@ -106,7 +106,7 @@ def warm(runs: int) -> None:
 
 def depth(runs: int) -> None:
     from convalgebra import zoo
-    from convalgebra.networks import network
+    from convalgebra.catalog import network
 
     print("2. time against depth (in process, build + count at 224, median of", runs * 4, "runs)")
     base = None
@@ -125,7 +125,7 @@ def depth(runs: int) -> None:
 ZOO_COUNT = r"""
 import sys, time
 start = time.perf_counter()
-from convalgebra.networks import network, network_names
+from convalgebra.catalog import network, network_names
 totals = {name: network(name).count(224).macs for name in network_names()}
 seconds = time.perf_counter() - start
 assert "sympy" not in sys.modules, "a concrete count imported sympy"
@@ -138,7 +138,7 @@ warnings.filterwarnings("ignore")
 import torch, torchvision
 from torch.utils.flop_counter import FlopCounterMode
 from torchvision.models.regnet import BlockParams
-from convalgebra.networks import network_names
+from convalgebra.catalog import network_names
 build = BlockParams.from_init_params.__func__
 def on_cpu(cls, *args, **kwargs):
     with torch.device("cpu"):
@@ -173,7 +173,7 @@ def zoo(runs: int, torch_too: bool) -> None:
         print(f"   ratio: convalgebra builds and counts {seconds / statistics.median(ours):.1f}x faster than"
               " FlopCounterMode only counts")
     from convalgebra import zoo as zoo_module
-    from convalgebra.networks import network, network_names
+    from convalgebra.catalog import network, network_names
 
     families: dict[str, float] = {}
     for name in network_names():

@@ -57,7 +57,9 @@ def run(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-def read(text: str) -> sympy.Expr:
+def read(text: "str | int") -> sympy.Expr:
+    if isinstance(text, int):  # JSON writes an exact whole number as an integer
+        return sympy.Integer(text)
     return parse_expr(text.replace("N'", "Nprime"), local_dict={**LOCALS, "Nprime": N_PRIME})
 
 

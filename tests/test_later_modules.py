@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 import convalgebra as ca
 from convalgebra.blocks import out_channels, substitute
 from convalgebra.cost import total
-from convalgebra.modules import LATER_MODULES, later_module_names
+from convalgebra.modules import LATER_MODULES
+from convalgebra.catalog import later_module_names
 from convalgebra.symbols import I, K, M, N, r, s, t
 
 NAMES = later_module_names()

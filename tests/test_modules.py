@@ -241,12 +241,12 @@ def test_a_composed_module_cannot_take_an_article_modules_name():
 
 # -- names of networks, symbols a module uses, where its activations sit ------------------------
 
-@pytest.mark.parametrize("name,meant", sorted(ca.modules.NETWORK_ALIASES.items()))
+@pytest.mark.parametrize("name,meant", sorted(ca.catalog.NETWORK_ALIASES.items()))
 def test_a_networks_name_says_which_module_it_stands_for_or_asks(name, meant):
     for spelling in (name, name.upper(), name.replace("-", "_")):
         if len(meant) == 1:
             assert ca.module(spelling).name == meant[0]
-            note = ca.modules.stands_for(spelling)
+            note = ca.catalog.stands_for(spelling)
             assert note.startswith(f"{spelling!r} names a network, not a module; read as {meant[0]}")
             assert ca.explain(spelling).read_as == note  # and every answer carries it
         else:
@@ -256,9 +256,9 @@ def test_a_networks_name_says_which_module_it_stands_for_or_asks(name, meant):
 
 
 def _zoo_names_that_are_not_modules() -> list[str]:
-    from convalgebra.modules import _BY_NAME, _key
+    from convalgebra.catalog import _BY_NAME, _key
 
-    return [n for n in ca.network_names() if _key(n) not in ca.modules.NETWORK_ALIASES and _key(n) not in _BY_NAME]
+    return [n for n in ca.network_names() if _key(n) not in ca.catalog.NETWORK_ALIASES and _key(n) not in _BY_NAME]
 
 
 @pytest.mark.parametrize("name", _zoo_names_that_are_not_modules())
@@ -274,7 +274,7 @@ def test_a_zoo_networks_name_where_a_module_belongs_points_to_both(name):
 def test_a_modules_own_names_are_read_silently():
     for m in ca.MODULES:
         for spelling in (m.name, *m.aliases):
-            assert ca.module(spelling) is m and ca.modules.stands_for(spelling) == ""
+            assert ca.module(spelling) is m and ca.catalog.stands_for(spelling) == ""
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -324,7 +324,7 @@ def test_every_module_says_where_its_activations_sit():
 
 def test_a_composed_module_has_an_example_unless_given_one():
     mine = ca.compose(ca.reduce(4), ca.group(2))
-    assert mine.example == ca.modules.COMPOSED_EXAMPLE
+    assert mine.example == ca.catalog.COMPOSED_EXAMPLE
     assert ca.explain(mine).example.values == {K: 3, M: 256, N: 256, ca.I: 56}
     assert ca.compose(ca.reduce(4), example={"M": 64, "N": 64}).example == {K: 3, M: 64, N: 64, ca.I: 56}
     with pytest.raises(ca.InvalidValueError, match="an example gives sizes"):

@@ -22,9 +22,10 @@ from convalgebra.errors import InvalidValueError, UnknownNameError
 from convalgebra.blocks import Residual, Series, substitute
 from convalgebra.cost import count, total
 from convalgebra.layers import AdaptivePool, BatchNorm, Conv, Linear, Pool, pool_output_size
-from convalgebra.modules import later_module_names, module_names
+from convalgebra.catalog import later_module_names, module_names
 from convalgebra.blocks import iter_layers as leaves
-from convalgebra.networks import network, network_names, out_channels
+from convalgebra.networks import out_channels
+from convalgebra.catalog import network, network_names
 from convalgebra.symbols import I
 
 NAMES = network_names()

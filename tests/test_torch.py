@@ -28,7 +28,8 @@ from convalgebra.cost import total  # noqa: E402
 from convalgebra.layers import (ACTIVATIONS, Activation, AdaptivePool, BatchNorm, Conv, ConvTranspose,  # noqa: E402
                                 Elementwise, Identity, LayerNorm, LayerScale, Linear, Pool, Shuffle, Slice, Upsample)
 from convalgebra.modules import LATER_MODULES, MODULES, standard  # noqa: E402
-from convalgebra.networks import network, network_names, out_channels  # noqa: E402
+from convalgebra.networks import out_channels
+from convalgebra.catalog import network, network_names  # noqa: E402
 from convalgebra.symbols import G, I, K, M, N, k, p, t  # noqa: E402
 from convalgebra.symbols import r as SE_R, s as GHOST_S  # noqa: E402
 from convalgebra.torch_export import to_torch  # noqa: E402

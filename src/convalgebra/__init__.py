@@ -39,8 +39,8 @@ _EXPORTS: dict[str, str] = {
                                    "depthwise", "reduce", "expand", "squeeze", "mix", "shuffle",
                                    "excite", "split", "widen", "layer_norm", "layer_scale", "ghost", "dense")},
     # modules
-    **{name: "modules" for name in ("Module", "MODULES", "LATER_MODULES", "module", "compose", "standard",
-                                    "module_names", "later_module_names")},
+    **{name: "modules" for name in ("Module", "MODULES", "LATER_MODULES", "standard")},
+    **{name: "catalog" for name in ("compose", "module", "module_names", "later_module_names", "network", "network_names")},
     # simplification and printing
     "canonical": "simplification", "ratio": "simplification", "equal_channels": "simplification",
     "text": "printing", "latex": "printing",
@@ -48,7 +48,7 @@ _EXPORTS: dict[str, str] = {
     "explain": "explanation", "Explanation": "explanation", "evaluate": "explanation",
     # whole networks
     **{name: "layers" for name in ("Linear", "Pool", "AdaptivePool", "BatchNorm")},
-    **{name: "networks" for name in ("Network", "Stage", "NetworkCost", "network", "network_names")},
+    **{name: "networks" for name in ("Network", "Stage", "NetworkCost")},
     # memory traffic, ShuffleNet V2's guidelines, the roofline
     **{name: "memory" for name in ("DTYPES", "Traffic", "layer_traffic", "traffic", "intensity", "peak_memory",
                                    "network_memory", "NetworkMemory", "ModuleMemory")},
@@ -97,7 +97,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .cost import Cost, count, total
     from .explanation import Explanation, evaluate, explain
     from .layers import AdaptivePool, BatchNorm, Linear, Pool
-    from .networks import Network, NetworkCost, Stage, network, network_names
+    from .networks import Network, NetworkCost, Stage
+    from .catalog import network, network_names
     from .torch_export import to_torch
     from .memory import (DTYPES, ModuleMemory, NetworkMemory, Traffic, intensity, layer_traffic, network_memory,
                          peak_memory, traffic)
@@ -108,8 +109,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from .peers import PeerCount, PeerCounts, peer_counts
     from .layers import (Activation, Conv, ConvTranspose, Elementwise, Identity, LayerNorm, LayerScale, Shuffle, Slice,
                          Upsample, output_size)
-    from .modules import (LATER_MODULES, MODULES, Module, compose, later_module_names, module, module_names,
-                          standard)
+    from .modules import LATER_MODULES, MODULES, Module, standard
+    from .catalog import compose, later_module_names, module, module_names
     from .plotting import plot_network, plot_ratios, plot_roofline
     from .printing import latex, text
     from .rules import (Rewrite, chain, dense, depthwise, excite, expand, factorize, ghost, group, layer_norm,

@@ -33,7 +33,8 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, T
 from .display import RichDisplay
 from .errors import InvalidValueError, indefinite, missing_values, wrong_type
 from .layers import LAYER_TYPES, Conv, Layer, Value, is_concrete, layer_kind, normal
-from .symbols import VALID, check
+from .symbols import VALID
+from .validation import check
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy

@@ -17,7 +17,7 @@ import contextlib
 import sys
 from typing import Any, Sequence, TextIO, cast
 
-from .errors import ConvAlgebraError
+from .errors import ConvAlgebraError, InvalidValueError
 
 __all__ = ["main", "run", "build_parser"]
 
@@ -48,16 +48,91 @@ def _values(items: list[str] | None) -> dict[Any, Any]:
 def _emit(obj: Any, fmt: str, out: TextIO, err: TextIO) -> None:
     """Write ``obj`` in the format asked for; its caveats (how the request was read) are part of
     its view, and JSON's ``caveats``, so they reach the reader in every format."""
-    if fmt == "json":
-        import json
+    from .render import rendered
 
-        out.write(json.dumps(obj.to_dict(), indent=2) + "\n")
-    elif fmt == "markdown":
-        out.write(obj.to_markdown())
-    elif fmt == "latex":
-        out.write(obj.to_latex())
-    else:
-        out.write(obj.to_text() + "\n")
+    out.write(rendered(obj, fmt) + ("\n" if fmt == "text" else ""))
+
+
+# -- sizes and settings ---------------------------------------------------------
+
+def network_settings(items: Sequence[str]) -> tuple[Any, Any]:
+    """``--set`` for a network: the input size (I, or H and W; None when not set) and the width
+    multiplier alpha (None when not set), exact numbers read without sympy.
+
+    >>> network_settings(["alpha=0.5", "I=160"]), network_settings(["H=224", "W=160"])
+    ((160, Fraction(1, 2)), ((224, 160), None))
+    """
+    alpha, rest = None, []
+    for item in items:
+        name, sep, value = item.partition("=")
+        if name.strip() == "alpha" and sep:
+            from .symbols import parse_number
+
+            if alpha is not None:
+                raise InvalidValueError("alpha is set twice")
+            alpha = parse_number(value)
+            if not alpha > 0:
+                raise InvalidValueError(f"alpha = {alpha}: expected a number > 0")
+        else:
+            rest.append(item)
+    return (parse_size(rest) if rest else None), alpha
+
+
+def parse_size(items: Sequence[str]) -> Any:
+    """The input size from ``--set I=SIZE``, or ``--set H=HEIGHT W=WIDTH`` for an oblong input;
+    read without sympy when each is a plain whole number.
+
+    >>> parse_size(["I=299"]), parse_size(["H=224", "W=160"]), parse_size(["W=7", "H=7"])
+    (299, (224, 160), 7)
+    >>> parse_size(["I=0"])
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: I = 0: expected a whole number >= 1
+    >>> parse_size(["K=3"])
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: a network takes only I, or H and W, the input size (for example --set I=224 or --set H=224 W=160), not K
+    >>> parse_size(["H=224"])
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: set both H and W (for example --set H=224 W=160), or I for a square input
+    """
+    from .layers import as_size
+
+    given: dict[str, int] = {}
+    for item in items:
+        name, value = _size_item(item)
+        if name in given:
+            raise InvalidValueError(f"{name} is set twice")
+        given[name] = value
+    if not given:
+        raise InvalidValueError("set the input size, for example --set I=224")
+    if "I" in given:
+        if len(given) != 1:
+            raise InvalidValueError("set I for a square input, or H and W for an oblong one, not both")
+        return given["I"]
+    if set(given) != {"H", "W"}:
+        raise InvalidValueError("set both H and W (for example --set H=224 W=160), or I for a square input")
+    return as_size(given["H"], given["W"])
+
+
+def _size_item(item: str) -> tuple[str, int]:
+    """One ``NAME=VALUE`` of a network's size: I, H or W and a whole number >= 1."""
+    from .validation import check
+
+    wanted = "a network takes only I, or H and W, the input size (for example --set I=224 or --set H=224 W=160)"
+    name, sep, value = item.partition("=")
+    name, value = name.strip(), value.strip()
+    if name not in ("", "I", "H", "W"):
+        raise InvalidValueError(f"{wanted}, not {name}")
+    if not (sep and name and value.isascii() and value.isdigit() and len(value) <= 64):
+        from .symbols import parse_assignment  # longer or not digits: parse_number refuses it in one line
+
+        sym, number = parse_assignment(item)
+        if str(sym) not in ("I", "H", "W"):
+            raise InvalidValueError(f"{wanted}, not {sym}")
+        return str(sym), int(check(str(sym), number, symbolic=False))
+    return name, int(check(name, int(value), symbolic=False))
 
 
 # -- commands ------------------------------------------------------------------
@@ -90,7 +165,7 @@ def _cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _composed(text: str) -> Any:
     """The module of a rule written on the command line, named by the rule."""
-    from .modules import compose
+    from .catalog import compose
     from .rules import parse_rule
 
     rule = parse_rule(text)
@@ -114,7 +189,7 @@ def _cmd_question(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_network(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .networks import network, network_settings
+    from .catalog import network
 
     size, alpha = network_settings(args.set or [])
     net = network(args.name, alpha)
@@ -147,7 +222,6 @@ def _cmd_network(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _cmd_count(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .layers import sides
-    from .networks import parse_size
     from .torch_import import from_torch, load_model
 
     size = parse_size(args.set) if args.set else 224
@@ -157,7 +231,7 @@ def _cmd_count(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     kind, _, name = args.model.partition(":")
     title = name
     if kind == "torchvision":
-        from .networks import network, network_names
+        from .catalog import network, network_names
 
         title = network(name).title if name in network_names() else name
     net = from_torch(load_model(args.model), (args.channels, int(height), int(width)), name=args.model, title=title,
@@ -179,7 +253,7 @@ def _cmd_count(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_networks(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .networks import network, network_names
+    from .catalog import network, network_names
 
     nets = [network(name) for name in network_names()]
     width = max(len(n.name) for n in nets)
@@ -198,9 +272,7 @@ def _cmd_plot(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise UsageError("plot network takes one network name, for example: plot network resnet50 --out r.png")
         if args.over or args.between:
             raise UsageError("--over and --between apply to modules; plot network draws MACs per layer or stage")
-        from .networks import parse_size
-
-        fig = plot_network(names[1], by=args.by or "layer", input_size=parse_size(args.set) if args.set else None)
+            fig = plot_network(names[1], by=args.by or "layer", input_size=parse_size(args.set) if args.set else None)
     else:
         if args.by:
             raise UsageError("--by applies to 'plot network NAME'")
@@ -239,7 +311,7 @@ def _add_format(parser: argparse.ArgumentParser) -> None:
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser, one sub-command per task."""
     from . import __version__
-    from .report import UNITS
+    from .cost import UNITS
 
     parser = _Parser(prog="convalgebra", description=(
         f"The cost of convolutional network design as exact algebra. Costs are in {UNITS} and parameters."))

@@ -22,9 +22,21 @@ from .display import RichDisplay
 from .blocks import Block, Parallel, Place, Repeat, Scale, check_block, flow, out_channels
 from .errors import InvalidValueError
 from .layers import Layer, Size, Value, checked_size, normal
-from .symbols import check
 
-__all__ = ["Cost", "CostRow", "count", "layer_costs", "total", "output_of"]
+__all__ = ["UNITS", "CONVENTION", "TRAFFIC", "Cost", "CostRow", "count", "layer_costs", "total", "output_of"]
+
+#: The unit of every cost the library shows.
+UNITS = "MACs (multiply-accumulates, what the article and torchvision call FLOPs; 1 MAC = 2 FLOPs)"
+
+#: What a network's count includes.
+CONVENTION = ("MACs of convolution and linear layers only (biases, batch norm, activations, pooling "
+              "and additions are not counted); params: all weights and biases plus batch norm's gamma and beta")
+
+#: What memory traffic counts.
+TRAFFIC = ("memory traffic (ShuffleNet V2's memory access cost): elements of the input and output feature maps"
+           " read and written, plus the weights read; views (identity, channel slice) move nothing, a concatenation"
+           " copies, a residual sum reads two maps and writes one")
+
 
 
 class _Pair(NamedTuple):

@@ -32,7 +32,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
-from typing import Any, Callable, Mapping, Optional, cast
+from typing import Any, Callable, Mapping, Optional
 
 import sympy
 
@@ -40,12 +40,13 @@ from .display import Result
 from .errors import InvalidValueError, missing_values
 from .explanation import (Cost, Explanation, Numbers, check_layers, evaluate, example_trouble, explain, from_example,
                           ordered, scale)
-from .modules import Module, check_used, module, stands_for
-from .printing import decimal, fraction_text, grouped, latex, text
+from .modules import Module, check_used
+from .catalog import module, stands_for
+from .printing import decimal, grouped, text
 from .simplification import canonical, equal_channels
-from .solving import (NO_CLOSED_FORM, break_even_points, cheaper_when, domain, large_N_limit, point_note, within,
+from .solving import (NO_CLOSED_FORM, break_even_points, cheaper_when, domain, large_N_limit, within,
                       roots_in_range, smallest_positive_root, value_of, whole_part)
-from .symbols import N_PRIME, SYMBOLS, G, I, K, M, N, Number, alpha, expression, k, p, rho, t
+from .symbols import N_PRIME, SYMBOLS, I, K, M, N, Number, alpha, expression, k, rho
 from .values import Values, check_values, given_values
 
 __all__ = [
@@ -154,12 +155,6 @@ class _Caveats:
         source = getattr(self, "example_of", None) or getattr(self, "module")
         return f" ({', '.join(map(str, taken))} from {source.name}'s example; set your own)" if taken else ""
 
-    def _with_caveats(self, out: dict[str, Any]) -> dict[str, Any]:
-        if self.caveats:
-            out["caveats"] = list(self.caveats)
-        return out
-
-
 def _parameter_notes(mod: Module, given: Values) -> dict[sympy.Symbol, tuple[Optional[Number], str]]:
     """Each module parameter's value and where it comes from: 'set' or 'default'."""
     return {s: (given[s], "set") if s in given else (d, "default") for s, d in mod.parameters.items()}
@@ -184,10 +179,6 @@ def notes_text(notes: Mapping[sympy.Symbol, tuple[Optional[Number], str]], defau
             groups.setdefault(how, []).append(f"{s} = {text(v)}")
     return "; ".join(", ".join(items) + {"set": " as set", "default": " by default", "none": ""}[how]
                      for how, items in groups.items())
-
-
-def _given_dict(given: Values) -> dict[str, Any]:
-    return {str(s): v if isinstance(v, int) else str(v) for s, v in given.items()}
 
 
 def _number(value: sympy.Expr) -> str:
@@ -281,39 +272,6 @@ class Comparison(_Caveats, Result):
         at = {s: expression(v) for s, v in scale(given).items() if s not in (alpha, rho)}
         return cheaper_when(self.cost_a.macs.subs(at), self.cost_b.macs.subs(at))
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON contract: ``a``, ``b``, ``ratio``, ``a_cheaper_when`` and, with values, ``values``.
-
-        At values that decide the question, ``values.a_cheaper`` is true or false; at values
-        that leave sizes unset, ``values.a_cheaper_when`` is the condition on those.
-        """
-        out: dict[str, Any] = {
-            "a": self.a.name, "b": self.b.name,
-            "parameters": {"a": _notes_dict(self.notes_a), "b": _notes_dict(self.notes_b)},
-            "cost_a": _cost_dict(self.cost_a), "cost_b": _cost_dict(self.cost_b),
-            "ratio": _cost_dict(self.ratio),
-            "ratio_equal_channels": _cost_dict(self.ratio_equal_channels),
-            "a_cheaper_when": self.a_cheaper_when,
-            "a_cheaper_when_equal_channels": condition_text(self.condition_equal_channels),
-        }
-        if self.given:
-            values: dict[str, Any] = {"given": _given_dict(self.given)}
-            if self.numbers is not None:
-                na, nb = self.numbers
-                values["a"] = {"macs": na.rewritten.macs, "params": na.rewritten.params}
-                values["b"] = {"macs": nb.rewritten.macs, "params": nb.rewritten.params}
-            if self.at_ratio is not None:
-                values["ratio"] = {"macs": text(self.at_ratio.macs), "params": text(self.at_ratio.params)}
-            if self.at_condition in (sympy.true, sympy.false):  # the values decide: a verdict
-                values["a_cheaper"] = self.at_condition is sympy.true
-            elif self.at_condition is not None:  # a condition on the sizes not given
-                values["a_cheaper_when"] = condition_text(self.at_condition)
-            if self.from_example:
-                values["from_example"] = [str(s) for s in self.from_example]
-            out["values"] = values
-        return self._with_caveats(out)
-
-
 def compare(a: str | Module, b: str | Module, values: Mapping[Any, Any] | None = None, *,
             values_a: Mapping[Any, Any] | None = None, values_b: Mapping[Any, Any] | None = None,
             **named: Any) -> Comparison:
@@ -395,15 +353,6 @@ def _own_values(mod: Module, values: Mapping[Any, Any] | None, which: str) -> Va
     return own
 
 
-def _notes_dict(notes: Mapping[sympy.Symbol, tuple[Optional[Number], str]]) -> dict[str, Any]:
-    return {str(s): {"value": v if v is None or isinstance(v, int) else str(v), "from": how}
-            for s, (v, how) in notes.items()}
-
-
-def _cost_dict(cost: Cost) -> dict[str, str]:
-    return {"macs": text(cost.macs), "params": text(cost.params)}
-
-
 # -- budget ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -444,22 +393,6 @@ class Budget(_Caveats, Result):
     def floor(self) -> Optional[int]:
         """The whole number of kernels within the budget at the values."""
         return whole_part(self.value) if self.fits else None
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON contract: ``module``, ``N`` (N' as an expression) and, with values, ``values``."""
-        out: dict[str, Any] = {
-            "module": self.module.name,
-            "parameters": {str(s): _json(d) for s, d in self.module.parameters.items()},
-            "N": text(self.N),
-            "equation": f"{text(self.rewritten)} = {text(self.baseline)}",
-        }
-        if self.value is not None:
-            out["values"] = {"given": _given_dict(self.given), "parameters": _notes_dict(self.notes),
-                             "N": text(self.value), "whole": self.whole, "floor": self.floor, "usable": self.usable,
-                             "usable_note": self.usable_note}
-            if self.from_example:
-                out["values"]["from_example"] = [str(s) for s in self.from_example]
-        return self._with_caveats(out)
 
     @property
     def usable_note(self) -> Optional[str]:
@@ -548,10 +481,6 @@ def _usable(mod: Module, given: Values, most: int, tries: int = _TRIES) -> Optio
     return None
 
 
-def _json(value: Any) -> Any:
-    return value if value is None or isinstance(value, int) else str(value)
-
-
 # -- break-even and limits -------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -575,19 +504,6 @@ class BreakEven(_Caveats, Result):
     read_as: tuple[str, ...] = ()
 
     __view__ = "break_even"
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"module": self.module.name, "ratio": text(self.ratio),
-                               "break_even": {str(s): text(v) for s, v in self.points.items()}}
-        if self.given:
-            out["values"] = {"given": _given_dict(self.given),
-                             "break_even": {str(s): text(v) for s, v in self.values.items()},
-                             "in_range": {str(s): in_range(s, v, self.given.get(K)) for s, v in self.values.items()},
-                             "notes": {str(s): note for s, note in self.notes.items()}}
-            if self.from_example:
-                out["values"]["from_example"] = [str(s) for s in self.from_example]
-        return self._with_caveats(out)
-
 
 def range_text(s: sympy.Symbol) -> str:
     """Where the parameter ``s`` has sense, in words, from the table of valid values (a
@@ -693,17 +609,6 @@ class LargeNLimit(_Caveats, Result):
     read_as: tuple[str, ...] = ()
 
     __view__ = "large_N_limit"
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"module": self.module.name, "ratio_equal_channels": _cost_dict(self.ratio_equal_channels),
-                               "limit_large_N": {"macs": text(self.macs), "params": text(self.params)}}
-        if self.value is not None:
-            out["values"] = {"given": _given_dict(self.given),
-                             "limit_large_N": {"macs": text(self.value.macs), "params": text(self.value.params)}}
-            if self.from_example:
-                out["values"]["from_example"] = [str(s) for s in self.from_example]
-        return self._with_caveats(out)
-
 
 def limit_large_N(name_or_module: str | Module, values: Mapping[Any, Any] | None = None,
                   **named: Any) -> LargeNLimit:

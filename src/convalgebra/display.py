@@ -18,39 +18,40 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-__all__ = ["RichDisplay", "Result", "as_text", "as_html", "as_markdown", "as_latex"]
+__all__ = ["RichDisplay", "Result", "as_text", "as_html", "as_markdown", "as_latex", "rendered"]
 
 
 def as_text(obj: Any) -> str:
     """``obj`` as plain text."""
-    from .render import text
-    from .report import view
-
-    return text(view(obj))
+    return rendered(obj, "text")
 
 
 def as_html(obj: Any) -> str:
     """``obj`` as an HTML fragment (what ``_repr_html_`` returns)."""
-    from .render import html
-    from .report import view
-
-    return html(view(obj))
+    return rendered(obj, "html")
 
 
 def as_markdown(obj: Any) -> str:
     """``obj`` as Markdown (what ``_repr_markdown_`` returns)."""
-    from .render import markdown
-    from .report import view
-
-    return markdown(view(obj))
+    return rendered(obj, "markdown")
 
 
 def as_latex(obj: Any) -> str:
     """``obj`` as LaTeX to paste into a document (what ``_repr_latex_`` returns)."""
-    from .render import latex
-    from .report import view
+    return rendered(obj, "latex")
 
-    return latex(view(obj))
+
+def rendered(obj: Any, fmt: str) -> Any:
+    """``obj`` in the format ``fmt``, by :func:`convalgebra.render.rendered`.
+
+    This is the one import that goes up the layers (declared in ``pyproject.toml``'s
+    import-linter contract): the results of every layer below know how to show themselves,
+    as sympy's ``Printable`` does, while the renderers, which know every result, sit above
+    them. It runs at the first display, never at import.
+    """
+    from .render import rendered as render
+
+    return render(obj, fmt)
 
 
 class RichDisplay:
@@ -75,6 +76,11 @@ class RichDisplay:
     def to_latex(self) -> str:
         """LaTeX to paste into a document (amsmath): the same facts as the text."""
         return as_latex(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON-ready data of a result (what ``--format json`` writes: see :mod:`convalgebra.data`)."""
+        data: dict[str, Any] = rendered(self, "data")
+        return data
 
     def _repr_html_(self) -> str:
         return as_html(self)

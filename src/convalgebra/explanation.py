@@ -29,7 +29,7 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, cast
+from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
 
 import sympy
 
@@ -37,16 +37,16 @@ from .display import Result
 from .errors import InvalidValueError, missing_values
 from .blocks import drop_empty_branches, size_fields, substitute, whole_value
 from .cost import Cost, CostRow, count, total
-from .layers import Conv, Shuffle, layer_role, padding_data
-from .modules import Module, check_used, module, standard, stands_for
+from .layers import Conv, Shuffle
+from .modules import Module, check_used, standard
+from .catalog import module, stands_for
 from .printing import text
 from .simplification import canonical, equal_channels
 from .solving import break_even_points, large_N_limit
-from .symbols import SYMBOLS, G, I, K, M, N, alpha, expression, rho, t
+from .symbols import SYMBOLS, I, K, M, N, alpha, rho
 from .values import Values, check_values, given_values
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .layers import Conv, Layer
     from .memory import ModuleMemory
 
 __all__ = ["Cost", "Numbers", "Explanation", "explain", "evaluate", "scale", "from_example", "check_layers",
@@ -168,35 +168,6 @@ class Explanation(Result):
     def limit_large_N(self) -> sympy.Expr:
         """The MACs ratio with M = N as N grows without bound."""
         return large_N_limit(self.ratio_equal_channels.macs)
-
-    # -- data ---------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON contract: expressions as text ``parse_expr`` reads, numbers exact."""
-        out: dict[str, Any] = {
-            "module": self.module.name,
-            "parameters": {str(s): _json_number(d) for s, d in self.module.parameters.items()},
-            "baseline": _cost_dict(self.baseline),
-            "rewritten": _cost_dict(self.rewritten),
-            "layers": [_layer_dict(row) for row in self.layers],
-            "ratio": _cost_dict(self.ratio),
-            "ratio_equal_channels": _cost_dict(self.ratio_equal_channels),
-            "break_even": {str(s): text(v) for s, v in self.break_even.items()},
-            "limit_large_N": text(self.limit_large_N),
-        }
-        if self.numbers is not None:
-            out["values"] = _numbers_dict(self.numbers)
-            if self.from_example:
-                out["values"]["from_example"] = [str(s) for s in self.from_example]
-        elif self.example is not None:  # the numbers the text shows, at the module's example values
-            out["example"] = _numbers_dict(self.example)
-        elif self.given:  # values that give no numbers: what was given, and why
-            out["values"] = {"given": {str(s): _json_number(v) for s, v in self.given.items()},
-                             "from_example": [str(s) for s in self.from_example], "no_numbers": self.no_numbers}
-        if self.caveats:
-            out["caveats"] = list(self.caveats)
-        if self.memory is not None:
-            out["memory"] = self.memory.to_dict()
-        return out
 
     def shown_numbers(self) -> tuple[Optional[Numbers], str]:
         """The numbers a reader is shown (at the values given, else at the module's example), and
@@ -354,7 +325,7 @@ _COMPARED = {"Conv", "Shuffle", "AdaptivePool", "Identity", "Slice", "LayerNorm"
 
 
 def _keeps_size(row: CostRow) -> bool:
-    layer = _module_layer(row.layer)
+    layer = row.layer
     return isinstance(layer, Shuffle) or (isinstance(layer, Conv) and row.output_size == row.input_size == I
                                           and not layer.bias)
 
@@ -365,61 +336,3 @@ def _termwise(expr: sympy.Expr, monomial: sympy.Expr) -> sympy.Expr:
 
 
 # -- helpers -------------------------------------------------------------------
-
-def _numbers_dict(n: Numbers) -> dict[str, Any]:
-    """Numbers for JSON: the values, and the costs as exact integers, the ratios as fractions."""
-    return {
-        "given": {str(s): _json_number(v) for s, v in n.values.items()},
-        "baseline": {"macs": n.baseline.macs, "params": n.baseline.params},
-        "rewritten": {"macs": n.rewritten.macs, "params": n.rewritten.params},
-        "ratio": {"macs": str(n.ratio.macs), "params": str(n.ratio.params)},
-    }
-
-
-def _json_number(value: Any) -> Any:
-    if value is None or isinstance(value, int):
-        return value
-    return str(value)
-
-
-def _cost_dict(cost: Cost) -> dict[str, str]:
-    return {"macs": text(cost.macs), "params": text(cost.params)}
-
-
-def _layer_dict(row: CostRow) -> dict[str, Any]:
-    layer = _module_layer(row.layer)
-    out: dict[str, Any] = {
-        "kind": layer_role(layer),
-        "kernel": None if not isinstance(layer, Conv) else [_json_value(x) for x in layer.kernel],
-        "in": _json_value(layer.in_channels),
-        "out": _json_value(layer.out_channels),
-        "groups": _json_value(getattr(layer, "groups", 1)),
-        "padding": padding_data(layer),
-        "bias": getattr(layer, "bias", None),
-        "macs": _json_value(row.macs),
-        "params": _json_value(row.params),
-    }
-    if row.times != 1:
-        out["count"] = _json_value(row.times)
-    if row.branch:
-        out["branch"] = row.branch[-1] + 1  # numbered from 1, as the text numbers them
-    return out
-
-
-def _json_value(value: Any) -> Any:
-    """A size or cost for JSON: an integer where it is a whole number, else its expression as text.
-
-    >>> _json_value(sympy.Integer(3)), _json_value(K), _json_value(M / 2)
-    (3, 'K', 'M/2')
-    """
-    if isinstance(value, int):
-        return value
-    number = expression(value)
-    return int(number) if number.is_Integer else text(number)
-
-
-def _module_layer(layer: Layer) -> Conv | Shuffle:
-    """A layer of a module's block: the rules rewrite a convolution into convolutions and shuffles."""
-    return cast("Conv | Shuffle", layer)
-
-

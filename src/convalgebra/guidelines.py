@@ -74,13 +74,6 @@ class Derivation(Result):
     #: The widths that reach the least traffic (:func:`least_traffic`), {M: ..., N: ...}.
     widths: Any = None
 
-    def to_dict(self) -> dict[str, Any]:
-        from .printing import text
-
-        return {"guideline": self.name, "claim": self.claim,
-                "steps": [{"step": words, "left": text(left), "right": text(right)} for words, left, right in self.steps]}
-
-
 def _pointwise(groups: Any = 1) -> tuple[sympy.Expr, sympy.Expr]:
     """A 1 x 1 convolution's traffic and MACs on H x W, as the library counts them."""
     from .memory import layer_traffic
@@ -168,7 +161,8 @@ def least_traffic(block: Union[str, "Module", Block] = "standard", values: Optio
     """
     from .cost import total
     from .memory import traffic
-    from .modules import module, standard
+    from .modules import standard
+    from .catalog import module
     from .values import check_values
 
     name = "standard convolution"
@@ -253,7 +247,7 @@ def fragments(block: Union[str, "Module", Block]) -> Fragments:
     Fragments(layers=3, series=3, parallel=1, elementwise={'bias': 1, 'activation': 1, 'add': 1})
     """
     if isinstance(block, str) or hasattr(block, "rule"):
-        from .modules import module
+        from .catalog import module
 
         block = module(block).block()  # type: ignore[arg-type]
     block = check_block(block, "fragments")

@@ -44,7 +44,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Optional, Union, cast
 
 from .display import RichDisplay
 from .errors import InvalidValueError
-from .symbols import VALID, check, one_of, shown
+from .symbols import VALID, one_of, shown
+from .validation import check
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy

@@ -442,30 +442,6 @@ class NetworkMemory(Result):
         """The whole network's FLOPs per byte."""
         return intensity(self.macs, self.bytes)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON contract: numbers exact, expressions as text."""
-        j = _json
-        return {
-            "network": self.network.name, "size": j(self.size), "dtype": self.dtype,
-            "bytes_per_element": dtype_bytes(self.dtype),
-            "total": {"macs": j(self.macs), "elements": j(self.elements), "bytes": j(self.bytes),
-                      "intensity": j(self.intensity), "peak_elements": j(self.peak), "peak_bytes": j(self.peak_bytes)},
-            "layers": [{"name": r.name, "op": r.op, "macs": j(r.macs), "reads": j(r.traffic.reads),
-                        "writes": j(r.traffic.writes), "weights": j(r.traffic.weights),
-                        "elements": j(r.traffic.elements)} for r in self.rows],
-        }
-
-
-def _json(value: Any) -> Any:
-    if isinstance(value, tuple):
-        return [_json(v) for v in value]
-    if isinstance(value, int):
-        return value
-    from .printing import text
-
-    return text(value)
-
-
 def network_memory(net: "str | Network", size: Optional[Size] = None, dtype: str = "fp32") -> NetworkMemory:
     """Every step of a network with what it moves, the total, and the peak activation memory
     (side stages, which do not run at inference, left out).
@@ -477,7 +453,7 @@ def network_memory(net: "str | Network", size: Optional[Size] = None, dtype: str
     >>> network_memory("resnet18", (H, W)).peak          # at the stem: conv1's map and bn1's
     32*H*W
     """
-    from .networks import network
+    from .catalog import network
 
     net = network(net)
     given = size = net.default_size if size is None else checked_size(size)
@@ -534,27 +510,13 @@ class ModuleMemory:
             return None
         return Fraction(self.at[1].elements, self.at[0].elements)
 
-    def to_dict(self) -> dict[str, Any]:
-        from .printing import text
-
-        out: dict[str, Any] = {"dtype": self.dtype, "bytes_per_element": dtype_bytes(self.dtype),
-                               "baseline": text(self.baseline), "rewritten": text(self.rewritten),
-                               "ratio": text(self.ratio), "ratio_equal_channels": text(self.ratio_equal_channels)}
-        if self.at is not None and self.macs_at is not None:
-            out["at"] = {"baseline": {"elements": self.at[0].elements, "bytes": self.at[0].bytes(self.dtype),
-                                      "intensity": str(intensity(self.macs_at[0], self.at[0].bytes(self.dtype)))},
-                         "rewritten": {"elements": self.at[1].elements, "bytes": self.at[1].bytes(self.dtype),
-                                       "intensity": str(intensity(self.macs_at[1], self.at[1].bytes(self.dtype)))},
-                         "ratio": str(self.ratio_at)}
-        return out
-
-
 def module_memory(block: Block, baseline: Block, dtype: str = "fp32", values: Optional[dict[Any, Any]] = None,
                   concrete: Optional[tuple[Block, Block]] = None) -> ModuleMemory:
     """The traffic of a module's ``block`` beside the standard convolution's ``baseline``, on
     I x I; ``concrete`` is the pair (baseline, block) with ``values`` put in (I among them).
 
-    >>> from convalgebra.modules import module, standard
+    >>> from convalgebra.modules import standard
+    >>> from convalgebra.catalog import module
     >>> m = module_memory(module("depthwise-separable").block(), standard())
     >>> m.rewritten, m.ratio_equal_channels
     (3*I**2*M + I**2*N + K**2*M + M*N, (4*I**2 + K**2 + N)/(2*I**2 + K**2*N))

@@ -28,17 +28,18 @@ from typing import Any, Mapping, Optional, cast
 import sympy
 
 from .display import RichDisplay
-from .errors import InvalidValueError, UnknownNameError, unknown_name, wrong_type
+from .errors import InvalidValueError
 from .blocks import Block, iter_layers, size_fields
 from .layers import Conv, Layer
 from .printing import text
 from .rules import (Chain, Rewrite, Rule, chain, dense, depthwise, excite, expand, factorize, ghost, group,
                     layer_norm, layer_scale, mix, reduce, separate, shuffle, split, squeeze, stack, widen)
-from .symbols import SYMBOLS, G, I, K, M, N, Number, alpha, check, k, p, r, rho, s, shown, symbol, t
+from .symbols import SYMBOLS, G, I, K, M, N, Number, alpha, k, p, r, rho, s, shown, symbol, t
+from .validation import check
 from .values import check_values
 
-__all__ = ["Paper", "Module", "MODULES", "LATER_MODULES", "NETWORK_ALIASES", "COMPOSED_EXAMPLE", "module", "compose",
-           "standard", "module_names", "later_module_names", "stands_for", "check_used"]
+__all__ = ["Paper", "Module", "MODULES", "LATER_MODULES", "standard", "check_used", "free_symbols",
+           "parameter_defaults"]
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ class Module(RichDisplay):
             raise InvalidValueError(f"Module paper = {shown(self.paper)}: expected a Paper or None")
         if not (isinstance(self.aliases, tuple) and all(isinstance(a, str) for a in self.aliases)):
             raise InvalidValueError(f"Module aliases = {shown(self.aliases)}: expected a tuple of names")
-        object.__setattr__(self, "parameters", _defaults(self.parameters))
+        object.__setattr__(self, "parameters", parameter_defaults(self.parameters))
         object.__setattr__(self, "example", check_values(self.example))
 
     def block(self) -> Block:
@@ -121,7 +122,7 @@ class Module(RichDisplay):
         >>> module("bottleneck").symbols, module("depthwise-separable").symbols
         ((K, M, N, I, t), (K, M, N, I))
         """
-        used = {K, M, N, I} | set(self.parameters) | _free(self.block())
+        used = {K, M, N, I} | set(self.parameters) | free_symbols(self.block())
         return tuple(s for s in SYMBOLS.values() if s in used)
 
     def __repr__(self) -> str:
@@ -130,66 +131,18 @@ class Module(RichDisplay):
 
 #: The sizes of a composed module's example unless it is given one: ResNet's 56 x 56
 #: stage, the bottleneck's example.
-COMPOSED_EXAMPLE: Mapping[sympy.Symbol, Number] = {K: 3, M: 256, N: 256, I: 56}
-
-
-def compose(*rules: Rule, name: str = "custom", parameters: Mapping[sympy.Symbol, Optional[Number]] | None = None,
-            summary: str = "", title: str = "", example: Mapping[Any, Any] | None = None) -> Module:
-    """A new module from primitive rewrites, applied left to right to the standard convolution.
-
-    Parameters not given default to the module's free symbols, with no default value.
-    ``example`` gives sizes (K, M, N, I) of a layer to show numbers at, as the article's
-    modules have; those not given are :data:`COMPOSED_EXAMPLE`'s.
-
-    >>> from convalgebra.rules import factorize, separate
-    >>> m = compose(separate(), factorize(), name="factorized-depthwise")
-    >>> [(c.kernel, c.groups) for c in m.layers()]
-    [((K, 1), M), ((1, K), M), ((1, 1), 1)]
-    >>> m.parameters
-    {}
-    >>> compose(separate(), parameters={"t": 2})
-    Traceback (most recent call last):
-    ...
-    convalgebra.errors.InvalidValueError: t is not a parameter of this module; its parameters: none
-    """
-    for text_, what in ((name, "name"), (summary, "summary"), (title, "title")):
-        if not isinstance(text_, str):
-            raise InvalidValueError(f"compose {what} = {shown(text_)}: expected text")
-    taken = [_BY_NAME[_key(name)].name] if _key(name) in _BY_NAME else list(NETWORK_ALIASES.get(_key(name), ()))
-    if taken:
-        raise InvalidValueError(f"name {name!r} is the article's {' or '.join(taken)} module's;"
-                                " give a composed module a name of its own")
-    rule = chain(*rules)
-    free = _free(rule(standard())) - {K, M, N, I}
-    if parameters is None:
-        given: dict[sympy.Symbol, Optional[Number]] = {s: None for s in sorted(free, key=str)}
-    else:
-        given = _defaults(parameters)
-        stray = sorted(str(s) for s in given if s not in free)
-        if stray:
-            raise InvalidValueError(f"{' '.join(stray)} is not a parameter of this module;"
-                                    f" its parameters: {' '.join(sorted(map(str, free))) or 'none'}")
-    sizes = check_values(example if example is not None else {})
-    stray = sorted(str(s) for s in sizes if s not in (K, M, N, I))
-    if stray:
-        raise InvalidValueError(f"example {' '.join(stray)}: an example gives sizes, K M N I; "
-                                "a module's own parameters take their defaults")
-    return Module(name, rule, given, title=title or "a module composed of primitive rewrites",
-                  summary=summary, example={**COMPOSED_EXAMPLE, **sizes})
-
-
-def _free(block: Block) -> set[sympy.Symbol]:
+def free_symbols(block: Block) -> set[sympy.Symbol]:
     """The symbols a block is built from."""
     return set().union(*(getattr(v, "free_symbols", set()) for _, v in size_fields(block)))
 
 
-def _defaults(parameters: Mapping[Any, Any]) -> dict[sympy.Symbol, Optional[Number]]:
+def parameter_defaults(parameters: Mapping[Any, Any]) -> dict[sympy.Symbol, Optional[Number]]:
     """A module's parameters: each the library's symbol (by name), its default None or an exact
     number checked against the table of valid values.
 
-    >>> _defaults({"t": 0.1, G: None})
+    >>> parameter_defaults({"t": 0.1, G: None})
     {t: Fraction(1, 10), G: None}
-    >>> _defaults({"t": "__import__('os')"})
+    >>> parameter_defaults({"t": "__import__('os')"})
     Traceback (most recent call last):
     ...
     convalgebra.errors.InvalidValueError: cannot read "__import__('os')" as an expression: only numbers, the symbols K M N I F G t p k alpha rho H W r s, + - * / ** and parentheses are allowed
@@ -424,130 +377,6 @@ LATER_MODULES: tuple[Module, ...] = (
         example={K: 3, M: 256, N: 32, I: 28},
     ),
 )
-
-_BY_NAME: dict[str, Module] = {}
-for _m in MODULES + LATER_MODULES:
-    for _name in (_m.name, *_m.aliases):
-        _BY_NAME[_name] = _m
-
-
-def _key(name: str) -> str:
-    return name.strip().lower().replace("_", "-").replace(" ", "-")
-
-
-def module_names() -> list[str]:
-    """Canonical names, in the article's order."""
-    return [m.name for m in MODULES]
-
-
-#: Names of networks, or of their families, read as the article's module each is shown
-#: with; a name that stands for two modules is asked about.
-NETWORK_ALIASES: Mapping[str, tuple[str, ...]] = {
-    "alexnet": ("group",), "vgg": ("vgg-stack",), "inception": ("factorized",), "inception-v2": ("factorized",),
-    "inception-v3": ("factorized",), "squeezenet": ("fire",), "resnet": ("bottleneck",),
-    "mobilenet": ("depthwise-separable", "inverted-bottleneck"), "mobilenet-v1": ("depthwise-separable",),
-    "mobilenet-v2": ("inverted-bottleneck",), "shufflenet-v1": ("shufflenet",),
-    # the later modules' networks
-    "senet": ("squeeze-excitation",), "mobilenet-v3": ("mbconv",), "efficientnet": ("mbconv",),
-    "shufflenetv2": ("shufflenet-v2",), "ghostnet": ("ghost",), "densenet": ("dense-layer",),
-}
-
-
-def later_module_names() -> list[str]:
-    """The later modules' names, in the order of their papers' ideas.
-
-    >>> later_module_names()
-    ['squeeze-excitation', 'mbconv', 'shufflenet-v2', 'convnext', 'ghost', 'dense-layer']
-    """
-    return [m.name for m in LATER_MODULES]
-
-
-def module(name: str | Module) -> Module:
-    """The module called ``name`` (its canonical name, an alias, any case, ``_`` or ``-``).
-
-    >>> module("Depthwise_Separable").name
-    'depthwise-separable'
-    >>> module("botleneck")
-    Traceback (most recent call last):
-    ...
-    convalgebra.errors.UnknownNameError: unknown module 'botleneck'; did you mean bottleneck or resnext? (see 'convalgebra list')
-    >>> module(group(2))
-    Traceback (most recent call last):
-    ...
-    convalgebra.errors.InvalidValueError: group(2) is a rule, not a module; make it one with compose(group(2))
-
-    A network's name stands for the module the article shows it with (:func:`stands_for`
-    says so in a sentence); a name that could mean two modules, or a network of the zoo, is
-    asked about:
-
-    >>> module("resnet").name
-    'bottleneck'
-    >>> module("mobilenet")
-    Traceback (most recent call last):
-    ...
-    convalgebra.errors.UnknownNameError: 'mobilenet' names networks, not a module: MobileNet V1 is built from depthwise-separable, MobileNet V2 from inverted-bottleneck; name the one you mean
-    >>> module("resnet50")
-    Traceback (most recent call last):
-    ...
-    convalgebra.errors.UnknownNameError: 'resnet50' is a network, not a module: its stages are built from bottleneck (explain bottleneck); count the network with 'convalgebra network resnet50'
-    """
-    if isinstance(name, Module):
-        return name
-    if isinstance(name, (Rewrite, Chain)):
-        raise InvalidValueError(f"{name!r} is a rule, not a module; make it one with compose({name!r})")
-    if not isinstance(name, str):
-        raise wrong_type(name, "a module's name or a Module")
-    key = _key(name)
-    found = _BY_NAME.get(key)
-    if found is not None:
-        return found
-    meant = NETWORK_ALIASES.get(key, ())
-    if len(meant) == 1:
-        return _BY_NAME[meant[0]]
-    if meant:
-        first, *others = (_BY_NAME[x] for x in meant)
-        built = ", ".join([f"{first.network} is built from {first.name}"] + [f"{m.network} from {m.name}" for m in others])
-        raise UnknownNameError(f"{name!r} names networks, not a module: {built}; name the one you mean")
-    network_error = _network_named(name)
-    if network_error is not None:
-        raise network_error
-    known = {spelling: m.name for spelling, m in _BY_NAME.items()}
-    known.update({spelling: " or ".join(meant) for spelling, meant in NETWORK_ALIASES.items()})
-    raise unknown_name("module", name, known, "convalgebra list", _key)
-
-
-def _network_named(name: str) -> Optional[UnknownNameError]:
-    """The error for a zoo network's name given where a module belongs (None for other names)."""
-    from .networks import network
-
-    try:
-        net = network(name)
-    except UnknownNameError:
-        return None
-    built = list(dict.fromkeys(s.module for s in net.stages if s.module))
-    how = (f"its stages are built from {' and '.join(built)} (explain {built[0]})" if built
-           else "its blocks are none of the article's modules")
-    return UnknownNameError(f"{name!r} is a network, not a module: {how}; count the network with "
-                            f"'convalgebra network {net.name}'")
-
-
-def stands_for(name: str | Module) -> str:
-    """A sentence saying which module a network's name was read as, or '' for a module's own
-    name or alias (and for a Module).
-
-    >>> stands_for("ResNet")
-    "'ResNet' names a network, not a module; read as bottleneck, the article's module from ResNet"
-    >>> stands_for("bottleneck")
-    ''
-    """
-    if not isinstance(name, str) or _key(name) in _BY_NAME:
-        return ""
-    meant = NETWORK_ALIASES.get(_key(name), ())
-    if len(meant) != 1:
-        return ""
-    m = _BY_NAME[meant[0]]
-    return f"{name!r} names a network, not a module; read as {m.name}, the article's module from {m.network}"
-
 
 def check_used(given: Mapping[sympy.Symbol, Any], *modules: Module) -> None:
     """Refuse a value for a symbol that none of ``modules`` uses (alpha and rho, which scale

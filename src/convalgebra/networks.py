@@ -30,25 +30,24 @@ import math
 from functools import lru_cache
 from dataclasses import dataclass, replace
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence, cast
+from typing import TYPE_CHECKING, Any, Optional, cast
 
 from .display import RichDisplay, Result
-from .errors import InvalidValueError, indefinite, unknown_name, wrong_type
-from .symbols import check, shown
-from .report import CONVENTION, UNITS
+from .errors import InvalidValueError, indefinite
+from .symbols import shown
+from .validation import check
 from .blocks import AnyBlock, Residual, Scale, flow, iter_layers, map_layers, out_channels
 from .cost import CostRow, layer_costs
 from .layers import (Activation, AdaptivePool, AnyLayer, BatchNorm, Conv, ConvTranspose, Elementwise, Held, Identity,
                      LayerNorm, LayerScale, Linear, Pool, Shuffle, Size, Slice, Uncounted, Upsample, Value, as_size,
-                     is_concrete, layer_kind, padding_data, sides, window_text)
+                     is_concrete, layer_kind, sides, window_text)
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
 
 __all__ = [
     "Stage", "Network", "LayerCost", "StageCost", "NetworkCost",
-    "network", "network_names", "named", "out_channels", "layer_kind", "parse_size", "network_settings",
-    "size_words",
+    "named", "out_channels", "layer_kind", "size_words",
 ]
 
 
@@ -618,216 +617,3 @@ class NetworkCost(Result):
         if len(set(multiples.values())) == 1:
             return f"{' and '.join(map(str, multiples))} are multiples of {next(iter(multiples.values()))}"
         return " and ".join(f"{x} is a multiple of {m}" for x, m in multiples.items())
-
-    # -- data ---------------------------------------------------------------
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON contract: totals and layers as integers, the closed form as text in I."""
-        from .printing import text
-
-        closed: Optional[dict[str, Any]]
-        if self.network.imported:  # in H and W, where the model takes a symbolic size at all
-            symbolic = self.network.closed_form()
-            closed = None if symbolic is None else {"macs": text(symbolic.macs), "params": text(symbolic.params),
-                                                    "exact_when": symbolic.exact_when()}
-        else:
-            from .symbols import H, W
-
-            oblong = isinstance(self.size, tuple)  # the closed form in H and W for an oblong input, in I for a square
-            macs, params = self.network.total_symbolic((H, W) if oblong else None)
-            closed = {"macs": text(macs), "params": text(params),
-                      "exact_when": (f"H and W are multiples of {self.network.stride}" if oblong
-                                     else f"I is a multiple of {self.network.stride}")}
-        total: dict[str, Any] = {"macs": _json(self.macs), "params": _json(self.params)}
-        if not is_concrete(self.size):  # a closed form at a symbolic size: where it is exact
-            total["exact_when"] = self.exact_when()
-        return {
-            "network": self.network.name,
-            "title": self.network.title,
-            "input": {"channels": self.network.in_channels, "size": _json(self.size),
-                      "height": _json(sides(self.size)[0]), "width": _json(sides(self.size)[1])},
-            "units": {"macs": UNITS, "convention": CONVENTION},
-            "total": total,
-            "total_symbolic": closed,
-            "stages": [{"name": s.name, "module": s.module or None, "layers": s.layers,
-                        "output_channels": _json(s.output_channels), "output_size": _json(s.output_size),
-                        "macs": _json(s.macs), "params": _json(s.params), "runs": s.runs} for s in self.stages],
-            "layers": [_layer_dict(r) for r in self.layers],
-            **(self._imported_dict() if self.network.imported else {}),
-        }
-
-    def _imported_dict(self) -> dict[str, Any]:
-        """An imported model's operations the library does not know, and its blocks recognized."""
-        from .recognition import recognize_network
-
-        found, summary = recognize_network(self.network)
-        return {"not_counted": [{"name": r.name, "op": getattr(r.layer, "op")} for r in self.uncounted],
-                "blocks": [{"name": name, "module": r.module if r else None,
-                            "parameters": {k: _json(v) for k, v in r.parameters} if r else {},
-                            "stride": r.stride if r else None} for name, r in found],
-                "modules": summary}
-
-
-def _json(value: Any) -> Any:
-    """A number as it is, an expression as text, an oblong size as [height, width]."""
-    if value is None or isinstance(value, int):
-        return value
-    if isinstance(value, tuple):
-        return [_json(side) for side in value]
-    from .printing import text
-
-    return text(value)
-
-
-def _layer_dict(row: LayerCost) -> dict[str, Any]:
-    layer = row.layer
-    kernel = list(layer.kernel) if isinstance(layer, Conv) else [layer.kernel] * 2 if isinstance(layer, Pool) else None
-    return {
-        "name": row.name, "stage": row.stage, "module": row.module or None, "kind": layer_kind(layer),
-        "kernel": None if kernel is None else [_json(k) for k in kernel],
-        "in": _json(layer.in_channels), "out": _json(layer.out_channels),
-        "groups": _json(getattr(layer, "groups", 1)), "stride": getattr(layer, "stride", 1),
-        "padding": padding_data(layer), "bias": getattr(layer, "bias", None),
-        "output_size": _json(row.output_size), "macs": _json(row.macs), "params": _json(row.params),
-        "runs": row.runs,
-    }
-
-# -- lookup -----------------------------------------------------------------------
-
-def _key(name: str) -> str:
-    return "".join(ch for ch in name.strip().lower() if ch.isalnum() or ch == ".")
-
-
-def _decimal(name: str) -> str:
-    """A zoo name with its decimal points: ``mnasnet0_5`` is MNASNet 0.5.
-
-    >>> _decimal("regnet_x_1_6gf"), _decimal("resnet50")
-    ('regnet_x_1.6gf', 'resnet50')
-    """
-    import re
-
-    return re.sub(r"(?<=\d)_(?=\d)", ".", name)
-
-
-def network_names() -> list[str]:
-    """The zoo's networks, by torchvision's names where torchvision has them.
-
-    >>> network_names()[:4]
-    ['alexnet', 'alexnet_grouped', 'vgg16', 'squeezenet1_0']
-    """
-    from .zoo import ZOO
-
-    return list(ZOO)
-
-
-def network(name: "str | Network", alpha: Any = None) -> Network:
-    """The zoo's network called ``name`` (any case; ``_``, ``-`` and spaces ignored), at width
-    multiplier ``alpha`` for the families that have one (MobileNet V1 at any alpha, the symbol
-    too; MobileNet V2 and MNASNet, which round their widths, at a number).
-
-    >>> network("mobilenet_v1", 0.5).title, network("mobilenet_v1", 0.5).total(160)[0]
-    ('MobileNet V1 0.5', 76524800)
-
-    >>> network("ResNet-50").name, network("RegNetX-1.6GF").name, network("RegNet-X-16GF").name
-    ('resnet50', 'regnet_x_1_6gf', 'regnet_x_16gf')
-    >>> network("regnet_x_1_6gf").name, network("MNASNet 0.5").name
-    ('regnet_x_1_6gf', 'mnasnet0_5')
-    >>> network("vgg")
-    Traceback (most recent call last):
-    ...
-    convalgebra.errors.UnknownNameError: unknown network 'vgg'; did you mean vgg16 or vgg11 or vgg13? (see 'convalgebra networks')
-    """
-    if isinstance(name, Network):
-        return name if alpha is None else network(name.name, alpha)
-    if not isinstance(name, str):
-        raise wrong_type(name, "a network's name (see 'convalgebra networks') or a Network")
-    from .zoo import ZOO, build
-
-    if alpha is not None:
-        from .zoo import width_multiplier
-
-        alpha = width_multiplier(alpha)  # 0.5 and 1/2 are one network
-    if str(name) in ZOO:
-        return build(str(name), alpha)
-    keys = {_key(_decimal(n)): n for n in ZOO}  # regnet_x_1_6gf as regnetx1.6gf, as its title writes it
-    for n in ZOO:
-        keys.setdefault(_key(n), n)  # regnet_x_1_6gf as regnetx16gf too, unless that is regnet_x_16gf's
-    found = keys.get(_key(str(name)))
-    if found is not None:
-        return build(found, alpha)
-    raise unknown_name("network", name, keys, "convalgebra networks", _key)
-
-
-def network_settings(items: Sequence[str]) -> tuple[Optional[Size], Any]:
-    """``--set`` for a network: the input size (I, or H and W; None when not set) and the width
-    multiplier alpha (None when not set), exact numbers read without sympy.
-
-    >>> network_settings(["alpha=0.5", "I=160"]), network_settings(["H=224", "W=160"])
-    ((160, Fraction(1, 2)), ((224, 160), None))
-    """
-    alpha, rest = None, []
-    for item in items:
-        name, sep, value = item.partition("=")
-        if name.strip() == "alpha" and sep:
-            from .symbols import parse_number
-
-            if alpha is not None:
-                raise InvalidValueError("alpha is set twice")
-            alpha = parse_number(value)
-            if not alpha > 0:
-                raise InvalidValueError(f"alpha = {alpha}: expected a number > 0")
-        else:
-            rest.append(item)
-    return (parse_size(rest) if rest else None), alpha
-
-
-def parse_size(items: Sequence[str]) -> Size:
-    """The input size from ``--set I=SIZE``, or ``--set H=HEIGHT W=WIDTH`` for an oblong input;
-    read without sympy when each is a plain whole number.
-
-    >>> parse_size(["I=299"]), parse_size(["H=224", "W=160"]), parse_size(["W=7", "H=7"])
-    (299, (224, 160), 7)
-    >>> parse_size(["I=0"])
-    Traceback (most recent call last):
-    ...
-    convalgebra.errors.InvalidValueError: I = 0: expected a whole number >= 1
-    >>> parse_size(["K=3"])
-    Traceback (most recent call last):
-    ...
-    convalgebra.errors.InvalidValueError: a network takes only I, or H and W, the input size (for example --set I=224 or --set H=224 W=160), not K
-    >>> parse_size(["H=224"])
-    Traceback (most recent call last):
-    ...
-    convalgebra.errors.InvalidValueError: set both H and W (for example --set H=224 W=160), or I for a square input
-    """
-    given: dict[str, int] = {}
-    for item in items:
-        name, value = _size_item(item)
-        if name in given:
-            raise InvalidValueError(f"{name} is set twice")
-        given[name] = value
-    if not given:
-        raise InvalidValueError("set the input size, for example --set I=224")
-    if "I" in given:
-        if len(given) != 1:
-            raise InvalidValueError("set I for a square input, or H and W for an oblong one, not both")
-        return given["I"]
-    if set(given) != {"H", "W"}:
-        raise InvalidValueError("set both H and W (for example --set H=224 W=160), or I for a square input")
-    return as_size(given["H"], given["W"])
-
-
-def _size_item(item: str) -> tuple[str, int]:
-    """One ``NAME=VALUE`` of a network's size: I, H or W and a whole number >= 1."""
-    wanted = "a network takes only I, or H and W, the input size (for example --set I=224 or --set H=224 W=160)"
-    name, sep, value = item.partition("=")
-    name, value = name.strip(), value.strip()
-    if name not in ("", "I", "H", "W"):
-        raise InvalidValueError(f"{wanted}, not {name}")
-    if not (sep and name and value.isascii() and value.isdigit() and len(value) <= 64):
-        from .symbols import parse_assignment  # longer or not digits: parse_number refuses it in one line
-
-        sym, number = parse_assignment(item)
-        if str(sym) not in ("I", "H", "W"):
-            raise InvalidValueError(f"{wanted}, not {sym}")
-        return str(sym), int(check(str(sym), number, symbolic=False))
-    return name, int(check(name, int(value), symbolic=False))

@@ -12,7 +12,7 @@ for each layer: a module's exact class or a function), part by part, so each col
 source, at the versions named in :data:`PEERS`, and a test holds every column to the real
 tool on torchvision models.
 
->>> from convalgebra.networks import network
+>>> from convalgebra.catalog import network
 >>> peer_counts(network("resnet18"), 224)
 Traceback (most recent call last):
 ...
@@ -97,21 +97,6 @@ class PeerCounts(Result):
 
     cost: "NetworkCost"
     peers: tuple[PeerCount, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON contract: the library's count and each counter's, by part (null where not known)."""
-        from .layers import sides
-
-        height, width = sides(self.cost.size)
-        return {
-            "network": self.cost.network.name,
-            "input": {"channels": self.cost.network.in_channels, "height": height, "width": width},
-            "convalgebra": {"macs": self.cost.macs, "flops": self.cost.flops, "params": self.cost.params},
-            "peers": [{"counter": p.key, "tool": p.tool, "unit": p.unit, "total": p.total, "params": p.params,
-                       "parts": dict(p.parts), "finds": p.finds, "counts": p.why, "not_known": p.unknown or None}
-                      for p in self.peers],
-        }
-
 
 #: The parts each total is split into, in the table's order.
 PARTS = ("conv and linear", "bias", "norms", "activations", "pooling", "other")

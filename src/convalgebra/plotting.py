@@ -40,7 +40,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Optional, Sequence, Union, cast
 
 from .errors import ConvAlgebraError, InvalidValueError
-from .symbols import VALID, Domain, check, one_of, shown
+from .symbols import VALID, Domain, one_of, shown
+from .validation import check
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
@@ -169,7 +170,8 @@ def plot_ratios(modules: Union[None, str, "Module", Iterable[Union[str, "Module"
     from . import progress as bar
     from .errors import missing_values
     from .explanation import explain
-    from .modules import MODULES, check_used, module
+    from .modules import MODULES, check_used
+    from .catalog import module
     from .symbols import DESCRIPTIONS, SIZE_SYMBOLS, F, I, K, M, N, symbol
     from .values import check_values
 
@@ -331,7 +333,7 @@ def _valid(mod: "Module", axis: "sympy.Symbol", values: Mapping[Any, Any], tied:
     symbols of ``values`` it used.
 
     >>> import numpy as np
-    >>> from convalgebra.modules import module
+    >>> from convalgebra.catalog import module
     >>> from convalgebra.symbols import K, M, N, k
     >>> _valid(module("vgg-stack"), K, {M: 64, N: 256, k: 3}, None)[0](np.arange(1.0, 8.0)).tolist()
     [False, False, True, False, True, False, True]
@@ -405,7 +407,7 @@ def plot_network(name: Any, by: str = "layer", input_size: Optional["Size"] = No
     _matplotlib()
     import matplotlib
 
-    from .networks import network
+    from .catalog import network
 
     net = network(name)
     cost = net.count(_whole_size(input_size))

@@ -58,7 +58,7 @@ def _signature(block: AnyBlock) -> list[AnyLayer]:
 
 @lru_cache(maxsize=None)
 def _pattern(name: str) -> tuple[Any, list[AnyLayer]]:
-    from .modules import module
+    from .catalog import module
 
     m = module(name)
     return m, _signature(m.block())

@@ -36,9 +36,11 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any, Callable, Sequence
 
-from .report import Block, Code, Equations, Expr, Items, Math, Paragraph, Piece, Table, View, tex_text
+from .data import data, to_json
+from .report import view
+from .report import Code, Equations, Expr, Items, Math, Paragraph, Piece, Table, View, tex_text
 
-__all__ = ["text", "markdown", "html", "latex"]
+__all__ = ["text", "markdown", "html", "latex", "rendered", "FORMATS"]
 
 _WIDTH = 88
 
@@ -333,3 +335,30 @@ def _tex_table(table: Table) -> list[str]:
     out += [" & ".join(_cell(c, _tex_inline) for c in row) + r" \\" for row in table.rows]
     out += [r"\hline", r"\end{tabular}"]
     return out
+
+
+# -- a result in any format -------------------------------------------------------------------
+
+#: Every format a result comes in: the four renderings of its view, its JSON text, and its data.
+FORMATS: tuple[str, ...] = ("text", "markdown", "html", "latex", "json", "data")
+
+
+def rendered(obj: Any, fmt: str) -> Any:
+    """A library result in the format ``fmt`` (one of :data:`FORMATS`): the renderings come from
+    its view (:mod:`convalgebra.report`), JSON and data from its data (:mod:`convalgebra.data`).
+
+    >>> rendered(explain("group"), "text").splitlines()[0]
+    'group: group convolution (AlexNet)'
+    >>> rendered(explain("group"), "data")["module"]
+    'group'
+    """
+    if fmt == "json":
+        return to_json(obj)
+    if fmt == "data":
+        return data(obj)
+    renderer = {"text": text, "markdown": markdown, "html": html, "latex": latex}.get(fmt)
+    if renderer is None:
+        from .errors import InvalidValueError
+
+        raise InvalidValueError(f"format = {fmt!r}: expected one of {', '.join(FORMATS)}")
+    return renderer(view(obj))

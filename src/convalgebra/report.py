@@ -26,6 +26,7 @@ from dataclasses import dataclass, replace
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
 
+from .cost import CONVENTION, TRAFFIC, UNITS
 from .errors import InvalidValueError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -37,16 +38,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = [
     "Expr", "Code", "Math", "Piece", "Paragraph", "Table", "Equations", "Items", "Block", "View",
-    "view", "UNITS", "CONVENTION", "TRAFFIC",
+    "view",
 ]
-
-#: The unit of every cost the library shows.
-UNITS = "MACs (multiply-accumulates, what the article and torchvision call FLOPs; 1 MAC = 2 FLOPs)"
-
-#: What a network's count includes.
-CONVENTION = ("MACs of convolution and linear layers only (biases, batch norm, activations, pooling "
-              "and additions are not counted); params: all weights and biases plus batch norm's gamma and beta")
-
 
 # -- the model ---------------------------------------------------------------------
 
@@ -359,9 +352,7 @@ def _numbers(name: str, numbers: Any, shown_note: str) -> list[Block]:
 
 
 #: What memory traffic counts, said once for every result that shows it.
-TRAFFIC = ("memory traffic (ShuffleNet V2's memory access cost): elements of the input and output feature maps"
-           " read and written, plus the weights read; views (identity, channel slice) move nothing, a concatenation"
-           " copies, a residual sum reads two maps and writes one")
+
 
 
 def _memory_blocks(e: "Explanation") -> list[Block]:

@@ -146,13 +146,6 @@ class Roofline(Result):
         """How many steps are memory-bound."""
         return sum(r.bound == "memory" for r in self.rows)
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"network": self.network.name, "device": self.device.name, "dtype": self.dtype, "size": self.size,
-                "ridge": str(self.device.ridge(self.dtype)), "time_s": str(self.time), "macs_time_s": str(self.macs_time),
-                "steps": [{"name": r.name, "op": r.op, "flops": r.flops, "bytes": r.bytes,
-                           "intensity": str(r.intensity), "bound": r.bound, "time_s": str(r.time)} for r in self.rows]}
-
-
 def roofline(net: "str | Network", dev: "str | Device", size: Optional[Size] = None, dtype: str = "fp32") -> Roofline:
     """Every step of a network at ``size`` (default: its design size) on the roofline of ``dev``.
 

@@ -28,7 +28,8 @@ from typing import Any, Callable, Literal, Union, cast
 from .errors import InvalidValueError
 from .blocks import Block, Parallel, Repeat, Scale, Series, check_block, iter_layers, map_layers, transform
 from .layers import AdaptivePool, Conv, Identity, LayerNorm, LayerScale, Shuffle, Slice, Value, exact_div, is_concrete
-from .symbols import check, one_of
+from .symbols import one_of
+from .validation import check
 
 __all__ = [
     "Rewrite", "Chain", "Rule", "chain",

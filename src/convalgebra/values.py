@@ -21,7 +21,8 @@ from typing import Any, Mapping, cast
 import sympy
 
 from .errors import InvalidValueError
-from .symbols import F, Number, check, shown, symbol
+from .symbols import F, Number, shown, symbol
+from .validation import check
 
 __all__ = ["check_values", "given_values", "Values"]
 
