@@ -256,9 +256,9 @@ def test_a_networks_name_says_which_module_it_stands_for_or_asks(name, meant):
 
 
 def _zoo_names_that_are_not_modules() -> list[str]:
-    from convalgebra.catalog import _BY_NAME, _key
+    from convalgebra.catalog import _by_name, _key
 
-    return [n for n in ca.network_names() if _key(n) not in ca.catalog.NETWORK_ALIASES and _key(n) not in _BY_NAME]
+    return [n for n in ca.network_names() if _key(n) not in ca.catalog.NETWORK_ALIASES and _key(n) not in _by_name()]
 
 
 @pytest.mark.parametrize("name", _zoo_names_that_are_not_modules())
@@ -324,7 +324,7 @@ def test_every_module_says_where_its_activations_sit():
 
 def test_a_composed_module_has_an_example_unless_given_one():
     mine = ca.compose(ca.reduce(4), ca.group(2))
-    assert mine.example == ca.catalog.COMPOSED_EXAMPLE
+    assert mine.example == ca.modules.COMPOSED_EXAMPLE
     assert ca.explain(mine).example.values == {K: 3, M: 256, N: 256, ca.I: 56}
     assert ca.compose(ca.reduce(4), example={"M": 64, "N": 64}).example == {K: 3, M: 64, N: 64, ca.I: 56}
     with pytest.raises(ca.InvalidValueError, match="an example gives sizes"):

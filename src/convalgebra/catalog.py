@@ -12,29 +12,34 @@ lookup never loads a network.
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
 from .errors import InvalidValueError, UnknownNameError, unknown_name, wrong_type
-from .modules import LATER_MODULES, MODULES, Module, free_symbols, parameter_defaults, standard
-from .rules import Chain, Rewrite, Rule, chain
-from .symbols import I, K, M, N, Number, shown
-from .values import check_values
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
 
+    from .modules import Module
     from .networks import Network
+    from .rules import Rule
+    from .symbols import Number
 
-__all__ = ["NETWORK_ALIASES", "COMPOSED_EXAMPLE", "compose", "module", "module_names", "later_module_names", "stands_for", "network",
+# The modules load sympy, the networks do not: each lookup imports only its own kind, inside it,
+# so that counting a network at a concrete size never loads sympy.
+
+__all__ = ["NETWORK_ALIASES", "compose", "module", "module_names", "later_module_names", "stands_for", "network",
            "network_names"]
 
 
 # -- modules ------------------------------------------------------------------------
 
-_BY_NAME: dict[str, Module] = {}
-for _m in MODULES + LATER_MODULES:
-    for _name in (_m.name, *_m.aliases):
-        _BY_NAME[_name] = _m
+@functools.lru_cache(maxsize=1)
+def _by_name() -> dict[str, "Module"]:
+    """Every module by its name and its aliases."""
+    from .modules import LATER_MODULES, MODULES
+
+    return {name: m for m in MODULES + LATER_MODULES for name in (m.name, *m.aliases)}
 
 
 def _key(name: str) -> str:
@@ -43,6 +48,8 @@ def _key(name: str) -> str:
 
 def module_names() -> list[str]:
     """Canonical names, in the article's order."""
+    from .modules import MODULES
+
     return [m.name for m in MODULES]
 
 
@@ -65,6 +72,8 @@ def later_module_names() -> list[str]:
     >>> later_module_names()
     ['squeeze-excitation', 'mbconv', 'shufflenet-v2', 'convnext', 'ghost', 'dense-layer']
     """
+    from .modules import LATER_MODULES
+
     return [m.name for m in LATER_MODULES]
 
 
@@ -97,6 +106,9 @@ def module(name: str | Module) -> Module:
     ...
     convalgebra.errors.UnknownNameError: 'resnet50' is a network, not a module: its stages are built from bottleneck (explain bottleneck); count the network with 'convalgebra network resnet50'
     """
+    from .modules import Module
+    from .rules import Chain, Rewrite
+
     if isinstance(name, Module):
         return name
     if isinstance(name, (Rewrite, Chain)):
@@ -104,20 +116,20 @@ def module(name: str | Module) -> Module:
     if not isinstance(name, str):
         raise wrong_type(name, "a module's name or a Module")
     key = _key(name)
-    found = _BY_NAME.get(key)
+    found = _by_name().get(key)
     if found is not None:
         return found
     meant = NETWORK_ALIASES.get(key, ())
     if len(meant) == 1:
-        return _BY_NAME[meant[0]]
+        return _by_name()[meant[0]]
     if meant:
-        first, *others = (_BY_NAME[x] for x in meant)
+        first, *others = (_by_name()[x] for x in meant)
         built = ", ".join([f"{first.network} is built from {first.name}"] + [f"{m.network} from {m.name}" for m in others])
         raise UnknownNameError(f"{name!r} names networks, not a module: {built}; name the one you mean")
     network_error = _network_named(name)
     if network_error is not None:
         raise network_error
-    known = {spelling: m.name for spelling, m in _BY_NAME.items()}
+    known = {spelling: m.name for spelling, m in _by_name().items()}
     known.update({spelling: " or ".join(meant) for spelling, meant in NETWORK_ALIASES.items()})
     raise unknown_name("module", name, known, "convalgebra list", _key)
 
@@ -144,12 +156,12 @@ def stands_for(name: str | Module) -> str:
     >>> stands_for("bottleneck")
     ''
     """
-    if not isinstance(name, str) or _key(name) in _BY_NAME:
+    if not isinstance(name, str) or _key(name) in _by_name():
         return ""
     meant = NETWORK_ALIASES.get(_key(name), ())
     if len(meant) != 1:
         return ""
-    m = _BY_NAME[meant[0]]
+    m = _by_name()[meant[0]]
     return f"{name!r} names a network, not a module; read as {m.name}, the article's module from {m.network}"
 
 
@@ -224,9 +236,6 @@ def network(name: "str | Network", alpha: Any = None) -> Network:
 
 # -- a new module, named -------------------------------------------------------------
 
-COMPOSED_EXAMPLE: Mapping[sympy.Symbol, Number] = {K: 3, M: 256, N: 256, I: 56}
-
-
 def compose(*rules: Rule, name: str = "custom", parameters: Mapping[sympy.Symbol, Optional[Number]] | None = None,
             summary: str = "", title: str = "", example: Mapping[Any, Any] | None = None) -> Module:
     """A new module from primitive rewrites, applied left to right to the standard convolution.
@@ -246,10 +255,15 @@ def compose(*rules: Rule, name: str = "custom", parameters: Mapping[sympy.Symbol
     ...
     convalgebra.errors.InvalidValueError: t is not a parameter of this module; its parameters: none
     """
+    from .modules import COMPOSED_EXAMPLE, Module, free_symbols, parameter_defaults, standard
+    from .rules import chain
+    from .symbols import I, K, M, N, shown
+    from .values import check_values
+
     for text_, what in ((name, "name"), (summary, "summary"), (title, "title")):
         if not isinstance(text_, str):
             raise InvalidValueError(f"compose {what} = {shown(text_)}: expected text")
-    taken = [_BY_NAME[_key(name)].name] if _key(name) in _BY_NAME else list(NETWORK_ALIASES.get(_key(name), ()))
+    taken = [_by_name()[_key(name)].name] if _key(name) in _by_name() else list(NETWORK_ALIASES.get(_key(name), ()))
     if taken:
         raise InvalidValueError(f"name {name!r} is the article's {' or '.join(taken)} module's;"
                                 " give a composed module a name of its own")

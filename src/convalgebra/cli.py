@@ -272,7 +272,7 @@ def _cmd_plot(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             raise UsageError("plot network takes one network name, for example: plot network resnet50 --out r.png")
         if args.over or args.between:
             raise UsageError("--over and --between apply to modules; plot network draws MACs per layer or stage")
-            fig = plot_network(names[1], by=args.by or "layer", input_size=parse_size(args.set) if args.set else None)
+        fig = plot_network(names[1], by=args.by or "layer", input_size=parse_size(args.set) if args.set else None)
     else:
         if args.by:
             raise UsageError("--by applies to 'plot network NAME'")

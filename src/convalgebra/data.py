@@ -362,6 +362,6 @@ def schema(command: str) -> dict[str, Any]:
 
     if command not in SCHEMAS:
         raise InvalidValueError(f"no schema for {command!r}; expected one of: {' '.join(SCHEMAS)}")
-    loaded: dict[str, Any] = json.loads(resources.files(__package__).joinpath("schemas", f"{command}.json")
+    loaded: dict[str, Any] = json.loads((resources.files(__package__) / "schemas" / f"{command}.json")
                                         .read_text(encoding="utf-8"))
     return loaded

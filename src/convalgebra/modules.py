@@ -38,7 +38,7 @@ from .symbols import SYMBOLS, G, I, K, M, N, Number, alpha, k, p, r, rho, s, sho
 from .validation import check
 from .values import check_values
 
-__all__ = ["Paper", "Module", "MODULES", "LATER_MODULES", "standard", "check_used", "free_symbols",
+__all__ = ["Paper", "Module", "MODULES", "LATER_MODULES", "COMPOSED_EXAMPLE", "standard", "check_used", "free_symbols",
            "parameter_defaults"]
 
 
@@ -131,6 +131,9 @@ class Module(RichDisplay):
 
 #: The sizes of a composed module's example unless it is given one: ResNet's 56 x 56
 #: stage, the bottleneck's example.
+COMPOSED_EXAMPLE: Mapping[sympy.Symbol, Number] = {K: 3, M: 256, N: 256, I: 56}
+
+
 def free_symbols(block: Block) -> set[sympy.Symbol]:
     """The symbols a block is built from."""
     return set().union(*(getattr(v, "free_symbols", set()) for _, v in size_fields(block)))
