@@ -41,6 +41,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .networks import LayerCost, NetworkCost
     from .peers import PeerCounts
     from .rooflines import Roofline
+    from .sweeps import Sweep
 
 __all__ = ["encode", "data", "to_json", "layer_row", "schema", "SCHEMAS"]
 
@@ -343,6 +344,12 @@ def _peer_counts(p: "PeerCounts") -> dict[str, Any]:
                    "params": encode(c.params), "parts": encode(dict(c.parts)), "finds": c.finds, "counts": c.why,
                    "not_known": c.unknown or None} for c in p.peers],
     }
+
+
+@_builder("sweep")
+def _sweep(s: "Sweep") -> dict[str, Any]:
+    """Column name -> list of values."""
+    return {name: encode(column.tolist()) for name, column in s.columns.items()}
 
 
 # -- the schemas ---------------------------------------------------------------------------------

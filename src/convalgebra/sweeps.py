@@ -151,10 +151,6 @@ class Sweep(RichDisplay):
     def __iter__(self) -> Iterator[dict[str, Any]]:
         return iter(self.rows)
 
-    def to_dict(self) -> dict[str, list[Any]]:
-        """Column name -> list of values."""
-        return {name: column.tolist() for name, column in self.columns.items()}
-
     def to_pandas(self) -> "pandas.DataFrame":
         """A pandas DataFrame, one column per name (needs pandas: the ``notebook`` extra)."""
         try:
