@@ -10,8 +10,8 @@ The rules of the encoding, the same in every command's output:
 - a truth value is a JSON boolean, a measured float a JSON number.
 
 >>> import sympy
->>> encode(sympy.Integer(3)), encode((3, 3)), encode(M / 2), encode(Fraction(3, 4))
-(3, [3, 3], 'M/2', '3/4')
+>>> encode(sympy.Integer(3)), encode((3, 3)), encode(M / 2), encode(Fraction(3, 4)), encode(Fraction(4, 2))
+(3, [3, 3], 'M/2', '3/4', 2)
 >>> data(explain("depthwise-separable"))["layers"][0]["kind"]
 'depthwise'
 >>> data(network("mobilenet_v2").count(224))["layers"][2]["kind"]
@@ -61,7 +61,7 @@ def encode(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): encode(v) for k, v in value.items()}
     if isinstance(value, Fraction):
-        return str(value)
+        return int(value) if value.denominator == 1 else str(value)
     if getattr(value, "is_Boolean", False) and value in (True, False):  # sympy's true and false
         return bool(value)
     if getattr(value, "is_Integer", False):

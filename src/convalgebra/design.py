@@ -402,6 +402,8 @@ class Budget(_Caveats, Result):
             return None
         if self.usable is not None:
             return f"the largest N' <= {grouped(floor)} that gives every layer whole channels: {grouped(self.usable)}"
+        if M not in self.given:  # tried at M = 1: the groups may need more input channels
+            return "whether N' gives every layer whole channels depends on M as well; set M to find out"
         low = max(1, floor - _TRIES + 1)
         span = f"N' <= {grouped(floor)}" if low == 1 else f"N' from {grouped(low)} to {grouped(floor)}"
         return f"no {span} gives every layer whole channels"

@@ -35,7 +35,7 @@ import sympy
 
 from .display import Result
 from .errors import InvalidValueError, missing_values
-from .blocks import drop_empty_branches, size_fields, substitute, whole_value
+from .blocks import drop_empty_branches, iter_layers, size_fields, substitute, whole_value
 from .cost import Cost, CostRow, count, total
 from .layers import Conv, Shuffle
 from .modules import Module, check_used, standard
@@ -85,6 +85,7 @@ def evaluate(mod: Module, values: Mapping[Any, Any]) -> Numbers:
     missing = [str(s) for s in (K, M, N, I, *mod.parameters) if s not in scaled]
     if missing:
         raise missing_values(missing)
+    _check_some_convolution(mod, drop_empty_branches(mod.block(), scaled), given)
     size = scaled[I]
     base = substitute(standard(), scaled)
     block = substitute(mod.block(), scaled)
@@ -267,13 +268,26 @@ def check_layers(mod: Module, given: Values, skip: tuple[sympy.Symbol, ...] = ()
     Traceback (most recent call last):
     ...
     convalgebra.errors.InvalidValueError: (K - k)/(k - 1) = 1/2 layers: expected a whole number
+    >>> check_layers(module("shufflenet-v2"), {M: 64, N: 32})
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: shufflenet-v2 at M = 64, N = 32: every convolution of the module has no channels left; it is no longer a convolution to compare
     """
     values: dict[sympy.Symbol, Any] = {s: d for s, d in mod.parameters.items() if d is not None}
     values.update(scale(given))
     values = {s: v for s, v in values.items() if s not in (alpha, rho, *skip)}
-    for name, expr in size_fields(drop_empty_branches(mod.block(), values)):
+    kept = drop_empty_branches(mod.block(), values)
+    for name, expr in size_fields(kept):
         if getattr(expr, "free_symbols", set()) <= set(values):
             whole_value(expr, values, name)
+    _check_some_convolution(mod, kept, given)
+
+
+def _check_some_convolution(mod: Module, kept: Any, given: Values) -> None:
+    """Refuse values at which every convolution of the module has no channels (its branches all left out)."""
+    if not any(isinstance(layer, Conv) for layer in iter_layers(kept)):
+        raise InvalidValueError(f"{mod.name} at {values_text(ordered(given))}: every convolution of the module has no"
+                                " channels left; it is no longer a convolution to compare")
 
 
 def example_trouble(error: InvalidValueError, asked: Sequence[tuple[Module, Values]], filled: Values,
