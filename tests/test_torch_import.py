@@ -241,7 +241,7 @@ def test_cli_count_torchvision():
 
     data = json.loads(out)
     assert data["total"]["macs"] == torch_count(model("resnet18"), 224, 160)[0]
-    assert data["total_symbolic"] == {"macs": "36144*H*W + 512000", "params": "11689512",
+    assert data["total_symbolic"] == {"macs": "36144*H*W + 512000", "params": 11689512,
                                       "exact_when": "H and W are multiples of 32"}
     assert data["layers"][4]["name"] == "layer1.0.conv1"
 
