@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, TypeVar, Union, cast
 
 from .display import RichDisplay
-from .errors import InvalidValueError, indefinite, missing_values, wrong_type
+from .errors import InvalidValueError, from_torch_package, indefinite, missing_values, type_name, wrong_type
 from .layers import LAYER_TYPES, Conv, Layer, Value, is_concrete, layer_kind, normal
 from .symbols import VALID, check
 
@@ -169,12 +169,12 @@ def check_block(item: Any, where: str) -> Block:
     """
     if isinstance(item, LAYER_TYPES + _COMPOSITES):
         return cast(Block, item)
-    if type(item).__module__.split(".")[0] == "torch":
+    if from_torch_package(item):
         raise wrong_type(item, f"convalgebra's layers and blocks ({where} takes no other)")
     hint = f"; write {where}(a, b), not {where}([a, b])" if isinstance(item, (list, tuple)) else ""
     if isinstance(item, str):
         hint = f"; a network is counted with network({item!r}).count()"
-    raise InvalidValueError(f"{where} takes layers and blocks, not {indefinite(type(item).__name__)}{hint}")
+    raise InvalidValueError(f"{where} takes layers and blocks, not {indefinite(type_name(item))}{hint}")
 
 
 # -- the structure: children, rebuilt bottom up ------------------------------------
