@@ -95,9 +95,36 @@ def _padding(layer: Conv) -> Union[str, int, tuple[int, int]]:
     return ((kh - 1) // 2 * layer.dilation, (kw - 1) // 2 * layer.dilation)
 
 
+#: The most layers an export makes (each repeat its own copy): far beyond any network.
+MOST_LAYERS = 100_000
+
+
 def _module(block: AnyBlock) -> "torch.nn.Module":
     """The block as torch modules, built bottom up by the one walk of a block (:func:`fold`)."""
+    _exported_layers(block)
     return fold(block, _layer, _composite)
+
+
+def _exported_layers(block: AnyBlock) -> int:
+    """How many layers the export of ``block`` makes, every repeat unrolled; refused past
+    :data:`MOST_LAYERS` before any is made.
+
+    >>> from convalgebra.layers import Conv
+    >>> _exported_layers(Repeat(Repeat(Conv(8, 8), 3), 4))
+    12
+    >>> _exported_layers(Repeat(Conv(8, 8), 10**9))
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: the export makes each repeat its own layers: 1000000000 here, more than the 100000 a model is given
+    """
+    def node(b: AnyBlock, parts: list[int]) -> int:
+        return sum(parts) * (_whole(b.count, "repeats") if isinstance(b, Repeat) else 1)
+
+    made = fold(block, lambda layer: 1, node)
+    if made > MOST_LAYERS:
+        raise InvalidValueError(f"the export makes each repeat its own layers: {made} here, more than the"
+                                f" {MOST_LAYERS} a model is given")
+    return made
 
 
 def _composite(block: AnyBlock, parts: list["torch.nn.Module"]) -> "torch.nn.Module":
