@@ -43,6 +43,7 @@ from .printing import text
 from .simplification import canonical, equal_channels
 from .solving import break_even_points, large_N_limit
 from .symbols import SYMBOLS, G, I, K, M, N, alpha, expression, rho, t
+from .symbols import shown as shown_value
 from .values import Values, check_values, given_values
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -229,6 +230,8 @@ def explain(name_or_module: str | Module, values: Mapping[Any, Any] | None = Non
     ...
     convalgebra.errors.InvalidValueError: G = 0: expected a whole number >= 1
     """
+    if not isinstance(memory, bool):
+        raise InvalidValueError(f"memory = {shown_value(memory)}: expected True or False")
     mod = module(name_or_module)
     given = given_values(values, named)
     check_used(given, mod)

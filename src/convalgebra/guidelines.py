@@ -177,7 +177,7 @@ def least_traffic(block: Union[str, "Module", Block] = "standard", values: Optio
     elif isinstance(block, str) or hasattr(block, "rule"):
         mod = module(block)  # type: ignore[arg-type]
         name, block = mod.name, mod.block()
-    given = check_values(values or {})
+    given = check_values(values if values is not None else {})
     moved = expression(traffic(block, I).elements).xreplace(given)
     macs = expression(total(block, I)[0]).xreplace(given)
     if N not in macs.free_symbols or M not in macs.free_symbols:

@@ -56,7 +56,7 @@ from .blocks import (Block, Parallel, Place, Repeat, Residual, Scale, Series, ch
                      same_value)
 from .display import Result
 from .errors import InvalidValueError, wrong_type
-from .symbols import expression
+from .symbols import check, expression
 from .layers import (LAYER_TYPES, Elementwise, Identity, Layer, Linear, Size, Slice, Value, area, as_size,
                      checked_size, is_concrete, layer_role, normal, sides)
 
@@ -311,6 +311,8 @@ def trace(block: Block, size: Size, in_channels: Optional[Value] = None, unroll:
     """
     block = check_block(block, "trace")
     size = _given_size(size)
+    if in_channels is not None:
+        in_channels = check("in_channels", in_channels, "input channels")
     first = next(iter_layers(block), None)
     channels = in_channels if in_channels is not None else (first.in_channels if first is not None else 0)
     size = as_size(*sides(size))  # a square as one number, as every layer's output is

@@ -55,7 +55,7 @@ def to_torch(obj: Union[Network, AnyBlock], device: Optional[Any] = None) -> "to
     try:
         import torch
     except ImportError:
-        raise ConvAlgebraError("to_torch needs torch: pip install 'convalgebra[torch]'") from None
+        raise ConvAlgebraError('to_torch needs PyTorch (torch is not installed): pip install "convalgebra[torch]"') from None
     if not isinstance(obj, Network):
         obj = check_block(obj, "to_torch")
     try:

@@ -75,6 +75,12 @@ def width_multiplier(alpha: Any) -> Any:
     if isinstance(alpha, bool):
         raise InvalidValueError(f"alpha = {alpha!r}: expected a number, not a truth value")
     if hasattr(alpha, "free_symbols") and not getattr(alpha, "is_Number", False):
+        import sympy
+
+        from .symbols import shown
+
+        if not isinstance(alpha, sympy.Expr):  # a matrix, a truth value: no multiplier
+            raise InvalidValueError(f"alpha = {shown(alpha)}: expected a number or an expression in the library's symbols")
         return alpha
     if isinstance(alpha, float) and alpha == alpha and abs(alpha) != float("inf"):
         value = Fraction(repr(alpha))
