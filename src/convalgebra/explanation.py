@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence, cast
 import sympy
 
 from .display import Result
-from .errors import InvalidValueError, missing_values
+from .errors import InvalidValueError, missing_values, wrong_type
 from .blocks import drop_empty_branches, size_fields, substitute, whole_value
 from .cost import Cost, CostRow, count, total
 from .layers import Conv, Shuffle, layer_role, padding_data
@@ -79,6 +79,8 @@ def evaluate(mod: Module, values: Mapping[Any, Any]) -> Numbers:
     >>> evaluate(module("bottleneck"), {"K": 3, "M": 256, "N": 256, "I": 56}).rewritten
     Cost(macs=218365952, params=69632)
     """
+    if not isinstance(mod, Module):
+        raise wrong_type(mod, "a Module (module('bottleneck'), say)")
     given = check_values(values)
     full: Values = {s: d for s, d in mod.parameters.items() if d is not None}
     full.update(given)
