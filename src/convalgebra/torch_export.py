@@ -97,6 +97,9 @@ def _padding(layer: Conv) -> Union[str, int, tuple[int, int]]:
 
 #: The most layers an export makes (each repeat its own copy): far beyond any network.
 MOST_LAYERS = 100_000
+#: The deepest nesting an export makes: PyTorch's own walks of a model (``parameters()``,
+#: ``named_modules()``, a forward pass) recurse once per level, within Python's stack.
+MOST_NESTED = 100
 
 
 def _module(block: AnyBlock) -> "torch.nn.Module":
@@ -117,13 +120,17 @@ def _exported_layers(block: AnyBlock) -> int:
     ...
     convalgebra.errors.InvalidValueError: the export makes each repeat its own layers: 1000000000 here, more than the 100000 a model is given
     """
-    def node(b: AnyBlock, parts: list[int]) -> int:
-        return sum(parts) * (_whole(b.count, "repeats") if isinstance(b, Repeat) else 1)
+    def node(b: AnyBlock, parts: list[tuple[int, int]]) -> tuple[int, int]:
+        made = sum(p[0] for p in parts) * (_whole(b.count, "repeats") if isinstance(b, Repeat) else 1)
+        return made, 1 + max((p[1] for p in parts), default=0)
 
-    made = fold(block, lambda layer: 1, node)
+    made, depth = fold(block, lambda layer: (1, 0), node)
     if made > MOST_LAYERS:
         raise InvalidValueError(f"the export makes each repeat its own layers: {made} here, more than the"
                                 f" {MOST_LAYERS} a model is given")
+    if depth > MOST_NESTED:
+        raise InvalidValueError(f"a block nested {depth} deep: PyTorch's own walks of a model recurse once per level,"
+                                f" so an export is nested at most {MOST_NESTED} deep (count it with the library instead)")
     return made
 
 
