@@ -428,6 +428,7 @@ def test_each_value_that_got_through_is_the_librarys_error(call):
 
 @pytest.mark.parametrize("argv,words", [
     (["explain", "--rule", "stack(10**60)"], ["no network has a kernel larger than 1000"]),
+    (["explain", "vgg-stack", "--set", "k=1001"], ["expected a whole number from 2 to 1000"]),
     (["network", "resnet50", "--roofline", ""], ["unknown device ''"]),
     (["network", "resnet50\x00"], ["control character", "\\x00"]),
 ])

@@ -41,9 +41,6 @@ __all__ = [
 #: The most layers a rewrite makes (a module has tens; explaining a thousand takes seconds).
 MOST_LAYERS = 1000
 
-#: The largest kernel a stack is made of (the largest kernels in use are tens wide).
-LARGEST_STACKED = 1000
-
 Target = Literal["spatial", "pointwise", "any"]
 Which = Literal["all", "first", "last"]
 
@@ -224,19 +221,15 @@ def stack(k: Value, on: Target = "spatial") -> Rewrite:
     >>> stack(3)(Conv(M, N, (7, 7)))
     Series(items=(Conv(M, N, (3, 3), padding='same', bias=False), Repeat(body=Conv(N, N, (3, 3), padding='same', bias=False), count=2)))
 
-    A stack's kernel is one a network could use (at most :data:`LARGEST_STACKED`): past that,
-    the count of a symbolic K x K, (K - k)/(k - 1), would be negative at every real kernel.
+    A stack's kernel is one a network could use (the table of valid values: at most 1000):
+    past that, the count of a symbolic K x K, (K - k)/(k - 1), would be negative at every real kernel.
 
     >>> stack(10**60)
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: k = 1000000000000000000000000000000000000000000000000000000000000: a stack of k x k kernels replaces a K x K kernel at least as large, (K - k)/(k - 1) more of them, and no network has a kernel larger than 1000; expected a whole number from 2 to 1000
+    convalgebra.errors.InvalidValueError: k = 1000000000000000000000000000000000000000000000000000000000000: a stack of 1 x 1 kernels grows no receptive field, and no network has a kernel larger than 1000; expected a whole number from 2 to 1000
     """
     k = _argument("k", k)
-    if is_concrete(k) and k > LARGEST_STACKED:
-        raise InvalidValueError(f"k = {k}: a stack of k x k kernels replaces a K x K kernel at least as large,"
-                                f" (K - k)/(k - 1) more of them, and no network has a kernel larger than"
-                                f" {LARGEST_STACKED}; expected a whole number from 2 to {LARGEST_STACKED}")
 
     def replace_(c: Conv) -> Block:
         size, width = c.kernel
