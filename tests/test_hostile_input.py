@@ -327,3 +327,180 @@ def test_one_table_decides_every_value_everywhere(name, value):
         assert verdicts[1] == accepted
     assert verdicts[-1] == (not bool(VALID[name].outside(number)))  # a sweep's grid need not be whole
     assert accepted <= whole
+
+
+# -- issue 18, section 3: the hostile inputs that still got through -------------------------
+
+def _cli(argv: list[str]) -> tuple[int, str, str]:
+    import io
+
+    from convalgebra.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    return main(argv, out=out, err=err), out.getvalue(), err.getvalue()
+
+
+def _one_line_refusal(argv: list[str], *words: str) -> str:
+    code, out, err = _cli(argv)
+    assert (code, out) == (2, ""), (argv, code, out, err)
+    assert err.startswith("convalgebra: error: ") and err.count("\n") == 1, err
+    for word in words:
+        assert word in err, (word, err)
+    return err
+
+
+@pytest.mark.parametrize("argv", [
+    ["count", "torchvision:resnet18"], ["count", "timm:resnet50"], ["count", "model.py:build"], ["count", "nonsense"],
+    ["count", "torchvision:resnet18", "--set", "I=0"], ["count", "torchvision:resnet18", "--conventions"],
+    ["count", "torchvision:resnet18", "--symbolic", "--format", "json"],
+])
+def test_count_without_torch_is_one_line_naming_the_extra(argv, monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "torch", None)  # import torch fails, as where it is not installed
+    monkeypatch.setitem(__import__("sys").modules, "torchvision", None)
+    _one_line_refusal(argv, 'pip install "convalgebra[torch]"')
+
+
+def test_the_torch_entry_points_without_torch_name_the_extra(monkeypatch):
+    monkeypatch.setitem(__import__("sys").modules, "torch", None)
+    for call in (lambda: ca.from_torch(None), lambda: ca.load_model("torchvision:resnet18"),
+                 lambda: ca.to_torch(ca.Conv(8, 8))):
+        with pytest.raises(ca.ConvAlgebraError, match=r'pip install "convalgebra\[torch\]"'):
+            call()
+
+
+@pytest.mark.parametrize("rules", [12, 16])
+def test_a_chain_of_ghost_rules_is_refused_at_once_with_the_reason(rules):
+    rule = "chain(" + ", ".join(["ghost(2)"] * rules) + ")"
+    _one_line_refusal(["explain", "--rule", rule], "ghost(2) cannot rewrite", "groups do not divide")
+    with pytest.raises(ca.InvalidValueError, match="ghost"):
+        ca.explain(ca.compose(ca.chain(*[ca.ghost(2)] * 14), name="ghosts"))
+
+
+def test_a_rule_chain_that_grows_geometrically_is_refused_before_it_is_built():
+    """reduce on='any' rewrites the convolutions the rule before it made: 3**n layers."""
+    from convalgebra.blocks import iter_layers
+    from convalgebra.rules import MOST_LAYERS
+
+    six = ca.chain(*[ca.reduce(2, on="any")] * 6)(ca.standard())
+    assert len(list(iter_layers(six))) == 3**6 <= MOST_LAYERS
+    with pytest.raises(ca.InvalidValueError, match=f"2187 layers from one of 729; a rewrite makes at most {MOST_LAYERS}"):
+        ca.chain(*[ca.reduce(2, on="any")] * 14)(ca.standard())
+    _one_line_refusal(["explain", "--rule", "chain(" + ", ".join(["reduce(2, on='any')"] * 40) + ")"],
+                      "a rewrite makes at most")
+
+
+class _NoModule:
+    pass
+
+
+_NoModule.__module__ = None  # type: ignore[assignment]
+
+
+@pytest.mark.parametrize("value", [sympy.Function("f")(ca.K), sympy.Function("g"), _NoModule()],
+                         ids=["applied function", "function class", "type without module"])
+def test_a_type_whose_module_is_none_is_named_in_the_message(value):
+    for call in (ca.explain, ca.module, ca.network, ca.text, lambda v: ca.count(v, 8), ca.recognize, ca.Series,
+                 lambda v: ca.Residual(v), ca.to_torch, ca.fragments, lambda v: ca.traffic(v, 8),
+                 lambda v: ca.layer_traffic(v, 8), ca.device, lambda v: ca.roofline("resnet18", v)):
+        answers_or_refuses(call, value)  # f(K) prints, for one
+    from convalgebra.errors import wrong_type
+
+    assert str(wrong_type(sympy.Function("f")(ca.K), "a layer")) == "f(K): expected a layer, not f"
+
+
+@pytest.mark.parametrize("call", [
+    lambda: ca.recognize_network(None), lambda: ca.peer_counts(None), lambda: ca.peak_memory(ca.Conv(8, 8), 56, {}),
+    lambda: ca.network("mobilenet_v2", sympy.Matrix([1])), lambda: ca.explain("group", memory=np.array([1, 2])),
+    lambda: ca.explain("group", memory=1), lambda: ca.least_traffic("group", np.array([1, 2])),
+    lambda: ca.crossing(ca.Conv(ca.N, ca.N, (1, 1)), ca.N, "t4", values=np.array([1, 2])),
+    lambda: ca.plot_ratios("group", values=np.array([1, 2]), points=4),
+    lambda: ca.network("resnet18").total_symbolic(exact=np.array([1, 2])),
+    lambda: ca.evaluate({}, {"K": 3}), lambda: ca.Network("n", "n", (), in_channels={}),
+    lambda: ca.stack(10**60), lambda: ca.network("resnet50\x00"),
+], ids=["recognize_network", "peer_counts", "peak_memory channels", "network alpha", "explain memory",
+        "explain memory int", "least_traffic", "crossing", "plot_ratios", "total_symbolic exact", "evaluate",
+        "Network channels", "stack", "network name"])
+def test_each_value_that_got_through_is_the_librarys_error(call):
+    pytest.importorskip("matplotlib")
+    with pytest.raises(ca.ConvAlgebraError):
+        call()
+
+
+@pytest.mark.parametrize("argv,words", [
+    (["explain", "--rule", "stack(10**60)"], ["no network has a kernel larger than 1000"]),
+    (["explain", "vgg-stack", "--set", "k=1001"], ["expected a whole number from 2 to 1000"]),
+    (["network", "resnet50", "--roofline", ""], ["unknown device ''"]),
+    (["network", "resnet50\x00"], ["control character", "\\x00"]),
+])
+def test_each_command_line_that_got_through_is_refused_in_one_line(argv, words):
+    _one_line_refusal(argv, *words)
+
+
+def _nested(kind: str, depth: int) -> Any:
+    block: Any = ca.Conv(8, 8)
+    for _ in range(depth):
+        block = ca.Series(block) if kind == "series" else ca.Repeat(block, 1)
+    return block
+
+
+@pytest.mark.parametrize("kind", ["series", "repeat"])
+def test_a_block_nested_thousands_deep_is_counted(kind):
+    """Every walk is a loop: a conv inside 3,000 Series (or Repeat once) costs what it costs alone,
+    3*3*8*8*I*I MACs and 576 weights, through every walk of a block."""
+    depth = 3000
+    block = _nested(kind, depth)
+    alone = ca.Conv(8, 8)
+    macs = 3 * 3 * 8 * 8 * 16 * 16
+    assert ca.total(block, 16) == (macs, 576) and [r.macs for r in ca.count(block, 16)] == [macs]
+    assert ca.traffic(block, 16) == ca.traffic(alone, 16) == ca.Traffic(8 * 16 * 16, 8 * 16 * 16, 576)
+    assert ca.peak_memory(block, 16) == ca.peak_memory(alone, 16) == 2 * 8 * 16 * 16
+    assert block == _nested(kind, depth) and hash(block) == hash(_nested(kind, depth)) and block != _nested(kind, depth - 1)
+    assert repr(block).count("Conv(8, 8") == 1 and repr(block).count("(body=" if kind == "repeat" else "(items=(") == depth
+    assert ca.recognize(block) == ca.recognize(alone)
+    assert ca.total(ca.group(2)(block), 16) == (macs // 2, 576 // 2)
+    net = ca.Network("deep", "deep", (ca.Stage("s", ca.Series(ca.Conv(3, 8), block)),), default_size=16)
+    assert net.total(16) == (3 * 3 * 3 * 8 * 16 * 16 + macs, 3 * 3 * 3 * 8 + 576)
+    assert ca.fragments(block).layers == 1
+
+
+def test_a_block_nested_deep_exports_to_torch_as_deep_as_torch_walks():
+    """PyTorch's own walks of a model recurse once per level: an export as deep as they go is
+    counted by FlopCounterMode as the library counts it; a deeper one is refused with the reason."""
+    torch = pytest.importorskip("torch")
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from convalgebra.torch_export import MOST_NESTED
+
+    block = _nested("series", MOST_NESTED)
+    model = ca.to_torch(block, device="meta")
+    assert sum(p.numel() for p in model.parameters()) == 576
+    with FlopCounterMode(display=False) as counter:
+        model(torch.empty(1, 8, 16, 16, device="meta"))
+    assert counter.get_total_flops() // 2 == ca.total(block, 16)[0]
+    with pytest.raises(ca.InvalidValueError, match="nested 3000 deep"):
+        ca.to_torch(_nested("series", 3000))
+
+
+def test_the_walks_past_their_bounds_are_refused_with_the_reason():
+    """A walk for lifetimes visits each repeated body twice, and an export makes each repeat its own
+    layers: nested repeats past the bound are refused before the walk, not left to run."""
+    doubled = _nested("series", 0)
+    for _ in range(30):
+        doubled = ca.Repeat(doubled, 2)
+    assert ca.total(doubled, 8)[0] == 2**30 * 3 * 3 * 8 * 8 * 8 * 8  # the count needs no unrolling
+    with pytest.raises(ca.InvalidValueError, match="30 nested repeats make 1073741824 steps"):
+        ca.peak_memory(doubled, 8)
+    with pytest.raises(ca.InvalidValueError, match="1073741824 here"):
+        ca.to_torch(doubled)
+
+
+def test_the_traffic_and_peak_of_ten_thousand_layers_in_linear_time():
+    """10,000 layers in series: each reads its input and writes its output; two maps are alive at
+    once. (Summing every storage at every step was quadratic: 32 s for this block.)"""
+    n, size = 10_000, 8
+    block = ca.Series(*[ca.Conv(8, 8, (1, 1)) for _ in range(n)])
+    one = 8 * size * size
+    assert ca.traffic(block, size) == ca.Traffic(n * one, n * one, n * 64)
+    assert ca.peak_memory(block, size) == 2 * one
+    assert ca.peak_memory(block, (ca.H, ca.W)) == 2 * 8 * ca.H * ca.W
+    assert ca.traffic(block, ca.I).elements == 2 * n * 8 * ca.I**2 + n * 64

@@ -227,7 +227,7 @@ def test_cli_plots_modules_and_networks(tmp_path):
      "t from -1 to 5: t = -1: expected a number > 0"),
     (["plot", "fire", "--over", "p", "--between", "0", "2", "--out", "x.png"],
      "p from 0 to 2: p = 2: expected a share between 0 and 1"),
-    (["plot", "vgg-stack", "--over", "k", "--between", "1", "5", "--out", "x.png"], "expected a whole number >= 2"),
+    (["plot", "vgg-stack", "--over", "k", "--between", "1", "5", "--out", "x.png"], "expected a whole number from 2 to 1000"),
     (["plot", "all", "--between", "0.5", "64", "--out", "x.png"], "N = 1/2: expected a whole number >= 1"),
     (["plot", "all", "--over", "alpha", "--between", "0", "1", "--out", "x.png"], "alpha = 0: expected a number > 0"),
 ])

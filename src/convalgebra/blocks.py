@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, TypeVar, Union, cast
 
 from .display import RichDisplay
-from .errors import InvalidValueError, indefinite, missing_values, wrong_type
+from .errors import InvalidValueError, from_torch_package, indefinite, missing_values, type_name, wrong_type
 from .layers import LAYER_TYPES, Conv, Layer, Value, is_concrete, layer_kind, normal
 from .symbols import VALID
 from .validation import check
@@ -42,14 +42,41 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Series", "Parallel", "Residual", "Repeat", "Scale", "Block", "AnyBlock", "Place",
     "children", "rebuild", "fold", "transform", "map_layers", "iter_layers", "flow",
-    "substitute", "out_channels", "same_value", "whole_value", "size_fields", "check_block", "drop_empty_branches",
+    "substitute", "out_channels", "drive", "same_value", "whole_value", "size_fields", "check_block", "drop_empty_branches",
 ]
 
 R = TypeVar("R")
 
 
-@dataclass(frozen=True)
-class Series(RichDisplay):
+class _Composite:
+    """What every composite shares: equality, hash and repr as a dataclass has them, each
+    computed by a loop instead of recursion, so a block nested as deep as memory holds
+    compares, hashes and prints (a dataclass's own recurse once per level).
+
+    >>> deep = Conv(8, 8)
+    >>> for _ in range(5000):
+    ...     deep = Series(deep)
+    >>> deep == Series(deep.items[0]), hash(deep) == hash(Series(deep.items[0])), repr(deep).count("Series(")
+    (True, True, 5000)
+    """
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return _equal(cast(Block, self), cast(Block, other))
+
+    def __hash__(self) -> int:
+        return cast(int, fold(cast(Block, self), hash, lambda b, parts: hash(
+            (type(b).__name__, b.count if isinstance(b, Repeat) else None, len(parts), *parts))))
+
+    def __repr__(self) -> str:
+        return _block_repr(cast(Block, self))
+
+
+@dataclass(frozen=True, repr=False, eq=False)
+class Series(_Composite, RichDisplay):
     """Layers one after another.
 
     >>> Series(Conv(3, 8), Conv(8, 8)).items[1].in_channels
@@ -62,8 +89,8 @@ class Series(RichDisplay):
         object.__setattr__(self, "items", tuple(check_block(item, "Series") for item in items))
 
 
-@dataclass(frozen=True)
-class Parallel(RichDisplay):
+@dataclass(frozen=True, repr=False, eq=False)
+class Parallel(_Composite, RichDisplay):
     """Branches side by side on the same input, outputs concatenated along channels.
 
     >>> out_channels(Parallel(Conv(16, 64, (1, 1)), Conv(16, 64, (3, 3))))
@@ -78,8 +105,8 @@ class Parallel(RichDisplay):
         object.__setattr__(self, "items", tuple(check_block(item, "Parallel") for item in items))
 
 
-@dataclass(frozen=True)
-class Residual(RichDisplay):
+@dataclass(frozen=True, repr=False, eq=False)
+class Residual(_Composite, RichDisplay):
     """``body(x) + shortcut(x)``: ResNet's sum. The shortcut is the identity (``None``) or a
     block, such as a strided 1 x 1 projection; the addition itself costs no MACs.
 
@@ -101,8 +128,8 @@ class Residual(RichDisplay):
             check_block(self.shortcut, "Residual")
 
 
-@dataclass(frozen=True)
-class Repeat(RichDisplay):
+@dataclass(frozen=True, repr=False, eq=False)
+class Repeat(_Composite, RichDisplay):
     """``body`` applied ``count`` times in series (a count that may be a symbol).
 
     The body must keep its size and its channels; every layer's cost is ``count`` times
@@ -123,8 +150,8 @@ class Repeat(RichDisplay):
         object.__setattr__(self, "count", check("count", self.count, "repeats"))
 
 
-@dataclass(frozen=True)
-class Scale(RichDisplay):
+@dataclass(frozen=True, repr=False, eq=False)
+class Scale(_Composite, RichDisplay):
     """``x * gate(x)``: squeeze-and-excitation's scale. The ``gate`` is a branch on the input
     that makes one weight per channel, pooled to 1 x 1 (or one per position, at the input's
     size); the product broadcasts it over the input. The multiplication costs no MACs; the
@@ -155,6 +182,53 @@ AnyBlock = Block
 _COMPOSITES = (Series, Parallel, Residual, Repeat, Scale)
 
 
+def _equal(a: Block, b: Block) -> bool:
+    """Whether two blocks are equal, field by field, walked by a loop."""
+    pairs = [(a, b)]
+    while pairs:
+        x, y = pairs.pop()
+        if x is y:
+            continue
+        if x.__class__ is not y.__class__:
+            return False
+        if not isinstance(x, _COMPOSITES):
+            if x != y:
+                return False
+            continue
+        if isinstance(x, Repeat) and not x.count == cast(Repeat, y).count:
+            return False
+        xs, ys = children(x), children(y)
+        if len(xs) != len(ys):
+            return False
+        pairs.extend(zip(xs, ys))
+    return True
+
+
+def _block_repr(block: Block) -> str:
+    """A block's repr as a dataclass writes it (``Series(items=(...))``), built by a loop."""
+    out: list[str] = []
+    todo: list[Any] = [block]  # blocks still to write, and text (a str) to write as it is
+    while todo:
+        item = todo.pop()
+        if isinstance(item, str):
+            out.append(item)
+        elif not isinstance(item, _COMPOSITES):
+            out.append(repr(item))
+        elif isinstance(item, (Series, Parallel)):
+            parts: list[Any] = [f"{type(item).__name__}(items=("]
+            for i, part in enumerate(item.items):
+                parts += [", "] * (i > 0) + [part]
+            todo.extend(reversed(parts + ["," * (len(item.items) == 1) + "))"]))
+        elif isinstance(item, Residual):
+            todo.extend(reversed(["Residual(body=", item.body, ", shortcut=",
+                                  "None" if item.shortcut is None else item.shortcut, ")"]))
+        elif isinstance(item, Repeat):
+            todo.extend(reversed(["Repeat(body=", item.body, f", count={item.count!r})"]))
+        else:
+            todo.extend(reversed(["Scale(gate=", item.gate, ")"]))
+    return "".join(out)
+
+
 def check_block(item: Any, where: str) -> Block:
     """``item`` if it is a layer or a block, else the error that says what was given (a
     PyTorch module by its class, with what to do instead).
@@ -170,12 +244,12 @@ def check_block(item: Any, where: str) -> Block:
     """
     if isinstance(item, LAYER_TYPES + _COMPOSITES):
         return cast(Block, item)
-    if type(item).__module__.split(".")[0] == "torch":
+    if from_torch_package(item):
         raise wrong_type(item, f"convalgebra's layers and blocks ({where} takes no other)")
     hint = f"; write {where}(a, b), not {where}([a, b])" if isinstance(item, (list, tuple)) else ""
     if isinstance(item, str):
         hint = f"; a network is counted with network({item!r}).count()"
-    raise InvalidValueError(f"{where} takes layers and blocks, not {indefinite(type(item).__name__)}{hint}")
+    raise InvalidValueError(f"{where} takes layers and blocks, not {indefinite(type_name(item))}{hint}")
 
 
 # -- the structure: children, rebuilt bottom up ------------------------------------
@@ -222,9 +296,39 @@ def fold(block: Block, leaf: Callable[[Layer], R], node: Callable[[Block, list[R
     ...      lambda block, parts: sum(parts))
     3
     """
-    if isinstance(block, _COMPOSITES):
-        return node(block, [fold(part, leaf, node) for part in children(block)])
-    return leaf(cast(Layer, block))
+    def walk(b: Block) -> Iterator[Any]:
+        parts: list[R] = []
+        for part in children(b):
+            parts.append((yield walk(part)) if isinstance(part, _COMPOSITES) else leaf(cast(Layer, part)))
+        return node(b, parts)
+
+    if not isinstance(block, _COMPOSITES):
+        return leaf(cast(Layer, block))
+    return cast(R, drive(walk(block)))
+
+
+def drive(walk: Iterator[Any]) -> Any:
+    """Run a walk written as a generator that yields the walk of each part and is sent that
+    part's result: recursion kept on a list, not on Python's stack, so a block nested as
+    deep as memory holds is walked (every walk of blocks goes through here).
+
+    >>> def depth(n):
+    ...     return 0 if n == 0 else 1 + (yield depth(n - 1))
+    >>> drive(depth(100000))
+    100000
+    """
+    stack = [walk]
+    result: Any = None
+    while stack:
+        try:
+            part = stack[-1].send(result)
+        except StopIteration as done:
+            stack.pop()
+            result = done.value
+        else:
+            stack.append(part)
+            result = None
+    return result
 
 
 def transform(block: Block, leaf: Callable[[Layer], Block],
@@ -262,11 +366,13 @@ def iter_layers(block: Block) -> Iterator[Layer]:
     >>> [type(x).__name__ for x in iter_layers(Residual(Conv(8, 8), Series(Conv(8, 8, (1, 1)), BatchNorm(8))))]
     ['Conv', 'Conv', 'BatchNorm']
     """
-    parts = children(block)
-    if not isinstance(block, _COMPOSITES):
-        yield cast(Layer, block)
-    for part in parts:
-        yield from iter_layers(part)
+    todo = [block]
+    while todo:
+        item = todo.pop()
+        if isinstance(item, _COMPOSITES):
+            todo.extend(reversed(children(item)))
+        else:
+            yield cast(Layer, item)
 
 
 def size_fields(block: Block) -> list[tuple[str, Value]]:
@@ -326,21 +432,30 @@ def flow(block: Block, value: R, leaf: Callable[[Layer, R, Place], R],
     ...      lambda layer, c, place: layer.out_channels, lambda b, c, outs: sum(outs))
     10
     """
-    if isinstance(block, Series):
-        for item in block.items:
-            value = flow(item, value, leaf, join, place)
-        return value
-    if isinstance(block, Parallel):
-        return join(block, value, [flow(item, value, leaf, join, place.into(i)) for i, item in enumerate(block.items)])
-    if isinstance(block, Residual):
-        body = flow(block.body, value, leaf, join, place.into(0))
-        shortcut = value if block.shortcut is None else flow(block.shortcut, value, leaf, join, place.into(1))
-        return join(block, value, [body, shortcut])
-    if isinstance(block, Repeat):
-        return join(block, value, [flow(block.body, value, leaf, join, place.repeated(block.count))])
-    if isinstance(block, Scale):
-        return join(block, value, [flow(block.gate, value, leaf, join, place.gated())])
-    return leaf(cast(Layer, block), value, place)
+    def walk(b: Block, value: R, place: Place) -> Iterator[Any]:
+        if isinstance(b, Series):
+            for item in b.items:
+                value = (yield walk(item, value, place)) if isinstance(item, _COMPOSITES) else leaf(
+                    cast(Layer, item), value, place)
+            return value
+        if isinstance(b, Parallel):
+            outs = []
+            for i, item in enumerate(b.items):
+                outs.append((yield walk(item, value, place.into(i))))
+            return join(b, value, outs)
+        if isinstance(b, Residual):
+            body = yield walk(b.body, value, place.into(0))
+            shortcut = value if b.shortcut is None else (yield walk(b.shortcut, value, place.into(1)))
+            return join(b, value, [body, shortcut])
+        if isinstance(b, Repeat):
+            return join(b, value, [(yield walk(b.body, value, place.repeated(b.count)))])
+        if isinstance(b, Scale):
+            return join(b, value, [(yield walk(b.gate, value, place.gated()))])
+        return leaf(cast(Layer, b), value, place)
+
+    if not isinstance(block, _COMPOSITES):
+        return leaf(cast(Layer, block), value, place)
+    return cast(R, drive(walk(block, value, place)))
 
 
 def out_channels(block: Block, in_channels: Optional[Value] = None) -> Value:

@@ -217,6 +217,8 @@ def network(name: "str | Network", alpha: Any = None) -> Network:
         return name if alpha is None else network(name.name, alpha)
     if not isinstance(name, str):
         raise wrong_type(name, "a network's name (see 'convalgebra networks') or a Network")
+    if not name.isprintable():  # a control character is no part of a name (lookup ignores punctuation, not these)
+        raise InvalidValueError(f"network {name!r}: a name holds no control characters (see 'convalgebra networks')")
     from .zoo import ZOO, build
 
     if alpha is not None:

@@ -193,11 +193,11 @@ def _cmd_network(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     size, alpha = network_settings(args.set or [])
     net = network(args.name, alpha)
-    if args.dtype and not (args.roofline or args.memory):
+    if args.dtype and not (args.roofline is not None or args.memory):
         raise UsageError("--dtype applies with --memory or --roofline")
-    if args.memory and args.roofline:
+    if args.memory and args.roofline is not None:
         raise UsageError("--memory and --roofline are two answers; ask for one")
-    if args.roofline:
+    if args.roofline is not None:
         if args.symbolic:
             raise UsageError("--roofline estimates times at a whole input size; leave out --symbolic")
         from .rooflines import roofline
@@ -222,8 +222,9 @@ def _cmd_network(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _cmd_count(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .layers import sides
-    from .torch_import import from_torch, load_model
+    from .torch_import import from_torch, load_model, require_torch
 
+    require_torch("count (a PyTorch model)")  # first: the same one line for every input, when torch is missing
     size = parse_size(args.set) if args.set else 224
     if args.symbolic and args.set:
         raise UsageError("--symbolic counts at the symbols H and W; the traced size is --set's, so give it alone")

@@ -8,7 +8,7 @@ True
 from __future__ import annotations
 
 __all__ = ["ConvAlgebraError", "UnknownNameError", "InvalidValueError", "unknown_name", "wrong_type",
-           "missing_values", "indefinite"]
+           "missing_values", "indefinite", "from_torch_package", "type_name"]
 
 from typing import Callable, Mapping, Sequence
 
@@ -58,6 +58,29 @@ def indefinite(noun: str) -> str:
     return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
 
 
+def type_name(got: object) -> str:
+    """The name of ``got``'s type, for a message; never an error, whatever the type holds
+    (sympy's applied functions are types whose ``__module__`` is None).
+
+    >>> import sympy
+    >>> type_name(3.5), type_name(sympy.Function("f")(1))
+    ('float', 'f')
+    """
+    name = getattr(type(got), "__name__", None)
+    return name if isinstance(name, str) and name else "object"
+
+
+def from_torch_package(got: object) -> bool:
+    """Whether ``got``'s type comes from PyTorch (by its module's name, without importing torch).
+
+    >>> import sympy
+    >>> from_torch_package(3), from_torch_package(sympy.Function("f")(1))
+    (False, False)
+    """
+    module = getattr(type(got), "__module__", None)
+    return isinstance(module, str) and module.split(".")[0] == "torch"
+
+
 def wrong_type(got: object, expected: str, torch_hint: str = "") -> InvalidValueError:
     """The error for an object of the wrong kind: a short repr of it, what is ``expected``, and
     its type. A PyTorch module is named by its class only (its repr is the whole model), with
@@ -66,14 +89,21 @@ def wrong_type(got: object, expected: str, torch_hint: str = "") -> InvalidValue
     >>> str(wrong_type(3.5, "a network's name or a Network"))
     "3.5: expected a network's name or a Network, not float"
     """
-    import reprlib
-
-    kind = type(got)
-    if kind.__module__.split(".")[0] == "torch":
-        return InvalidValueError(f"expected {expected}, not the PyTorch {kind.__qualname__}; " + (torch_hint or (
+    if from_torch_package(got):
+        return InvalidValueError(f"expected {expected}, not the PyTorch {type(got).__qualname__}; " + (torch_hint or (
             "convalgebra counts its own layers: rebuild the model from them (Conv, Series, Residual, ...), "
             "or count a network of the zoo by its name, e.g. network('resnet50')")))
-    return InvalidValueError(f"{reprlib.repr(got)}: expected {expected}, not {kind.__name__}")
+    return InvalidValueError(f"{_short_repr(got)}: expected {expected}, not {type_name(got)}")
+
+
+def _short_repr(got: object) -> str:
+    """A short repr of ``got``, or its type's name where its repr fails."""
+    import reprlib
+
+    try:
+        return reprlib.repr(got)
+    except Exception:
+        return f"<{type_name(got)}>"
 
 
 #: A real size for each symbol, for the hint in :func:`missing_values` (ResNet's 56 x 56 stage).

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Mapping, Optional, Sequence
 import sympy
 
 from .display import Result
-from .errors import InvalidValueError, missing_values
+from .errors import InvalidValueError, missing_values, wrong_type
 from .blocks import drop_empty_branches, iter_layers, size_fields, substitute, whole_value
 from .cost import Cost, CostRow, count, total
 from .layers import Conv, Shuffle
@@ -44,6 +44,7 @@ from .printing import text
 from .simplification import canonical, equal_channels
 from .solving import break_even_points, large_N_limit
 from .symbols import SYMBOLS, I, K, M, N, alpha, rho
+from .symbols import shown as shown_value
 from .values import Values, check_values, given_values
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -78,6 +79,8 @@ def evaluate(mod: Module, values: Mapping[Any, Any]) -> Numbers:
     >>> evaluate(module("bottleneck"), {"K": 3, "M": 256, "N": 256, "I": 56}).rewritten
     Cost(macs=218365952, params=69632)
     """
+    if not isinstance(mod, Module):
+        raise wrong_type(mod, "a Module (module('bottleneck'), say)")
     given = check_values(values)
     full: Values = {s: d for s, d in mod.parameters.items() if d is not None}
     full.update(given)
@@ -201,6 +204,8 @@ def explain(name_or_module: str | Module, values: Mapping[Any, Any] | None = Non
     ...
     convalgebra.errors.InvalidValueError: G = 0: expected a whole number >= 1
     """
+    if not isinstance(memory, bool):
+        raise InvalidValueError(f"memory = {shown_value(memory)}: expected True or False")
     mod = module(name_or_module)
     given = given_values(values, named)
     check_used(given, mod)

@@ -35,11 +35,11 @@ Fragments(layers=4, series=4, parallel=1, elementwise={'concat': 1})
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Iterator, Mapping, Optional, Union
 
 import sympy
 
-from .blocks import Block, Parallel, Repeat, Residual, Scale, Series, check_block, children
+from .blocks import Block, Parallel, Repeat, Residual, Scale, Series, check_block, children, drive
 from .display import Result
 from .layers import (Activation, BatchNorm, Conv, ConvTranspose, Elementwise, Identity, LayerNorm, LayerScale, Linear,
                      Slice)
@@ -171,7 +171,7 @@ def least_traffic(block: Union[str, "Module", Block] = "standard", values: Optio
     elif isinstance(block, str) or hasattr(block, "rule"):
         mod = module(block)  # type: ignore[arg-type]
         name, block = mod.name, mod.block()
-    given = check_values(values or {})
+    given = check_values(values if values is not None else {})
     moved = expression(traffic(block, I).elements).xreplace(given)
     macs = expression(total(block, I)[0]).xreplace(given)
     if N not in macs.free_symbols or M not in macs.free_symbols:
@@ -256,8 +256,9 @@ def fragments(block: Union[str, "Module", Block]) -> Fragments:
     def add(kind: str, n: int = 1) -> None:
         counts[kind] = counts.get(kind, 0) + n
 
-    def walk(b: Block) -> tuple[int, int, int]:
-        """(layers, series, parallel) of ``b``, counting its elementwise operations."""
+    def walk(b: Block) -> Iterator[Any]:
+        """(layers, series, parallel) of ``b``, counting its elementwise operations (run by
+        :func:`~convalgebra.blocks.drive`: a loop, however deep the block)."""
         if isinstance(b, (Identity, Slice)):
             return 0, 0, 0
         if not isinstance(b, (Series, Parallel, Residual, Repeat, Scale)):
@@ -268,7 +269,9 @@ def fragments(block: Union[str, "Module", Block]) -> Fragments:
             elif type(b) in _ELEMENTWISE:
                 add(_ELEMENTWISE[type(b)])
             return 1, 1, 1
-        parts = [walk(part) for part in children(b)]
+        parts = []
+        for part in children(b):
+            parts.append((yield walk(part)))
         layers = sum(p[0] for p in parts)
         if isinstance(b, Series):
             return layers, sum(p[1] for p in parts), max((p[2] for p in parts), default=0)
@@ -281,5 +284,5 @@ def fragments(block: Union[str, "Module", Block]) -> Fragments:
         add("concat" if isinstance(b, Parallel) else "add")
         return layers, max(p[1] for p in parts), max(1, sum(p[2] for p in parts))
 
-    layers, series, parallel = walk(block)
+    layers, series, parallel = drive(walk(block))
     return Fragments(layers, series, parallel, counts)

@@ -388,12 +388,12 @@ class Conv(_Layer):
 
     def fan_in(self) -> Value:
         """Channels each filter sees: in_channels / groups (must be whole for numbers)."""
-        return _channels_per_group(self.in_channels, self.groups, "input")
+        return channels_per_group(self.in_channels, self.groups, "input")
 
     def macs(self, size: Size) -> Value:
         """Multiply-accumulates on an input of ``size``: Kh*Kw*(M/G)*N*F*F (F x F the output;
         Fh*Fw for an oblong one)."""
-        _channels_per_group(self.out_channels, self.groups, "output")
+        channels_per_group(self.out_channels, self.groups, "output")
         height, width = sides(self.output_size(size))
         kh, kw = self.kernel
         return normal(kh * kw * self.fan_in() * self.out_channels * height * width)
@@ -436,7 +436,7 @@ class Shuffle(_Layer):
         return size
 
     def macs(self, size: Size) -> Value:
-        _channels_per_group(self.channels, self.groups, "shuffled")
+        channels_per_group(self.channels, self.groups, "shuffled")
         return 0
 
     def params(self) -> Value:
@@ -448,7 +448,7 @@ class Shuffle(_Layer):
         >>> Shuffle(6, 3).permutation()
         [0, 2, 4, 1, 3, 5]
         """
-        per_group = _channels_per_group(self.channels, self.groups, "shuffled")
+        per_group = channels_per_group(self.channels, self.groups, "shuffled")
         if not (isinstance(per_group, int) and isinstance(self.groups, int)):
             raise InvalidValueError("a permutation needs whole numbers of channels and groups")
         return [(i % self.groups) * per_group + i // self.groups for i in range(per_group * self.groups)]
@@ -458,7 +458,7 @@ Layer = Union["Conv", "Shuffle", "Linear", "Pool", "AdaptivePool", "BatchNorm", 
               "LayerScale", "Activation", "Elementwise", "ConvTranspose", "Upsample", "Uncounted", "Held"]
 
 
-def _channels_per_group(channels: Value, groups: Value, what: str) -> Value:
+def channels_per_group(channels: Value, groups: Value, what: str) -> Value:
     if is_concrete(groups) and groups <= 0:
         raise InvalidValueError(f"groups must be a whole number >= 1, not {groups}")
     per_group = normal(exact_div(channels, groups))
@@ -926,15 +926,15 @@ class ConvTranspose(_Layer):
     def macs(self, size: Size) -> Value:
         """Kh*Kw*M*(N/G) per input position (PyTorch's FlopCounterMode counts the same)."""
         self.output_size(size)
-        _channels_per_group(self.in_channels, self.groups, "input")
+        channels_per_group(self.in_channels, self.groups, "input")
         kh, kw = self.kernel
-        return normal(kh * kw * self.in_channels * _channels_per_group(self.out_channels, self.groups, "output")
+        return normal(kh * kw * self.in_channels * channels_per_group(self.out_channels, self.groups, "output")
                       * area(size))
 
     def params(self) -> Value:
         """Weights Kh*Kw*M*(N/G), plus N biases when ``bias``."""
         kh, kw = self.kernel
-        weights = kh * kw * self.in_channels * _channels_per_group(self.out_channels, self.groups, "output")
+        weights = kh * kw * self.in_channels * channels_per_group(self.out_channels, self.groups, "output")
         return normal(weights + (self.out_channels if self.bias else 0))
 
 

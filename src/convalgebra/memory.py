@@ -50,12 +50,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Optional, Sequence, cast
+from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence, cast
 
-from .blocks import Block, Parallel, Place, Repeat, Residual, Scale, Series, check_block, iter_layers, same_value
+from .blocks import (Block, Parallel, Place, Repeat, Residual, Scale, Series, check_block, drive, fold, iter_layers,
+                     same_value)
 from .display import Result
 from .errors import InvalidValueError, wrong_type
 from .symbols import expression
+from .validation import check
 from .layers import (LAYER_TYPES, Elementwise, Identity, Layer, Linear, Size, Slice, Value, area, as_size,
                      checked_size, is_concrete, layer_role, normal, sides)
 
@@ -230,14 +232,20 @@ class _Tracer:
         return len(self.storages) - 1
 
     def walk(self, block: Block, x: tuple[int, Value, Size], place: Place) -> tuple[int, Value, Size]:
-        """``x`` is (storage, channels, size); returns the same for the output."""
+        """``x`` is (storage, channels, size); returns the same for the output (a loop, however deep the block)."""
+        return cast("tuple[int, Value, Size]", drive(self._walk(block, x, place)))
+
+    def _walk(self, block: Block, x: tuple[int, Value, Size], place: Place) -> Iterator[Any]:
+        """The walk as :func:`~convalgebra.blocks.drive` runs it: each part's walk is yielded."""
         sid, channels, size = x
         if isinstance(block, Series):
             for item in block.items:
-                x = self.walk(item, x, place)
+                x = yield self._walk(item, x, place)
             return x
         if isinstance(block, Parallel):
-            outs = [self.walk(item, x, place.into(i)) for i, item in enumerate(block.items)]
+            outs = []
+            for i, item in enumerate(block.items):
+                outs.append((yield self._walk(item, x, place.into(i))))
             total = normal(sum(c for _, c, _ in outs))
             out_size = outs[0][2]
             if any(o[2] != out_size for o in outs[1:]):
@@ -249,8 +257,8 @@ class _Tracer:
                                    place.branch, place.times))
             return new, total, out_size
         if isinstance(block, Residual):
-            body = self.walk(block.body, x, place.into(0))
-            short = x if block.shortcut is None else self.walk(block.shortcut, x, place.into(1))
+            body = yield self._walk(block.body, x, place.into(0))
+            short = x if block.shortcut is None else (yield self._walk(block.shortcut, x, place.into(1)))
             if body[2] != short[2]:
                 raise InvalidValueError(f"the residual sum adds a {body[2]}-wide output to a {short[2]}-wide shortcut")
             in_place = body[0] != sid  # never overwrite the block's input, which the shortcut may read
@@ -261,13 +269,13 @@ class _Tracer:
             return target, body[1], body[2]
         if isinstance(block, Repeat):
             if not self.unroll:
-                return self.walk(block.body, x, place.repeated(block.count))
+                return (yield self._walk(block.body, x, place.repeated(block.count)))
             runs = 2 if not is_concrete(block.count) else min(int(block.count), 2)  # later runs repeat the 2nd
             for _ in range(runs):
-                x = self.walk(block.body, x, place)
+                x = yield self._walk(block.body, x, place)
             return x
         if isinstance(block, Scale):
-            gate = self.walk(block.gate, x, place.gated())
+            gate = yield self._walk(block.gate, x, place.gated())
             new = self.new(_map(channels, size))
             self.steps.append(Step("multiply", None, channels, channels, size, size, 0,
                                    Traffic(normal(_map(channels, size) + _map(gate[1], gate[2])), _map(channels, size)),
@@ -304,13 +312,49 @@ def trace(block: Block, size: Size, in_channels: Optional[Value] = None, unroll:
     """
     block = check_block(block, "trace")
     size = _given_size(size)
+    if in_channels is not None:
+        in_channels = check("in_channels", in_channels, "input channels")
     first = next(iter_layers(block), None)
     channels = in_channels if in_channels is not None else (first.in_channels if first is not None else 0)
     size = as_size(*sides(size))  # a square as one number, as every layer's output is
+    if unroll:
+        _unrolled_steps(block)
     tracer = _Tracer(unroll)
     sid = tracer.new(_map(channels, size))
     out, made, out_size = tracer.walk(block, (sid, channels, size), Place())
     return Trace(tuple(tracer.steps), tuple(tracer.storages), out, made, out_size)
+
+
+#: The most steps a walk for lifetimes takes (each repeated body walked twice, so nested
+#: repeats double the steps at every level): far beyond any network, small enough to walk at once.
+MOST_UNROLLED_STEPS = 1_000_000
+
+
+def _unrolled_steps(block: Block) -> int:
+    """The steps of ``block``'s walk for lifetimes, refused past :data:`MOST_UNROLLED_STEPS`.
+
+    >>> from convalgebra.layers import Conv
+    >>> deep = Conv(8, 8)
+    >>> for _ in range(30):
+    ...     deep = Repeat(deep, 2)
+    >>> _unrolled_steps(deep)
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: the peak memory walks each repeated body twice (the third run and later see what the second saw); this block's 30 nested repeats make 1073741824 steps, more than the 1000000 walked
+    """
+    def node(b: Block, parts: list[tuple[int, int]]) -> tuple[int, int]:
+        steps, depth = sum(p[0] for p in parts), max((p[1] for p in parts), default=0)
+        if isinstance(b, Repeat):
+            runs = 2 if not is_concrete(b.count) else min(int(b.count), 2)
+            return runs * steps, depth + 1
+        return steps + 1, depth
+
+    steps, depth = fold(block, lambda layer: (1, 0), node)
+    if steps > MOST_UNROLLED_STEPS:
+        raise InvalidValueError(f"the peak memory walks each repeated body twice (the third run and later see what the"
+                                f" second saw); this block's {depth} nested repeats make {steps} steps, more than the"
+                                f" {MOST_UNROLLED_STEPS} walked")
+    return steps
 
 
 def traffic(block: Block, size: Size) -> Traffic:
@@ -327,14 +371,20 @@ def traffic(block: Block, size: Size) -> Traffic:
 
 
 def _total(values: Any) -> Value:
-    out: Value = 0
+    """The sum of ``values``, expanded: numbers added as numbers, expressions in one sum
+    (adding them one at a time rebuilds a growing sum each time, quadratic in their number)."""
+    numbers: Value = 0
+    terms = []
     for v in values:
-        out = out + v
-    if is_concrete(out):
-        return normal(out)
+        if is_concrete(v):
+            numbers = numbers + v
+        else:
+            terms.append(v)
+    if not terms:
+        return normal(numbers)
     import sympy
 
-    return sympy.expand(out)
+    return sympy.expand(sympy.Add(numbers, *terms))
 
 
 def alive_sets(t: Trace) -> list[Value]:
@@ -349,7 +399,50 @@ def alive_sets(t: Trace) -> list[Value]:
         for sid in s.reads:
             last[sid] = i
     last[t.output] = len(t.steps)
-    return [_total(t.storages[sid] for sid in born if born[sid] <= i <= last[sid]) for i in range(len(t.steps))]
+    # a sweep over the steps: each storage joins the sum at its birth and leaves after its last read
+    # (linear in the steps, where summing every storage at every step was quadratic)
+    starts: dict[int, list[int]] = {}
+    ends: dict[int, list[int]] = {}
+    for sid, i in born.items():
+        starts.setdefault(max(i, 0), []).append(sid)
+        ends.setdefault(last[sid] + 1, []).append(sid)
+    numbers: Value = 0
+    terms: dict[Any, Any] = {}  # the symbolic part: each expanded term with its coefficient
+    out: list[Value] = []
+    for i in range(len(t.steps)):
+        for sid, sign in [(sid, 1) for sid in starts.get(i, ())] + [(sid, -1) for sid in ends.get(i, ())]:
+            numbers = _gather(t.storages[sid], sign, numbers, terms)
+        out.append(_sum(numbers, terms))
+    return out
+
+
+def _gather(value: Value, sign: int, numbers: Value, terms: dict[Any, Any]) -> Value:
+    """Add ``sign * value`` to a running sum held as a number and expanded terms (``terms``,
+    in place, each term's coefficient by its monomial); returns the new number."""
+    if is_concrete(value):
+        return numbers + sign * value
+    import sympy
+
+    for term in sympy.Add.make_args(sympy.expand(value)):
+        coefficient, monomial = term.as_coeff_Mul()
+        if monomial == 1:
+            numbers = numbers + sign * coefficient
+            continue
+        left = terms.get(monomial, 0) + sign * coefficient
+        if left == 0:
+            terms.pop(monomial, None)
+        else:
+            terms[monomial] = left
+    return numbers
+
+
+def _sum(numbers: Value, terms: dict[Any, Any]) -> Value:
+    """The running sum of :func:`_gather` as a value (the expanded sum :func:`_total` gives)."""
+    if not terms:
+        return normal(numbers)
+    import sympy
+
+    return sympy.Add(numbers, *(c * m for m, c in terms.items()))
 
 
 def peak_of(candidates: Sequence[Value], least: int = 1) -> Value:

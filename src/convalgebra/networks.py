@@ -164,6 +164,13 @@ class Network(RichDisplay):
         ...
         convalgebra.errors.InvalidValueError: network 'x': its stages are Stage(name, block), not a Conv; wrap the layer or block: Stage('conv', Conv(...))
         """
+        for field in ("name", "title", "paper", "source"):
+            if not isinstance(getattr(self, field), str):
+                raise InvalidValueError(f"a network's {field} is text, not {shown(getattr(self, field))}")
+        if not isinstance(self.imported, bool):
+            raise InvalidValueError(f"imported = {shown(self.imported)}: expected True or False")
+        object.__setattr__(self, "in_channels", check("in_channels", self.in_channels, "input channels"))
+        object.__setattr__(self, "default_size", _checked_size(self.default_size))
         if isinstance(self.stages, list):
             object.__setattr__(self, "stages", tuple(self.stages))
         if not isinstance(self.stages, tuple):
@@ -279,6 +286,8 @@ class Network(RichDisplay):
         from .layers import floors
         from .symbols import I
 
+        if not isinstance(exact, bool):
+            raise InvalidValueError(f"exact = {shown(exact)}: expected True or False")
         with floors() if exact else contextlib.nullcontext():
             macs, params = self.total(I if size is None else size)
         return sympy.expand(macs), sympy.expand(params)

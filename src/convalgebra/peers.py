@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Optional
 
 from .display import Result
-from .errors import InvalidValueError
+from .errors import InvalidValueError, wrong_type
 from .layers import (Activation, AdaptivePool, BatchNorm, Conv, ConvTranspose, Elementwise, Held, LayerNorm, Linear,
                      Pool, Uncounted, Upsample, area, sides)
 
@@ -141,6 +141,10 @@ def peer_counts(net: "Network", size: Any = None) -> PeerCounts:
     >>> counts.cost.macs * 2                         # FlopCounterMode: FLOPs
     3628146688
     """
+    from .networks import Network
+
+    if not isinstance(net, Network):
+        raise wrong_type(net, "a Network imported with from_torch")
     if not net.imported:
         raise InvalidValueError(f"{net.name} is not imported from PyTorch: what other counters report depends on the"
                                 " modules and functions torch runs (import the model with from_torch)")

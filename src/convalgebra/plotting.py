@@ -178,7 +178,7 @@ def plot_ratios(modules: Union[None, str, "Module", Iterable[Union[str, "Module"
     axis = symbol(over)
     if axis == F:
         raise InvalidValueError("F, the output size, follows from I; plot over I instead")
-    fixed = check_values(values or {})
+    fixed = check_values(values if values is not None else {})
     if axis in fixed:
         raise InvalidValueError(f"{axis} is the plot's axis; do not also set it")
     if modules is None:

@@ -108,8 +108,19 @@ def _number(value: Any) -> Any:
 
 def recognize_network(net: Any) -> tuple[list[tuple[str, Optional[Recognized]]], str]:
     """Each block of an imported network (torch's block modules, :attr:`Network.parts`) and
-    what it is, and a summary line: ``'ResNet-50: 16 bottlenecks'``."""
+    what it is, and a summary line: ``'ResNet-50: 16 bottlenecks'``.
+
+    >>> recognize_network(None)
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: None: expected a Network (one imported with from_torch), not NoneType
+    """
     from .blocks import Residual, Series, fold
+    from .errors import wrong_type
+    from .networks import Network
+
+    if not isinstance(net, Network):
+        raise wrong_type(net, "a Network (one imported with from_torch)")
 
     def shortcuts(block: AnyBlock) -> set[str]:  # the layers of projection shortcuts: not the module's
         return fold(block, lambda layer: set(), lambda b, parts: set().union(*parts) | (

@@ -190,7 +190,7 @@ def crossing(block: "Block", over: Any, dev: "str | Device", dtype: str = "fp32"
     size = I if size is None else size
     moved = traffic(block, size).elements * dtype_bytes(dtype)
     macs = sum(s.macs for s in trace(block, size).steps)
-    given = dict(check_values(values or {}))
+    given = dict(check_values(values if values is not None else {}))
     ratio = sympy.sympify(2 * macs, strict=True).xreplace(given) / sympy.sympify(moved, strict=True).xreplace(given)
     ridge = sympy.Rational(dev.peak_for(dtype), dev.bandwidth)
     roots = sympy.solve(sympy.Eq(ratio, ridge), over)

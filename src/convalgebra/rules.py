@@ -27,7 +27,8 @@ from typing import Any, Callable, Literal, Union, cast
 
 from .errors import InvalidValueError
 from .blocks import Block, Parallel, Repeat, Scale, Series, check_block, iter_layers, map_layers, transform
-from .layers import AdaptivePool, Conv, Identity, LayerNorm, LayerScale, Shuffle, Slice, Value, exact_div, is_concrete
+from .layers import (AdaptivePool, Conv, Identity, LayerNorm, LayerScale, Shuffle, Slice, Value, channels_per_group,
+                     exact_div, is_concrete)
 from .symbols import one_of
 from .validation import check
 
@@ -37,6 +38,9 @@ __all__ = [
     "reduce", "expand", "squeeze", "mix", "shuffle", "parse_rule",
     "excite", "split", "widen", "layer_norm", "layer_scale", "ghost", "dense", "se_gate",
 ]
+
+#: The most layers a rewrite makes (a module has tens; explaining a thousand takes seconds).
+MOST_LAYERS = 1000
 
 Target = Literal["spatial", "pointwise", "any"]
 Which = Literal["all", "first", "last"]
@@ -61,14 +65,39 @@ class Rewrite:
     summary: str = ""
 
     def __call__(self, block: Block) -> Block:
-        matches = [i for i, layer in enumerate(iter_layers(check_block(block, self.name))) if self._matches(layer)]
+        layers = list(iter_layers(check_block(block, self.name)))
+        matches = [i for i, layer in enumerate(layers) if self._matches(layer)]
         if not matches:
             raise InvalidValueError(f"{self.name} finds no {self.on} convolution to rewrite")
         chosen = set({"all": matches, "first": matches[:1], "last": matches[-1:]}[self.which])
-        place = iter(range(len(matches) + 10**9))
+        made = self._replaced(cast(Conv, layers[min(chosen)]))
+        self._bounded(len(layers), len(layers) + len(chosen) * (sum(1 for _ in iter_layers(made)) - 1))
+        place = iter(range(len(layers) + 1))
         # a repeated convolution repeats its whole replacement (it stays inside its Repeat)
-        return _tidy(map_layers(block, lambda layer: self.replace(cast(Conv, layer))
-                                if next(place) in chosen and isinstance(layer, Conv) else layer))
+        out = _tidy(map_layers(block, lambda layer: self._replaced(cast(Conv, layer))
+                               if next(place) in chosen and isinstance(layer, Conv) else layer))
+        self._bounded(len(layers), sum(1 for _ in iter_layers(out)))
+        return out
+
+    def _replaced(self, conv: Conv) -> Block:
+        """What ``conv`` becomes; each convolution made must split its channels into whole
+        groups wherever the sizes are numbers (ghost on a depthwise convolution cannot)."""
+        made = self.replace(conv)
+        try:
+            for layer in iter_layers(made):
+                if isinstance(layer, Conv) and layer.groups != 1:
+                    layer.fan_in()
+                    channels_per_group(layer.out_channels, layer.groups, "output")
+        except InvalidValueError as error:
+            raise InvalidValueError(f"{self.name} cannot rewrite {conv!r}: {error}") from None
+        return made
+
+    def _bounded(self, before: int, after: int) -> None:
+        if after > MOST_LAYERS and after > before:
+            raise InvalidValueError(
+                f"{self.name} would make a block of {after} layers from one of {before}; a rewrite makes at most"
+                f" {MOST_LAYERS} (a rule on='any' rewrites the convolutions the rules before it made, so a chain"
+                f" of them grows geometrically)")
 
     def _matches(self, layer: Any) -> bool:
         if not isinstance(layer, Conv):
@@ -192,6 +221,14 @@ def stack(k: Value, on: Target = "spatial") -> Rewrite:
     >>> from convalgebra.symbols import M, N
     >>> stack(3)(Conv(M, N, (7, 7)))
     Series(items=(Conv(M, N, (3, 3), padding='same', bias=False), Repeat(body=Conv(N, N, (3, 3), padding='same', bias=False), count=2)))
+
+    A stack's kernel is one a network could use (the table of valid values: at most 1000):
+    past that, the count of a symbolic K x K, (K - k)/(k - 1), would be negative at every real kernel.
+
+    >>> stack(10**60)
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: k = 1000000000000000000000000000000000000000000000000000000000000: a stack of 1 x 1 kernels grows no receptive field, and no network has a kernel larger than 1000; expected a whole number from 2 to 1000
     """
     k = _argument("k", k)
 

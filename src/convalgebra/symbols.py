@@ -15,7 +15,7 @@ the library reads it (values given to ``explain``, rule arguments, layer fields,
 plots, the domains of the solvers):
 
 >>> VALID["G"], VALID["t"], VALID["p"], VALID["k"]
-(Domain(a whole number >= 1), Domain(a number > 0), Domain(a share between 0 and 1), Domain(a whole number >= 2))
+(Domain(a whole number >= 1), Domain(a number > 0), Domain(a share between 0 and 1), Domain(a whole number from 2 to 1000))
 >>> VALID["G"].holds(0)
 False
 
@@ -173,7 +173,7 @@ class Domain:
 
     def __str__(self) -> str:
         if self.whole:
-            return f"a whole number >= {self.low}"
+            return f"a whole number >= {self.low}" if self.high is None else f"a whole number from {self.low} to {self.high}"
         if self.high is not None:
             return f"a share between {self.low} and {self.high}"
         return f"a number {'>' if self.low_open else '>='} {self.low}"
@@ -201,11 +201,13 @@ _POSITIVE = Domain(0, low_open=True)
 
 #: The one table of valid values: first each symbol by name, then each field of a layer that
 #: is not one of the symbols. Sizes, channels, groups and kernels are whole numbers >= 1
-#: (the stack's small kernel k >= 2); t, alpha and rho are > 0; p is a share from 0 to 1;
+#: (the stack's small kernel k from 2 to 1000: past any kernel in use, the count of a stack of a
+#: symbolic K x K, (K - k)/(k - 1), would be negative at every real K); t, alpha and rho are > 0; p is a share from 0 to 1;
 #: a layer makes at least one channel, and a block may repeat no times.
 VALID: dict[str, Domain] = {
     "K": _WHOLE, "M": _WHOLE, "N": _WHOLE, "I": _WHOLE, "F": _WHOLE, "G": _WHOLE,
-    "t": _POSITIVE, "p": Domain(0, 1), "k": Domain(2, whole=True, note="a stack of 1 x 1 kernels grows no receptive field"),
+    "t": _POSITIVE, "p": Domain(0, 1), "k": Domain(2, 1000, whole=True, note="a stack of 1 x 1 kernels grows no receptive field, and no"
+                                                  " network has a kernel larger than 1000"),
     "alpha": _POSITIVE, "rho": _POSITIVE, "H": _WHOLE, "W": _WHOLE, "r": _POSITIVE, "s": _WHOLE,
     # the fields of layers
     "in_channels": _WHOLE, "out_channels": _WHOLE, "channels": _WHOLE, "out_features": _WHOLE,

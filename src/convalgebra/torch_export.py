@@ -55,7 +55,7 @@ def to_torch(obj: Union[Network, AnyBlock], device: Optional[Any] = None) -> "to
     try:
         import torch
     except ImportError:
-        raise ConvAlgebraError("to_torch needs torch: pip install 'convalgebra[torch]'") from None
+        raise ConvAlgebraError('to_torch needs PyTorch (torch is not installed): pip install "convalgebra[torch]"') from None
     if not isinstance(obj, Network):
         obj = check_block(obj, "to_torch")
     try:
@@ -95,9 +95,43 @@ def _padding(layer: Conv) -> Union[str, int, tuple[int, int]]:
     return ((kh - 1) // 2 * layer.dilation, (kw - 1) // 2 * layer.dilation)
 
 
+#: The most layers an export makes (each repeat its own copy): far beyond any network.
+MOST_LAYERS = 100_000
+#: The deepest nesting an export makes: PyTorch's own walks of a model (``parameters()``,
+#: ``named_modules()``, a forward pass) recurse once per level, within Python's stack.
+MOST_NESTED = 100
+
+
 def _module(block: AnyBlock) -> "torch.nn.Module":
     """The block as torch modules, built bottom up by the one walk of a block (:func:`fold`)."""
+    _exported_layers(block)
     return fold(block, _layer, _composite)
+
+
+def _exported_layers(block: AnyBlock) -> int:
+    """How many layers the export of ``block`` makes, every repeat unrolled; refused past
+    :data:`MOST_LAYERS` before any is made.
+
+    >>> from convalgebra.layers import Conv
+    >>> _exported_layers(Repeat(Repeat(Conv(8, 8), 3), 4))
+    12
+    >>> _exported_layers(Repeat(Conv(8, 8), 10**9))
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: the export makes each repeat its own layers: 1000000000 here, more than the 100000 a model is given
+    """
+    def node(b: AnyBlock, parts: list[tuple[int, int]]) -> tuple[int, int]:
+        made = sum(p[0] for p in parts) * (_whole(b.count, "repeats") if isinstance(b, Repeat) else 1)
+        return made, 1 + max((p[1] for p in parts), default=0)
+
+    made, depth = fold(block, lambda layer: (1, 0), node)
+    if made > MOST_LAYERS:
+        raise InvalidValueError(f"the export makes each repeat its own layers: {made} here, more than the"
+                                f" {MOST_LAYERS} a model is given")
+    if depth > MOST_NESTED:
+        raise InvalidValueError(f"a block nested {depth} deep: PyTorch's own walks of a model recurse once per level,"
+                                f" so an export is nested at most {MOST_NESTED} deep (count it with the library instead)")
+    return made
 
 
 def _composite(block: AnyBlock, parts: list["torch.nn.Module"]) -> "torch.nn.Module":

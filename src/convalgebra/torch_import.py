@@ -35,15 +35,36 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
 
 from .blocks import AnyBlock, Parallel, Residual, Scale, Series, iter_layers
-from .errors import InvalidValueError
+from .errors import ConvAlgebraError, InvalidValueError, type_name
 from .layers import (Activation, AdaptivePool, BatchNorm, Conv, ConvTranspose, Elementwise, Held, Identity, LayerNorm,
                      LayerScale, Linear, Pool, Shuffle, Slice, Uncounted, Upsample, as_size)
 from .networks import Network, Stage
+from .symbols import shown
 
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-__all__ = ["from_torch", "load_model"]
+__all__ = ["from_torch", "load_model", "require_torch"]
+
+#: What to install for PyTorch models, as every message about it says.
+TORCH_EXTRA = 'pip install "convalgebra[torch]"'
+
+
+def require_torch(what: str, module: str = "torch") -> Any:
+    """``module`` (torch, or torchvision) imported, or the library's error naming the extra
+    to install when it is not there (``what`` is the feature that needs it).
+
+    >>> require_torch("counting a PyTorch model", "a_module_that_is_not_there")
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.ConvAlgebraError: counting a PyTorch model needs PyTorch (a_module_that_is_not_there is not installed): pip install "convalgebra[torch]"
+    """
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise ConvAlgebraError(f"{what} needs PyTorch ({module} is not installed): {TORCH_EXTRA}") from None
 
 
 def from_torch(model: "torch.nn.Module", input_shape: Sequence[int] = (3, 224, 224), *, name: str = "",
@@ -62,10 +83,12 @@ def from_torch(model: "torch.nn.Module", input_shape: Sequence[int] = (3, 224, 2
     ...
     convalgebra.errors.InvalidValueError: from_torch takes a torch.nn.Module, not str
     """
-    import torch
+    torch = require_torch("from_torch")
 
     if not isinstance(model, torch.nn.Module):
-        raise InvalidValueError(f"from_torch takes a torch.nn.Module, not {type(model).__name__}")
+        raise InvalidValueError(f"from_torch takes a torch.nn.Module, not {type_name(model)}")
+    if not isinstance(strict, bool):
+        raise InvalidValueError(f"strict = {shown(strict)}: expected True or False")
     shape = _input_shape(input_shape)
     graph = _trace(model, shape)
     return _Importer(model, graph, shape, name or type(model).__name__, title or type(model).__name__,
@@ -86,13 +109,15 @@ def load_model(spec: str) -> "torch.nn.Module":
     ...
     convalgebra.errors.InvalidValueError: model 'resnet50': expected torchvision:NAME, timm:NAME or FILE.py:FUNCTION
     """
-    import torch
+    if not isinstance(spec, str):
+        raise InvalidValueError(f"model {shown(spec)}: expected text, torchvision:NAME, timm:NAME or FILE.py:FUNCTION")
+    torch = require_torch(f"model {spec!r}")
 
     kind, sep, rest = spec.partition(":")
     if not sep or not rest:
         raise InvalidValueError(f"model {spec!r}: expected torchvision:NAME, timm:NAME or FILE.py:FUNCTION")
     if kind == "torchvision":
-        import torchvision
+        torchvision = require_torch(f"model {spec!r}", "torchvision")
 
         known = torchvision.models.list_models(module=torchvision.models)
         if rest not in known:

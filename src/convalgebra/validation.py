@@ -36,7 +36,7 @@ def check(name: str, value: Any, label: Optional[str] = None, symbolic: bool = T
     >>> check("k", 1)
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: k = 1: a stack of 1 x 1 kernels grows no receptive field; expected a whole number >= 2
+    convalgebra.errors.InvalidValueError: k = 1: a stack of 1 x 1 kernels grows no receptive field, and no network has a kernel larger than 1000; expected a whole number from 2 to 1000
     >>> check("in_channels", -M, "input channels")
     Traceback (most recent call last):
     ...

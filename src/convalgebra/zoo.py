@@ -49,7 +49,7 @@ def _register(fn: Callable[..., Network]) -> Callable[..., Network]:
 
 @lru_cache(maxsize=None)
 def build(name: str, alpha: Any = None) -> Network:
-    """The network called exactly ``name`` (see ``networks.network`` for the forgiving lookup),
+    """The network called exactly ``name`` (see ``catalog.network`` for the forgiving lookup),
     at width multiplier ``alpha`` for a family that has one (MobileNet V1 and V2, MNASNet).
 
     >>> build("vgg16").stride
@@ -75,6 +75,12 @@ def width_multiplier(alpha: Any) -> Any:
     if isinstance(alpha, bool):
         raise InvalidValueError(f"alpha = {alpha!r}: expected a number, not a truth value")
     if hasattr(alpha, "free_symbols") and not getattr(alpha, "is_Number", False):
+        import sympy
+
+        from .symbols import shown
+
+        if not isinstance(alpha, sympy.Expr):  # a matrix, a truth value: no multiplier
+            raise InvalidValueError(f"alpha = {shown(alpha)}: expected a number or an expression in the library's symbols")
         return alpha
     if isinstance(alpha, float) and alpha == alpha and abs(alpha) != float("inf"):
         value = Fraction(repr(alpha))
