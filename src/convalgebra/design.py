@@ -515,10 +515,10 @@ def range_text(s: sympy.Symbol) -> str:
     ('0 <= p <= 1', 'G >= 1', '2 <= k <= K', 't > 0')
     """
     valid = domain(s)
+    if s == k:  # at most K, which is the tighter bound (the table's 1000 is past any kernel in use)
+        return f"{valid.start} <= {s} <= K"
     if valid.end != sympy.oo:
         return f"{valid.start} <= {s} <= {valid.end}"
-    if s == k:
-        return f"{valid.start} <= {s} <= K"
     return f"{s} {'>' if valid.left_open else '>='} {valid.start}"
 
 

@@ -85,7 +85,7 @@ def domain(s: sympy.Symbol) -> sympy.Interval:
     """Where ``s`` has sense, as an interval, from the table of valid values (wholeness aside).
 
     >>> domain(N), domain(t), domain(p), domain(k)
-    (Interval(1, oo), Interval.open(0, oo), Interval(0, 1), Interval(2, oo))
+    (Interval(1, oo), Interval.open(0, oo), Interval(0, 1), Interval(2, 1000))
     """
     valid = VALID.get(s.name)
     if valid is None:
