@@ -27,7 +27,7 @@ _EXPORTS: dict[str, str] = {
     "ConvAlgebraError": "errors", "UnknownNameError": "errors", "InvalidValueError": "errors",
     # symbols
     **{name: "symbols" for name in ("K", "M", "N", "I", "F", "G", "t", "p", "k", "alpha", "rho", "H", "W", "r", "s",
-                                     "SYMBOLS", "VALID", "parse_number", "parse_expression")},
+                                     "B", "SYMBOLS", "VALID", "parse_number", "parse_expression")},
     # layers
     **{name: "layers" for name in ("Conv", "Shuffle", "output_size")},
     **{name: "layers" for name in ("Identity", "Slice", "LayerNorm", "LayerScale", "Activation", "Elementwise",
@@ -65,6 +65,8 @@ _EXPORTS: dict[str, str] = {
     **{name: "design" for name in ("compare", "budget", "break_even", "limit_large_N",
                                     "Comparison", "Budget", "BreakEven", "LargeNLimit")},
     **{name: "sweeps" for name in ("sweep", "Sweep", "compile_numpy")},
+    # a training step: forward and backward per layer, in the batch B
+    **{name: "training" for name in ("training_cost", "TrainingCost", "OPTIMIZERS", "frozen_layers")},
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -116,5 +118,6 @@ if TYPE_CHECKING:  # pragma: no cover
                         layer_scale, mix, reduce, separate, shuffle, split, squeeze, stack, widen)
     from .simplification import canonical, equal_channels, ratio
     from .sweeps import Sweep, compile_numpy, sweep
-    from .symbols import (SYMBOLS, VALID, F, G, H, I, K, M, N, W, alpha, k, p, parse_expression, parse_number,
+    from .training import OPTIMIZERS, TrainingCost, frozen_layers, training_cost
+    from .symbols import (SYMBOLS, VALID, B, F, G, H, I, K, M, N, W, alpha, k, p, parse_expression, parse_number,
                           r, rho, s, t)

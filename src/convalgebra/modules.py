@@ -192,7 +192,7 @@ def _defaults(parameters: Mapping[Any, Any]) -> dict[sympy.Symbol, Optional[Numb
     >>> _defaults({"t": "__import__('os')"})
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: cannot read "__import__('os')" as an expression: only numbers, the symbols K M N I F G t p k alpha rho H W r s, + - * / ** and parentheses are allowed
+    convalgebra.errors.InvalidValueError: cannot read "__import__('os')" as an expression: only numbers, the symbols K M N I F G t p k alpha rho H W r s B, + - * / ** and parentheses are allowed
     """
     if not isinstance(parameters, Mapping):
         raise InvalidValueError(f"parameters = {shown(parameters)}: expected a mapping of symbols to default values")

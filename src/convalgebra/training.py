@@ -1,0 +1,482 @@
+"""Training cost: a network's forward and backward pass per layer, in closed form in the batch B.
+
+Every other count in the library is one image's forward pass. A training step runs the
+forward on a batch of B images, then the backward; the backward of a layer that multiplies
+(a convolution of any kind, grouped, depthwise or transposed, and a linear layer) is two
+products, each with exactly the forward's multiply-accumulates:
+
+- the **input gradient** (what the layer passes back to the one before), computed only where
+  something before the layer needs it: never for the first layer, nor for any layer before
+  the first trainable one;
+- the **weight gradient**, computed only for a trainable layer (not a frozen one).
+
+Norms, activations, pooling, sums and products cost no MACs forward and none backward (the
+convention of every count here, and of PyTorch's ``FlopCounterMode``). So for ResNet-18 with
+everything trainable, the backward is twice the forward less the stem's input gradient:
+
+>>> t = training_cost("resnet18", 224, batch=2)
+>>> t.forward, t.backward, t.total
+(3628146688, 7020265472, 10648412160)
+>>> t.backward == 2 * t.forward - t.layers[0].forward
+True
+
+The batch is the symbol B unless a number is given, and the size may be symbols too: every
+count is then a closed form in B, H and W (exact when H and W are multiples of the stride):
+
+>>> from convalgebra.symbols import H, W
+>>> training_cost("resnet18", (H, W)).total
+106080*B*H*W + 1536000*B
+
+The rule of thumb "training costs three forward passes" is ``(3 - epsilon) x forward``, and
+epsilon is what the first layer and the frozen layers take off, in closed form:
+
+>>> training_cost("resnet18", (H, W)).epsilon
+147*H*W/(2259*H*W + 32000)
+
+FlopCounterMode counts the same, except for a grouped convolution's weight gradient, which
+it counts as if the convolution had one group (G times too many); ``docs/conventions.md``
+says where each counter differs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any, Optional, Sequence, cast
+
+from .blocks import Block, Repeat, Scale, Series, flow, iter_layers, transform
+from .display import Result
+from .errors import InvalidValueError, wrong_type
+from .layers import Conv, ConvTranspose, Held, Layer, Linear, Size, Uncounted, Value, is_concrete, normal, sides
+from .symbols import check, shown
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .networks import Network
+
+__all__ = ["OPTIMIZERS", "LayerTraining", "StageTraining", "TrainingCost", "training_cost", "frozen_layers"]
+
+#: Each optimizer by name, and how many values of state it keeps per trainable parameter:
+#: SGD none, SGD with momentum its velocity, Adam and AdamW the two moments.
+OPTIMIZERS: dict[str, int] = {"sgd": 0, "momentum": 1, "adam": 2, "adamw": 2}
+
+#: The layers whose backward costs MACs: those whose forward does.
+_MULTIPLYING = (Conv, ConvTranspose, Linear)
+
+
+@dataclass(frozen=True)
+class LayerTraining:
+    """One layer of a training step: its forward MACs on the batch, the MACs of its input
+    gradient and of its weight gradient (0 where skipped), whether its parameters train
+    (``trainable``), and whether its input needs a gradient (``input_needs_gradient``)."""
+
+    name: str
+    stage: str
+    layer: Layer
+    forward: Value
+    input_gradient: Value
+    weight_gradient: Value
+    params: Value
+    trainable: bool
+    input_needs_gradient: bool
+
+    @property
+    def backward(self) -> Value:
+        """The layer's backward MACs: input gradient plus weight gradient."""
+        return _expanded(self.input_gradient + self.weight_gradient)
+
+
+@dataclass(frozen=True)
+class StageTraining:
+    """One stage's sums over its layers: forward and backward MACs, parameters and those that train."""
+
+    name: str
+    forward: Value
+    backward: Value
+    params: Value
+    trainable_params: Value
+    layers: int
+    side: bool = False
+
+    @property
+    def total(self) -> Value:
+        return _expanded(self.forward + self.backward)
+
+
+@dataclass(frozen=True)
+class TrainingCost(Result):
+    """A network's training step at an input ``size`` and a ``batch`` (a number or B): each
+    layer's forward and backward MACs, each stage's, the totals, and the rule of thumb derived.
+
+    ``skipped_input`` are the MACs of the input gradients nobody needs (the layers before the
+    first trainable one), ``skipped_weight`` those of the frozen layers' weight gradients;
+    ``backward = 2 x forward - skipped_input - skipped_weight``.
+    """
+
+    __view__ = "training"
+
+    network: "Network"
+    size: Size
+    batch: Value
+    freeze: tuple[str, ...]
+    optimizer: str
+    dtype: str
+    layers: tuple[LayerTraining, ...]
+    stages: tuple[StageTraining, ...]
+    forward: Value
+    backward: Value
+    skipped_input: Value
+    skipped_weight: Value
+    params: Value
+    trainable_params: Value
+
+    @property
+    def total(self) -> Value:
+        """Forward plus backward MACs of one training step."""
+        return _expanded(self.forward + self.backward)
+
+    @property
+    def flops(self) -> Value:
+        """The step's floating-point operations: 2 per multiply-accumulate."""
+        return _expanded(2 * self.total)
+
+    @property
+    def epsilon(self) -> Value:
+        """epsilon in ``total = (3 - epsilon) x forward``: the skipped gradients' MACs over the
+        forward's (the batch cancels). 0 would be every gradient computed; 1 a network whose
+        layers all had no input gradient (one layer), 2 a frozen one.
+
+        >>> training_cost("resnet18", 224).epsilon      # the stem's 118,013,952 MACs over 1,814,073,344
+        Fraction(28812, 442889)
+        """
+        return _ratio(_expanded(self.skipped_input + self.skipped_weight), self.forward)
+
+    @property
+    def epsilon_first(self) -> Value:
+        """The part of epsilon from the input gradients nobody needs (the first layer's, and
+        every layer's before the first trainable one)."""
+        return _ratio(self.skipped_input, self.forward)
+
+    @property
+    def epsilon_frozen(self) -> Value:
+        """The part of epsilon from the frozen layers' weight gradients."""
+        return _ratio(self.skipped_weight, self.forward)
+
+    @property
+    def ratio(self) -> Value:
+        """The step's MACs over the forward's: ``3 - epsilon``."""
+        return _ratio(self.total, self.forward)
+
+    @property
+    def uncounted(self) -> tuple[LayerTraining, ...]:
+        """The layers whose MACs (forward and backward) the library does not know."""
+        return tuple(row for row in self.layers if isinstance(row.layer, Uncounted))
+
+    # -- data ---------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON contract: a ``training`` object with the step's ``forward``, ``backward`` and
+        ``total`` MACs (numbers exact, expressions as text), epsilon and its parts, the
+        parameters, and the stages and layers with each one's forward and backward."""
+        from .report import CONVENTION, UNITS
+
+        j = _json
+        height, width = sides(self.size)
+        return {
+            "network": self.network.name,
+            "title": self.network.title,
+            "input": {"channels": self.network.in_channels, "size": j(self.size), "height": j(height),
+                      "width": j(width)},
+            "units": {"macs": UNITS, "convention": CONVENTION},
+            "training": {
+                "batch": j(self.batch), "freeze": list(self.freeze), "optimizer": self.optimizer, "dtype": self.dtype,
+                "forward": j(self.forward), "backward": j(self.backward), "total": j(self.total),
+                "flops": j(self.flops), "ratio": j(self.ratio), "epsilon": j(self.epsilon),
+                "epsilon_first": j(self.epsilon_first), "epsilon_frozen": j(self.epsilon_frozen),
+                "skipped_input_gradient": j(self.skipped_input), "skipped_weight_gradient": j(self.skipped_weight),
+                "params": j(self.params), "trainable_params": j(self.trainable_params),
+            },
+            "stages": [{"name": s.name, "forward": j(s.forward), "backward": j(s.backward), "total": j(s.total),
+                        "params": j(s.params), "trainable_params": j(s.trainable_params), "layers": s.layers,
+                        "side": s.side} for s in self.stages],
+            "layers": [{"name": r.name, "stage": r.stage, "kind": _kind(r.layer), "forward": j(r.forward),
+                        "input_gradient": j(r.input_gradient), "weight_gradient": j(r.weight_gradient),
+                        "backward": j(r.backward), "params": j(r.params), "trainable": r.trainable,
+                        "input_needs_gradient": r.input_needs_gradient,
+                        "counted": not isinstance(r.layer, Uncounted)} for r in self.layers],
+        }
+
+
+def _kind(layer: Layer) -> str:
+    from .layers import layer_kind
+
+    return layer_kind(layer)
+
+
+def _json(value: Any) -> Any:
+    """A number as it is (a fraction as text), an expression as text, an oblong size as [height, width]."""
+    if isinstance(value, bool) or value is None or isinstance(value, int):
+        return value
+    if isinstance(value, tuple):
+        return [_json(side) for side in value]
+    from .printing import text
+
+    return text(value)
+
+
+def _expanded(value: Value) -> Value:
+    """A sum of costs: a number as it is, an expression expanded (an int where it is one)."""
+    if is_concrete(value):
+        return normal(value)
+    import sympy
+
+    out = sympy.expand(value)
+    return int(out) if out.is_Integer else out
+
+
+def _ratio(part: Value, whole: Value) -> Value:
+    """``part / whole`` exactly: a Fraction for numbers, a fraction in lowest terms for expressions."""
+    from fractions import Fraction
+
+    if part == 0:
+        return Fraction(0) if is_concrete(whole) else 0
+    if is_concrete(part) and is_concrete(whole):
+        return Fraction(part, whole) if isinstance(part, int) and isinstance(whole, int) else \
+            Fraction(part) / Fraction(whole)  # type: ignore[arg-type]
+    import sympy
+
+    out = sympy.factor(sympy.cancel(sympy.sympify(part, strict=True) / sympy.sympify(whole, strict=True)))
+    return Fraction(int(out.p), int(out.q)) if out.is_Rational else out
+
+
+# -- which layers train, and which need an input gradient -----------------------------------
+
+def _row_names(net: "Network") -> list[tuple[str, str, Layer, bool]]:
+    """Every layer of the network in counting order: (its name as the network's count names it,
+    its stage, the layer, whether the stage is a side one), side stages included."""
+    out: list[tuple[str, str, Layer, bool]] = []
+    for stage in net.stages:
+        for i, layer in enumerate(iter_layers(stage.block), 1):
+            name = layer.name if net.imported and layer.name else f"{stage.name}.{layer.name or i}"
+            out.append((name, stage.name, layer, stage.side))
+    return out
+
+
+def _under(name: str, prefix: str) -> bool:
+    """Whether the layer ``name`` is ``prefix`` or inside it (at a dot: ``layer1`` holds
+    ``layer1.0.conv1``, not ``layer10.conv1``)."""
+    return name == prefix or name.startswith(prefix + ".")
+
+
+#: torchvision's top-level parts by the families that have them, for the zoo's networks, whose
+#: stages are named by the papers (``stem``, ``stage1`` ...): ``features`` is everything before
+#: the classifier (with DenseNet's last batch norm, torchvision's ``features.norm5``),
+#: ``classifier`` (and MNASNet's ``layers``, its features) the rest, ``fc`` the last linear layer.
+_FEATURES = ("alexnet", "vgg", "squeezenet", "mobilenet_v2", "mobilenet_v3", "efficientnet", "densenet", "convnext")
+_TORCHVISION_PARTS: dict[str, tuple[str, ...]] = {
+    "features": _FEATURES, "layers": ("mnasnet",), "classifier": _FEATURES + ("mnasnet",),
+    "fc": ("resnet", "resnext", "wide_resnet", "regnet", "googlenet", "inception_v3", "shufflenet_v2"),
+}
+
+
+def _torchvision_part(net: "Network", prefix: str, rows: list[tuple[str, str, Layer, bool]]) -> set[int]:
+    """The rows of a zoo network that torchvision's top-level part ``prefix`` holds (none if the
+    network's family has no such part)."""
+    families = _TORCHVISION_PARTS.get(prefix, ())
+    if net.imported or not any(net.name.startswith(family) for family in families):
+        return set()
+    main = [i for i, (_, _, _, side) in enumerate(rows) if not side]
+    last = rows[main[-1]][1]
+    head = [i for i in main if rows[i][1] == last]
+    from .layers import BatchNorm
+
+    leading = set()
+    for i in head:  # DenseNet's last batch norm sits in torchvision's features, before the pool
+        if not isinstance(rows[i][2], BatchNorm):
+            break
+        leading.add(i)
+    if prefix in ("features", "layers"):
+        return {i for i in main if rows[i][1] != last} | leading
+    if prefix == "classifier":
+        return set(head) - leading
+    linear = [i for i in head if isinstance(rows[i][2], Linear)]
+    return {linear[-1]} if linear else set()
+
+
+def frozen_layers(net: "str | Network", freeze: Sequence[str] = ()) -> list[str]:
+    """The names of the layers that ``freeze`` (name prefixes) freezes: a layer is frozen when its
+    name is a prefix or lies under one at a dot (``layer1`` holds ``layer1.0.conv1``). Names are
+    the network's own (``Network.count``'s rows): torch's qualified names for an imported model;
+    a zoo network's stages are named by its paper, and torchvision's top-level parts
+    (``features``, ``classifier``, ``fc``, MNASNet's ``layers``) are understood too.
+
+    >>> frozen_layers("resnet18", ["layer1.0"])
+    ['layer1.0.conv1', 'layer1.0.bn1', 'layer1.0.conv2', 'layer1.0.bn2']
+    >>> frozen_layers("mobilenet_v2", ["classifier"])
+    ['head.avgpool1', 'head.fc1']
+    >>> frozen_layers("resnet18", ["features"])
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: freeze 'features': no layer of resnet18 is named so or under it; its stages: stem, layer1, layer2, layer3, layer4, head
+    """
+    from .networks import network
+
+    net = network(net)
+    rows = _row_names(net)
+    return [rows[i][0] for i in sorted(_frozen(net, _prefixes(freeze), rows))]
+
+
+def _prefixes(freeze: Any) -> tuple[str, ...]:
+    """``freeze`` as a tuple of name prefixes (one text is one prefix)."""
+    if isinstance(freeze, str):
+        freeze = (freeze,)
+    if not isinstance(freeze, (tuple, list)):
+        raise wrong_type(freeze, "layer name prefixes to freeze (a list of text, e.g. ['layer1'])")
+    out = []
+    for prefix in freeze:
+        if not isinstance(prefix, str) or not prefix.strip() or len(prefix) > 500:
+            raise InvalidValueError(f"freeze {shown(prefix)}: expected a layer name prefix such as 'layer1'")
+        out.append(prefix.strip())
+    return tuple(out)
+
+
+def _frozen(net: "Network", prefixes: tuple[str, ...], rows: list[tuple[str, str, Layer, bool]]) -> set[int]:
+    frozen: set[int] = set()
+    for prefix in prefixes:
+        found = {i for i, row in enumerate(rows) if _under(row[0], prefix)} or _torchvision_part(net, prefix, rows)
+        if not found:
+            stages = ", ".join(stage.name for stage in net.stages)
+            raise InvalidValueError(f"freeze {prefix!r}: no layer of {net.name} is named so or under it;"
+                                    f" its stages: {stages}")
+        frozen |= found
+    return frozen
+
+
+def _peeled(block: Block) -> Block:
+    """A repeat's first run apart from the rest: ``Repeat(body, k)`` as ``body`` then
+    ``Repeat(body, k - 1)``, so that every layer of the rest sees the same need for gradients
+    (after one run, the body's output needs one if any of its layers trains)."""
+    def node(b: Block) -> Block:
+        if not isinstance(b, Repeat) or b.count == 1:
+            return b.body if isinstance(b, Repeat) else b
+        if is_concrete(b.count) and b.count == 0:
+            return Series()
+        return Series(b.body, Repeat(b.body, normal(b.count - 1)))
+
+    return transform(block, lambda layer: layer, node)
+
+
+def _needs(net: "Network", trains: list[bool]) -> list[bool]:
+    """For each layer in counting order, whether its input needs a gradient: whether some layer
+    that trains lies on a path from the network's input to it. A sum, a concatenation and a
+    scale's product need one where any of their operands does."""
+    needs: list[bool] = []
+
+    def leaf(layer: Layer, need: bool, place: Any) -> bool:
+        index = len(needs)
+        needs.append(need)
+        return need or trains[index]
+
+    def join(block: Block, need: bool, outs: list[bool]) -> bool:
+        if isinstance(block, Scale):
+            return need or outs[0]
+        return any(outs)
+
+    need = False
+    for stage in net.stages:
+        out = flow(stage.block, need, leaf, join)
+        if not stage.side:
+            need = out
+    return needs
+
+
+# -- the training step ----------------------------------------------------------------------
+
+def training_cost(net: "str | Network", size: Optional[Size] = None, batch: Any = None, freeze: Sequence[str] = (),
+             optimizer: str = "sgd", dtype: str = "fp32") -> TrainingCost:
+    """A network's training step: each layer's forward and backward MACs on a ``batch`` of
+    ``size`` inputs (the symbol B by default; ``size`` by default the network's own), the
+    layers under the name prefixes ``freeze`` frozen, and the totals.
+
+    A network's side stages (an auxiliary classifier) run in training, and count. ``optimizer``
+    (``sgd``, ``momentum``, ``adam``, ``adamw``) and ``dtype`` (``fp32``, or mixed precision
+    ``bf16`` or ``fp16``) set the memory figures.
+
+    Freezing a backbone's first stages removes their weight gradients and, as nothing before
+    the first trainable layer needs an input gradient, their input gradients too:
+
+    >>> full, tuned = training_cost("resnet50", 224, 1), training_cost("resnet50", 224, 1, freeze=["stem", "layer1", "layer2"])
+    >>> full.total, tuned.total, tuned.backward
+    (12149538816, 8434909184, 4345724928)
+    >>> tuned.epsilon_first, tuned.epsilon_frozen
+    (Fraction(123235, 249584), Fraction(110691, 249584))
+    >>> training_cost("resnet50", 224, 0)
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: batch B = 0: expected a whole number >= 1
+    """
+    from .memory import dtype_bytes
+    from .networks import network
+
+    net = network(net)
+    if batch is None:
+        from .symbols import B
+
+        batch = B
+    batch = check("B", batch, "batch B")
+    if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
+        raise InvalidValueError(f"optimizer {shown(optimizer)}: expected one of {', '.join(OPTIMIZERS)}")
+    if dtype not in ("fp32", "bf16", "fp16"):
+        dtype_bytes(dtype)  # not a dtype at all: its own error
+        raise InvalidValueError(f"dtype {dtype!r} for training: expected fp32, or bf16 or fp16 (mixed precision)")
+    prefixes = _prefixes(freeze)
+    if any(isinstance(b, Repeat) for stage in net.stages for b in _composites(stage.block)):
+        net = replace(net, stages=tuple(replace(stage, block=_peeled(stage.block)) for stage in net.stages))
+    cost = net.count(size, auxiliary=True)
+    rows = _row_names(net)
+    if [r[0] for r in rows] != [r.name for r in cost.layers]:  # pragma: no cover - the two walks agree
+        raise InvalidValueError(f"{net.name}: its layers could not be named")
+    frozen = _frozen(net, prefixes, rows)
+    trains = [not (i in frozen or isinstance(row.layer, Held) or _is_zero(row.params))
+              for i, row in enumerate(cost.layers)]
+    needs = _needs(net, trains)
+    layers: list[LayerTraining] = []
+    skipped_input: Value = 0
+    skipped_weight: Value = 0
+    for row, train, need in zip(cost.layers, trains, needs):
+        forward = _expanded(row.macs * batch)
+        multiplies = isinstance(row.layer, _MULTIPLYING)
+        grad_in = forward if multiplies and need else 0
+        grad_w = forward if multiplies and train else 0
+        if multiplies and not need:
+            skipped_input = skipped_input + forward
+        if multiplies and not train:
+            skipped_weight = skipped_weight + forward
+        layers.append(LayerTraining(row.name, row.stage, row.layer, forward, grad_in, grad_w, row.params, train, need))
+    stages, start = [], 0
+    for stage, made in zip(cost.stages, net.stages):
+        mine, start = layers[start:start + stage.layers], start + stage.layers
+        stages.append(StageTraining(stage.name, _sum(r.forward for r in mine), _sum(r.backward for r in mine),
+                                    _sum(r.params for r in mine), _sum(r.params for r in mine if r.trainable),
+                                    len(mine), made.side))
+    return TrainingCost(net, cost.size, batch, prefixes, optimizer, dtype, tuple(layers), tuple(stages),
+                        _sum(r.forward for r in layers), _sum(r.backward for r in layers), _expanded(skipped_input),
+                        _expanded(skipped_weight), _sum(r.params for r in layers),
+                        _sum(r.params for r in layers if r.trainable))
+
+
+def _composites(block: Block) -> list[Block]:
+    from .blocks import children
+
+    out = [block]
+    for part in children(block):
+        out += _composites(part)
+    return out
+
+
+def _is_zero(value: Value) -> bool:
+    return is_concrete(value) and value == 0
+
+
+def _sum(values: Any) -> Value:
+    total: Value = 0
+    for value in values:
+        total = total + value
+    return _expanded(total)
