@@ -421,6 +421,8 @@ def training_cost(net: "str | Network", size: Optional[Size] = None, batch: Any 
 
         batch = B
     batch = check("B", batch, "batch B")
+    if not is_concrete(batch) and {str(x) for x in cast(Any, batch).free_symbols} != {"B"}:
+        raise InvalidValueError(f"batch B = {shown(batch)}: expected a whole number >= 1 or an expression in B")
     if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
         raise InvalidValueError(f"optimizer {shown(optimizer)}: expected one of {', '.join(OPTIMIZERS)}")
     if dtype not in ("fp32", "bf16", "fp16"):

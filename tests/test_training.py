@@ -1,0 +1,321 @@
+"""The training step held to PyTorch: FlopCounterMode over a real forward and backward on the
+meta device, with its convolution backward formula replaced by one written here from the
+definition (each weight meets each output position once per image; each gradient repeats
+those multiplications once), because its own ignores groups for the weight gradient.
+
+The reference never reads the library's algebra: the batch, the sizes and the frozen
+parameters (``requires_grad=False``) are torch's, and the counts are FlopCounterMode's / 2.
+"""
+
+from __future__ import annotations
+
+import warnings
+from fractions import Fraction
+from functools import lru_cache
+from math import prod
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+import convalgebra as ca
+from convalgebra.errors import ConvAlgebraError, InvalidValueError
+from convalgebra.symbols import B, H, W
+from convalgebra.training import frozen_layers, training_cost
+
+torch = pytest.importorskip("torch")
+torchvision = pytest.importorskip("torchvision")
+
+from torch import nn  # noqa: E402
+from torch.utils.flop_counter import FlopCounterMode  # noqa: E402
+
+from convalgebra.torch_import import from_torch  # noqa: E402
+
+warnings.filterwarnings("ignore", category=FutureWarning)  # googlenet's and inception's initializer notices
+
+BATCH = 2
+
+
+def conv_backward(grad_out_shape, x_shape, w_shape, _bias, _stride, _padding, _dilation, transposed,
+                  _output_padding, _groups, output_mask, out_shape=None, **kwargs) -> int:
+    """FLOPs of a convolution's backward, from the definition: the forward multiplies each weight
+    (``prod(w_shape)``, groups already in it: out x in/groups x kernel) by one input value at each
+    position it visits, once per image: the output positions of a convolution, the input
+    positions of a transposed one. The input gradient and the weight gradient each make that many
+    multiplications again; 2 FLOPs each."""
+    positions = x_shape[2:] if transposed else grad_out_shape[2:]
+    macs = x_shape[0] * prod(positions) * prod(w_shape)
+    return 2 * macs * (int(bool(output_mask[0])) + int(bool(output_mask[1])))
+
+
+FIXED = {torch.ops.aten.convolution_backward: conv_backward}
+
+#: One network a family: (torchvision name, keyword arguments, the zoo's frozen prefixes, torch's frozen prefixes).
+#: GoogLeNet in the zoo has no auxiliary classifiers; Inception V3's runs in training, as in torch.
+FAMILIES = [
+    ("alexnet", {}, ("features",), ("features",)),
+    ("vgg11_bn", {}, ("features",), ("features",)),
+    ("squeezenet1_1", {}, ("features",), ("features",)),
+    ("resnet18", {}, ("layer1",), ("layer1",)),
+    ("resnext50_32x4d", {}, ("stem", "layer1", "layer2"), ("conv1", "bn1", "layer1", "layer2")),
+    ("densenet121", {}, ("features",), ("features",)),
+    ("googlenet", {"aux_logits": False, "init_weights": False}, ("stem", "inception3"),
+     ("conv1", "conv2", "conv3", "inception3a", "inception3b")),
+    ("inception_v3", {"init_weights": False}, ("stem", "Mixed_5b"),
+     ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "Conv2d_3b_1x1", "Conv2d_4a_3x3", "Mixed_5b")),
+    ("mobilenet_v2", {}, ("features",), ("features",)),
+    ("mobilenet_v3_small", {}, ("features",), ("features",)),
+    ("mnasnet0_5", {}, ("layers",), ("layers",)),
+    ("efficientnet_b0", {}, ("features",), ("features",)),
+    ("shufflenet_v2_x0_5", {}, ("stage2",), ("stage2",)),
+    ("regnet_y_400mf", {}, ("stem", "block1"), ("stem", "trunk_output.block1")),
+    ("convnext_tiny", {}, ("features",), ("features",)),
+]
+BY_NAME = {family[0]: family for family in FAMILIES}
+SIZES = [(224, 224), (225, 161)]
+LARGE_SIZES = [(299, 299), (301, 333)]  # Inception V3's auxiliary classifier needs a larger input
+
+
+def sizes(name: str) -> list[tuple[int, int]]:
+    return LARGE_SIZES if name == "inception_v3" else SIZES
+
+
+@lru_cache(maxsize=None)
+def model(name: str, aux: bool = True) -> "nn.Module":
+    """The torchvision model on the meta device, in training mode (no weights are made)."""
+    kwargs = dict(BY_NAME[name][1])
+    if not aux and name in ("googlenet", "inception_v3"):
+        kwargs["aux_logits"] = False
+    return build(name, kwargs).train()
+
+
+def build(name: str, kwargs: dict) -> "nn.Module":
+    """The model made on the meta device; RegNet computes its widths with tensors, so it is made
+    on the CPU and moved."""
+    if name.startswith("regnet"):
+        return getattr(torchvision.models, name)(**kwargs).to("meta")
+    with torch.device("meta"):
+        return getattr(torchvision.models, name)(**kwargs)
+
+
+@lru_cache(maxsize=None)
+def torch_step(name: str, height: int, width: int, freeze: tuple[str, ...] = (), aux: bool = True,
+               fixed: bool = True) -> int:
+    """MACs of one training step as FlopCounterMode counts it: forward and backward of the sum of
+    the outputs on a batch of BATCH, with the parameters under ``freeze`` not trainable."""
+    m = model(name, aux)
+    for pname, p in m.named_parameters():
+        p.requires_grad_(not any(pname == f or pname.startswith(f + ".") for f in freeze))
+    try:
+        with FlopCounterMode(display=False, custom_mapping=FIXED if fixed else {}) as counter:
+            out = m(torch.empty(BATCH, 3, height, width, device="meta"))
+            outputs = [out] if isinstance(out, torch.Tensor) else [o for o in out if o is not None]
+            sum(o.sum() for o in outputs).backward()
+    finally:
+        for p in m.parameters():
+            p.requires_grad_(True)
+            p.grad = None
+    flops = counter.get_total_flops()
+    assert flops % 2 == 0
+    return flops // 2
+
+
+@lru_cache(maxsize=None)
+def imported(name: str) -> "ca.Network":
+    """The model as from_torch reads it (in eval mode, as it traces; the auxiliary classifiers left out)."""
+    m = build(name, {**BY_NAME[name][1], **({"aux_logits": False} if name in ("googlenet", "inception_v3") else {})})
+    return from_torch(m.eval(), input_shape=(3, *sizes(name)[0]), name=name, title=name)
+
+
+def at(height: int, width: int):
+    return height if height == width else (height, width)
+
+
+# -- the whole step, against FlopCounterMode -------------------------------------------------
+
+@pytest.mark.parametrize("name", [f[0] for f in FAMILIES])
+def test_zoo_step_equals_flopcountermode(name):
+    """Forward + backward of the zoo's network, everything trainable and with a frozen prefix,
+    at a square size and an odd oblong one, batch 2."""
+    _, _, zoo_freeze, torch_freeze = BY_NAME[name]
+    for height, width in sizes(name):
+        for ours, theirs in (((), ()), (zoo_freeze, torch_freeze)):
+            step = training_cost(name, at(height, width), BATCH, freeze=ours)
+            assert step.total == torch_step(name, height, width, theirs), (name, height, width, ours)
+            assert step.forward + step.backward == step.total
+            assert step.uncounted == ()
+
+
+@pytest.mark.parametrize("name", [f[0] for f in FAMILIES])
+def test_imported_step_equals_flopcountermode(name):
+    """The same for the model read by from_torch, frozen by torch's own qualified names."""
+    _, _, _, torch_freeze = BY_NAME[name]
+    net = imported(name)
+    for height, width in sizes(name):
+        for freeze in ((), torch_freeze):
+            step = training_cost(net, at(height, width), BATCH, freeze=freeze)
+            assert step.total == torch_step(name, height, width, freeze, aux=False), (name, height, width, freeze)
+
+
+def test_stock_flopcountermode_overcounts_a_depthwise_weight_gradient():
+    """FlopCounterMode's own convolution backward counts a depthwise convolution's weight gradient
+    as if it had one group: G times the multiplications it takes (the issue's 28.9 M for 0.9 M)."""
+    conv = nn.Conv2d(32, 32, 3, padding=1, groups=32, bias=False, device="meta")
+    x = torch.empty(1, 32, 56, 56, device="meta", requires_grad=True)
+
+    def step(mapping) -> int:
+        with FlopCounterMode(display=False, custom_mapping=mapping) as counter:
+            conv(x).sum().backward()
+        return counter.get_total_flops() // 2
+
+    forward = 32 * 3 * 3 * 56 * 56  # one multiplication per weight per output position
+    assert forward == ca.Conv(32, 32, (3, 3), groups=32).macs(56) == 903168
+    stock, fixed = step({}), step(FIXED)
+    assert stock == forward + forward + 32 * forward  # the input gradient right, the weight gradient 32 times
+    assert stock - 2 * forward == 28901376
+    assert fixed == 3 * forward
+
+
+def test_mobilenet_v2_step_stock_and_fixed():
+    """The issue's figure: stock FlopCounterMode counts MobileNet V2's step about 6.9 times what it takes."""
+    stock, fixed = torch_step("mobilenet_v2", 224, 224, fixed=False), torch_step("mobilenet_v2", 224, 224)
+    assert training_cost("mobilenet_v2", 224, BATCH).total == fixed
+    assert 6.8 < stock / fixed < 7.0
+
+
+def test_layer_by_layer_against_flopcountermode_per_module():
+    """Each imported layer's forward and backward against FlopCounterMode's per-module counts
+    (it follows the backward into the modules too), frozen prefix and all."""
+    name, freeze = "mobilenet_v2", ("features.0", "features.1")
+    net = imported(name)
+    m = model(name)
+    for pname, p in m.named_parameters():
+        p.requires_grad_(not any(pname.startswith(f + ".") for f in freeze))
+    try:
+        with FlopCounterMode(display=False, depth=None, custom_mapping=FIXED) as counter:
+            m(torch.empty(BATCH, 3, 225, 161, device="meta")).sum().backward()
+    finally:
+        for p in m.parameters():
+            p.requires_grad_(True)
+    counts = counter.get_flop_counts()
+    step = training_cost(net, (225, 161), BATCH, freeze=freeze)
+    checked = 0
+    for row in step.layers:
+        if isinstance(row.layer, (ca.Conv, ca.Linear)):
+            ops = counts[f"{type(m).__name__}.{row.name}"]
+            forward = sum(v for op, v in ops.items() if "backward" not in str(op) and "mm" not in str(op)) // 2
+            total = sum(ops.values()) // 2
+            if isinstance(row.layer, ca.Conv):
+                assert forward == row.forward, row.name
+            assert total == row.forward + row.backward, row.name
+            checked += 1
+    assert checked == sum(isinstance(r.layer, (ca.Conv, ca.Linear)) for r in step.layers) > 50
+    first = step.layers[0]
+    assert (first.input_gradient, first.weight_gradient, first.trainable) == (0, 0, False)
+    trainable = next(r for r in step.layers if r.trainable and isinstance(r.layer, ca.Conv))
+    assert trainable.name.startswith("features.2") and trainable.input_gradient == 0
+    assert trainable.weight_gradient == trainable.forward
+
+
+# -- freezing by name: the zoo's stages and torchvision's parts --------------------------------
+
+@pytest.mark.parametrize("name", ["alexnet", "vgg11_bn", "squeezenet1_1", "densenet121", "mobilenet_v2",
+                                  "efficientnet_b0", "convnext_tiny", "mnasnet0_5", "resnet18"])
+def test_torchvision_parts_freeze_the_same_parameters(name):
+    """``features`` (MNASNet's ``layers``), ``classifier`` and ``fc`` on a zoo network freeze exactly
+    the parameters torchvision holds under that name, and the imported network's own names too."""
+    m = model(name)
+    parts = {pname.split(".")[0] for pname, _ in m.named_parameters()} & {"features", "layers", "classifier", "fc"}
+    assert parts
+    for part in sorted(parts):
+        want = sum(p.numel() for pname, p in m.named_parameters() if pname.split(".")[0] == part)
+        step = training_cost(name, 224, 1, freeze=[part])
+        assert step.params - step.trainable_params == want, (name, part)
+        mine = training_cost(imported(name), 224, 1, freeze=[part])
+        assert mine.params - mine.trainable_params == want, (name, part)
+
+
+def test_frozen_names_and_refusals():
+    assert frozen_layers("resnet18", ["layer1.0"])[0] == "layer1.0.conv1"
+    assert all(n.startswith("layer1.") for n in frozen_layers("resnet18", ["layer1"]))
+    assert not any(n.startswith("layer1") for n in frozen_layers("resnet18", ["layer2"]))
+    with pytest.raises(InvalidValueError, match="no layer of resnet18 is named so"):
+        training_cost("resnet18", 224, 1, freeze=["layer9"])
+    with pytest.raises(InvalidValueError, match="freeze 3"):
+        training_cost("resnet18", 224, 1, freeze=[3])
+    with pytest.raises(InvalidValueError):
+        training_cost("resnet18", 224, 1, freeze=[""])
+
+
+@pytest.mark.parametrize("batch", [0, -1, 1.5, "two", "K + 1", float("nan"), True, [2]])
+def test_bad_batch_refused(batch):
+    with pytest.raises(ConvAlgebraError):
+        training_cost("resnet18", 224, batch)
+
+
+def test_bad_optimizer_and_dtype_refused():
+    with pytest.raises(InvalidValueError, match="optimizer 'rmsprop'"):
+        training_cost("resnet18", 224, 1, optimizer="rmsprop")
+    with pytest.raises(InvalidValueError, match="for training"):
+        training_cost("resnet18", 224, 1, dtype="int8")
+    with pytest.raises(InvalidValueError, match="fp64"):
+        training_cost("resnet18", 224, 1, dtype="fp64")
+
+
+# -- the closed form in B, H and W, and the rule of thumb -----------------------------------
+
+@lru_cache(maxsize=None)
+def closed(name: str, freeze: tuple[str, ...] = ()) -> "ca.TrainingCost":
+    return training_cost(name, (H, W), freeze=freeze)
+
+
+@settings(max_examples=15, deadline=None)
+@given(name=st.sampled_from(["resnet18", "mobilenet_v2", "shufflenet_v2_x0_5"]),
+       h=st.integers(1, 12), w=st.integers(1, 12), batch=st.integers(1, 512),
+       freeze=st.sampled_from([(), ("stem",), ("stem", "layer1"), ("head",)]))
+def test_closed_form_in_batch_and_size_is_exact_at_multiples_of_the_stride(name, h, w, batch, freeze):
+    import sympy
+
+    freeze = tuple(f for f in freeze if f != "layer1" or name == "resnet18")
+    symbolic = closed(name, freeze)
+    number = training_cost(name, (32 * h, 32 * w), batch, freeze=freeze)
+    values = {B: batch, H: 32 * h, W: 32 * w}
+    for field in ("forward", "backward", "total", "skipped_input", "skipped_weight"):
+        assert sympy.sympify(getattr(symbolic, field)).subs(values) == getattr(number, field), field
+    assert sympy.sympify(symbolic.epsilon).subs(values) == number.epsilon
+
+
+@pytest.mark.parametrize("name,freeze", [("resnet18", ()), ("resnet50", ("stem", "layer1")),
+                                         ("mobilenet_v2", ("features",)), ("densenet121", ())])
+def test_rule_of_thumb(name, freeze):
+    """total = (3 - epsilon) x forward, epsilon the skipped gradients over the forward; B cancels."""
+    import sympy
+
+    step = closed(name, freeze)
+    assert sympy.simplify(step.total - (3 - step.epsilon) * step.forward) == 0
+    assert B not in step.epsilon.free_symbols
+    assert sympy.simplify(step.epsilon - step.epsilon_first - step.epsilon_frozen) == 0
+    at = training_cost(name, 224, 8, freeze=freeze)
+    assert at.total == (3 - at.epsilon) * at.forward
+    assert isinstance(at.epsilon, Fraction) and 0 < at.epsilon < 3
+    if not freeze:  # only the input gradients nobody needs: those of the stem's first convolution
+        first = next(r for r in at.layers if isinstance(r.layer, ca.Conv))
+        assert at.skipped_input == first.forward and at.skipped_weight == 0
+
+
+def test_everything_frozen_is_the_forward_alone():
+    step = training_cost("resnet18", 224, 4, freeze=["stem", "layer1", "layer2", "layer3", "layer4", "head"])
+    assert (step.backward, step.epsilon, step.trainable_params) == (0, 2, 0)
+
+
+def test_a_branch_needs_a_gradient_only_from_what_trains_before_it():
+    """A trainable branch beside a frozen one: the frozen branch's input needs no gradient
+    (nothing before it trains), though a layer before it in the walk does train."""
+    frozen_branch = ca.Parallel(ca.Conv(8, 8, (3, 3), name="a"), ca.Conv(8, 8, (3, 3), name="b"))
+    net = ca.Network("toy", "toy", (ca.Stage("stem", ca.Conv(3, 8, (3, 3), name="c0")),
+                                    ca.Stage("mix", frozen_branch),
+                                    ca.Stage("top", ca.Conv(16, 4, (1, 1), name="c1"))))
+    step = training_cost(net, 8, 1, freeze=["stem", "mix.a"])
+    needs = {r.name: r.input_needs_gradient for r in step.layers}
+    assert needs == {"stem.c0": False, "mix.a": False, "mix.b": False, "top.c1": True}
+    grads = {r.name: (r.input_gradient, r.weight_gradient) for r in step.layers}
+    assert grads["mix.a"] == (0, 0) and grads["mix.b"] == (0, 8 * 9 * 8 * 64)
