@@ -319,3 +319,48 @@ def test_a_branch_needs_a_gradient_only_from_what_trains_before_it():
     assert needs == {"stem.c0": False, "mix.a": False, "mix.b": False, "top.c1": True}
     grads = {r.name: (r.input_gradient, r.weight_gradient) for r in step.layers}
     assert grads["mix.a"] == (0, 0) and grads["mix.b"] == (0, 8 * 9 * 8 * 64)
+
+
+# -- the command line -----------------------------------------------------------------------
+
+def run(*argv: str) -> tuple[int, str, str]:
+    import io
+
+    from convalgebra.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_cli_training_json_is_the_api_s():
+    import json
+
+    code, out, _ = run("network", "mobilenet_v2", "--training", "--batch", "2", "--set", "H=225", "W=161",
+                       "--freeze", "features", "--format", "json")
+    assert code == 0
+    data = json.loads(out)["training"]
+    step = training_cost("mobilenet_v2", (225, 161), 2, freeze=["features"])
+    assert (data["forward"], data["backward"], data["total"]) == (step.forward, step.backward, step.total)
+    assert data["total"] == torch_step("mobilenet_v2", 225, 161, ("features",))
+
+
+def test_cli_count_training_is_torch_s_step():
+    import json
+
+    code, out, _ = run("count", "torchvision:resnet18", "--training", "--batch", "2", "--set", "H=225", "W=161",
+                       "--freeze", "layer1", "--format", "json")
+    assert code == 0
+    assert json.loads(out)["training"]["total"] == torch_step("resnet18", 225, 161, ("layer1",))
+
+
+@pytest.mark.parametrize("argv", [
+    ("network", "resnet18", "--batch", "2"), ("network", "resnet18", "--freeze", "layer1"),
+    ("network", "resnet18", "--training", "--batch", "0"), ("network", "resnet18", "--training", "--batch", "1e400"),
+    ("network", "resnet18", "--training", "--batch", "2.5"), ("network", "resnet18", "--training", "--freeze", "x"),
+    ("network", "resnet18", "--training", "--memory"), ("network", "resnet18", "--training", "--dtype", "int8"),
+    ("network", "resnet18", "--training", "--optimizer", "lion"), ("count", "torchvision:resnet18", "--dtype", "bf16"),
+])
+def test_cli_training_refuses_in_one_line(argv):
+    code, out, err = run(*argv)
+    assert code == 2 and out == "" and err.count("\n") == 1 and err.startswith("convalgebra: error:"), err

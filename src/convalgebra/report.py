@@ -834,3 +834,90 @@ def _roofline_view(r: Any) -> View:
                (f"{float(r.macs_time) * 1e3:.4g} ms from MACs alone (all FLOPs at peak)",),
                (f"{r.memory_bound} of {len(r.rows)} steps memory-bound",)), caption="Total"),
     ))
+
+
+#: How a training step's backward is counted.
+BACKWARD = ("backward: each convolution's and linear layer's input gradient and weight gradient take the forward's"
+            " MACs; the input gradient is skipped where no layer before it trains (the first layer's always), the"
+            " weight gradient where the layer is frozen; norms, activations, pooling and sums take none")
+
+
+@_builds("training")
+def _training_view(t: Any) -> View:
+    """A training step: per layer the forward beside its input and weight gradients, per stage,
+    the totals and the rule of thumb derived (total = (3 - epsilon) x forward)."""
+    from .layers import Uncounted, is_concrete, layer_kind, sides
+    from .printing import text
+
+    net = t.network
+    height, width = sides(t.size)
+    batch = text(t.batch) if not isinstance(t.batch, int) else str(t.batch)
+    blocks: list[Block] = [Paragraph((x,), note=True) for x in (net.paper, net.source) if x]
+    blocks.append(Paragraph((f"Input: a batch of {batch} x {net.in_channels} x {text(height)} x {text(width)}."
+                             f" Costs in {UNITS}: {CONVENTION}; {BACKWARD}.",)))
+    if t.freeze:
+        frozen = [r for r in t.layers if not r.trainable and not _zero(r.params)]
+        blocks.append(Paragraph((f"Frozen: {', '.join(t.freeze)} ({len(frozen)} layers with parameters, ",
+                                 Expr(t.params - t.trainable_params, "number"), " params); ",
+                                 Expr(t.trainable_params, "number"), " params train.")))
+
+    def cell(row: Any, value: Any, skipped: bool) -> Piece:
+        if isinstance(row.layer, Uncounted):
+            return "(not counted)"
+        return "(skipped)" if skipped else Expr(value, "number")
+
+    multiplies = tuple(r for r in t.layers if not (_zero(r.forward) and _zero(r.params)))
+    blocks.append(Table(
+        ("#", "layer", "kind", "trains", "forward", "input gradient", "weight gradient", "backward"),
+        tuple((str(i), r.name, layer_kind(r.layer), "yes" if r.trainable else "no" if not _zero(r.params) else "-",
+               cell(r, r.forward, False), cell(r, r.input_gradient, _multiplies(r) and not r.input_needs_gradient),
+               cell(r, r.weight_gradient, _multiplies(r) and not r.trainable), cell(r, r.backward, False))
+              for i, r in enumerate(multiplies, 1)),
+        caption="Layers with MACs or parameters (the others take none, forward or backward)",
+        right=frozenset({0, 4, 5, 6, 7})))
+    blocks.append(Table(
+        ("stage", "forward", "backward", "total", "params", "trainable"),
+        tuple((s.name + (" (side)" if s.side else ""), Expr(s.forward, "number"), Expr(s.backward, "number"),
+               Expr(s.total, "number"), Expr(s.params, "number"), Expr(s.trainable_params, "number"))
+              for s in t.stages),
+        caption="Stages", right=frozenset(range(1, 6))))
+    concrete = is_concrete(t.total)
+    items: list[tuple[Piece, ...]] = []
+    for words, value in (("forward", t.forward), ("backward", t.backward), ("training step (forward + backward)", t.total),
+                         ("FLOPs of the step (2 per MAC)", t.flops)):
+        items.append((Expr(value, "number"), f" MACs: {words}") if concrete and "FLOPs" not in words else
+                     (Expr(value, "number"), f" {words}") if concrete else (f"{words} = ", Expr(value)))
+    blocks.append(Items(tuple(items), caption=f"Total, batch {batch}" + ("" if concrete else
+                                                                          f" ({_exact_words(t)})")))
+    style = "ratio" if is_concrete(t.epsilon) else "expr"
+    blocks.append(Equations((
+        (("training / forward",), (Expr(t.ratio, style), "   (3 - epsilon)")),
+        (("epsilon",), (Expr(t.epsilon, style), "   (the gradients not computed, over the forward)")),
+        (("epsilon, input gradients",), (Expr(t.epsilon_first, style),
+                                         "   (no layer before them trains: the first layer's, ...)")),
+        (("epsilon, frozen weights",), (Expr(t.epsilon_frozen, style), "   (the frozen layers' weight gradients)")),
+    ), caption="The rule of thumb derived: training = (3 - epsilon) x forward"))
+    if t.uncounted:
+        blocks.append(Paragraph((f"Not counted: {len(t.uncounted)} operation(s) the library does not know, forward"
+                                 " and backward: " + "; ".join(r.name for r in t.uncounted) + ".",)))
+    if any(s.side for s in t.stages):
+        blocks.append(Paragraph(("Side stages (auxiliary classifiers) run in training, and count.",), note=True))
+    return View(f"{net.name}: a training step, batch {batch}", tuple(blocks))
+
+
+def _zero(value: Any) -> bool:
+    from .layers import is_concrete
+
+    return is_concrete(value) and value == 0
+
+
+def _multiplies(row: Any) -> bool:
+    from .layers import Conv, ConvTranspose, Linear
+
+    return isinstance(row.layer, (Conv, ConvTranspose, Linear))
+
+
+def _exact_words(t: Any) -> str:
+    """Where a training step's closed form is exact (the network count's words)."""
+    when = t.network.count(t.size).exact_when()
+    return f"exact when {when}" if when else "a closed form"
