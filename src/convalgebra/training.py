@@ -66,7 +66,10 @@ _MULTIPLYING = (Conv, ConvTranspose, Linear)
 class LayerTraining:
     """One layer of a training step: its forward MACs on the batch, the MACs of its input
     gradient and of its weight gradient (0 where skipped), whether its parameters train
-    (``trainable``), and whether its input needs a gradient (``input_needs_gradient``)."""
+    (``trainable``), and whether its input needs a gradient (``input_needs_gradient``); and what
+    autograd keeps for its backward: ``saved`` activation elements (those no layer before kept
+    already), ``statistics`` (float32, batch norm's and layer norm's) and ``indices`` (int64,
+    max pooling's)."""
 
     name: str
     stage: str
@@ -77,6 +80,9 @@ class LayerTraining:
     params: Value
     trainable: bool
     input_needs_gradient: bool
+    saved: Value = 0
+    statistics: Value = 0
+    indices: Value = 0
 
     @property
     def backward(self) -> Value:
@@ -127,6 +133,8 @@ class TrainingCost(Result):
     skipped_weight: Value
     params: Value
     trainable_params: Value
+    trainable_tensors: int = 0
+    products: Value = 0
 
     @property
     def total(self) -> Value:
@@ -165,6 +173,80 @@ class TrainingCost(Result):
         """The step's MACs over the forward's: ``3 - epsilon``."""
         return _ratio(self.total, self.forward)
 
+    # -- memory ------------------------------------------------------------
+    @property
+    def saved_elements(self) -> Value:
+        """Activation elements autograd keeps for the backward: every layer's (each storage once),
+        and the products' of squeeze-and-excitation's gates."""
+        return _expanded(_sum(r.saved for r in self.layers) + self.products)
+
+    @property
+    def saved_bytes(self) -> Value:
+        """Bytes autograd keeps for the backward: the activations at the ``dtype`` (mixed precision
+        keeps what its layers compute in, bf16 or fp16), the norms' statistics in float32 and max
+        pooling's indices in int64."""
+        from .memory import dtype_bytes
+
+        return _expanded(self.saved_elements * dtype_bytes(self.dtype) + 4 * _sum(r.statistics for r in self.layers)
+                         + 8 * _sum(r.indices for r in self.layers))
+
+    @property
+    def weight_bytes(self) -> Value:
+        """The parameters, in float32 (mixed precision's master weights too)."""
+        return _expanded(4 * self.params)
+
+    @property
+    def gradient_bytes(self) -> Value:
+        """One float32 gradient a trainable parameter."""
+        return _expanded(4 * self.trainable_params)
+
+    @property
+    def optimizer_elements(self) -> Value:
+        """The optimizer's state: none for SGD, a velocity a trainable parameter for SGD with
+        momentum, two moments for Adam and AdamW and a step count a parameter tensor, as torch keeps
+        them after a step."""
+        per = OPTIMIZERS[self.optimizer]
+        steps = self.trainable_tensors if self.optimizer in ("adam", "adamw") else 0
+        return _expanded(per * self.trainable_params + steps)
+
+    @property
+    def optimizer_bytes(self) -> Value:
+        return _expanded(4 * self.optimizer_elements)
+
+    @property
+    def peak_bytes(self) -> Value:
+        """The memory a training step holds at its peak, by this model of it: the weights, the
+        optimizer's state, every gradient and everything kept for the backward at once. (The
+        backward frees what it kept as it goes while the gradients arrive, so they are not all
+        there at once; the gradient of each layer's output, held while the backward passes it,
+        and the allocator's slack are not in it.)"""
+        return _expanded(self.weight_bytes + self.gradient_bytes + self.optimizer_bytes + self.saved_bytes)
+
+    def batch_that_fits(self, memory: Any) -> Value:
+        """The largest batch whose :attr:`peak_bytes` fit in ``memory`` bytes: the peak is linear in
+        B, ``a B + c``, so the batch is floor((memory - c) / a), in closed form at a symbolic size.
+        Needs the count at the batch B (the default).
+
+        >>> step = training_cost("resnet18", 224)
+        >>> step.batch_that_fits(16 * 2**30)               # a 16 GiB device
+        773
+        """
+        import sympy
+
+        from .symbols import B
+
+        if B not in getattr(self.batch, "free_symbols", ()):
+            raise InvalidValueError("the batch that fits is solved at the batch B: count with batch=B (the default)")
+        memory = check("size", memory, "memory in bytes")
+        peak = sympy.expand(sympy.sympify(self.peak_bytes, strict=True))
+        a, c = peak.coeff(B, 1), peak.coeff(B, 0)
+        if sympy.expand(a * B + c - peak) != 0:  # pragma: no cover - the peak is linear in B
+            raise InvalidValueError("the peak memory is not linear in the batch")
+        found = sympy.floor((memory - c) / a)
+        if found.is_Integer:
+            return max(int(found), 0)
+        return found
+
     @property
     def uncounted(self) -> tuple[LayerTraining, ...]:
         """The layers whose MACs (forward and backward) the library does not know."""
@@ -192,6 +274,11 @@ class TrainingCost(Result):
                 "epsilon_first": j(self.epsilon_first), "epsilon_frozen": j(self.epsilon_frozen),
                 "skipped_input_gradient": j(self.skipped_input), "skipped_weight_gradient": j(self.skipped_weight),
                 "params": j(self.params), "trainable_params": j(self.trainable_params),
+                "memory": {"activation_bytes_per_element": _activation_bytes(self.dtype),
+                           "saved_elements": j(self.saved_elements), "saved_bytes": j(self.saved_bytes),
+                           "weight_bytes": j(self.weight_bytes), "gradient_bytes": j(self.gradient_bytes),
+                           "optimizer_elements": j(self.optimizer_elements),
+                           "optimizer_bytes": j(self.optimizer_bytes), "peak_bytes": j(self.peak_bytes)},
             },
             "stages": [{"name": s.name, "forward": j(s.forward), "backward": j(s.backward), "total": j(s.total),
                         "params": j(s.params), "trainable_params": j(s.trainable_params), "layers": s.layers,
@@ -199,9 +286,16 @@ class TrainingCost(Result):
             "layers": [{"name": r.name, "stage": r.stage, "kind": _kind(r.layer), "forward": j(r.forward),
                         "input_gradient": j(r.input_gradient), "weight_gradient": j(r.weight_gradient),
                         "backward": j(r.backward), "params": j(r.params), "trainable": r.trainable,
-                        "input_needs_gradient": r.input_needs_gradient,
+                        "input_needs_gradient": r.input_needs_gradient, "saved_elements": j(r.saved),
+                        "statistics": j(r.statistics), "indices": j(r.indices),
                         "counted": not isinstance(r.layer, Uncounted)} for r in self.layers],
         }
+
+
+def _activation_bytes(dtype: str) -> int:
+    from .memory import dtype_bytes
+
+    return dtype_bytes(dtype)
 
 
 def _kind(layer: Layer) -> str:
@@ -387,6 +481,132 @@ def _needs(net: "Network", trains: list[bool]) -> list[bool]:
     return needs
 
 
+# -- what autograd saves for the backward ------------------------------------------------------
+
+#: Activations whose backward reads their output (so the next layer's saved input is the same
+#: tensor); every other one reads its input, and torch keeps that even when the activation runs
+#: in place (it saves a copy first), as ReLU6, SiLU, Hardswish and GELU do.
+_SAVE_OUTPUT = ("relu", "sigmoid", "tanh")
+
+
+@dataclass(frozen=True)
+class _Tensor:
+    """A tensor as the walk sees it: ``key`` and ``elements`` name the storage it lives in (a view,
+    such as a channel slice, is its base's), ``channels`` and ``size`` the tensor itself, and
+    ``needs`` whether it needs a gradient."""
+
+    key: int
+    elements: Value
+    channels: Value
+    size: Size
+    needs: bool
+
+
+class _Saved:
+    """The storages autograd keeps for the backward: each once, however many operations keep it."""
+
+    def __init__(self, batch: Value) -> None:
+        self.batch = batch
+        self.storages: dict[int, Value] = {}
+        self.made = 0
+
+    def new(self, channels: Value, size: Size, needs: bool) -> _Tensor:
+        from .layers import area
+
+        self.made += 1
+        elements = _expanded(self.batch * channels * area(size))
+        return _Tensor(self.made, elements, channels, size, needs)
+
+    def keep(self, tensor: _Tensor) -> Value:
+        """Keep ``tensor``'s storage; the elements it adds (0 if already kept)."""
+        if tensor.key in self.storages:
+            return 0
+        self.storages[tensor.key] = tensor.elements
+        return tensor.elements
+
+
+def _saved_by(layer: Layer, x: _Tensor, out: _Tensor, train: bool, saved: _Saved) -> tuple[Value, Value, Value]:
+    """What one layer's operation keeps for the backward, when autograd records it (when its input
+    needs a gradient or its parameters train): (activation elements newly kept, float32 statistics,
+    int64 indices). As torch does: a convolution and a linear layer keep their input, batch norm its
+    input and two statistics a channel, layer norm its input and two a position, max pooling its
+    input and the indices of its maxima, average pooling its input (not a global one: it is a mean,
+    which keeps nothing), an activation its output or input (see ``_SAVE_OUTPUT``), a layer scale its
+    input (to scale's gradient); a sum, a concatenation, a view, a shuffle and upsampling nothing."""
+    from .layers import Activation, AdaptivePool, BatchNorm, LayerNorm, LayerScale, Pool, area
+
+    if not (x.needs or train):
+        return 0, 0, 0
+    if isinstance(layer, (Conv, ConvTranspose, Linear)):
+        return saved.keep(x), 0, 0
+    if isinstance(layer, BatchNorm):
+        return saved.keep(x), 2 * layer.channels, 0
+    if isinstance(layer, LayerNorm):
+        return saved.keep(x), _expanded(2 * saved.batch * area(x.size)), 0
+    if isinstance(layer, LayerScale):
+        return (saved.keep(x) if train else 0), 0, 0
+    if isinstance(layer, Activation):
+        return saved.keep(out if layer.function in _SAVE_OUTPUT else x), 0, 0
+    if isinstance(layer, (Pool, AdaptivePool)):
+        if isinstance(layer, AdaptivePool) and layer.kind == "avg" and layer.output == 1:
+            return 0, 0, 0
+        return saved.keep(x), 0, (out.elements if layer.kind == "max" else 0)
+    return 0, 0, 0
+
+
+def _views(layer: Layer) -> bool:
+    """A layer whose output is a view of its input (the same storage)."""
+    from .layers import Identity, Slice
+
+    return isinstance(layer, (Identity, Slice))
+
+
+def _saved_walk(net: "Network", size: Size, batch: Value, trains: list[bool],
+                joins: list[Value]) -> list[tuple[Value, Value, Value]]:
+    """For each layer in counting order, what it keeps for the backward (see :func:`_saved_by`);
+    ``joins`` gets what the products of scales (squeeze-and-excitation's gates) keep: both operands."""
+    from .blocks import Parallel
+
+    saved = _Saved(batch)
+    rows: list[tuple[Value, Value, Value]] = []
+
+    def leaf(layer: Layer, x: _Tensor, place: Any) -> _Tensor:
+        index = len(rows)
+        train = trains[index]
+        needs = x.needs or train
+        size = layer.output_size(x.size)
+        if _views(layer):
+            out = _Tensor(x.key, x.elements, layer.out_channels, size, needs)
+        else:
+            out = saved.new(layer.out_channels, size, needs)
+        kept = _saved_by(layer, x, out, train, saved)
+        rows.append(tuple(_expanded(v * place.times) for v in kept))  # type: ignore[arg-type]
+        return out
+
+    def join(block: Block, x: _Tensor, outs: list[_Tensor]) -> _Tensor:
+        if isinstance(block, Scale):  # x * gate: each operand kept for the other's gradient
+            gate = outs[0]
+            if gate.needs:
+                joins.append(saved.keep(x))
+            if x.needs:
+                joins.append(saved.keep(gate))
+            return saved.new(x.channels, x.size, x.needs or gate.needs)
+        if isinstance(block, Parallel):
+            channels = normal(sum(o.channels for o in outs))
+            return saved.new(channels, outs[0].size, any(o.needs for o in outs))
+        if isinstance(block, Repeat):
+            return outs[0]
+        body = outs[0]  # a residual sum, written into the body's output (``out += identity``)
+        return replace(body, needs=any(o.needs for o in outs))
+
+    x = saved.new(net.in_channels, size, False)
+    for stage in net.stages:
+        out = flow(stage.block, x, leaf, join)
+        if not stage.side:
+            x = out
+    return rows
+
+
 # -- the training step ----------------------------------------------------------------------
 
 def training_cost(net: "str | Network", size: Optional[Size] = None, batch: Any = None, freeze: Sequence[str] = (),
@@ -439,10 +659,12 @@ def training_cost(net: "str | Network", size: Optional[Size] = None, batch: Any 
     trains = [not (i in frozen or isinstance(row.layer, Held) or _is_zero(row.params))
               for i, row in enumerate(cost.layers)]
     needs = _needs(net, trains)
+    products: list[Value] = []
+    kept = _saved_walk(net, cost.size, batch, trains, products)
     layers: list[LayerTraining] = []
     skipped_input: Value = 0
     skipped_weight: Value = 0
-    for row, train, need in zip(cost.layers, trains, needs):
+    for row, train, need, (saved, statistics, indices) in zip(cost.layers, trains, needs, kept):
         forward = _expanded(row.macs * batch)
         multiplies = isinstance(row.layer, _MULTIPLYING)
         grad_in = forward if multiplies and need else 0
@@ -451,7 +673,8 @@ def training_cost(net: "str | Network", size: Optional[Size] = None, batch: Any 
             skipped_input = skipped_input + forward
         if multiplies and not train:
             skipped_weight = skipped_weight + forward
-        layers.append(LayerTraining(row.name, row.stage, row.layer, forward, grad_in, grad_w, row.params, train, need))
+        layers.append(LayerTraining(row.name, row.stage, row.layer, forward, grad_in, grad_w, row.params, train, need,
+                                    saved, statistics, indices))
     stages, start = [], 0
     for stage, made in zip(cost.stages, net.stages):
         mine, start = layers[start:start + stage.layers], start + stage.layers
@@ -461,7 +684,19 @@ def training_cost(net: "str | Network", size: Optional[Size] = None, batch: Any 
     return TrainingCost(net, cost.size, batch, prefixes, optimizer, dtype, tuple(layers), tuple(stages),
                         _sum(r.forward for r in layers), _sum(r.backward for r in layers), _expanded(skipped_input),
                         _expanded(skipped_weight), _sum(r.params for r in layers),
-                        _sum(r.params for r in layers if r.trainable))
+                        _sum(r.params for r in layers if r.trainable),
+                        sum(_tensors(r.layer) for r in layers if r.trainable), _sum(products))
+
+
+def _tensors(layer: Layer) -> int:
+    """How many parameter tensors a layer holds: a weight and its bias, a norm's scale and shift."""
+    from .layers import BatchNorm, LayerNorm, LayerScale
+
+    if isinstance(layer, (Conv, ConvTranspose, Linear)):
+        return 2 if layer.bias else 1
+    if isinstance(layer, (BatchNorm, LayerNorm)):
+        return 2
+    return 1 if isinstance(layer, LayerScale) else 0
 
 
 def _composites(block: Block) -> list[Block]:
