@@ -364,3 +364,136 @@ def test_cli_count_training_is_torch_s_step():
 def test_cli_training_refuses_in_one_line(argv):
     code, out, err = run(*argv)
     assert code == 2 and out == "" and err.count("\n") == 1 and err.startswith("convalgebra: error:"), err
+
+
+# -- training memory: what autograd saves, and the optimizer's state ---------------------------
+
+#: Imported models whose saved tensors are held to torch's: (name, frozen prefix). Dropout and
+#: stochastic depth are not layers the library knows (from_torch traces in eval mode, where they
+#: do nothing), so they are taken out of the torch model first: in training each keeps its mask.
+SAVED = [("resnet18", ("layer1",)), ("mobilenet_v2", ("features",)), ("shufflenet_v2_x0_5", ("stage2",)),
+         ("regnet_y_400mf", ("stem",)), ("densenet121", ()), ("efficientnet_b0", ("features.0",)),
+         ("mobilenet_v3_small", ()), ("convnext_tiny", ("features.0", "features.1")), ("googlenet", ())]
+
+
+def without_dropout(module: "nn.Module") -> "nn.Module":
+    from torchvision.ops import StochasticDepth
+
+    for child_name, child in module.named_children():
+        if isinstance(child, (nn.Dropout, StochasticDepth)):
+            setattr(module, child_name, nn.Identity())
+        else:
+            without_dropout(child)
+    return module
+
+
+@lru_cache(maxsize=None)
+def plain(name: str) -> tuple["nn.Module", "ca.Network"]:
+    """The torchvision model without dropout (on meta, in training mode) and the network read from it."""
+    kwargs = {"aux_logits": False, "init_weights": False} if name == "googlenet" else {}
+    m = without_dropout(build(name, kwargs))
+    net = from_torch(m.eval(), input_shape=(3, 224, 224), name=name, title=name)
+    return m.train(), net
+
+
+def torch_saved(m: "nn.Module", x: "torch.Tensor", freeze: tuple[str, ...] = ()) -> int:
+    """Bytes of the tensors autograd saves during the forward, as ``saved_tensors_hooks`` sees them:
+    each storage once (a view counts its base), parameters and buffers left out (they are the model's)."""
+    own = list(m.parameters()) + list(m.buffers())
+    storages: dict[int, int] = {}
+
+    def pack(t):
+        if not any(t is p or t._base is p for p in own):
+            base = t if t._base is None else t._base
+            storages[id(base)] = base.numel() * base.element_size()
+        return t
+
+    for pname, p in m.named_parameters():
+        p.requires_grad_(not any(pname == f or pname.startswith(f + ".") for f in freeze))
+    try:
+        with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            m(x)
+    finally:
+        for p in m.parameters():
+            p.requires_grad_(True)
+    return sum(storages.values())
+
+
+@pytest.mark.parametrize("name,freeze", SAVED)
+def test_saved_bytes_equal_what_autograd_saves(name, freeze):
+    m, net = plain(name)
+    for height, width in SIZES:
+        for frozen in ((), freeze):
+            want = torch_saved(m, torch.empty(BATCH, 3, height, width, device="meta"), frozen)
+            assert training_cost(net, at(height, width), BATCH, freeze=frozen).saved_bytes == want, \
+                (name, height, width, frozen)
+
+
+@pytest.mark.parametrize("activation", ["ReLU", "ReLU6", "SiLU", "Hardswish", "Hardsigmoid", "GELU", "Sigmoid", "Tanh"])
+@pytest.mark.parametrize("inplace", [True, False])
+def test_saved_bytes_of_each_activation_in_place_or_not(activation, inplace):
+    """ReLU, sigmoid and tanh keep their output, which the next convolution keeps as its input:
+    one tensor; the others keep their input, and torch copies it first when they run in place."""
+    kind = getattr(nn, activation)
+    act = kind(inplace=True) if inplace and "inplace" in kind.__init__.__code__.co_varnames else kind()
+    m = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1), nn.BatchNorm2d(8), act, nn.MaxPool2d(2),
+                      nn.Conv2d(8, 8, 3, padding=1, groups=8), nn.AvgPool2d(2), nn.Conv2d(8, 6, 1),
+                      nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(6, 5)).to("meta")
+    net = from_torch(m.eval(), input_shape=(3, 16, 16))
+    m.train()
+    for batch, (height, width) in ((1, (16, 16)), (3, (17, 23))):
+        want = torch_saved(m, torch.empty(batch, 3, height, width, device="meta"))
+        assert training_cost(net, at(height, width), batch).saved_bytes == want
+
+
+def test_saved_bytes_in_closed_form():
+    """The closed form in B, H and W is the count at each multiple of the stride."""
+    import sympy
+
+    m, net = plain("resnet18")
+    form = training_cost(net, (H, W)).saved_bytes
+    for batch, height, width in ((1, 64, 96), (3, 128, 32)):
+        want = torch_saved(m, torch.empty(batch, 3, height, width, device="meta"))
+        assert sympy.sympify(form).subs({B: batch, H: height, W: width}) == want
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "momentum", "adam", "adamw"])
+def test_optimizer_state_equals_torch_s_after_one_step(optimizer):
+    """The elements of state torch's optimizer keeps after one step on a small CPU model, a prefix frozen."""
+    torch.manual_seed(0)
+    m = nn.Sequential(nn.Conv2d(3, 8, 3, padding=1, bias=False), nn.BatchNorm2d(8), nn.ReLU(),
+                      nn.Conv2d(8, 8, 3, padding=1, groups=4), nn.BatchNorm2d(8), nn.ReLU(),
+                      nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 4))
+    net = from_torch(m.eval(), input_shape=(3, 8, 8))
+    for freeze in ((), ("0", "1")):
+        for pname, p in m.named_parameters():
+            p.requires_grad_(not pname.startswith(freeze))
+        params = [p for p in m.parameters() if p.requires_grad]
+        make = {"sgd": lambda: torch.optim.SGD(params, lr=0.1),
+                "momentum": lambda: torch.optim.SGD(params, lr=0.1, momentum=0.9),
+                "adam": lambda: torch.optim.Adam(params), "adamw": lambda: torch.optim.AdamW(params)}[optimizer]
+        opt = make()
+        m.train()(torch.randn(2, 3, 8, 8)).sum().backward()
+        opt.step()
+        state = sum(v.numel() for s in opt.state.values() for v in s.values() if isinstance(v, torch.Tensor))
+        step = training_cost(net, 8, 2, freeze=freeze, optimizer=optimizer)
+        assert step.optimizer_elements == state, (optimizer, freeze)
+        assert step.trainable_params == sum(p.numel() for p in params)
+        assert step.gradient_bytes == 4 * sum(p.grad.numel() for p in params)
+        m.zero_grad(set_to_none=True)
+
+
+def test_batch_that_fits():
+    step = training_cost("resnet18", 224, optimizer="adam")
+    fits = step.batch_that_fits(16 * 2**30)
+    at_fit, over = (training_cost("resnet18", 224, b, optimizer="adam").peak_bytes for b in (fits, fits + 1))
+    assert at_fit <= 16 * 2**30 < over
+    import sympy
+
+    form = training_cost("resnet18", (H, W)).batch_that_fits(2**34)
+    assert form.subs({H: 224, W: 224}) == training_cost("resnet18", 224).batch_that_fits(2**34)
+    with pytest.raises(InvalidValueError, match="at the batch B"):
+        training_cost("resnet18", 224, 8).batch_that_fits(2**34)
+    fp32, bf16 = training_cost("resnet18", 224), training_cost("resnet18", 224, dtype="bf16")
+    assert sympy.expand(fp32.saved_bytes - bf16.saved_bytes - 2 * fp32.saved_elements) == 0  # stats, indices kept
+    assert (bf16.weight_bytes, bf16.gradient_bytes) == (fp32.weight_bytes, fp32.gradient_bytes)  # fp32 masters
