@@ -846,7 +846,7 @@ BACKWARD = ("backward: each convolution's and linear layer's input gradient and 
 def _training_view(t: Any) -> View:
     """A training step: per layer the forward beside its input and weight gradients, per stage,
     the totals and the rule of thumb derived (total = (3 - epsilon) x forward)."""
-    from .layers import Uncounted, is_concrete, layer_kind, sides
+    from .layers import Activation, Uncounted, is_concrete, layer_kind, sides
     from .printing import text
 
     net = t.network
@@ -866,15 +866,16 @@ def _training_view(t: Any) -> View:
             return "(not counted)"
         return "(skipped)" if skipped else Expr(value, "number")
 
-    multiplies = tuple(r for r in t.layers if not (_zero(r.forward) and _zero(r.params)))
+    shown = tuple(r for r in t.layers if not (_zero(r.forward) and _zero(r.params) and _zero(t.kept(r))))
     blocks.append(Table(
-        ("#", "layer", "kind", "trains", "forward", "input gradient", "weight gradient", "backward"),
+        ("#", "layer", "kind", "trains", "forward", "input gradient", "weight gradient", "backward", "saved (bytes)"),
         tuple((str(i), r.name, layer_kind(r.layer), "yes" if r.trainable else "no" if not _zero(r.params) else "-",
                cell(r, r.forward, False), cell(r, r.input_gradient, _multiplies(r) and not r.input_needs_gradient),
-               cell(r, r.weight_gradient, _multiplies(r) and not r.trainable), cell(r, r.backward, False))
-              for i, r in enumerate(multiplies, 1)),
-        caption="Layers with MACs or parameters (the others take none, forward or backward)",
-        right=frozenset({0, 4, 5, 6, 7})))
+               cell(r, r.weight_gradient, _multiplies(r) and not r.trainable), cell(r, r.backward, False),
+               Expr(t.kept(r), "number"))
+              for i, r in enumerate(shown, 1)),
+        caption="Layers with MACs, parameters or tensors kept for the backward (the others have none)",
+        right=frozenset({0, 4, 5, 6, 7, 8})))
     blocks.append(Table(
         ("stage", "forward", "backward", "total", "params", "trainable"),
         tuple((s.name + (" (side)" if s.side else ""), Expr(s.forward, "number"), Expr(s.backward, "number"),
@@ -897,6 +898,26 @@ def _training_view(t: Any) -> View:
                                          "   (no layer before them trains: the first layer's, ...)")),
         (("epsilon, frozen weights",), (Expr(t.epsilon_frozen, style), "   (the frozen layers' weight gradients)")),
     ), caption="The rule of thumb derived: training = (3 - epsilon) x forward"))
+    optimizer = {"sgd": "SGD (no state)", "momentum": "SGD with momentum (a velocity a parameter)",
+                 "adam": "Adam (two moments a parameter, a step count a tensor)",
+                 "adamw": "AdamW (two moments a parameter, a step count a tensor)"}[t.optimizer]
+    kept = ("activations at " + t.dtype + (", the norms' statistics in fp32" if t.dtype == "fp32" else
+                                          " (mixed precision), the norms' statistics in fp32")
+            + ", max pooling's indices in int64; each tensor once")
+    rows: list[tuple[Piece, ...]] = []
+    for words, value in ((f"kept for the backward ({kept})", t.saved_bytes),
+                         ("weights (fp32)", t.weight_bytes), ("gradients (fp32, the trainable parameters')",
+                                                             t.gradient_bytes),
+                         (f"optimizer state: {optimizer}", t.optimizer_bytes),
+                         ("at the peak, all of these at once", t.peak_bytes)):
+        rows.append((Expr(value, "number"), f" bytes {words}") if is_concrete(value) else
+                    (f"{words} = ", Expr(value), " bytes"))
+    blocks.append(Items(tuple(rows), caption="Memory of the step, in bytes"))
+    if not net.imported and not any(isinstance(r.layer, Activation) for r in t.layers):
+        blocks.append(Paragraph(("The zoo's networks leave out their activations (they cost no MACs), so what"
+                                 " an activation alone keeps is not in the memory kept for the backward (a ReLU's"
+                                 " output before a global pooling, for one); a model read with from_torch has"
+                                 " them.",), note=True))
     if t.uncounted:
         blocks.append(Paragraph((f"Not counted: {len(t.uncounted)} operation(s) the library does not know, forward"
                                  " and backward: " + "; ".join(r.name for r in t.uncounted) + ".",)))

@@ -222,6 +222,12 @@ class TrainingCost(Result):
         and the allocator's slack are not in it.)"""
         return _expanded(self.weight_bytes + self.gradient_bytes + self.optimizer_bytes + self.saved_bytes)
 
+    def kept(self, row: LayerTraining) -> Value:
+        """The bytes one layer adds to what is kept for the backward."""
+        from .memory import dtype_bytes
+
+        return _expanded(row.saved * dtype_bytes(self.dtype) + 4 * row.statistics + 8 * row.indices)
+
     def batch_that_fits(self, memory: Any) -> Value:
         """The largest batch whose :attr:`peak_bytes` fit in ``memory`` bytes: the peak is linear in
         B, ``a B + c``, so the batch is floor((memory - c) / a), in closed form at a symbolic size.
