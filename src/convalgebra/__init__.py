@@ -61,6 +61,7 @@ _EXPORTS: dict[str, str] = {
     **{name: "peers" for name in ("peer_counts", "PeerCounts", "PeerCount")},
     # figures (matplotlib, the ``plot`` extra, imported when a figure is drawn)
     "plot_ratios": "plotting", "plot_network": "plotting", "plot_roofline": "plotting",
+    "plot_training_memory": "plotting",
     # design questions in closed form, and sweeps (numpy, the ``numpy`` extra, imported when swept)
     **{name: "design" for name in ("compare", "budget", "break_even", "limit_large_N",
                                     "Comparison", "Budget", "BreakEven", "LargeNLimit")},
@@ -112,7 +113,7 @@ if TYPE_CHECKING:  # pragma: no cover
                          Upsample, output_size)
     from .modules import (LATER_MODULES, MODULES, Module, compose, later_module_names, module, module_names,
                           standard)
-    from .plotting import plot_network, plot_ratios, plot_roofline
+    from .plotting import plot_network, plot_ratios, plot_roofline, plot_training_memory
     from .printing import latex, text
     from .rules import (Rewrite, chain, dense, depthwise, excite, expand, factorize, ghost, group, layer_norm,
                         layer_scale, mix, reduce, separate, shuffle, split, squeeze, stack, widen)

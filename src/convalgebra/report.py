@@ -846,7 +846,7 @@ BACKWARD = ("backward: each convolution's and linear layer's input gradient and 
 def _training_view(t: Any) -> View:
     """A training step: per layer the forward beside its input and weight gradients, per stage,
     the totals and the rule of thumb derived (total = (3 - epsilon) x forward)."""
-    from .layers import Activation, Uncounted, is_concrete, layer_kind, sides
+    from .layers import Uncounted, is_concrete, layer_kind, sides
     from .printing import text
 
     net = t.network
@@ -913,11 +913,12 @@ def _training_view(t: Any) -> View:
         rows.append((Expr(value, "number"), f" bytes {words}") if is_concrete(value) else
                     (f"{words} = ", Expr(value), " bytes"))
     blocks.append(Items(tuple(rows), caption="Memory of the step, in bytes"))
-    if not net.imported and not any(isinstance(r.layer, Activation) for r in t.layers):
-        blocks.append(Paragraph(("The zoo's networks leave out their activations (they cost no MACs), so what"
-                                 " an activation alone keeps is not in the memory kept for the backward (a ReLU's"
-                                 " output before a global pooling, for one); a model read with from_torch has"
-                                 " them.",), note=True))
+    if not t.saved_is_exact:
+        blocks.append(Paragraph(("The zoo's networks leave out their activations (they cost no MACs), so the"
+                                 " memory kept for the backward is a lower bound: what an activation alone keeps"
+                                 " is not in it (ReLU6's, SiLU's and GELU's inputs, a ReLU's output before a"
+                                 " global pooling); a model read with from_torch has them, and its figure is"
+                                 " torch's.",), note=True))
     if t.uncounted:
         blocks.append(Paragraph((f"Not counted: {len(t.uncounted)} operation(s) the library does not know, forward"
                                  " and backward: " + "; ".join(r.name for r in t.uncounted) + ".",)))
