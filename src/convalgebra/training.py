@@ -261,7 +261,7 @@ class TrainingCost(Result):
         memory = check("size", memory, "memory in bytes")
         peak = sympy.expand(sympy.sympify(self.peak_bytes, strict=True))
         a, c = peak.coeff(B, 1), peak.coeff(B, 0)
-        if sympy.expand(a * B + c - peak) != 0:  # pragma: no cover - the peak is linear in B
+        if sympy.expand(a * B + c - peak) != 0 or a == 0:  # a batch such as B**2
             raise InvalidValueError("the peak memory is not linear in the batch")
         found = sympy.floor((memory - c) / a)
         if found.is_Integer:
@@ -355,7 +355,7 @@ def _ratio(part: Value, whole: Value) -> Value:
         return Fraction(0) if is_concrete(whole) else 0
     if is_concrete(part) and is_concrete(whole):
         return Fraction(part, whole) if isinstance(part, int) and isinstance(whole, int) else \
-            Fraction(part) / Fraction(whole)  # type: ignore[arg-type]
+            Fraction(part) / Fraction(whole)
     import sympy
 
     out = sympy.factor(sympy.cancel(sympy.sympify(part, strict=True) / sympy.sympify(whole, strict=True)))
