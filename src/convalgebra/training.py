@@ -395,6 +395,9 @@ _TORCHVISION_PARTS: dict[str, tuple[str, ...]] = {
 def _torchvision_part(net: "Network", prefix: str, rows: list[tuple[str, str, Layer, bool]]) -> set[int]:
     """The rows of a zoo network that torchvision's top-level part ``prefix`` holds (none if the
     network's family has no such part)."""
+    renamed = _torchvision_names(net.name, prefix)
+    if renamed and not net.imported:
+        return {i for i, row in enumerate(rows) if any(_under(row[0], p) for p in renamed)}
     families = _TORCHVISION_PARTS.get(prefix, ())
     if net.imported or not any(net.name.startswith(family) for family in families):
         return set()
@@ -414,6 +417,36 @@ def _torchvision_part(net: "Network", prefix: str, rows: list[tuple[str, str, La
         return set(head) - leading
     linear = [i for i in head if isinstance(rows[i][2], Linear)]
     return {linear[-1]} if linear else set()
+
+
+def _torchvision_names(name: str, prefix: str) -> tuple[str, ...]:
+    """The zoo's names for one of torchvision's top-level modules where the two differ: ResNet's
+    ``conv1`` and ``bn1`` (the zoo's stem), ShuffleNet V2's ``conv1``, RegNet's ``trunk_output``
+    (its blocks), GoogLeNet's ``conv1`` to ``conv3`` and ``inception3a`` (the zoo's ``inception3.0``),
+    Inception V3's ``Conv2d_1a_3x3`` to ``Conv2d_4a_3x3``.
+
+    >>> _torchvision_names("googlenet", "inception4c"), _torchvision_names("regnet_y_400mf", "trunk_output.block2")
+    (('inception4.2',), ('block2',))
+    """
+    import re
+
+    stem = {"resnet": {"conv1": ("stem.conv1",), "bn1": ("stem.bn1",)},
+            "resnext": {"conv1": ("stem.conv1",), "bn1": ("stem.bn1",)},
+            "wide_resnet": {"conv1": ("stem.conv1",), "bn1": ("stem.bn1",)},
+            "shufflenet_v2": {"conv1": ("stem.conv1", "stem.bn1")},
+            "googlenet": {f"conv{i}": (f"stem.conv{i}", f"stem.bn{i}") for i in (1, 2, 3)},
+            "inception_v3": {f"Conv2d_{n}": (f"stem.conv{i}", f"stem.bn{i}")
+                             for i, n in enumerate(("1a_3x3", "2a_3x3", "2b_3x3", "3b_1x1", "4a_3x3"), 1)}}
+    for family, names in stem.items():
+        if name.startswith(family) and prefix in names:
+            return names[prefix]
+    if name.startswith("regnet") and (prefix == "trunk_output" or prefix.startswith("trunk_output.")):
+        rest = prefix[len("trunk_output."):]
+        return (rest,) if rest else tuple(f"block{i}" for i in range(1, 5))
+    found = re.fullmatch(r"inception([345])([a-e])", prefix)
+    if name == "googlenet" and found:
+        return (f"inception{found.group(1)}.{ord(found.group(2)) - ord('a')}",)
+    return ()
 
 
 def frozen_layers(net: "str | Network", freeze: Sequence[str] = ()) -> list[str]:
