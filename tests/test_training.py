@@ -498,3 +498,15 @@ def test_batch_that_fits():
     fp32, bf16 = training_cost("resnet18", 224), training_cost("resnet18", 224, dtype="bf16")
     assert sympy.expand(fp32.saved_bytes - bf16.saved_bytes - 2 * fp32.saved_elements) == 0  # stats, indices kept
     assert (bf16.weight_bytes, bf16.gradient_bytes) == (fp32.weight_bytes, fp32.gradient_bytes)  # fp32 masters
+
+
+def test_stages_sum_their_layers_and_the_zoo_s_memory_is_a_lower_bound():
+    import sympy
+
+    step = training_cost("mobilenet_v2", (H, W), freeze=["features"])
+    assert sympy.expand(sum(s.forward for s in step.stages) - step.forward) == 0
+    assert sympy.expand(sum(s.backward for s in step.stages) - step.backward) == 0
+    assert sum(s.trainable_params for s in step.stages) == step.trainable_params
+    zoo, real = training_cost("mobilenet_v2", 224, 2), training_cost(plain("mobilenet_v2")[1], 224, 2)
+    assert (zoo.saved_is_exact, real.saved_is_exact) == (False, True)
+    assert zoo.saved_bytes < real.saved_bytes and zoo.total == real.total

@@ -36,6 +36,17 @@ epsilon is what the first layer and the frozen layers take off, in closed form:
 FlopCounterMode counts the same, except for a grouped convolution's weight gradient, which
 it counts as if the convolution had one group (G times too many); ``docs/conventions.md``
 says where each counter differs.
+
+A step's memory is the weights, their gradients, the optimizer's state and what autograd keeps
+from the forward for the backward (:attr:`TrainingCost.saved_bytes`, each layer's in
+:meth:`TrainingCost.kept`), which grows with the batch; the largest batch that fits a device
+is solved in closed form:
+
+>>> adam = training_cost("resnet18", (H, W), optimizer="adam")
+>>> adam.peak_bytes
+440*B*H*W + 2048*B + 187070840
+>>> adam.batch_that_fits(16 * 2**30)
+floor(16992798344/(440*H*W + 2048))
 """
 
 from __future__ import annotations
@@ -148,9 +159,8 @@ class TrainingCost(Result):
 
     @property
     def epsilon(self) -> Value:
-        """epsilon in ``total = (3 - epsilon) x forward``: the skipped gradients' MACs over the
-        forward's (the batch cancels). 0 would be every gradient computed; 1 a network whose
-        layers all had no input gradient (one layer), 2 a frozen one.
+        """epsilon in ``total = (3 - epsilon) x forward``: the MACs of the gradients not computed
+        over the forward's (the batch cancels): 0 if every layer computed both, 2 if all were frozen.
 
         >>> training_cost("resnet18", 224).epsilon      # the stem's 118,013,952 MACs over 1,814,073,344
         Fraction(28812, 442889)
@@ -670,9 +680,12 @@ def training_cost(net: "str | Network", size: Optional[Size] = None, batch: Any 
     ``size`` inputs (the symbol B by default; ``size`` by default the network's own), the
     layers under the name prefixes ``freeze`` frozen, and the totals.
 
-    A network's side stages (an auxiliary classifier) run in training, and count. ``optimizer``
-    (``sgd``, ``momentum``, ``adam``, ``adamw``) and ``dtype`` (``fp32``, or mixed precision
-    ``bf16`` or ``fp16``) set the memory figures.
+    A network's side stages (an auxiliary classifier) run in training, and count. A model read
+    with ``from_torch`` is traced in eval mode, so what runs only in training is not in it (an
+    auxiliary classifier's forward, dropout's mask). ``optimizer`` (``sgd``, ``momentum``,
+    ``adam``, ``adamw``) and ``dtype`` (``fp32``, or mixed precision ``bf16`` or ``fp16``: the
+    activations at 2 bytes, the weights, gradients and optimizer state in float32) set the
+    memory figures.
 
     Freezing a backbone's first stages removes their weight gradients and, as nothing before
     the first trainable layer needs an input gradient, their input gradients too:
