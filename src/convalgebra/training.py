@@ -192,9 +192,11 @@ class TrainingCost(Result):
 
     @property
     def saved_bytes(self) -> Value:
-        """Bytes autograd keeps for the backward: the activations at the ``dtype`` (mixed precision
-        keeps what its layers compute in, bf16 or fp16), the norms' statistics in float32 and max
-        pooling's indices in int64."""
+        """Bytes autograd keeps for the backward: the activations at the ``dtype``, the norms'
+        statistics in float32 and max pooling's indices in int64. In fp32 this is torch's figure
+        (``saved_tensors_hooks``, for a model whose layers hold its activations: see
+        :attr:`saved_is_exact`); under mixed precision (bf16, fp16) it is a convention, every
+        activation at 2 bytes, where autocast keeps a few in float32 (layer norm's input)."""
         from .memory import dtype_bytes
 
         return _expanded(self.saved_elements * dtype_bytes(self.dtype) + 4 * _sum(r.statistics for r in self.layers)
@@ -245,6 +247,8 @@ class TrainingCost(Result):
         """
         from .layers import Activation
 
+        if self.uncounted:  # an operation the library does not know keeps what it keeps
+            return False
         return self.network.imported or any(isinstance(r.layer, Activation) for r in self.layers)
 
     def kept(self, row: LayerTraining) -> Value:
@@ -713,7 +717,7 @@ def training_cost(net: "str | Network", size: Optional[Size] = None, batch: Any 
         raise InvalidValueError(f"batch B = {shown(batch)}: expected a whole number >= 1 or an expression in B")
     if not isinstance(optimizer, str) or optimizer not in OPTIMIZERS:
         raise InvalidValueError(f"optimizer {shown(optimizer)}: expected one of {', '.join(OPTIMIZERS)}")
-    if dtype not in ("fp32", "bf16", "fp16"):
+    if not isinstance(dtype, str) or dtype not in ("fp32", "bf16", "fp16"):
         dtype_bytes(dtype)  # not a dtype at all: its own error
         raise InvalidValueError(f"dtype {dtype!r} for training: expected fp32, or bf16 or fp16 (mixed precision)")
     prefixes = _prefixes(freeze)
