@@ -895,7 +895,7 @@ def _training_view(t: Any) -> View:
         (("training / forward",), (Expr(t.ratio, style), "   (3 - epsilon)")),
         (("epsilon",), (Expr(t.epsilon, style), "   (the gradients not computed, over the forward)")),
         (("epsilon, input gradients",), (Expr(t.epsilon_first, style),
-                                         "   (no layer before them trains: the first layer's, ...)")),
+                                         "   (those before the first trainable layer: the first layer's at least)")),
         (("epsilon, frozen weights",), (Expr(t.epsilon_frozen, style), "   (the frozen layers' weight gradients)")),
     ), caption="The rule of thumb derived: training = (3 - epsilon) x forward"))
     optimizer = {"sgd": "SGD (no state)", "momentum": "SGD with momentum (a velocity a parameter)",
