@@ -372,9 +372,9 @@ def test_cli_training_refuses_in_one_line(argv):
 #: Imported models whose saved tensors are held to torch's: (name, frozen prefix). Dropout and
 #: stochastic depth are not layers the library knows (from_torch traces in eval mode, where they
 #: do nothing), so they are taken out of the torch model first: in training each keeps its mask.
-SAVED = [("resnet18", ("layer1",)), ("mobilenet_v2", ("features",)), ("shufflenet_v2_x0_5", ("stage2",)),
-         ("regnet_y_400mf", ("stem",)), ("densenet121", ()), ("efficientnet_b0", ("features.0",)),
-         ("mobilenet_v3_small", ()), ("convnext_tiny", ("features.0", "features.1")), ("googlenet", ())]
+SAVED = [("resnet18", ("layer1", "fc")), ("mobilenet_v2", ("features",)), ("shufflenet_v2_x0_5", ("stage2",)),
+         ("regnet_y_400mf", ("stem",)), ("densenet121", ("classifier",)), ("efficientnet_b0", ("features.0",)),
+         ("mobilenet_v3_small", ("classifier",)), ("convnext_tiny", ("features.1",)), ("googlenet", ("fc",))]
 
 
 def without_dropout(module: "nn.Module") -> "nn.Module":

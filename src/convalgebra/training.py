@@ -239,8 +239,10 @@ class TrainingCost(Result):
         """Whether the network's layers hold its activations (a model read with ``from_torch``
         does), so that :attr:`saved_bytes` is what torch keeps. The zoo's networks leave their
         activations out (they cost no MACs), and an activation that keeps its input (ReLU6, SiLU,
-        GELU, Hardswish) keeps a tensor no other layer keeps: for them :attr:`saved_bytes` is a
-        lower bound (MobileNet V2's, 31 % short at 224 x 224).
+        GELU, Hardswish) keeps a tensor no other layer keeps: for them :attr:`saved_bytes` falls short
+        of torch's (MobileNet V2's by 31 % at 224 x 224), a lower bound but where a frozen ConvNeXt's
+        linear maps, 1 x 1 convolutions in the zoo, are counted keeping their input as a
+        convolution does (torch's linear layer, frozen, keeps nothing).
 
         >>> training_cost("vgg16", 224).saved_is_exact
         False
@@ -594,19 +596,25 @@ class _Saved:
         return tensor.elements
 
 
-def _saved_by(layer: Layer, x: _Tensor, out: _Tensor, train: bool, saved: _Saved) -> tuple[Value, Value, Value]:
+def _saved_by(layer: Layer, x: _Tensor, out: _Tensor, train: bool, saved: _Saved,
+              product: bool = False) -> tuple[Value, Value, Value]:
     """What one layer's operation keeps for the backward, when autograd records it (when its input
     needs a gradient or its parameters train): (activation elements newly kept, float32 statistics,
-    int64 indices). As torch does: a convolution and a linear layer keep their input, batch norm its
+    int64 indices). As torch does: a convolution keeps its input (frozen or not), a linear layer its
+    input where its weight trains (a product keeps each operand for the other's gradient), batch norm its
     input and two statistics a channel, layer norm its input and two a position, max pooling its
     input and the indices of its maxima, average pooling its input (not a global one: it is a mean,
     which keeps nothing), an activation its output or input (see ``_SAVE_OUTPUT``), a layer scale its
-    input (to scale's gradient); a sum, a concatenation, a view, a shuffle and upsampling nothing."""
+    input (to scale's gradient); a sum, a concatenation, a view, a shuffle and upsampling nothing.
+    ``product``: the layer is a matrix product in torch (an ``nn.Linear`` that the import reads as
+    a 1 x 1 convolution, as ConvNeXt's on channels-last maps), which keeps what a linear layer keeps."""
     from .layers import Activation, AdaptivePool, BatchNorm, LayerNorm, LayerScale, Pool, area
 
     if not (x.needs or train):
         return 0, 0, 0
-    if isinstance(layer, (Conv, ConvTranspose, Linear)):
+    if isinstance(layer, Linear) or product:  # a matrix product keeps each operand for the other's gradient
+        return (saved.keep(x) if train else 0), 0, 0
+    if isinstance(layer, (Conv, ConvTranspose)):  # kept even for a frozen one, as torch's convolution does
         return saved.keep(x), 0, 0
     if isinstance(layer, BatchNorm):
         return saved.keep(x), 2 * layer.channels, 0
@@ -638,6 +646,8 @@ def _saved_walk(net: "Network", size: Size, batch: Value, trains: list[bool],
 
     saved = _Saved(batch)
     rows: list[tuple[Value, Value, Value]] = []
+    products = {name for name, kind, _ in net.origins if kind == "torch.nn.modules.linear.Linear"}
+    names = [row[0] for row in _row_names(net)]
 
     def leaf(layer: Layer, x: _Tensor, place: Any) -> _Tensor:
         index = len(rows)
@@ -648,7 +658,7 @@ def _saved_walk(net: "Network", size: Size, batch: Value, trains: list[bool],
             out = _Tensor(x.key, x.elements, layer.out_channels, size, needs)
         else:
             out = saved.new(layer.out_channels, size, needs)
-        kept = _saved_by(layer, x, out, train, saved)
+        kept = _saved_by(layer, x, out, train, saved, names[index] in products)
         rows.append(tuple(_expanded(v * place.times) for v in kept))  # type: ignore[arg-type]
         return out
 
