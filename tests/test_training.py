@@ -510,3 +510,28 @@ def test_stages_sum_their_layers_and_the_zoo_s_memory_is_a_lower_bound():
     zoo, real = training_cost("mobilenet_v2", 224, 2), training_cost(plain("mobilenet_v2")[1], 224, 2)
     assert (zoo.saved_is_exact, real.saved_is_exact) == (False, True)
     assert zoo.saved_bytes < real.saved_bytes and zoo.total == real.total
+
+
+@pytest.mark.parametrize("name,freeze", [("resnet18", ("layer1",)), ("mobilenet_v2", ("features.3",)),
+                                         ("shufflenet_v2_x0_5", ())])
+def test_mixed_precision_saved_bytes_equal_cpu_autocast(name, freeze):
+    """Under bf16 autocast (on the CPU: autocast needs real tensors), what autograd keeps: the
+    activations at 2 bytes, autocast's 2-byte copies of the weights, the norms' statistics in float32."""
+    torch.manual_seed(0)
+    m = without_dropout(getattr(torchvision.models, name)())
+    net = from_torch(m.eval(), input_shape=(3, 64, 64))
+    m.train()
+    own = list(m.parameters()) + list(m.buffers())
+    storages: dict[int, int] = {}
+
+    def pack(t):
+        if not any(t is p or t._base is p for p in own):
+            base = t if t._base is None else t._base
+            storages[id(base)] = base.numel() * base.element_size()
+        return t
+
+    for pname, p in m.named_parameters():
+        p.requires_grad_(not any(pname.startswith(f + ".") for f in freeze))
+    with torch.autocast("cpu", dtype=torch.bfloat16), torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+        m(torch.randn(2, 3, 64, 80))
+    assert training_cost(net, (64, 80), 2, freeze=freeze, dtype="bf16").saved_bytes == sum(storages.values())

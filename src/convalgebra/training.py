@@ -79,8 +79,9 @@ class LayerTraining:
     gradient and of its weight gradient (0 where skipped), whether its parameters train
     (``trainable``), and whether its input needs a gradient (``input_needs_gradient``); and what
     autograd keeps for its backward: ``saved`` activation elements (those no layer before kept
-    already), ``statistics`` (float32, batch norm's and layer norm's) and ``indices`` (int64,
-    max pooling's)."""
+    already), ``statistics`` (float32, batch norm's and layer norm's), ``indices`` (int64,
+    max pooling's) and, under mixed precision, ``weight_copies``: autocast's copy of the layer's
+    weights at 2 bytes, which the backward keeps."""
 
     name: str
     stage: str
@@ -94,6 +95,7 @@ class LayerTraining:
     saved: Value = 0
     statistics: Value = 0
     indices: Value = 0
+    weight_copies: Value = 0
 
     @property
     def backward(self) -> Value:
@@ -195,12 +197,21 @@ class TrainingCost(Result):
         """Bytes autograd keeps for the backward: the activations at the ``dtype``, the norms'
         statistics in float32 and max pooling's indices in int64. In fp32 this is torch's figure
         (``saved_tensors_hooks``, for a model whose layers hold its activations: see
-        :attr:`saved_is_exact`); under mixed precision (bf16, fp16) it is a convention, every
-        activation at 2 bytes, where autocast keeps a few in float32 (layer norm's input)."""
+        :attr:`saved_is_exact`). Under mixed precision (bf16, fp16) the activations are at 2 bytes,
+        and autocast's 2-byte copies of the convolution and linear weights are kept too: torch's
+        figure under CPU autocast (bf16) for the CNNs whose every activation comes out of a
+        convolution in 2 bytes (ResNet, MobileNet V2, EfficientNet, ShuffleNet V2, RegNet); not
+        ConvNeXt's, whose layer norms make its residual stream float32 under autocast.
+
+        >>> fp32, bf16 = (training_cost("resnet18", 224, 1, dtype=d) for d in ("fp32", "bf16"))
+        >>> fp32.saved_bytes, bf16.saved_bytes           # bf16: the activations at 2 bytes, and the weights' copy
+        (22117888, 35238784)
+        """
         from .memory import dtype_bytes
 
         return _expanded(self.saved_elements * dtype_bytes(self.dtype) + 4 * _sum(r.statistics for r in self.layers)
-                         + 8 * _sum(r.indices for r in self.layers))
+                         + 8 * _sum(r.indices for r in self.layers)
+                         + dtype_bytes(self.dtype) * _sum(r.weight_copies for r in self.layers))
 
     @property
     def weight_bytes(self) -> Value:
@@ -257,7 +268,8 @@ class TrainingCost(Result):
         """The bytes one layer adds to what is kept for the backward."""
         from .memory import dtype_bytes
 
-        return _expanded(row.saved * dtype_bytes(self.dtype) + 4 * row.statistics + 8 * row.indices)
+        return _expanded((row.saved + row.weight_copies) * dtype_bytes(self.dtype) + 4 * row.statistics
+                         + 8 * row.indices)
 
     def batch_that_fits(self, memory: Any) -> Value:
         """The largest batch whose :attr:`peak_bytes` fit in ``memory`` bytes: the peak is linear in
@@ -325,7 +337,7 @@ class TrainingCost(Result):
                         "input_gradient": j(r.input_gradient), "weight_gradient": j(r.weight_gradient),
                         "backward": j(r.backward), "params": j(r.params), "trainable": r.trainable,
                         "input_needs_gradient": r.input_needs_gradient, "saved_elements": j(r.saved),
-                        "statistics": j(r.statistics), "indices": j(r.indices),
+                        "statistics": j(r.statistics), "indices": j(r.indices), "weight_copies": j(r.weight_copies),
                         "counted": not isinstance(r.layer, Uncounted)} for r in self.layers],
         }
 
@@ -631,6 +643,25 @@ def _saved_by(layer: Layer, x: _Tensor, out: _Tensor, train: bool, saved: _Saved
     return 0, 0, 0
 
 
+def _products(net: "Network") -> set[str]:
+    """The layers of an imported model that torch ran as ``nn.Linear`` (a matrix product), whatever
+    the import reads them as (ConvNeXt's maps on channels-last are 1 x 1 convolutions)."""
+    return {name for name, kind, _ in net.origins if kind == "torch.nn.modules.linear.Linear"}
+
+
+def _weight_copy(layer: Layer, product: bool, need: bool, train: bool) -> Value:
+    """The weights autocast copies at 2 bytes and the backward keeps (mixed precision): a
+    convolution's wherever autograd records it, a matrix product's where its input needs a
+    gradient (the copy is what that gradient multiplies by); the bias is not kept."""
+    if not isinstance(layer, (Conv, ConvTranspose, Linear)):
+        return 0
+    bias = layer.out_features if isinstance(layer, Linear) else layer.out_channels
+    weights = normal(layer.params() - (bias if layer.bias else 0))
+    if isinstance(layer, Linear) or product:
+        return weights if need else 0
+    return weights if need or train else 0
+
+
 def _views(layer: Layer) -> bool:
     """A layer whose output is a view of its input (the same storage)."""
     from .layers import Identity, Slice
@@ -646,7 +677,7 @@ def _saved_walk(net: "Network", size: Size, batch: Value, trains: list[bool],
 
     saved = _Saved(batch)
     rows: list[tuple[Value, Value, Value]] = []
-    products = {name for name, kind, _ in net.origins if kind == "torch.nn.modules.linear.Linear"}
+    products = _products(net)
     names = [row[0] for row in _row_names(net)]
 
     def leaf(layer: Layer, x: _Tensor, place: Any) -> _Tensor:
@@ -746,7 +777,11 @@ def training_cost(net: "str | Network", size: Optional[Size] = None, batch: Any 
     layers: list[LayerTraining] = []
     skipped_input: Value = 0
     skipped_weight: Value = 0
+    products_of = _products(net) if dtype != "fp32" else set()
     for row, train, need, (saved, statistics, indices) in zip(cost.layers, trains, needs, kept):
+        # a module called again shares autocast's copy (row.params is 0 for its second call)
+        copies = 0 if dtype == "fp32" or _is_zero(row.params) else \
+            _weight_copy(row.layer, row.name in products_of, need, train)
         forward = _expanded(row.macs * batch)
         multiplies = isinstance(row.layer, _MULTIPLYING)
         grad_in = forward if multiplies and need else 0
@@ -756,7 +791,7 @@ def training_cost(net: "str | Network", size: Optional[Size] = None, batch: Any 
         if multiplies and not train:
             skipped_weight = skipped_weight + forward
         layers.append(LayerTraining(row.name, row.stage, row.layer, forward, grad_in, grad_w, row.params, train, need,
-                                    saved, statistics, indices))
+                                    saved, statistics, indices, copies))
     stages, start = [], 0
     for stage, made in zip(cost.stages, net.stages):
         mine, start = layers[start:start + stage.layers], start + stage.layers
