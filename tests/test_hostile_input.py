@@ -151,6 +151,18 @@ def entry_points() -> list[tuple[str, Callable[[Any], Any]]]:
         ("plot_roofline device", lambda x: ca.plot_roofline("resnet18", x)),
         ("plot_roofline size", lambda x: ca.plot_roofline("resnet18", "t4", input_size=x)),
         ("recognize", ca.recognize),
+        ("training_cost network", lambda x: ca.training_cost(x, 32, 1)),
+        ("training_cost size", lambda x: ca.training_cost("resnet18", x, 1)),
+        ("training_cost batch", lambda x: ca.training_cost("resnet18", 32, x)),
+        ("training_cost freeze", lambda x: ca.training_cost("resnet18", 32, 1, freeze=x)),
+        ("training_cost freeze item", lambda x: ca.training_cost("resnet18", 32, 1, freeze=[x])),
+        ("training_cost optimizer", lambda x: ca.training_cost("resnet18", 32, 1, optimizer=x)),
+        ("training_cost dtype", lambda x: ca.training_cost("resnet18", 32, 1, dtype=x)),
+        ("batch_that_fits", lambda x: ca.training_cost("resnet18", 32).batch_that_fits(x)),
+        ("frozen_layers", lambda x: ca.frozen_layers("resnet18", x)),
+        ("plot_training_memory", lambda x: ca.plot_training_memory(x, 32, batches=[1, 2])),
+        ("plot_training_memory memory", lambda x: ca.plot_training_memory("resnet18", 32, device_memory=x,
+                                                                          batches=[1, 2])),
     ]
     return out
 
@@ -190,7 +202,9 @@ def test_the_command_line_evaluates_no_text(tmp_path):
         for argv in (["explain", "bottleneck", "--set", f"K={text}"], ["compare", text, "group"],
                      ["budget", "group", "--set", f"G={text}"], ["network", "resnet18", "--set", f"I={text}"],
                      ["plot", "group", "--over", text, "--out", str(tmp_path / "x.png")],
-                     ["plot", "group", "--between", text, "4", "--out", str(tmp_path / "x.png")]):
+                     ["plot", "group", "--between", text, "4", "--out", str(tmp_path / "x.png")],
+                     ["network", "resnet18", "--training", "--batch", text],
+                     ["network", "resnet18", "--training", "--freeze", text]):
             assert main(argv, out=io.StringIO(), err=io.StringIO()) == 2
     assert not MARKER.exists()
 

@@ -64,6 +64,11 @@ def cases() -> dict[str, list[list[str]]]:
         formats = FORMATS if name in EVERY_FORMAT else ("text",)
         out[f"network-{name}.txt"] = [["network", name, "--format", f] for f in formats]
     out["network-resnet18.txt"] += [["network", "resnet18", "--set", "I=64", "--format", f] for f in ("text", "json")]
+    out["training-resnet18.txt"] = (  # a training step in every format, a frozen stage, and its closed form
+        [["network", "resnet18", "--training", "--batch", "2", "--set", "I=64", "--freeze", "layer1", "--format", f]
+         for f in FORMATS]
+        + [["network", "resnet18", "--training", "--symbolic", "HW", "--format", f] for f in ("text", "json")]
+        + [["network", "resnet18", "--training", "--batch", "0"], ["network", "resnet18", "--batch", "2"]])
     return out
 
 

@@ -27,7 +27,7 @@ _EXPORTS: dict[str, str] = {
     "ConvAlgebraError": "errors", "UnknownNameError": "errors", "InvalidValueError": "errors",
     # symbols
     **{name: "symbols" for name in ("K", "M", "N", "I", "F", "G", "t", "p", "k", "alpha", "rho", "H", "W", "r", "s",
-                                     "SYMBOLS", "VALID", "parse_number", "parse_expression")},
+                                     "B", "SYMBOLS", "VALID", "parse_number", "parse_expression")},
     # layers
     **{name: "layers" for name in ("Conv", "Shuffle", "output_size")},
     **{name: "layers" for name in ("Identity", "Slice", "LayerNorm", "LayerScale", "Activation", "Elementwise",
@@ -61,10 +61,13 @@ _EXPORTS: dict[str, str] = {
     **{name: "peers" for name in ("peer_counts", "PeerCounts", "PeerCount")},
     # figures (matplotlib, the ``plot`` extra, imported when a figure is drawn)
     "plot_ratios": "plotting", "plot_network": "plotting", "plot_roofline": "plotting",
+    "plot_training_memory": "plotting",
     # design questions in closed form, and sweeps (numpy, the ``numpy`` extra, imported when swept)
     **{name: "design" for name in ("compare", "budget", "break_even", "limit_large_N",
                                     "Comparison", "Budget", "BreakEven", "LargeNLimit")},
     **{name: "sweeps" for name in ("sweep", "Sweep", "compile_numpy")},
+    # a training step: forward and backward per layer, in the batch B
+    **{name: "training" for name in ("training_cost", "TrainingCost", "OPTIMIZERS", "frozen_layers")},
 }
 
 __all__ = ["__version__", *_EXPORTS]
@@ -111,11 +114,12 @@ if TYPE_CHECKING:  # pragma: no cover
                          Upsample, output_size)
     from .modules import LATER_MODULES, MODULES, Module, standard
     from .catalog import compose, later_module_names, module, module_names
-    from .plotting import plot_network, plot_ratios, plot_roofline
+    from .plotting import plot_network, plot_ratios, plot_roofline, plot_training_memory
     from .printing import latex, text
     from .rules import (Rewrite, chain, dense, depthwise, excite, expand, factorize, ghost, group, layer_norm,
                         layer_scale, mix, reduce, separate, shuffle, split, squeeze, stack, widen)
     from .simplification import canonical, equal_channels, ratio
     from .sweeps import Sweep, compile_numpy, sweep
-    from .symbols import (SYMBOLS, VALID, F, G, H, I, K, M, N, W, alpha, k, p, parse_expression, parse_number,
+    from .training import OPTIMIZERS, TrainingCost, frozen_layers, training_cost
+    from .symbols import (SYMBOLS, VALID, B, F, G, H, I, K, M, N, W, alpha, k, p, parse_expression, parse_number,
                           r, rho, s, t)

@@ -193,8 +193,10 @@ def _cmd_network(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     size, alpha = network_settings(args.set or [])
     net = network(args.name, alpha)
-    if args.dtype and not (args.roofline is not None or args.memory):
-        raise UsageError("--dtype applies with --memory or --roofline")
+    if _training_asked(args) and (args.memory or args.roofline is not None):
+        raise UsageError("--training is an answer of its own; leave out --memory and --roofline")
+    if args.dtype and not (args.roofline is not None or args.memory or args.training):
+        raise UsageError("--dtype applies with --memory, --roofline or --training")
     if args.memory and args.roofline is not None:
         raise UsageError("--memory and --roofline are two answers; ask for one")
     if args.roofline is not None:
@@ -211,13 +213,32 @@ def _cmd_network(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from .symbols import H, I, W
 
         size = I if args.symbolic == "I" else (H, W)
-    if args.memory:
+    if args.training:
+        _emit(_training(net, size, args), args.format, out, err)
+    elif args.memory:
         from .memory import network_memory
 
         _emit(network_memory(net, size, args.dtype or "fp32"), args.format, out, err)
     else:
         _emit(net.count(size), args.format, out, err)
     return 0
+
+
+def _training_asked(args: argparse.Namespace) -> bool:
+    """Whether --training was asked for; its options alone are refused."""
+    if not args.training and (args.batch is not None or args.freeze or args.optimizer):
+        raise UsageError("--batch, --freeze and --optimizer apply with --training")
+    return bool(args.training)
+
+
+def _training(net: Any, size: Any, args: argparse.Namespace) -> Any:
+    """The training step --training asks for: --batch a whole number or B (the default)."""
+    from .symbols import B, parse_number
+    from .training import training_cost
+
+    batch: Any = B if args.batch is None or args.batch.strip() == "B" else parse_number(args.batch)
+    return training_cost(net, size, batch, freeze=tuple(args.freeze or ()), optimizer=args.optimizer or "sgd",
+                         dtype=args.dtype or "fp32")
 
 
 def _cmd_count(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -239,6 +260,15 @@ def _cmd_count(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                      strict=args.strict)
     if args.conventions and args.symbolic:
         raise UsageError("--conventions compares the counters at the traced size; leave out --symbolic")
+    if _training_asked(args) and args.conventions:
+        raise UsageError("--training is an answer of its own; leave out --conventions")
+    if args.dtype and not args.training:
+        raise UsageError("--dtype applies with --training")
+    if args.training:
+        from .symbols import H, W
+
+        _emit(_training(net, (H, W) if args.symbolic else size, args), args.format, out, err)
+        return 0
     if args.conventions:
         from .peers import peer_counts
 
@@ -303,6 +333,18 @@ def _add_set(parser: argparse.ArgumentParser, example: str = "K=3 M=512 N=512 I=
 def _add_dtype(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dtype", choices=("fp32", "fp16", "bf16", "int8"),
                         help="the element type bytes are counted in (default: fp32, 4 bytes)")
+
+
+def _add_training(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--training", action="store_true",
+                        help="a training step: each layer's forward beside its input and weight gradients, in MACs,"
+                             " on a batch (and the rule of thumb training = (3 - epsilon) x forward derived)")
+    parser.add_argument("--batch", metavar="B", help="with --training: the batch, a whole number (default: the symbol B)")
+    parser.add_argument("--freeze", metavar="PREFIX", nargs="+", action="extend",
+                        help="with --training: freeze the layers whose names start with PREFIX (a stage or torch's"
+                             " module name: layer1, features)")
+    parser.add_argument("--optimizer", choices=("sgd", "momentum", "adam", "adamw"),
+                        help="with --training: the optimizer, for its state's memory (default: sgd)")
 
 
 def _add_format(parser: argparse.ArgumentParser) -> None:
@@ -387,6 +429,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "closed forms in I, or with --symbolic HW in H and W)")
     p.add_argument("--roofline", metavar="DEVICE",
                    help="each layer's memory traffic, intensity and roofline time on DEVICE (a100, v100, t4)")
+    _add_training(p)
     _add_dtype(p)
     _add_format(p)
     p.set_defaults(func=_cmd_network)
@@ -406,6 +449,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--conventions", action="store_true",
                    help="what fvcore, ptflops (both backends), thop and FlopCounterMode report for the model, part by part,"
                         " and why they differ (computed from the layers; none of them is run)")
+    _add_training(p)
+    _add_dtype(p)
     _add_format(p)
     p.set_defaults(func=_cmd_count)
 

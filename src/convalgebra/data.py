@@ -42,6 +42,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .peers import PeerCounts
     from .rooflines import Roofline
     from .sweeps import Sweep
+    from .training import TrainingCost
 
 __all__ = ["encode", "data", "to_json", "layer_row", "schema", "SCHEMAS"]
 
@@ -350,6 +351,45 @@ def _peer_counts(p: "PeerCounts") -> dict[str, Any]:
 def _sweep(s: "Sweep") -> dict[str, Any]:
     """Column name -> list of values."""
     return {name: encode(column.tolist()) for name, column in s.columns.items()}
+
+
+@_builder("training")
+def _training(t: "TrainingCost") -> dict[str, Any]:
+    """A training step: a ``training`` object with the step's ``forward``, ``backward`` and ``total``
+    MACs, epsilon and its parts, the parameters and the memory, then each stage and layer's."""
+    from .layers import Uncounted, sides
+    from .memory import dtype_bytes
+
+    height, width = sides(t.size)
+    return {
+        "network": t.network.name, "title": t.network.title,
+        "input": {"channels": encode(t.network.in_channels), "size": encode(t.size), "height": encode(height),
+                  "width": encode(width)},
+        "units": {"macs": UNITS, "convention": CONVENTION},
+        "training": {
+            "batch": encode(t.batch), "freeze": list(t.freeze), "optimizer": t.optimizer, "dtype": t.dtype,
+            **{key: encode(getattr(t, attr)) for key, attr in (
+                ("forward", "forward"), ("backward", "backward"), ("total", "total"), ("flops", "flops"),
+                ("ratio", "ratio"), ("epsilon", "epsilon"), ("epsilon_first", "epsilon_first"),
+                ("epsilon_frozen", "epsilon_frozen"), ("skipped_input_gradient", "skipped_input"),
+                ("skipped_weight_gradient", "skipped_weight"), ("params", "params"),
+                ("trainable_params", "trainable_params"))},
+            "memory": {"activation_bytes_per_element": dtype_bytes(t.dtype), "saved_is_exact": t.saved_is_exact,
+                       **{key: encode(getattr(t, key)) for key in (
+                           "saved_elements", "saved_bytes", "weight_bytes", "gradient_bytes", "optimizer_elements",
+                           "optimizer_bytes", "peak_bytes")}},
+        },
+        "stages": [{"name": s.name, "forward": encode(s.forward), "backward": encode(s.backward),
+                    "total": encode(s.total), "params": encode(s.params), "trainable_params": encode(s.trainable_params),
+                    "layers": s.layers, "side": s.side} for s in t.stages],
+        "layers": [{**layer_row(r.layer, r.forward, r.params, name=r.name, stage=r.stage),
+                    "forward": encode(r.forward), "input_gradient": encode(r.input_gradient),
+                    "weight_gradient": encode(r.weight_gradient), "backward": encode(r.backward),
+                    "trainable": r.trainable, "input_needs_gradient": r.input_needs_gradient,
+                    "saved_elements": encode(r.saved), "statistics": encode(r.statistics),
+                    "indices": encode(r.indices), "weight_copies": encode(r.weight_copies),
+                    "counted": not isinstance(r.layer, Uncounted)} for r in t.layers],
+    }
 
 
 # -- the schemas ---------------------------------------------------------------------------------

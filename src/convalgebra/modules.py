@@ -148,7 +148,7 @@ def parameter_defaults(parameters: Mapping[Any, Any]) -> dict[sympy.Symbol, Opti
     >>> parameter_defaults({"t": "__import__('os')"})
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: cannot read "__import__('os')" as an expression: only numbers, the symbols K M N I F G t p k alpha rho H W r s, + - * / ** and parentheses are allowed
+    convalgebra.errors.InvalidValueError: cannot read "__import__('os')" as an expression: only numbers, the symbols K M N I F G t p k alpha rho H W r s B, + - * / ** and parentheses are allowed
     """
     if not isinstance(parameters, Mapping):
         raise InvalidValueError(f"parameters = {shown(parameters)}: expected a mapping of symbols to default values")

@@ -51,7 +51,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .modules import Module
 
-__all__ = ["plot_ratios", "plot_network", "plot_roofline", "save", "output_format", "FORMATS"]
+__all__ = ["plot_ratios", "plot_network", "plot_roofline", "plot_training_memory", "save", "output_format", "FORMATS"]
 
 #: The file formats a figure is written in, by suffix.
 FORMATS = {".png": "png", ".svg": "svg"}
@@ -532,3 +532,66 @@ def plot_roofline(name: Any, device: Any, input_size: Optional["Size"] = None, d
                  f"({sum(r.bound == 'memory' for r in drawn)} memory-bound); {left} with none "
                  f"(batch norm, pools, additions) left out", fontsize="medium")
     return fig
+
+
+def plot_training_memory(networks: Any, input_size: Optional["Size"] = None, optimizer: str = "adam",
+                         dtype: str = "fp32", device_memory: Optional[int] = None,
+                         batches: Optional[Sequence[int]] = None) -> "Figure":
+    """A training step's peak memory against the batch, one line a network (names or
+    :class:`~convalgebra.networks.Network`, a model read with ``from_torch`` too): weights,
+    gradients and the optimizer's state, plus what autograd keeps for the backward, which grows
+    with the batch (:func:`convalgebra.training.training_cost`). With ``device_memory`` (bytes), the
+    device's line and each network's largest batch that fits, solved in closed form.
+
+    >>> fig = plot_training_memory(["resnet18", "resnet50"], 224, device_memory=16 * 2**30)
+    >>> print(fig.axes[0].get_title())
+    a training step at 3 x 224 x 224, Adam, fp32: peak memory against the batch
+    >>> [line.get_label() for line in fig.axes[0].get_lines()][:2]
+    ['resnet18 (fits 769 in 16 GiB; memory a lower bound: the zoo leaves out activations)', 'resnet50 (fits 196 in 16 GiB; memory a lower bound: the zoo leaves out activations)']
+    """
+    import sympy
+
+    from .symbols import B
+    from .training import training_cost
+
+    names = [networks] if isinstance(networks, str) or not isinstance(networks, (list, tuple)) else list(networks)
+    if not names:
+        raise InvalidValueError("plot_training_memory takes at least one network")
+    size = _whole_size(input_size)
+    shown_batches = [] if batches is None else [int(check("B", b, "batch", symbolic=False)) for b in batches]
+    if device_memory is not None:
+        device_memory = int(check("size", device_memory, "device memory in bytes", symbolic=False))
+    steps = [training_cost(name, size, B, optimizer=optimizer, dtype=dtype) for name in names]
+    fits = [step.batch_that_fits(device_memory) if device_memory is not None else None for step in steps]
+    if batches is None:  # up to a quarter past the largest batch that fits (256 without a device)
+        last = 256 if device_memory is None else min(max(max(cast(int, f) for f in fits) * 5 // 4, 8), 4096)
+        shown_batches = list(range(1, last + 1))
+    _matplotlib()
+    fig = _figure(9, 5.5)
+    ax = fig.add_subplot()
+    for i, (step, fit) in enumerate(zip(steps, fits)):
+        peak = sympy.sympify(step.peak_bytes, strict=True)
+        label = step.network.name
+        notes = [] if fit is None else [f"fits {fit} in {_gib(cast(int, device_memory))}"]
+        if not step.saved_is_exact:
+            notes.append("memory a lower bound: the zoo leaves out activations")
+        if notes:
+            label += f" ({'; '.join(notes)})"
+        ax.plot(shown_batches, [float(peak.subs(B, b)) / 2**30 for b in shown_batches], color=f"C{i % 10}",
+                label=label)
+    if device_memory is not None:
+        ax.axhline(device_memory / 2**30, color="0.3", ls="--", lw=1, label=f"device: {_gib(device_memory)}")
+    ax.set_xlabel("batch B (images a step)")
+    ax.set_ylabel("peak memory of a step, GiB")
+    ax.legend(fontsize="small", loc="upper left")
+    ax.grid(True, alpha=0.3)
+    title_size = steps[0].size
+    height, width = title_size if isinstance(title_size, tuple) else (title_size, title_size)
+    words = {"sgd": "SGD", "momentum": "SGD with momentum", "adam": "Adam", "adamw": "AdamW"}[optimizer]
+    ax.set_title(f"a training step at 3 x {height} x {width}, {words}, {dtype}: peak memory against the batch",
+                 fontsize="medium")
+    return fig
+
+
+def _gib(memory: int) -> str:
+    return f"{memory / 2**30:g} GiB"

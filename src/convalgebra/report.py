@@ -825,3 +825,112 @@ def _roofline_view(r: Any) -> View:
                (f"{float(r.macs_time) * 1e3:.4g} ms from MACs alone (all FLOPs at peak)",),
                (f"{r.memory_bound} of {len(r.rows)} steps memory-bound",)), caption="Total"),
     ))
+
+
+#: How a training step's backward is counted.
+BACKWARD = ("backward: each convolution's and linear layer's input gradient and weight gradient take the forward's"
+            " MACs; the input gradient is skipped where no layer before it trains (the first layer's always), the"
+            " weight gradient where the layer is frozen; norms, activations, pooling and sums take none")
+
+
+@_builds("training")
+def _training_view(t: Any) -> View:
+    """A training step: per layer the forward beside its input and weight gradients, per stage,
+    the totals and the rule of thumb derived (total = (3 - epsilon) x forward)."""
+    from .layers import Uncounted, is_concrete, layer_kind, sides
+    from .printing import text
+
+    net = t.network
+    height, width = sides(t.size)
+    batch = text(t.batch) if not isinstance(t.batch, int) else str(t.batch)
+    blocks: list[Block] = [Paragraph((x,), note=True) for x in (net.paper, net.source) if x]
+    blocks.append(Paragraph((f"Input: a batch of {batch} x {net.in_channels} x {text(height)} x {text(width)}."
+                             f" Costs in {UNITS}: {CONVENTION}; {BACKWARD}.",)))
+    if t.freeze:
+        frozen = [r for r in t.layers if not r.trainable and not _zero(r.params)]
+        blocks.append(Paragraph((f"Frozen: {', '.join(t.freeze)} ({len(frozen)} layers with parameters, ",
+                                 Expr(t.params - t.trainable_params, "number"), " params); ",
+                                 Expr(t.trainable_params, "number"), " params train.")))
+
+    def cell(row: Any, value: Any, skipped: bool) -> Piece:
+        if isinstance(row.layer, Uncounted):
+            return "(not counted)"
+        return "(skipped)" if skipped else Expr(value, "number")
+
+    shown = tuple(r for r in t.layers if not (_zero(r.forward) and _zero(r.params) and _zero(t.kept(r))))
+    blocks.append(Table(
+        ("#", "layer", "kind", "trains", "forward", "input gradient", "weight gradient", "backward", "saved (bytes)"),
+        tuple((str(i), r.name, layer_kind(r.layer), "yes" if r.trainable else "no" if not _zero(r.params) else "-",
+               cell(r, r.forward, False), cell(r, r.input_gradient, _multiplies(r) and not r.input_needs_gradient),
+               cell(r, r.weight_gradient, _multiplies(r) and not r.trainable), cell(r, r.backward, False),
+               Expr(t.kept(r), "number"))
+              for i, r in enumerate(shown, 1)),
+        caption="Layers with MACs, parameters or tensors kept for the backward (the others have none)",
+        right=frozenset({0, 4, 5, 6, 7, 8})))
+    blocks.append(Table(
+        ("stage", "forward", "backward", "total", "params", "trainable"),
+        tuple((s.name + (" (side)" if s.side else ""), Expr(s.forward, "number"), Expr(s.backward, "number"),
+               Expr(s.total, "number"), Expr(s.params, "number"), Expr(s.trainable_params, "number"))
+              for s in t.stages),
+        caption="Stages", right=frozenset(range(1, 6))))
+    concrete = is_concrete(t.total)
+    items: list[tuple[Piece, ...]] = []
+    for words, value in (("forward", t.forward), ("backward", t.backward), ("training step (forward + backward)", t.total),
+                         ("FLOPs of the step (2 per MAC)", t.flops)):
+        items.append((Expr(value, "number"), f" MACs: {words}") if concrete and "FLOPs" not in words else
+                     (Expr(value, "number"), f" {words}") if concrete else (f"{words} = ", Expr(value)))
+    blocks.append(Items(tuple(items), caption=f"Total, batch {batch}" + ("" if concrete else
+                                                                          f" ({_exact_words(t)})")))
+    style = "ratio" if is_concrete(t.epsilon) else "expr"
+    blocks.append(Equations((
+        (("training / forward",), (Expr(t.ratio, style), "   (3 - epsilon)")),
+        (("epsilon",), (Expr(t.epsilon, style), "   (the gradients not computed, over the forward)")),
+        (("epsilon, input gradients",), (Expr(t.epsilon_first, style),
+                                         "   (those before the first trainable layer: the first layer's at least)")),
+        (("epsilon, frozen weights",), (Expr(t.epsilon_frozen, style), "   (the frozen layers' weight gradients)")),
+    ), caption="The rule of thumb derived: training = (3 - epsilon) x forward"))
+    optimizer = {"sgd": "SGD (no state)", "momentum": "SGD with momentum (a velocity a parameter)",
+                 "adam": "Adam (two moments a parameter, a step count a tensor)",
+                 "adamw": "AdamW (two moments a parameter, a step count a tensor)"}[t.optimizer]
+    kept = ("activations at " + t.dtype + (", the norms' statistics in fp32" if t.dtype == "fp32" else
+                                          " (mixed precision), the norms' statistics in fp32")
+            + ", max pooling's indices in int64; each tensor once")
+    rows: list[tuple[Piece, ...]] = []
+    for words, value in ((f"kept for the backward ({kept})", t.saved_bytes),
+                         ("weights (fp32)", t.weight_bytes), ("gradients (fp32, the trainable parameters')",
+                                                             t.gradient_bytes),
+                         (f"optimizer state: {optimizer}", t.optimizer_bytes),
+                         ("at the peak, all of these at once", t.peak_bytes)):
+        rows.append((Expr(value, "number"), f" bytes {words}") if is_concrete(value) else
+                    (f"{words} = ", Expr(value), " bytes"))
+    blocks.append(Items(tuple(rows), caption="Memory of the step, in bytes"))
+    if not t.saved_is_exact:
+        blocks.append(Paragraph(("The zoo's networks leave out their activations (they cost no MACs), so the"
+                                 " memory kept for the backward is a lower bound: what an activation alone keeps"
+                                 " is not in it (ReLU6's, SiLU's and GELU's inputs, a ReLU's output before a"
+                                 " global pooling); a model read with from_torch has them, and its figure is"
+                                 " torch's.",), note=True))
+    if t.uncounted:
+        blocks.append(Paragraph((f"Not counted: {len(t.uncounted)} operation(s) the library does not know, forward"
+                                 " and backward: " + "; ".join(r.name for r in t.uncounted) + ".",)))
+    if any(s.side for s in t.stages):
+        blocks.append(Paragraph(("Side stages (auxiliary classifiers) run in training, and count.",), note=True))
+    return View(f"{net.name}: a training step, batch {batch}", tuple(blocks))
+
+
+def _zero(value: Any) -> bool:
+    from .layers import is_concrete
+
+    return is_concrete(value) and value == 0
+
+
+def _multiplies(row: Any) -> bool:
+    from .layers import Conv, ConvTranspose, Linear
+
+    return isinstance(row.layer, (Conv, ConvTranspose, Linear))
+
+
+def _exact_words(t: Any) -> str:
+    """Where a training step's closed form is exact (the network count's words)."""
+    when = t.network.count(t.size).exact_when()
+    return f"exact when {when}" if when else "a closed form"

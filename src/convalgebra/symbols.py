@@ -62,13 +62,14 @@ if TYPE_CHECKING:  # pragma: no cover
     W: sympy.Symbol
     r: sympy.Symbol
     s: sympy.Symbol
+    B: sympy.Symbol
     SYMBOLS: dict[str, sympy.Symbol]
     DESCRIPTIONS: dict[sympy.Symbol, str]
     SIZE_SYMBOLS: tuple[sympy.Symbol, ...]
     N_PRIME: sympy.Symbol
 
 __all__ = [
-    "K", "M", "N", "I", "F", "G", "t", "p", "k", "alpha", "rho", "H", "W", "r", "s",
+    "K", "M", "N", "I", "F", "G", "t", "p", "k", "alpha", "rho", "H", "W", "r", "s", "B",
     "N_PRIME", "NAMES", "SYMBOLS", "DESCRIPTIONS", "SIZE_SYMBOLS", "Number", "Domain", "VALID",
     "symbol", "exact", "expression", "own_symbols", "expanded_terms", "too_large", "shown", "one_of",
     "parse_number", "parse_assignment", "parse_expression",
@@ -77,8 +78,8 @@ __all__ = [
 Number = Union[int, Fraction]
 
 #: The library's symbols by the names a user types, in the article's order (then H x W inputs and
-#: the later modules' own).
-NAMES: tuple[str, ...] = ("K", "M", "N", "I", "F", "G", "t", "p", "k", "alpha", "rho", "H", "W", "r", "s")
+#: the later modules' own, then the batch of a training step).
+NAMES: tuple[str, ...] = ("K", "M", "N", "I", "F", "G", "t", "p", "k", "alpha", "rho", "H", "W", "r", "s", "B")
 
 _WORDS: dict[str, str] = {
     "K": "kernel size (K x K)",
@@ -96,6 +97,7 @@ _WORDS: dict[str, str] = {
     "W": "input width (an H x W input)",
     "r": "squeeze-and-excitation reduction (the gate squeezes N channels to N/r)",
     "s": "Ghost ratio (N/s maps from the convolution, the rest from cheap depthwise ones)",
+    "B": "batch size (images in one training step)",
 }
 
 _LAZY = frozenset(NAMES) | {"SYMBOLS", "DESCRIPTIONS", "SIZE_SYMBOLS", "N_PRIME"}
@@ -137,7 +139,7 @@ def symbol(name: Any) -> "sympy.Symbol":
     >>> symbol("X")
     Traceback (most recent call last):
     ...
-    convalgebra.errors.UnknownNameError: unknown symbol 'X'; expected one of: K M N I F G t p k alpha rho H W r s
+    convalgebra.errors.UnknownNameError: unknown symbol 'X'; expected one of: K M N I F G t p k alpha rho H W r s B
     """
     table = _symbols()
     if isinstance(name, str):
@@ -208,7 +210,7 @@ VALID: dict[str, Domain] = {
     "K": _WHOLE, "M": _WHOLE, "N": _WHOLE, "I": _WHOLE, "F": _WHOLE, "G": _WHOLE,
     "t": _POSITIVE, "p": Domain(0, 1), "k": Domain(2, 1000, whole=True, note="a stack of 1 x 1 kernels grows no receptive field, and no"
                                                   " network has a kernel larger than 1000"),
-    "alpha": _POSITIVE, "rho": _POSITIVE, "H": _WHOLE, "W": _WHOLE, "r": _POSITIVE, "s": _WHOLE,
+    "alpha": _POSITIVE, "rho": _POSITIVE, "H": _WHOLE, "W": _WHOLE, "r": _POSITIVE, "s": _WHOLE, "B": _WHOLE,
     # the fields of layers
     "in_channels": _WHOLE, "out_channels": _WHOLE, "channels": _WHOLE, "out_features": _WHOLE,
     "groups": _WHOLE, "kernel": _WHOLE, "stride": _WHOLE, "dilation": _WHOLE, "padding": _NONNEGATIVE_WHOLE,
@@ -343,11 +345,11 @@ def own_symbols(expr: Any, label: str = "expression") -> "sympy.Expr":
     >>> own_symbols(sympy.Symbol("X") + 1)
     Traceback (most recent call last):
     ...
-    convalgebra.errors.UnknownNameError: unknown symbol 'X'; expected one of: K M N I F G t p k alpha rho H W r s
+    convalgebra.errors.UnknownNameError: unknown symbol 'X'; expected one of: K M N I F G t p k alpha rho H W r s B
     >>> own_symbols(sympy.sin(K))
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: expression = sin(K): only numbers, the symbols K M N I F G t p k alpha rho H W r s, + - * / and powers are allowed
+    convalgebra.errors.InvalidValueError: expression = sin(K): only numbers, the symbols K M N I F G t p k alpha rho H W r s B, + - * / and powers are allowed
     """
     import sympy
 
@@ -443,7 +445,7 @@ def expression(value: Any, label: str = "expression") -> "sympy.Expr":
     >>> expression("__import__('os').system('true')")
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: cannot read "__import__('os').system('true')" as an expression: only numbers, the symbols K M N I F G t p k alpha rho H W r s, + - * / ** and parentheses are allowed
+    convalgebra.errors.InvalidValueError: cannot read "__import__('os').system('true')" as an expression: only numbers, the symbols K M N I F G t p k alpha rho H W r s B, + - * / ** and parentheses are allowed
     """
     import sympy
 
@@ -528,7 +530,7 @@ def parse_expression(text: str) -> "sympy.Expr":
     >>> parse_expression("N(2)")
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: cannot read 'N(2)' as an expression: only numbers, the symbols K M N I F G t p k alpha rho H W r s, + - * / ** and parentheses are allowed
+    convalgebra.errors.InvalidValueError: cannot read 'N(2)' as an expression: only numbers, the symbols K M N I F G t p k alpha rho H W r s B, + - * / ** and parentheses are allowed
     >>> parse_expression("((2**64)**64)**64")
     Traceback (most recent call last):
     ...
