@@ -32,7 +32,7 @@ _EXPORTS: dict[str, str] = {
     **{name: "layers" for name in ("Conv", "Shuffle", "output_size")},
     **{name: "layers" for name in ("Identity", "Slice", "LayerNorm", "LayerScale", "Activation", "Elementwise",
                                    "ConvTranspose", "Upsample")},
-    **{name: "blocks" for name in ("Series", "Parallel", "Residual", "Repeat", "Scale")},
+    **{name: "blocks" for name in ("Series", "Parallel", "Residual", "Repeat", "Scale", "Graph", "Node")},
     **{name: "cost" for name in ("Cost", "count", "total")},
     # rules
     **{name: "rules" for name in ("Rewrite", "chain", "group", "stack", "factorize", "separate",

@@ -32,9 +32,9 @@ from __future__ import annotations
 import operator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Union, cast
 
-from .blocks import AnyBlock, Parallel, Residual, Scale, Series, iter_layers
+from .blocks import AnyBlock, Graph, Node as GraphNode, Parallel, Residual, Scale, Series, iter_layers
 from .errors import InvalidValueError
 from .layers import (Activation, AdaptivePool, BatchNorm, Conv, ConvTranspose, Elementwise, Held, Identity, LayerNorm,
                      LayerScale, Linear, Pool, Shuffle, Slice, Uncounted, Upsample, as_size)
@@ -295,6 +295,20 @@ class _Node:
     layer: Optional[AnyBlock] = None
     owner: str = ""
     params: set[int] = field(default_factory=set)
+    join: str = ""
+
+
+class _NotSeriesParallel(Exception):
+    """A piece of the graph is no nesting of series and parallel blocks: it is built as a graph."""
+
+
+def _leaves(value: Any) -> list[Any]:
+    """The fx nodes in a model's output, whatever its container (a tensor, a tuple, a list, a dict)."""
+    if isinstance(value, (list, tuple)):
+        return [x for v in value for x in _leaves(v)]
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _leaves(v)]
+    return [value] if hasattr(value, "op") else []
 
 
 _ACTIVATION_NAMES = {"relu": "relu", "relu_": "relu", "relu6": "relu6", "gelu": "gelu", "silu": "silu",
@@ -324,11 +338,17 @@ class _Importer:
         self.origins: dict[str, tuple[str, int]] = {}
         self.joins: list[str] = []
         self.visits = _visits(model)
+        self.parameters: dict[Any, Any] = {}  # torch.export's placeholders that are parameters or buffers
+        self.exported = False
+        self.unused: set[str] = set()
+        self.domain = ""
+        self.join_names: dict[Any, tuple[str, str]] = {}
+        self.visited: dict[Any, int] = {}
 
     # -- reading the graph -------------------------------------------------------
     def network(self) -> Network:
         graph = self.traced.graph
-        placeholders = [n for n in graph.nodes if n.op == "placeholder"]
+        placeholders = [n for n in graph.nodes if n.op == "placeholder" and n not in self.parameters]
         output = next(n for n in graph.nodes if n.op == "output")
         source = placeholders[0]
         self.nodes[source] = _Node(source, [], _State("map", self.shape[0]))
@@ -339,27 +359,112 @@ class _Importer:
             if not inputs or "tensor_meta" not in node.meta:
                 continue  # a constant, or a size read off a tensor: no data flows
             self.nodes[node] = self._read(node, inputs)
-        result = output.args[0]
-        if result not in self.nodes:
-            raise InvalidValueError(f"{self.name}: the model does not return one tensor computed from its input")
+        outputs = list(dict.fromkeys(n for n in _leaves(output.args[0]) if n in self.nodes))
+        if not outputs:
+            raise InvalidValueError(f"{self.name}: the model returns no tensor computed from its input")
+        self.outputs = outputs
         self._dominators(source)
-        items = self._build(source, result)
-        self._check_once()
+        items = self._segments(source, outputs)
         stages = self._stages(items)
-        held = self._held(self.nodes[result].state.channels)
+        held = self._held(self.nodes[outputs[0]].state.channels)
         if held is not None:
             stages.append(held)
+        via = "torch.export" if self.exported else "torch.fx"
         net = Network(self.name, self.title, tuple(stages), source=f"imported from PyTorch ({type(self.model).__name__},"
-                      " traced by torch.fx)", default_size=as_size(self.shape[1], self.shape[2]),
+                      f" traced by {via})", default_size=as_size(self.shape[1], self.shape[2]),
                       in_channels=self.shape[0], reused=frozenset(self.reused), imported=True, parts=self._parts(),
                       origins=tuple((name, op, visits) for name, (op, visits) in self.origins.items()),
-                      joins=tuple(dict.fromkeys(self.joins)))
+                      joins=tuple(dict.fromkeys(self.joins)), unused=frozenset(self.unused),
+                      outputs=tuple(self._value_name(n) for n in outputs), domain=self.domain)
         uncounted = [layer for stage in net.stages for layer in iter_layers(stage.block) if isinstance(layer, Uncounted)]
         if self.strict and uncounted:
             listed = "; ".join(f"{layer.name} ({layer.op})" for layer in uncounted)
             raise InvalidValueError(f"{self.name}: {len(uncounted)} operation(s) the library does not count: {listed};"
                                     " strict refuses the model")
         return net
+
+    def _value_name(self, node: Any) -> str:
+        """A value by the layer that makes it (or torch's node name)."""
+        while node in self.nodes and self.nodes[node].layer is None and len(self.nodes[node].inputs) == 1:
+            node = self.nodes[node].inputs[0]
+        layer = self.nodes[node].layer if node in self.nodes else None
+        return getattr(layer, "name", "") or ("input" if not self.nodes[node].inputs else node.name)
+
+    # -- the graph in pieces: series where it is cut, each piece a block or a graph ----------
+    def _segments(self, source: Any, outputs: list[Any]) -> list[AnyBlock]:
+        """The data nodes cut where the graph narrows to one value (no edge passes over the
+        node); each piece between two cuts built as nested series and parallel blocks where it
+        is series-parallel, else as a :class:`~convalgebra.blocks.Graph`. A value no output reads
+        is counted in its piece's graph, and marked unused."""
+        order = list(self.nodes)
+        position = {n: i for i, n in enumerate(order)}
+        end = len(order)
+        reach = {n: position[n] for n in order}
+        for n in order:
+            for x in self.nodes[n].inputs:
+                reach[x] = max(reach[x], position[n])
+        for n in outputs:
+            reach[n] = end
+        live = set(outputs)
+        for n in reversed(order):
+            if n in live:
+                live.update(self.nodes[n].inputs)
+        cuts, furthest = [], 0
+        for i, n in enumerate(order):
+            if furthest <= i and n in live:
+                cuts.append(n)
+            furthest = max(furthest, reach[n])
+        items: list[AnyBlock] = []
+        for a, b in zip(cuts, cuts[1:]):
+            inside = order[position[a] + 1:position[b] + 1]
+            items += self._piece(a, inside, [b], live)
+        rest = order[position[cuts[-1]] + 1:]
+        if rest or outputs != [cuts[-1]]:
+            items += self._piece(cuts[-1], rest, outputs, live)
+        return items
+
+    def _piece(self, src: Any, inside: list[Any], outputs: list[Any], live: set[Any]) -> list[AnyBlock]:
+        if len(outputs) == 1 and outputs[0] in inside and all(n in live for n in inside):
+            self.visited = {}
+            try:
+                items = self._build(src, outputs[0])
+            except _NotSeriesParallel:
+                items = None
+            if items is not None and all(self.visited.get(n) == 1 for n in inside):
+                return items
+        self.emitted = {}
+        return [self._graph(src, inside, outputs, live)]
+
+    def _graph(self, src: Any, inside: list[Any], outputs: list[Any], live: set[Any]) -> Graph:
+        value = {src: 0}
+        nodes: list[GraphNode] = []
+        for n in inside:
+            item = self.nodes[n]
+            ins = [value[x] for x in item.inputs]
+            if len(ins) == 1 and item.layer is None:
+                value[n] = ins[0]
+                continue
+            block: AnyBlock
+            join = ""
+            if len(ins) > 1:
+                join = item.join or ""
+                name, _ = self._name_for(n)
+                block = item.layer if item.layer is not None else Identity(item.state.channels, name=name)
+                if not join:  # an op of several values the library does not join: it reads the first
+                    ins = ins[:1]
+            else:
+                block = cast(AnyBlock, item.layer)
+            unused = n not in live
+            if unused:
+                self.unused.update(layer.name for layer in iter_layers(block))
+            nodes.append(GraphNode(block, tuple(ins), join, unused))
+            value[n] = len(nodes)
+        return Graph(*nodes, outputs=tuple(value[o] for o in outputs))
+
+    def _name_for(self, node: Any) -> tuple[str, str]:
+        if node not in self.join_names:
+            self.join_names[node] = self._name(node)
+        return self.join_names[node]
 
     def _meta(self, node: Any) -> Any:
         return node.meta["tensor_meta"]
@@ -403,9 +508,23 @@ class _Importer:
         origin = self._origin(node)
         if len(item.inputs) > 1:
             self.joins.append(origin[0])
+            item.join = self._join_kind(node, op, item.inputs)
+            self.join_names[node] = (name, item.owner)
         for part in iter_layers(layer) if layer is not None else ():
             self.origins.setdefault(part.name, origin)
         return item
+
+    def _join_kind(self, node: Any, op: str, inputs: list[Any]) -> str:
+        """How a node of several data inputs joins them, if the library knows: a sum or a
+        difference, a product or a quotient (broadcasting), a concatenation along the channels."""
+        kinds = {self.nodes[x].state.kind for x in inputs}
+        if op in _ADD and len(inputs) == 2:
+            return "add"
+        if op in _MUL and len(inputs) == 2:
+            return "multiply"
+        if op == "cat" and self._dim(node, 0) in (1, -3) and kinds == {"map"}:
+            return "concat"
+        return ""
 
     def _origin(self, node: Any) -> tuple[str, int]:
         """What torch ran for a node, as the peers' counters see it: a module's exact class
@@ -748,6 +867,9 @@ class _Importer:
         node = dst
         while node is not src:
             item = self.nodes[node]
+            self.visited[node] = self.visited.get(node, 0) + 1
+            if self.visited[node] > 1:
+                raise _NotSeriesParallel()
             if len(item.inputs) == 1:
                 if item.layer is not None:
                     self.emitted[id(node)] = self.emitted.get(id(node), 0) + 1
@@ -775,8 +897,10 @@ class _Importer:
         if op in ("mul", "mul_", "imul") and len(parts) == 2 and (not branches[0] or not branches[1]):
             gate = parts[1] if not branches[0] else parts[0]
             return Scale(gate)
-        if op == "cat" and self._dim(item.node, 0) in (1, -3):
+        if item.join == "concat":
             return Parallel(*parts)
+        if item.join:  # a difference, a quotient, a product of two computed maps: a graph's join
+            raise _NotSeriesParallel()
         total = sum(self._out_channels(x) for x in item.inputs)
         out = self._shape(item.node)
         state = _State("map", total)
@@ -784,14 +908,6 @@ class _Importer:
 
     def _out_channels(self, node: Any) -> int:
         return self.nodes[node].state.channels
-
-    def _check_once(self) -> None:
-        """Every layer is built into the network exactly once: a value two joins share
-        (computed once, used twice) would otherwise be counted twice."""
-        twice = [self.nodes[n].node.name for n in self.nodes if self.emitted.get(id(n), 0) > 1]
-        if twice:
-            raise InvalidValueError(f"{self.name}: the graph is not series-parallel at {', '.join(twice[:3])} (a value"
-                                    " used by two joins); the library cannot count it without counting it twice")
 
     # -- stages ---------------------------------------------------------------------
     def _stages(self, items: list[AnyBlock]) -> list[Stage]:
