@@ -152,8 +152,10 @@ class Scale(RichDisplay):
 
 #: How a graph's node joins the values it reads: a sum (``"add"``, also a difference), a product
 #: (``"multiply"``, also a quotient), both broadcasting a 1 x 1 value or a 1-channel one over the
-#: other, or a concatenation along the channels (``"concat"``).
-JOINS: tuple[str, ...] = ("add", "multiply", "concat")
+#: other, a concatenation along the channels (``"concat"``), or a resize of the first value to the
+#: second's height and width (``"resize"``: ``F.interpolate(x, size=y.shape[-2:])``, a segmentation
+#: model's logits brought back to its input's size).
+JOINS: tuple[str, ...] = ("add", "multiply", "concat", "resize")
 
 
 @dataclass(frozen=True)
@@ -462,7 +464,7 @@ def out_channels(block: Block, in_channels: Optional[Value] = None) -> Value:
     def join(b: Any, channels: Value, outs: list[Value]) -> Value:
         if isinstance(b, Parallel) or (isinstance(b, Join) and b.kind == "concat"):
             return normal(_gathered(sum(outs)))
-        if isinstance(b, Graph):
+        if isinstance(b, Graph) or (isinstance(b, Join) and b.kind == "resize"):
             return outs[0]
         if isinstance(b, Join):  # a sum or product broadcasts a 1-channel value over the other
             wide = [c for c in outs if not same_value(c, 1)]

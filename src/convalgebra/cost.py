@@ -117,6 +117,8 @@ def _agree(block: "Block | Join", size: Size, outs: list[Size]) -> Size:
     output is its first output's size."""
     if isinstance(block, Graph):
         return outs[0]
+    if isinstance(block, Join) and block.kind == "resize":
+        return outs[1]
     if isinstance(block, Join) and block.kind != "concat":
         wide = [o for o in outs if o != 1]
         if any(o != wide[0] for o in wide[1:]):

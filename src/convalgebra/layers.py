@@ -52,7 +52,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Value", "Size", "Padding", "Conv", "Shuffle", "Linear", "Pool", "AdaptivePool", "BatchNorm", "Layer", "AnyLayer",
     "Identity", "Slice", "LayerNorm", "LayerScale", "Activation", "Elementwise", "ConvTranspose", "Upsample",
-    "Uncounted", "Held", "ACTIVATIONS", "LAYER_TYPES", "is_concrete", "exact_div", "normal", "output_size",
+    "Uncounted", "Held", "Norm", "Parameters", "Pad", "ACTIVATIONS", "UPSAMPLING", "LAYER_TYPES", "is_concrete", "exact_div", "normal", "output_size",
     "pool_output_size", "transposed_output_size", "sides", "as_size", "checked_size", "area", "floors", "layer_kind", "layer_role",
     "window_text", "padding_data",
 ]
@@ -937,6 +937,10 @@ class ConvTranspose(_Layer):
         return normal(weights + (self.out_channels if self.bias else 0))
 
 
+#: The modes of upsampling (interpolation is no convolution: 0 MACs in every mode).
+UPSAMPLING: tuple[str, ...] = ("nearest", "bilinear", "bicubic", "nearest-exact", "linear", "trilinear", "area")
+
+
 @dataclass(frozen=True, repr=False)
 class Upsample(_Passive):
     """Upsampling by a whole ``scale`` (``mode`` nearest or bilinear): each side times the
@@ -957,7 +961,7 @@ class Upsample(_Passive):
     def __post_init__(self) -> None:
         super().__post_init__()
         _set(self, scale=check("scale", self.scale, "upsampling scale", symbolic=False))
-        one_of(self.mode, ("nearest", "bilinear"), "upsampling mode")
+        one_of(self.mode, UPSAMPLING, "upsampling mode")
 
     def output_size(self, size: Size) -> Size:
         height, width = sides(size)
@@ -1013,6 +1017,69 @@ class Held(_Passive):
         return self.held
 
 
+@dataclass(frozen=True, repr=False)
+class Norm(_Passive):
+    """A normalization other than batch norm over the channels (``kind``: group, instance,
+    layer over C x H x W, RMS): 0 MACs by the convention, ``params`` its affine weights (2 per
+    channel with a bias, 1 without, 0 when not affine).
+
+    >>> Norm(64, "group", 128).params(), layer_role(Norm(64, "group", 128))
+    (128, 'group norm')
+    """
+
+    channels: Value
+    kind: str = "group"
+    held: int = 0
+    name: str = ""
+
+    POSITIONAL: ClassVar[int] = 3
+
+    def params(self) -> Value:
+        return self.held
+
+
+@dataclass(frozen=True, repr=False)
+class Pad(_Passive):
+    """Zero padding by fixed amounts ``(top, bottom, left, right)`` (``F.pad``; TensorFlow's
+    SAME padding done by hand): the sides grow; no MACs, no parameters.
+
+    >>> Pad(8, (0, 1, 0, 1)).output_size(224), Pad(8, (1, 1, 2, 2)).output_size((7, 4))
+    (225, (9, 8))
+    """
+
+    channels: Value
+    pads: tuple[int, int, int, int] = (0, 0, 0, 0)
+    name: str = ""
+
+    POSITIONAL: ClassVar[int] = 2
+    KIND: ClassVar[str] = "pad"
+
+    def output_size(self, size: Size) -> Size:
+        height, width = sides(size)
+        top, bottom, left, right = self.pads
+        return as_size(height + top + bottom, width + left + right)
+
+
+@dataclass(frozen=True, repr=False)
+class Parameters(_Passive):
+    """Parameters an operation uses beside its layer's own (NFNet's gain, which scales its
+    standardized convolution's weights): counted as parameters; no MACs, no effect on the data.
+
+    >>> Parameters(64, 64, "stem.conv1.gain").params(), layer_role(Parameters(64, 64))
+    (64, 'parameters')
+    """
+
+    channels: Value
+    held: int = 0
+    name: str = ""
+
+    POSITIONAL: ClassVar[int] = 3
+    KIND: ClassVar[str] = "parameters"
+
+    def params(self) -> Value:
+        return self.held
+
+
 def layer_role(layer: Layer) -> str:
     """What a layer does, in a course's words (its kernel aside).
 
@@ -1038,6 +1105,8 @@ def layer_role(layer: Layer) -> str:
         return layer.function if isinstance(layer, Activation) else layer.op
     if isinstance(layer, Uncounted):
         return f"not counted: {layer.op}"
+    if isinstance(layer, Norm):
+        return f"{layer.kind} norm"
     named = {Shuffle: "shuffle", BatchNorm: "batch norm", Linear: "linear"}
     return named.get(type(layer)) or getattr(layer, "KIND")
 
@@ -1073,7 +1142,8 @@ def window_text(layer: Layer) -> str:
 
 #: Every kind of layer: the leaves of a block.
 LAYER_TYPES: tuple[type, ...] = (Conv, Shuffle, Linear, Pool, AdaptivePool, BatchNorm, Identity, Slice, LayerNorm,
-                                 LayerScale, Activation, Elementwise, ConvTranspose, Upsample, Uncounted, Held)
+                                 LayerScale, Activation, Elementwise, ConvTranspose, Upsample, Uncounted, Held, Norm,
+                                 Parameters, Pad)
 
 #: The same as Layer (the name the network code uses).
 AnyLayer = Layer

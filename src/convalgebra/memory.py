@@ -297,6 +297,9 @@ class _Tracer:
         if kind == "concat":
             channels: Value = normal(sum(c for _, c, _ in ins))
             size = ins[0][2]
+        elif kind == "resize":
+            channels, size = ins[0][1], ins[1][2]
+            ins = ins[:1]
         else:
             channels = next((c for _, c, _ in ins if not same_value(c, 1)), 1)
             size = next((s for _, _, s in ins if s != 1), 1)

@@ -39,7 +39,7 @@ from .report import CONVENTION, UNITS
 from .blocks import AnyBlock, Join, Residual, Scale, flow, iter_layers, map_layers, out_channels
 from .cost import CostRow, layer_costs
 from .layers import (Activation, AdaptivePool, AnyLayer, BatchNorm, Conv, ConvTranspose, Elementwise, Held, Identity,
-                     LayerNorm, LayerScale, Linear, Pool, Shuffle, Size, Slice, Uncounted, Upsample, Value, as_size,
+                     LayerNorm, LayerScale, Linear, Norm, Pad, Parameters, Pool, Shuffle, Size, Slice, Uncounted, Upsample, Value, as_size,
                      is_concrete, layer_kind, padding_data, sides, window_text)
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -57,7 +57,8 @@ __all__ = [
 
 _SHORT = {Conv: "conv", Shuffle: "shuffle", Linear: "fc", Pool: "pool", AdaptivePool: "avgpool", BatchNorm: "bn",
           Identity: "identity", Slice: "slice", LayerNorm: "ln", LayerScale: "layer_scale", Activation: "act",
-          Elementwise: "op", ConvTranspose: "deconv", Upsample: "upsample", Uncounted: "uncounted", Held: "held"}
+          Elementwise: "op", ConvTranspose: "deconv", Upsample: "upsample", Uncounted: "uncounted", Held: "held",
+          Norm: "norm", Parameters: "params", Pad: "pad"}
 
 
 def named(block: AnyBlock, prefix: str = "") -> AnyBlock:
@@ -380,6 +381,8 @@ def _main(block: Any, value: Any, outs: list[Any]) -> Any:
     """A composite's output on the main path: a branch stands for its siblings (they agree);
     a scale's output is its input's; a graph's join the largest stride (a size: the one
     that is not 1 x 1)."""
+    if isinstance(block, Join) and block.kind == "resize":
+        return outs[1]
     if isinstance(block, Join):
         wide = [o for o in outs if o != 1]
         return max(wide) if wide and all(isinstance(o, int) for o in wide) else (wide or outs)[0]

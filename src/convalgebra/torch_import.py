@@ -29,6 +29,8 @@ An operation the library does not know is kept in its place, by name, as *not co
 
 from __future__ import annotations
 
+import contextlib
+import io
 import operator
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -36,8 +38,9 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, Union, cast
 
 from .blocks import AnyBlock, Graph, Node as GraphNode, Parallel, Residual, Scale, Series, iter_layers
 from .errors import InvalidValueError
-from .layers import (Activation, AdaptivePool, BatchNorm, Conv, ConvTranspose, Elementwise, Held, Identity, LayerNorm,
-                     LayerScale, Linear, Pool, Shuffle, Slice, Uncounted, Upsample, as_size)
+from .layers import (UPSAMPLING, Activation, AdaptivePool, BatchNorm, Conv, ConvTranspose, Elementwise, Held, Identity,
+                     LayerNorm, LayerScale, Linear, Norm, Pad, Parameters, Pool, Shuffle, Slice, Uncounted, Upsample,
+                     as_size)
 from .networks import Network, Stage
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -201,7 +204,8 @@ def _trace(model: "torch.nn.Module", shape: tuple[int, int, int]) -> Any:
             device = next((t.device for t in (*model.parameters(), *model.buffers())), torch.device("cpu"))
             example = mode.from_tensor(torch.empty(1, *shape, device=device))
         try:
-            _shapes_only()(traced, fake_mode=mode).propagate(example)
+            with contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints the traceback it raises
+                _shapes_only()(traced, fake_mode=mode).propagate(example)
         except Exception as error:
             raise InvalidValueError(f"{type(model).__name__} does not run on a 1 x {shape[0]} x {shape[1]} x"
                                     f" {shape[2]} input: {_first_line(error)}") from None
@@ -339,6 +343,7 @@ class _Importer:
         self.joins: list[str] = []
         self.visits = _visits(model)
         self.parameters: dict[Any, Any] = {}  # torch.export's placeholders that are parameters or buffers
+        self.parameter_ids = {id(p) for p in model.parameters()}
         self.exported = False
         self.unused: set[str] = set()
         self.domain = ""
@@ -508,7 +513,7 @@ class _Importer:
         origin = self._origin(node)
         if len(item.inputs) > 1:
             self.joins.append(origin[0])
-            item.join = self._join_kind(node, op, item.inputs)
+            item.join = item.join or self._join_kind(node, op, item.inputs)
             self.join_names[node] = (name, item.owner)
         for part in iter_layers(layer) if layer is not None else ():
             self.origins.setdefault(part.name, origin)
@@ -622,9 +627,74 @@ class _Importer:
             return self._getitem(node, state, out, name)
         if op in _ADD | _MUL:
             return self._constant_operand(node, op, state, out, name, item)
-        if op == "layer_norm":
+        if op == "layer_norm" and state.kind in ("nhwc", "flat"):
             return self._functional_norm(node, state, out, name, item)
+        handler = _FUNCTIONS.get(op)
+        if handler is not None:
+            made = handler(self, node, state, out, name, item)
+            if made is not None:
+                return made
         return self._unknown(op, state, out, name), _State(state.kind, self._channels(out, state), state.size)
+
+    # -- what a function's arguments hold: parameters, shapes, the data a size is read off -------
+    def _value(self, arg: Any) -> Any:
+        """The tensor a graph node holds when it is a parameter or buffer (a get_attr, or
+        torch.export's placeholder for one); None otherwise."""
+        if not hasattr(arg, "op"):
+            return None
+        if arg.op == "get_attr":
+            return self._attribute(arg.target)
+        return self.parameters.get(arg)
+
+    def _arg_shape(self, arg: Any) -> Optional[tuple[int, ...]]:
+        meta = getattr(arg, "meta", {}).get("tensor_meta") if hasattr(arg, "meta") else None
+        if meta is not None and hasattr(meta, "shape"):
+            return tuple(meta.shape)
+        value = self._value(arg)
+        return tuple(value.shape) if value is not None else None
+
+    def _claim(self, *args: Any) -> int:
+        """The parameters behind ``args`` (held directly, or computed from: NFNet's standardized
+        weights) not yet counted: marked counted, their number returned."""
+        held, seen, todo = 0, set(), [a for a in args if hasattr(a, "op")]
+        while todo:
+            arg = todo.pop()
+            if arg in seen or arg in self.nodes:
+                continue
+            seen.add(arg)
+            value = self._value(arg)
+            if value is not None and id(value) not in self.accounted and \
+                    (getattr(value, "requires_grad", False) or self._is_parameter(value)):
+                self.accounted.add(id(value))
+                held += value.numel()
+            todo += list(arg.all_input_nodes)
+        return held
+
+    def _is_parameter(self, value: Any) -> bool:
+        return id(value) in self.parameter_ids
+
+    def _data_behind(self, arg: Any) -> Any:
+        """The data node whose shape a size argument is read from (``x.shape[-2:]``), or None."""
+        todo, seen = [a for a in _leaves(arg)], set()
+        while todo:
+            node = todo.pop(0)
+            if node in seen:
+                continue
+            seen.add(node)
+            if node in self.nodes:
+                return node
+            todo += list(node.all_input_nodes)
+        return None
+
+    def _with_parameters(self, layer: AnyBlock, held: int, name: str, channels: int) -> AnyBlock:
+        """``layer`` and, after it, the parameters its op holds beyond what its shape says."""
+        own = getattr(layer, "params")()
+        if held == own:
+            return layer
+        if held > own:
+            return Series(layer, Parameters(channels, held - own, f"{name}.parameters"))
+        return Uncounted(channels, f"{name.rsplit('.', 1)[-1]} with weights computed from the input",
+                         out=getattr(layer, "out_channels"), held=held, name=name)
 
     def _args(self, node: Any) -> list[Any]:
         return list(node.args)
@@ -785,12 +855,20 @@ class _Importer:
 
     def _getitem(self, node: Any, state: _State, out: tuple[int, ...], name: str) -> tuple[Optional[AnyBlock], _State]:
         if state.kind == "pieces" and isinstance(node.args[1], int):
-            i = node.args[1]
+            i = node.args[1] % (len(state.bounds) - 1)  # parts[-2]: counted from the end, unequal pieces too
             start, stop = state.bounds[i], state.bounds[i + 1]
             piece = _State("map", stop - start)
             if start == 0 and stop == state.channels:
                 return None, piece
             return Slice(state.channels, start, stop, name), piece
+        index = node.args[1]
+        if state.kind == "map" and isinstance(index, tuple) and len(index) >= 2 and index[0] == slice(None) and \
+                isinstance(index[1], slice) and index[1].step in (None, 1) and \
+                all(x == slice(None) or x is Ellipsis for x in index[2:]):
+            start, stop, _ = index[1].indices(state.channels)  # x[:, a:b], negative bounds counted from the end
+            if stop > start:
+                piece = _State("map", stop - start)
+                return (None if (start, stop) == (0, state.channels) else Slice(state.channels, start, stop, name)), piece
         return self._unknown("getitem", state, out, name), _State(state.kind, self._channels(out, state), state.size)
 
     def _constant_operand(self, node: Any, op: str, state: _State, out: tuple[int, ...], name: str, item: _Node
@@ -1022,3 +1100,140 @@ def _pair(value: Any) -> Union[int, tuple[int, int]]:
 
 def _square_size(shape: tuple[int, ...]) -> Any:
     return as_size(shape[2], shape[3]) if len(shape) == 4 else 1
+
+
+# -- the table of ops: one entry an op, for its functional, method and ATen forms ----------------
+
+_Handler = Any
+#: Canonical op name -> handler(importer, node, state, out, name, item) -> (layer, state) or None.
+_FUNCTIONS: dict[str, _Handler] = {}
+
+
+def register(*names: str) -> Any:
+    """Register a handler for the ops called ``names`` (a function's ``__name__``, a method's
+    name, an ATen op's packet name: ``conv2d`` is ``F.conv2d``, ``torch.conv2d`` and ``aten.conv2d``)."""
+    def add(handler: _Handler) -> _Handler:
+        for name in names:
+            _FUNCTIONS[name] = handler
+        return handler
+
+    return add
+
+
+def _map_state(state: _State, channels: Optional[int] = None) -> _State:
+    return _State(state.kind, state.channels if channels is None else channels, state.size)
+
+
+@register("conv2d", "convolution", "_convolution")
+def _conv_function(self: _Importer, node: Any, state: _State, out: tuple[int, ...], name: str, item: _Node) -> Any:
+    """``F.conv2d(x, weight, bias, stride, padding, dilation, groups)``, the weight a parameter or
+    computed from parameters (NFNet's standardized weights, its gain counted beside)."""
+    names = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
+    if self._op(node) != "conv2d":
+        names = ("input", "weight", "bias", "stride", "padding", "dilation", "transposed", "output_padding", "groups")
+    got = _call_args(node, names)
+    shape = self._arg_shape(got.get("weight"))
+    if state.kind != "map" or shape is None or len(shape) != 4 or got.get("transposed"):
+        return None
+    groups = got.get("groups", 1) or 1
+    stride, dilation = _one(got.get("stride", 1) or 1), _one(got.get("dilation", 1) or 1)
+    padding: Any = got.get("padding", 0)
+    padding = padding if isinstance(padding, str) else (_pair(padding) if not isinstance(padding, int) else padding)
+    if isinstance(padding, tuple) and len(padding) == 1:
+        padding = padding[0]
+    if stride is None or dilation is None:
+        return None
+    conv = Conv(shape[1] * groups, shape[0], (shape[2], shape[3]), groups, stride, padding, dilation,
+                got.get("bias") is not None, name)
+    held = self._claim(got.get("weight"), got.get("bias"))
+    return self._with_parameters(conv, held, name, shape[0]), _State("map", shape[0])
+
+
+@register("linear")
+def _linear_function(self: _Importer, node: Any, state: _State, out: tuple[int, ...], name: str, item: _Node) -> Any:
+    """``F.linear(x, weight, bias)`` on a flattened map (a classifier) or channels-last positions."""
+    got = _call_args(node, ("input", "weight", "bias"))
+    shape = self._arg_shape(got.get("weight"))
+    if shape is None or len(shape) != 2:
+        return None
+    bias = got.get("bias") is not None
+    if state.kind == "flat":
+        layer: AnyBlock = Linear(state.channels, shape[0], in_size=state.size, bias=bias, name=name)
+        after = _State("flat", shape[0], 1)
+    elif state.kind == "nhwc":
+        layer, after = Conv(shape[1], shape[0], (1, 1), padding=0, bias=bias, name=name), _State("nhwc", shape[0])
+    else:
+        return None
+    return self._with_parameters(layer, self._claim(got.get("weight"), got.get("bias")), name, shape[0]), after
+
+
+@register("batch_norm", "_native_batch_norm_legit_no_training", "_native_batch_norm_legit_functional",
+          "native_batch_norm")
+def _batch_norm_function(self: _Importer, node: Any, state: _State, out: tuple[int, ...], name: str,
+                         item: _Node) -> Any:
+    """``F.batch_norm(x, mean, var, weight, bias, ...)`` (timm's fused BatchNormAct2d)."""
+    op = self._op(node)
+    order = ("input", "running_mean", "running_var", "weight", "bias") if op == "batch_norm" and not self.exported \
+        else ("input", "weight", "bias", "running_mean", "running_var")
+    got = _call_args(node, order)
+    if state.kind not in ("map", "flat"):
+        return None
+    held = self._claim(got.get("weight"), got.get("bias"))
+    layer = BatchNorm(state.channels, name=name) if held == 2 * state.channels else \
+        Norm(state.channels, "batch", held, name)
+    return layer, _map_state(state)
+
+
+@register("group_norm", "instance_norm", "layer_norm", "rms_norm", "native_group_norm", "native_layer_norm")
+def _norm_function(self: _Importer, node: Any, state: _State, out: tuple[int, ...], name: str, item: _Node) -> Any:
+    """Every other norm: no MACs by the convention, its affine parameters counted."""
+    op = self._op(node).replace("native_", "")
+    weights = {"group_norm": ("input", "num_groups", "weight", "bias"),
+               "instance_norm": ("input", "running_mean", "running_var", "weight", "bias"),
+               "layer_norm": ("input", "normalized_shape", "weight", "bias"),
+               "rms_norm": ("input", "normalized_shape", "weight")}[op]
+    got = _call_args(node, weights)
+    if self.exported and op == "group_norm":
+        got = _call_args(node, ("input", "weight", "bias"))
+    held = self._claim(got.get("weight"), got.get("bias"))
+    return Norm(state.channels, op.replace("_norm", ""), held, name), _map_state(state)
+
+
+@register("interpolate", "upsample", "upsample_nearest2d", "upsample_bilinear2d", "upsample_bicubic2d",
+          "_upsample_nearest_exact2d", "upsample")
+def _interpolate(self: _Importer, node: Any, state: _State, out: tuple[int, ...], name: str, item: _Node) -> Any:
+    """``F.interpolate`` in every mode: to a whole scale, an upsampling; to the size of another
+    value (``size=x.shape[-2:]``), a resize join on that value, so the size stays a symbol."""
+    if state.kind != "map" or len(out) != 4:
+        return None
+    got = _call_args(node, ("input", "size", "scale_factor", "mode"))
+    mode = got.get("mode") or "nearest"
+    if not isinstance(mode, str) or mode not in UPSAMPLING:
+        mode = "bilinear" if "bilinear" in self._op(node) else "nearest"
+    size = got.get("size")
+    ref = self._data_behind(size) if size is not None else None
+    if ref is not None and len(self._shape(ref)) == 4 and self._shape(ref)[2:] == out[2:]:
+        item.inputs = [item.inputs[0], ref]
+        item.join = "resize"
+        return None, _State("map", state.channels)
+    src = self.src
+    if len(src) == 4 and out[2] % src[2] == 0 and out[2] // src[2] == out[3] // src[3] and out[3] % src[3] == 0:
+        scale = got.get("scale_factor")
+        scale = scale[0] if isinstance(scale, (tuple, list)) and len(set(scale)) == 1 else scale
+        if scale is None or float(scale) == out[2] // src[2]:
+            return Upsample(state.channels, out[2] // src[2], mode, name), _State("map", state.channels)
+    return None
+
+
+@register("pad", "constant_pad_nd")
+def _pad(self: _Importer, node: Any, state: _State, out: tuple[int, ...], name: str, item: _Node) -> Any:
+    """``F.pad`` by zero: the sides grow by fixed amounts (a layer of its own)."""
+    got = _call_args(node, ("input", "pad", "mode", "value"))
+    pads = got.get("pad")
+    if state.kind != "map" or not isinstance(pads, (list, tuple)) or not all(isinstance(p, int) for p in pads):
+        return None
+    pads = list(pads) + [0] * (4 - len(pads))
+    if pads[4:] and any(pads[4:]):
+        return None
+    left, right, top, bottom = pads[:4]
+    return Pad(state.channels, (top, bottom, left, right), name=name), _State("map", state.channels)
