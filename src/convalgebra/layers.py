@@ -52,7 +52,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Value", "Size", "Padding", "Conv", "Shuffle", "Linear", "Pool", "AdaptivePool", "BatchNorm", "Layer", "AnyLayer",
     "Identity", "Slice", "LayerNorm", "LayerScale", "Activation", "Elementwise", "ConvTranspose", "Upsample",
-    "Uncounted", "Held", "Norm", "Parameters", "Pad", "ACTIVATIONS", "UPSAMPLING", "LAYER_TYPES", "is_concrete", "exact_div", "normal", "output_size",
+    "Uncounted", "Held", "Norm", "Parameters", "Pad", "Traced", "ACTIVATIONS", "UPSAMPLING", "LAYER_TYPES", "is_concrete", "exact_div", "normal", "output_size",
     "pool_output_size", "transposed_output_size", "sides", "as_size", "checked_size", "area", "floors", "layer_kind", "layer_role",
     "window_text", "padding_data",
 ]
@@ -454,7 +454,8 @@ class Shuffle(_Layer):
 
 
 Layer = Union["Conv", "Shuffle", "Linear", "Pool", "AdaptivePool", "BatchNorm", "Identity", "Slice", "LayerNorm",
-              "LayerScale", "Activation", "Elementwise", "ConvTranspose", "Upsample", "Uncounted", "Held"]
+              "LayerScale", "Activation", "Elementwise", "ConvTranspose", "Upsample", "Uncounted", "Held", "Norm",
+              "Parameters", "Pad", "Traced"]
 
 
 def _channels_per_group(channels: Value, groups: Value, what: str) -> Value:
@@ -997,6 +998,65 @@ class Uncounted(_Passive):
 
 
 @dataclass(frozen=True, repr=False)
+class Traced(_Layer):
+    """An operation counted at the size the model was traced at only: attention's products of
+    two computed values, a reshape into tokens and back, a convolution over 1 or 3 dimensions.
+    Its MACs are PyTorch's own (FlopCounterMode's formula for the op, at the shapes the trace
+    gave); its output size is the trace's. At another input size it refuses to count (import
+    the model again at that size), so a closed form in H and W is not claimed for a network
+    that holds one.
+
+    >>> t = Traced(64, "matmul", 64, 802816, 14, 14)
+    >>> t.macs(14), t.output_size(14), layer_role(t)
+    (802816, 14, 'matmul (at the traced size)')
+    >>> t.macs(15)
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: matmul is counted at the size the model was traced at (14), not 15; import the model at that size
+    """
+
+    channels: Value
+    op: str = ""
+    out: Value = 0
+    counted: int = 0
+    at: Any = 1
+    made: Any = 1
+    held: int = 0
+    name: str = ""
+
+    POSITIONAL: ClassVar[int] = 6
+    SIZES: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def in_channels(self) -> Value:
+        return self.channels
+
+    @property
+    def out_channels(self) -> Value:
+        return self.out
+
+    def _check(self, size: Size) -> None:
+        if size != self.at:
+            raise InvalidValueError(f"{self.name or self.op} is counted at the size the model was traced at"
+                                    f" ({_size_text(self.at)}), not {_size_text(size)}; import the model at that size")
+
+    def output_size(self, size: Size) -> Size:
+        self._check(size)
+        return self.made
+
+    def macs(self, size: Size) -> Value:
+        self._check(size)
+        return self.counted
+
+    def params(self) -> Value:
+        return self.held
+
+
+def _size_text(size: Any) -> str:
+    return " x ".join(map(str, size)) if isinstance(size, tuple) else str(size)
+
+
+@dataclass(frozen=True, repr=False)
 class Held(_Passive):
     """Parameters a model holds that its forward pass does not use (an auxiliary classifier
     at inference, a spare head): counted as parameters, no MACs, no effect on the data.
@@ -1107,6 +1167,8 @@ def layer_role(layer: Layer) -> str:
         return f"not counted: {layer.op}"
     if isinstance(layer, Norm):
         return f"{layer.kind} norm"
+    if isinstance(layer, Traced):
+        return f"{layer.op} (at the traced size)"
     named = {Shuffle: "shuffle", BatchNorm: "batch norm", Linear: "linear"}
     return named.get(type(layer)) or getattr(layer, "KIND")
 
@@ -1143,7 +1205,7 @@ def window_text(layer: Layer) -> str:
 #: Every kind of layer: the leaves of a block.
 LAYER_TYPES: tuple[type, ...] = (Conv, Shuffle, Linear, Pool, AdaptivePool, BatchNorm, Identity, Slice, LayerNorm,
                                  LayerScale, Activation, Elementwise, ConvTranspose, Upsample, Uncounted, Held, Norm,
-                                 Parameters, Pad)
+                                 Parameters, Pad, Traced)
 
 #: The same as Layer (the name the network code uses).
 AnyLayer = Layer

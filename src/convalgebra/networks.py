@@ -39,7 +39,7 @@ from .report import CONVENTION, UNITS
 from .blocks import AnyBlock, Join, Residual, Scale, flow, iter_layers, map_layers, out_channels
 from .cost import CostRow, layer_costs
 from .layers import (Activation, AdaptivePool, AnyLayer, BatchNorm, Conv, ConvTranspose, Elementwise, Held, Identity,
-                     LayerNorm, LayerScale, Linear, Norm, Pad, Parameters, Pool, Shuffle, Size, Slice, Uncounted, Upsample, Value, as_size,
+                     LayerNorm, LayerScale, Linear, Norm, Pad, Parameters, Pool, Traced, Shuffle, Size, Slice, Uncounted, Upsample, Value, as_size,
                      is_concrete, layer_kind, padding_data, sides, window_text)
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,7 +58,7 @@ __all__ = [
 _SHORT = {Conv: "conv", Shuffle: "shuffle", Linear: "fc", Pool: "pool", AdaptivePool: "avgpool", BatchNorm: "bn",
           Identity: "identity", Slice: "slice", LayerNorm: "ln", LayerScale: "layer_scale", Activation: "act",
           Elementwise: "op", ConvTranspose: "deconv", Upsample: "upsample", Uncounted: "uncounted", Held: "held",
-          Norm: "norm", Parameters: "params", Pad: "pad"}
+          Norm: "norm", Parameters: "params", Pad: "pad", Traced: "traced"}
 
 
 def named(block: AnyBlock, prefix: str = "") -> AnyBlock:

@@ -32,15 +32,16 @@ from __future__ import annotations
 import contextlib
 import io
 import operator
-from dataclasses import dataclass, field
+from fractions import Fraction
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Optional, Sequence, Union, cast
 
 from .blocks import AnyBlock, Graph, Node as GraphNode, Parallel, Residual, Scale, Series, iter_layers
 from .errors import InvalidValueError
 from .layers import (UPSAMPLING, Activation, AdaptivePool, BatchNorm, Conv, ConvTranspose, Elementwise, Held, Identity,
-                     LayerNorm, LayerScale, Linear, Norm, Pad, Parameters, Pool, Shuffle, Slice, Uncounted, Upsample,
-                     as_size)
+                     LayerNorm, LayerScale, Linear, Norm, Pad, Parameters, Pool, Shuffle, Slice, Traced, Uncounted,
+                     Upsample, as_size)
 from .networks import Network, Stage
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -243,6 +244,12 @@ def _shapes_only() -> Any:
             else None
 
     class ShapesOnly(ShapeProp):
+        def run_node(self, n: Any) -> Any:
+            result = super().run_node(n)
+            if not isinstance(result, torch.Tensor) and "tensor_meta" not in n.meta:
+                n.meta["concrete"] = result  # a size or a number read off a tensor: what an op counted at the trace reads
+            return result
+
         def call_module(self, target: Any, args: Any, kwargs: Any) -> Any:
             module = self.fetch_attr(target)
             if len(args) == 1 and not kwargs and isinstance(args[0], torch.Tensor):
@@ -300,6 +307,8 @@ class _Node:
     owner: str = ""
     params: set[int] = field(default_factory=set)
     join: str = ""
+    size: Any = None
+    channels: Any = None
 
 
 class _NotSeriesParallel(Exception):
@@ -356,14 +365,17 @@ class _Importer:
         placeholders = [n for n in graph.nodes if n.op == "placeholder" and n not in self.parameters]
         output = next(n for n in graph.nodes if n.op == "output")
         source = placeholders[0]
-        self.nodes[source] = _Node(source, [], _State("map", self.shape[0]))
+        self.nodes[source] = _Node(source, [], _State("map", self.shape[0]), size=as_size(self.shape[1], self.shape[2]),
+                                   channels=self.shape[0])
         for node in graph.nodes:
             if node.op in ("placeholder", "output", "get_attr") or node in self.nodes:
                 continue
             inputs = [x for x in node.all_input_nodes if x in self.nodes]
             if not inputs or "tensor_meta" not in node.meta:
                 continue  # a constant, or a size read off a tensor: no data flows
-            self.nodes[node] = self._read(node, inputs)
+            item = self._read(node, inputs)
+            self.nodes[node] = item
+            item.size = self._flowed(item)
         outputs = list(dict.fromkeys(n for n in _leaves(output.args[0]) if n in self.nodes))
         if not outputs:
             raise InvalidValueError(f"{self.name}: the model returns no tensor computed from its input")
@@ -387,6 +399,34 @@ class _Importer:
             raise InvalidValueError(f"{self.name}: {len(uncounted)} operation(s) the library does not count: {listed};"
                                     " strict refuses the model")
         return net
+
+    def _flowed(self, item: "_Node") -> Any:
+        """The size the library's own arithmetic gives this value at the traced input (what a
+        layer counted at the traced size only checks it is given)."""
+        from .blocks import Join
+        from .cost import _agree, output_of
+
+        from .blocks import out_channels
+
+        ins = [self.nodes[x].size for x in item.inputs]
+        try:
+            size = _agree(Join(item.join), ins[0], ins) if len(ins) > 1 and item.join else ins[0]
+            channels = self._joined_channels(item.join, [self.nodes[x].channels for x in item.inputs])
+            item.channels = out_channels(item.layer, channels) if item.layer is not None else channels
+            return output_of(item.layer, size) if item.layer is not None else size
+        except InvalidValueError as error:
+            raise InvalidValueError(f"{self.name}: {self._value_name(item.node)}: {error}") from None
+
+    @staticmethod
+    def _joined_channels(join: str, channels: list[Any]) -> Any:
+        if len(channels) == 1 or not join or join == "resize":
+            return channels[0]
+        if join == "concat":
+            return sum(channels)
+        wide = [c for c in channels if c != 1]
+        if any(c != wide[0] for c in wide[1:]):
+            raise InvalidValueError(f"a {join} of {', '.join(map(str, channels))} channels")
+        return wide[0] if wide else 1
 
     def _value_name(self, node: Any) -> str:
         """A value by the layer that makes it (or torch's node name)."""
@@ -506,9 +546,13 @@ class _Importer:
         if op == "cat" and len(inputs) > 1:
             item.inputs = self._cat_inputs(node, inputs)
         state = self.nodes[inputs[0]].state
+        self.current = (node, inputs)
         first = self.nodes[inputs[0]].node.meta["tensor_meta"]
         self.src = tuple(first.shape) if hasattr(first, "shape") else ()
         layer, new = self._layer(node, op, inputs, state, out, name, item)
+        last = list(iter_layers(layer))[-1:] if layer is not None else []
+        if last and isinstance(last[0], Traced):
+            new = self.after
         item.layer, item.state = layer, new
         origin = self._origin(node)
         if len(item.inputs) > 1:
@@ -522,14 +566,26 @@ class _Importer:
     def _join_kind(self, node: Any, op: str, inputs: list[Any]) -> str:
         """How a node of several data inputs joins them, if the library knows: a sum or a
         difference, a product or a quotient (broadcasting), a concatenation along the channels."""
+        from .blocks import Join
+        from .cost import _agree
+
         kinds = {self.nodes[x].state.kind for x in inputs}
+        kind = ""
         if op in _ADD and len(inputs) == 2:
-            return "add"
-        if op in _MUL and len(inputs) == 2:
-            return "multiply"
-        if op == "cat" and self._dim(node, 0) in (1, -3) and kinds == {"map"}:
-            return "concat"
-        return ""
+            kind = "add"
+        elif op in _MUL and len(inputs) == 2:
+            kind = "multiply"
+        elif op == "cat" and self._dim(node, 0) in (1, -3) and kinds == {"map"}:
+            kind = "concat"
+        if kind and not kinds <= {"map", "nhwc", "flat"}:
+            kind = ""
+        if kind:  # the library's own sizes and channels must join as torch's do, else it is counted at the trace
+            try:
+                _agree(Join(kind), self.nodes[inputs[0]].size, [self.nodes[x].size for x in inputs])
+                self._joined_channels(kind, [self.nodes[x].channels for x in inputs])
+            except InvalidValueError:
+                kind = ""
+        return kind
 
     def _origin(self, node: Any) -> tuple[str, int]:
         """What torch ran for a node, as the peers' counters see it: a module's exact class
@@ -558,8 +614,7 @@ class _Importer:
         dim = self._dim(node, 1 if self._op(node) in ("chunk", "split", "tensor_split") else 0)
         shapes = [tuple(m.shape) for m in node.meta["tensor_meta"]]
         if state.kind != "map" or dim not in (1, -3) or self._op(node) not in ("chunk", "split", "tensor_split", "unbind"):
-            raise InvalidValueError(f"{self.name}: {name} ({self._op(node)}) splits a tensor other than along the channels"
-                                    " of a feature map; the library cannot carry that")
+            return _State("tuple", state.channels)  # its pieces are read by getitem, each counted at the traced size
         bounds = [0]
         for s in shapes:
             bounds.append(bounds[-1] + s[1])
@@ -600,21 +655,20 @@ class _Importer:
             self.calls[str(node.target)] = count
             if count > 1 and any(True for _ in module.parameters()):
                 self.reused.add(name)
-            elif layer is not None and not isinstance(layer, Uncounted):
-                held = sum(p.numel() for p in fresh)
-                if getattr(layer, "params")() != held:
-                    layer = Uncounted(channels, f"{type(module).__name__} (parameters not understood)",
-                                      out=self._channels(out, state), held=held, name=name)
-            if isinstance(layer, Uncounted) and count == 1:
-                layer = Uncounted(layer.channels, layer.op, layer.out, sum(p.numel() for p in fresh), name)
+            elif layer is not None and not isinstance(layer, (Uncounted, Traced)):
+                layer = self._with_parameters(layer, sum(p.numel() for p in fresh), name, self._channels(out, state))
+            if isinstance(layer, (Uncounted, Traced)) and count == 1:
+                layer = replace(layer, held=sum(p.numel() for p in fresh))
             self.accounted |= {id(p) for p in fresh}
             if layer is None:  # dropout, identity, flatten: the value passes on
                 return None, self._after(module, state, out) if isinstance(module, nn.Flatten) else keep
             return layer, self._after(module, state, out)
         # functions and methods
         if len(inputs) > 1:
-            return self._join(op, node, inputs, state, out, name)
-        if op in _PASS or (op == "cat" and self._dim(node, 0) in (1, -3)):  # a concatenation of one tensor
+            if self._join_kind(node, op, inputs):
+                return self._join(op, node, inputs, state, out, name)
+            return self._unknown(op, state, out, name), state  # matmul, attention: counted as torch counts them
+        if op in _PASS or (op == "cat" and out == self.src):  # a concatenation of one tensor
             return None, keep
         if op in _ACTIVATION_NAMES:
             return Activation(channels, _ACTIVATION_NAMES[op], name=name), keep
@@ -704,18 +758,78 @@ class _Importer:
             return out[-1]
         return out[1] if len(out) > 1 else state.channels
 
-    def _unknown(self, op: str, state: _State, out: tuple[int, ...], name: str, held: int = 0) -> Uncounted:
-        """An operation the library does not know: kept, by name, as not counted; it must keep the size."""
-        if state.kind in ("map", "nhwc") and len(out) == 4:
-            spatial = (out[1], out[2]) if state.kind == "nhwc" else (out[2], out[3])
-            src = self.src
-            if len(src) != 4 or spatial != ((src[1], src[2]) if state.kind == "nhwc" else (src[2], src[3])):
-                raise InvalidValueError(f"{self.name}: {name} ({op}) changes the feature map's size, and the library"
-                                        " cannot carry sizes through an operation it does not know")
-        elif state.kind not in ("flat",) or len(out) != 2:
-            raise InvalidValueError(f"{self.name}: {name} ({op}) on a {state.kind} value is an operation the library"
-                                    " cannot carry")
-        return Uncounted(state.channels, op, out=self._channels(out, state), held=held, name=name)
+    def _unknown(self, op: str, state: _State, out: tuple[int, ...], name: str, held: int = 0) -> Any:
+        """An operation the library has no size rule for. One that keeps a map's (or a flat
+        value's) shape and that PyTorch counts no MACs for is kept, by name, as not counted
+        (an unknown elementwise function); any other is counted as PyTorch counts it at the
+        traced shapes (FlopCounterMode's formula for the op), its output size the trace's: a
+        :class:`~convalgebra.layers.Traced` layer, exact at the traced size only."""
+        node, inputs = self.current
+        macs = self._traced_macs(node, name, op)
+        held += self._claim(*[a for a in _leaves((node.args, node.kwargs)) if a not in self.nodes])
+        src = self.src
+        keeps = (state.kind == "map" and len(out) == 4 and len(src) == 4 and out[2:] == src[2:]) or \
+            (state.kind == "nhwc" and len(out) == 4 and len(src) == 4 and out[1:3] == src[1:3]) or \
+            (state.kind == "flat" and len(out) == 2)
+        channels = self.nodes[inputs[0]].channels
+        if keeps and macs == 0:
+            return Uncounted(channels, op, out=self._channels(out, state), held=held, name=name)
+        at = self.nodes[inputs[0]].size
+        made: Any = at
+        if len(out) == 4 and state.kind != "nhwc":
+            made = as_size(out[2], out[3])
+            self.after = _State("map", out[1])
+        elif len(out) == 2:
+            made, self.after = 1, _State("flat", out[1], 1)
+        else:
+            self.after = _State("other", out[1] if len(out) > 1 else 1)
+        if state.kind == "nhwc" and len(out) == 4:
+            self.after = _State("nhwc", out[-1])
+        return Traced(channels, op, self.after.channels, macs, at, made, held, name)
+
+    def _traced_macs(self, node: Any, name: str, op: str) -> Any:
+        """What FlopCounterMode counts for ``node`` at the traced shapes, / 2: the op run on
+        empty meta tensors of those shapes (no data, no compute)."""
+        import torch
+        from torch.fx.node import map_aggregate
+        from torch.utils.flop_counter import FlopCounterMode
+
+        def empty(meta: Any) -> Any:
+            if hasattr(meta, "shape"):
+                return torch.empty(tuple(meta.shape), dtype=meta.dtype, device="meta")
+            return type(meta)(empty(m) for m in meta) if isinstance(meta, (list, tuple)) else meta
+
+        def real(arg: Any) -> Any:
+            if not hasattr(arg, "op"):
+                return arg
+            value = self._value(arg)
+            if value is not None:
+                return value.to("meta") if hasattr(value, "to") else value
+            if "tensor_meta" in arg.meta:
+                return empty(arg.meta["tensor_meta"])
+            if "concrete" in arg.meta:  # a size read off a tensor, at the trace
+                return arg.meta["concrete"]
+            if "val" in arg.meta:
+                return map_aggregate(arg.meta["val"], lambda v: torch.empty(tuple(v.shape), dtype=v.dtype,
+                                                                             device="meta") if hasattr(v, "shape") else v)
+            raise InvalidValueError(f"{self.name}: {name} ({op}) reads a value whose shape the trace does not give")
+
+        args, kwargs = map_aggregate(node.args, real), map_aggregate(node.kwargs, real)
+        try:
+            with FlopCounterMode(display=False) as counter:
+                if node.op == "call_function":
+                    node.target(*args, **kwargs)
+                elif node.op == "call_method":
+                    getattr(args[0], node.target)(*args[1:], **kwargs)
+                else:
+                    module = self.modules[str(node.target)]
+                    state = {k: v.to("meta") for k, v in (*module.named_parameters(), *module.named_buffers())}
+                    torch.func.functional_call(module, state, tuple(args), kwargs)
+        except Exception as error:  # any op of any model: its own exception kinds
+            raise InvalidValueError(f"{self.name}: {name} ({op}) cannot be counted on meta tensors:"
+                                    f" {_first_line(error)}") from None
+        flops = counter.get_total_flops()
+        return flops // 2 if flops % 2 == 0 else Fraction(flops, 2)
 
     def _module_layer(self, module: Any, state: _State, out: tuple[int, ...], name: str) -> Optional[AnyBlock]:
         from torch import nn
@@ -739,8 +853,7 @@ class _Importer:
             if state.kind == "nhwc":  # a linear layer on channels-last positions: a 1 x 1 convolution
                 return Conv(module.in_features, module.out_features, (1, 1), padding=0, bias=module.bias is not None,
                             name=name)
-            raise InvalidValueError(f"{self.name}: {name}: a linear layer on a {' x '.join(map(str, self.src[1:]))}"
-                                    " feature map (not flattened); the library counts linear layers on flattened maps")
+            return self._unknown("Linear", state, out, name)  # on tokens: counted at the traced size
         if isinstance(module, (nn.BatchNorm2d, nn.BatchNorm1d)) and module.affine:
             return BatchNorm(c, name=name)
         if isinstance(module, nn.LayerNorm) and tuple(module.normalized_shape) == (c,) and state.kind in ("nhwc", "flat"):
@@ -966,6 +1079,8 @@ class _Importer:
         name, _ = self._name(item.node)
         fork_channels = self.nodes[fork].state.channels
         parts: list[AnyBlock] = [Series(*b) if len(b) > 1 else (b[0] if b else Identity(fork_channels)) for b in branches]
+        if not item.join or item.layer is not None or item.join == "resize":
+            raise _NotSeriesParallel()  # not a sum, product or concatenation the blocks hold: a graph
         if op in _ADD and len(parts) == 2 and op not in ("sub", "sub_", "isub"):
             if not branches[1]:  # x + f(x) or f(x) + x: the shortcut is the identity
                 return Residual(parts[0])
@@ -977,12 +1092,9 @@ class _Importer:
             return Scale(gate)
         if item.join == "concat":
             return Parallel(*parts)
-        if item.join:  # a difference, a quotient, a product of two computed maps: a graph's join
+        if item.join or item.layer is not None:  # a difference, a product of two computed maps, a matmul: a graph
             raise _NotSeriesParallel()
-        total = sum(self._out_channels(x) for x in item.inputs)
-        out = self._shape(item.node)
-        state = _State("map", total)
-        return Series(Parallel(*parts), self._unknown(op, state, out, name))
+        raise _NotSeriesParallel()
 
     def _out_channels(self, node: Any) -> int:
         return self.nodes[node].state.channels
