@@ -222,6 +222,10 @@ class Network(RichDisplay):
         if not isinstance(auxiliary, bool):
             raise InvalidValueError(f"auxiliary = {shown(auxiliary)}: expected True or False")
         size = self.default_size if size is None else _checked_size(size)
+        if self.domain and size != self.default_size:
+            raise InvalidValueError(f"{self.name} was exported by torch.export at {self.domain} (its forward has Python"
+                                    f" control flow, which may take another path at another size): it counts at"
+                                    f" {self.domain} only; import it at {size_words(size)} to count it there")
         try:
             return self._count(size, auxiliary)
         except InvalidValueError as error:

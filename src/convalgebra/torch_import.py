@@ -32,6 +32,7 @@ from __future__ import annotations
 import contextlib
 import io
 import operator
+import warnings
 from fractions import Fraction
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
@@ -71,9 +72,12 @@ def from_torch(model: "torch.nn.Module", input_shape: Sequence[int] = (3, 224, 2
     if not isinstance(model, torch.nn.Module):
         raise InvalidValueError(f"from_torch takes a torch.nn.Module, not {type(model).__name__}")
     shape = _input_shape(input_shape)
-    graph = _trace(model, shape)
-    return _Importer(model, graph, shape, name or type(model).__name__, title or type(model).__name__,
-                     strict).network()
+    graph, parameters = _trace(model, shape)
+    importer = _Importer(model, graph, shape, name or type(model).__name__, title or type(model).__name__, strict)
+    if parameters is not None:  # torch.export's graph: parameters are placeholders, and one path was taken
+        importer.parameters, importer.exported = parameters, True
+        importer.domain = f"{shape[1]} x {shape[2]}"
+    return importer.network()
 
 
 def load_model(spec: str) -> "torch.nn.Module":
@@ -185,8 +189,11 @@ def _input_shape(shape: Sequence[int]) -> tuple[int, int, int]:
     return dims[0], dims[1], dims[2]
 
 
-def _trace(model: "torch.nn.Module", shape: tuple[int, int, int]) -> Any:
-    """The model's fx graph module, every node's output shape recorded (``tensor_meta``)."""
+def _trace(model: "torch.nn.Module", shape: tuple[int, int, int]) -> tuple[Any, Optional[dict[Any, Any]]]:
+    """The model's graph, every node's output shape recorded (``tensor_meta``): traced by
+    ``torch.fx`` (every size in the graph a rule of the input's), or where its forward has
+    Python control flow, exported by ``torch.export`` at this size (the path the size takes),
+    with the placeholders that stand for parameters and buffers (else None)."""
     import torch
     from torch import fx
     from torch._subclasses.fake_tensor import FakeTensorMode
@@ -194,16 +201,16 @@ def _trace(model: "torch.nn.Module", shape: tuple[int, int, int]) -> Any:
     flags = {m: m.training for m in model.modules()}
     model.eval()
     try:
-        try:
-            traced = fx.symbolic_trace(model)
-        except Exception as error:  # torch.fx raises many kinds: TraceError, TypeError, NotImplementedError ...
-            raise InvalidValueError(f"{type(model).__name__} cannot be traced by torch.fx: {_first_line(error)}") from None
         on_meta = all(t.device.type == "meta" for t in (*model.parameters(), *model.buffers()))
         mode = None if on_meta else FakeTensorMode(allow_non_fake_inputs=True)  # meta is faster, fake works anywhere
         example = torch.empty(1, *shape, device="meta")
         if mode is not None:
             device = next((t.device for t in (*model.parameters(), *model.buffers())), torch.device("cpu"))
             example = mode.from_tensor(torch.empty(1, *shape, device=device))
+        try:
+            traced = fx.symbolic_trace(model)
+        except Exception as error:  # torch.fx raises many kinds: TraceError, TypeError, NotImplementedError ...
+            return _exported(model, shape, error)
         try:
             with contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints the traceback it raises
                 _shapes_only()(traced, fake_mode=mode).propagate(example)
@@ -213,7 +220,46 @@ def _trace(model: "torch.nn.Module", shape: tuple[int, int, int]) -> Any:
     finally:
         for module, training in flags.items():
             module.training = training
-    return traced
+    return traced, None
+
+
+def _exported(model: "torch.nn.Module", shape: tuple[int, int, int], why: BaseException) -> tuple[Any, dict[Any, Any]]:
+    """``torch.export`` (non-strict) of the model at this size on fake tensors: its ATen graph, each
+    node's shape recorded as ``tensor_meta`` (a size read off a tensor as ``concrete``), and the
+    placeholders that hold parameters and buffers, with the model's own tensors. A forward whose
+    path depends on the values in a tensor is refused, naming the reason."""
+    import torch
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.fx.passes.shape_prop import _extract_tensor_metadata
+
+    fake = FakeTensorMode(allow_non_fake_inputs=True)
+    device = next((t.device for t in (*model.parameters(), *model.buffers())), torch.device("cpu"))
+    example = torch.empty(1, *shape, device="meta") if device.type == "meta" else \
+        fake.from_tensor(torch.empty(1, *shape, device=device))
+    try:
+        with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            program = torch.export.export(model, (example,), strict=False)
+    except Exception as error:  # an export's failures are of many kinds; the first line says which
+        raise InvalidValueError(f"{type(model).__name__} cannot be traced by torch.fx ({_first_line(why)}) nor"
+                                f" exported by torch.export at 1 x {shape[0]} x {shape[1]} x {shape[2]}:"
+                                f" {_first_line(error)}") from None
+    graph = program.graph_module
+    tensors = {**dict(model.named_parameters(remove_duplicate=False)), **dict(model.named_buffers(remove_duplicate=False))}
+    targets = {spec.arg.name: spec.target for spec in program.graph_signature.input_specs
+               if spec.target is not None and getattr(spec.arg, "name", None)}
+    parameters: dict[Any, Any] = {}
+    for node in graph.graph.nodes:
+        value = node.meta.get("val")
+        if node.op == "placeholder" and node.name in targets and targets[node.name] in tensors:
+            parameters[node] = tensors[targets[node.name]]
+        if isinstance(value, torch.Tensor):
+            node.meta["tensor_meta"] = _extract_tensor_metadata(value)
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, torch.Tensor) for v in value):
+            node.meta["tensor_meta"] = tuple(_extract_tensor_metadata(v) for v in value)
+        elif value is not None:
+            node.meta["concrete"] = value
+    return graph, parameters
 
 
 @lru_cache(maxsize=None)
@@ -371,11 +417,15 @@ class _Importer:
             if node.op in ("placeholder", "output", "get_attr") or node in self.nodes:
                 continue
             inputs = [x for x in node.all_input_nodes if x in self.nodes]
+            if not inputs and hasattr(node.meta.get("tensor_meta"), "shape"):
+                shaped = self._data_behind(list(node.all_input_nodes))  # a tensor made from a size read off the data
+                inputs = [shaped] if shaped is not None else []       # (a positional encoding): it runs, it counts
             if not inputs or "tensor_meta" not in node.meta:
-                continue  # a constant, or a size read off a tensor: no data flows
+                continue  # a constant (weights computed from parameters), or a size read off a tensor
             item = self._read(node, inputs)
             self.nodes[node] = item
             item.size = self._flowed(item)
+            self._verify(item)
         outputs = list(dict.fromkeys(n for n in _leaves(output.args[0]) if n in self.nodes))
         if not outputs:
             raise InvalidValueError(f"{self.name}: the model returns no tensor computed from its input")
@@ -416,6 +466,39 @@ class _Importer:
             return output_of(item.layer, size) if item.layer is not None else size
         except InvalidValueError as error:
             raise InvalidValueError(f"{self.name}: {self._value_name(item.node)}: {error}") from None
+
+    def _verify(self, item: "_Node") -> None:
+        """A layer that multiplies (a convolution, a linear layer) counts at the traced size what
+        FlopCounterMode counts for the op there, and makes the shape torch made; where the
+        library's reading differs, the op is counted as torch counts it at the traced shapes (a
+        :class:`~convalgebra.layers.Traced` layer): never a wrong number."""
+        from .cost import layer_costs
+
+        layer = item.layer
+        if layer is None or not any(isinstance(x, (Conv, Linear, ConvTranspose)) for x in iter_layers(layer)):
+            return
+        node = item.node
+        meta = node.meta["tensor_meta"]
+        out = tuple(meta.shape)
+        ins = [self.nodes[x].size for x in item.inputs]
+        rows, made = layer_costs(layer, ins[0])
+        mine = sum(r.macs for r in rows)
+        shape_ok = True
+        if item.state.kind == "map" and len(out) == 4:
+            shape_ok = item.channels == out[1] and made == as_size(out[2], out[3])
+        elif item.state.kind == "nhwc" and len(out) == 4:
+            shape_ok = item.channels == out[3] and made == as_size(out[1], out[2])
+        op, name = self._op(node), getattr(next(iter_layers(layer)), "name", "")
+        if shape_ok and mine == self._traced_macs(node, name, op):
+            return
+        held = sum(x.params() for x in iter_layers(layer))
+        first = self.nodes[item.inputs[0]]
+        self.current = (node, item.inputs[:1])
+        self.src = tuple(first.node.meta["tensor_meta"].shape) if hasattr(first.node.meta["tensor_meta"], "shape") else ()
+        item.layer = self._unknown(op if op != "module" else type(self.modules[str(node.target)]).__name__,
+                                   first.state, out, name, held)
+        item.state = self.after if isinstance(item.layer, Traced) else item.state
+        item.size = self._flowed(item)
 
     @staticmethod
     def _joined_channels(join: str, channels: list[Any]) -> Any:
@@ -540,6 +623,19 @@ class _Importer:
         meta = node.meta["tensor_meta"]
         if not hasattr(meta, "shape"):  # chunk, split: a tuple of pieces along a dimension
             item.state = self._pieces(node, inputs, name)
+            if item.state.kind == "tuple":  # several results (attention's output and weights): counted as torch counts
+                op = self._op(node) if node.op != "call_module" else type(self.modules[str(node.target)]).__name__
+                self.current = (node, inputs)
+                macs = self._traced_macs(node, name, op)
+                held = self._claim(*[a for a in _leaves((node.args, node.kwargs)) if a not in self.nodes])
+                if node.op == "call_module":
+                    fresh = [p for p in self.modules[str(node.target)].parameters() if id(p) not in self.accounted]
+                    held += sum(p.numel() for p in fresh)
+                    self.accounted |= {id(p) for p in fresh}
+                if macs or held:
+                    at, channels = self.nodes[inputs[0]].size, self.nodes[inputs[0]].channels
+                    item.layer = Traced(channels, op, channels, macs, at, at, held, name)
+                    item.state = _State("tuple", channels)
             return item
         out = tuple(meta.shape)
         op = self._op(node)
@@ -607,13 +703,17 @@ class _Importer:
         if node.op == "call_module":
             return "module"
         target = node.target
+        packet = getattr(target, "_overloadpacket", None)
+        if packet is not None:  # torch.export's ATen op: aten.conv2d.default is conv2d, aten.relu_.default relu_
+            return str(getattr(packet, "__name__", target)).split(".")[-1]
         return target if isinstance(target, str) else getattr(target, "__name__", str(target))
 
     def _pieces(self, node: Any, inputs: list[Any], name: str) -> _State:
         state = self.nodes[inputs[0]].state
-        dim = self._dim(node, 1 if self._op(node) in ("chunk", "split", "tensor_split") else 0)
-        shapes = [tuple(m.shape) for m in node.meta["tensor_meta"]]
-        if state.kind != "map" or dim not in (1, -3) or self._op(node) not in ("chunk", "split", "tensor_split", "unbind"):
+        dim = self._dim(node, 1 if self._op(node) in ("chunk", "split", "tensor_split", "split_with_sizes") else 0)
+        shapes = [tuple(m.shape) if hasattr(m, "shape") else () for m in node.meta["tensor_meta"]]
+        if () in shapes or state.kind != "map" or dim not in (1, -3) or \
+                self._op(node) not in ("chunk", "split", "tensor_split", "unbind", "split_with_sizes"):
             return _State("tuple", state.channels)  # its pieces are read by getitem, each counted at the traced size
         bounds = [0]
         for s in shapes:
@@ -717,8 +817,7 @@ class _Importer:
                 continue
             seen.add(arg)
             value = self._value(arg)
-            if value is not None and id(value) not in self.accounted and \
-                    (getattr(value, "requires_grad", False) or self._is_parameter(value)):
+            if value is not None and id(value) not in self.accounted and self._is_parameter(value):
                 self.accounted.add(id(value))
                 held += value.numel()
             todo += list(arg.all_input_nodes)
@@ -989,21 +1088,29 @@ class _Importer:
         """An add or multiply of a data value and a constant: a learned per-channel scale (a
         parameter) is a layer scale; a number is an elementwise operation."""
         keep = _State(state.kind, state.channels, state.size)
-        others = [a for a in node.args if not (hasattr(a, "op") and a in self.nodes)]
-        tensors = [a for a in others if hasattr(a, "op") and a.op == "get_attr"]
-        if not tensors:
+        others = [a for a in node.args if hasattr(a, "op") and a not in self.nodes]
+        if not others:
             return Elementwise(state.channels, "add" if op in _ADD else "multiply", name=name), keep
-        value = self._attribute(tensors[0].target)
-        if op in _MUL and len(tensors) == 1 and value is not None and value.numel() == state.channels \
-                and getattr(value, "requires_grad", False):
-            item.params.add(id(value))
-            self.accounted.add(id(value))
+        behind = self._parameters_behind(others)
+        if op in _MUL and len(behind) == 1 and behind[0].numel() == state.channels:  # x * gamma (a view of it too)
+            self.accounted.add(id(behind[0]))
             return LayerScale(state.channels, name=name), keep
-        held = 0
-        if value is not None and id(value) not in self.accounted and getattr(value, "requires_grad", False):
-            held = value.numel()
-            self.accounted.add(id(value))
-        return self._unknown(f"{op} with a tensor", state, out, name, held), keep
+        return self._unknown(f"{op} with a tensor", state, out, name), keep
+
+    def _parameters_behind(self, args: list[Any]) -> list[Any]:
+        """The parameters not yet counted that ``args`` hold or are computed from."""
+        found, seen, todo = [], set(), list(args)
+        while todo:
+            arg = todo.pop()
+            if arg in seen or arg in self.nodes:
+                continue
+            seen.add(arg)
+            value = self._value(arg)
+            if value is not None and id(value) not in self.accounted and self._is_parameter(value) and \
+                    all(v is not value for v in found):
+                found.append(value)
+            todo += list(arg.all_input_nodes)
+        return found
 
     def _attribute(self, target: str) -> Any:
         value: Any = self.traced
@@ -1017,7 +1124,7 @@ class _Importer:
         args = list(node.args) + [node.kwargs.get(k) for k in ("normalized_shape", "weight", "bias")][len(node.args) - 1:]
         shape, weight, bias = (args + [None] * 4)[1:4]
         keep = _State(state.kind, state.channels, state.size)
-        values = [self._attribute(a.target) if hasattr(a, "op") and a.op == "get_attr" else None for a in (weight, bias)]
+        values = [self._value(a) for a in (weight, bias)]
         if tuple(shape or ()) == (state.channels,) and state.kind in ("nhwc", "flat") and None not in values:
             self.accounted |= {id(v) for v in values}
             return LayerNorm(state.channels, name=name), keep
