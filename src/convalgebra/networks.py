@@ -222,6 +222,13 @@ class Network(RichDisplay):
         if not isinstance(auxiliary, bool):
             raise InvalidValueError(f"auxiliary = {shown(auxiliary)}: expected True or False")
         size = self.default_size if size is None else _checked_size(size)
+        if self.imported and size != self.default_size and not self.domain:
+            traced = [x.name for stage in self.stages for x in iter_layers(stage.block) if isinstance(x, Traced)]
+            if traced:
+                raise InvalidValueError(f"{self.name} holds {len(traced)} operation(s) counted as PyTorch counts them at"
+                                        f" the traced size only ({', '.join(traced[:2])}{', ...' if len(traced) > 2 else ''}):"
+                                        f" it counts at {size_words(self.default_size)} only; import it at"
+                                        f" {size_words(size)} to count it there")
         if self.domain and size != self.default_size:
             raise InvalidValueError(f"{self.name} was exported by torch.export at {self.domain} (its forward has Python"
                                     f" control flow, which may take another path at another size): it counts at"

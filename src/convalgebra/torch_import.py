@@ -76,7 +76,7 @@ def from_torch(model: "torch.nn.Module", input_shape: Sequence[int] = (3, 224, 2
     importer = _Importer(model, graph, shape, name or type(model).__name__, title or type(model).__name__, strict)
     if parameters is not None:  # torch.export's graph: parameters are placeholders, and one path was taken
         importer.parameters, importer.exported = parameters, True
-        importer.domain = f"{shape[1]} x {shape[2]}"
+        importer.domain = f"{shape[-2]} x {shape[-1]}"
     return importer.network()
 
 
@@ -102,12 +102,16 @@ def load_model(spec: str) -> "torch.nn.Module":
     if kind == "torchvision":
         import torchvision
 
-        known = torchvision.models.list_models(module=torchvision.models)
+        known = torchvision.models.list_models()  # classification, segmentation, detection, video
         if rest not in known:
             from .errors import unknown_name
 
             raise unknown_name("torchvision model", rest, {n: n for n in known}, "torchvision.models.list_models()")
-        return _on_meta(lambda: torchvision.models.get_model(rest, weights=None))
+        import inspect
+
+        builder = torchvision.models.get_model_builder(rest)
+        extra = {"weights_backbone": None} if "weights_backbone" in inspect.signature(builder).parameters else {}
+        return _on_meta(lambda: torchvision.models.get_model(rest, weights=None, **extra))
     if kind == "timm":
         try:
             import timm
@@ -171,8 +175,8 @@ def _on_meta(build: Any) -> "torch.nn.Module":
             BlockParams.from_init_params = classmethod(original)
 
 
-def _input_shape(shape: Sequence[int]) -> tuple[int, int, int]:
-    """(C, H, W) from (C, H, W) or (1, C, H, W).
+def _input_shape(shape: Sequence[int]) -> tuple[int, ...]:
+    """(C, H, W) from (C, H, W) or (1, C, H, W); (C, T, H, W) for a video model (1 x C x T x H x W).
 
     >>> _input_shape((1, 3, 224, 160)), _input_shape([3, 32, 32])
     ((3, 224, 160), (3, 32, 32))
@@ -182,14 +186,15 @@ def _input_shape(shape: Sequence[int]) -> tuple[int, int, int]:
     convalgebra.errors.InvalidValueError: input_shape (224, 224): expected (channels, height, width)
     """
     dims = tuple(shape)
-    if len(dims) == 4 and dims[0] == 1:
+    if len(dims) in (4, 5) and dims[0] == 1:  # a batch of one
         dims = dims[1:]
-    if len(dims) != 3 or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in dims):
-        raise InvalidValueError(f"input_shape {tuple(shape)!r}: expected (channels, height, width)")
-    return dims[0], dims[1], dims[2]
+    if len(dims) not in (3, 4) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in dims):
+        raise InvalidValueError(f"input_shape {tuple(shape)!r}: expected (channels, height, width), or (channels,"
+                                " frames, height, width) for a video model")
+    return dims
 
 
-def _trace(model: "torch.nn.Module", shape: tuple[int, int, int]) -> tuple[Any, Optional[dict[Any, Any]]]:
+def _trace(model: "torch.nn.Module", shape: tuple[int, ...]) -> tuple[Any, Optional[dict[Any, Any]]]:
     """The model's graph, every node's output shape recorded (``tensor_meta``): traced by
     ``torch.fx`` (every size in the graph a rule of the input's), or where its forward has
     Python control flow, exported by ``torch.export`` at this size (the path the size takes),
@@ -215,15 +220,15 @@ def _trace(model: "torch.nn.Module", shape: tuple[int, int, int]) -> tuple[Any, 
             with contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints the traceback it raises
                 _shapes_only()(traced, fake_mode=mode).propagate(example)
         except Exception as error:
-            raise InvalidValueError(f"{type(model).__name__} does not run on a 1 x {shape[0]} x {shape[1]} x"
-                                    f" {shape[2]} input: {_first_line(error)}") from None
+            raise InvalidValueError(f"{type(model).__name__} does not run on a 1 x {' x '.join(map(str, shape))}"
+                                    f" input: {_first_line(error)}") from None
     finally:
         for module, training in flags.items():
             module.training = training
     return traced, None
 
 
-def _exported(model: "torch.nn.Module", shape: tuple[int, int, int], why: BaseException) -> tuple[Any, dict[Any, Any]]:
+def _exported(model: "torch.nn.Module", shape: tuple[int, ...], why: BaseException) -> tuple[Any, dict[Any, Any]]:
     """``torch.export`` (non-strict) of the model at this size on fake tensors: its ATen graph, each
     node's shape recorded as ``tensor_meta`` (a size read off a tensor as ``concrete``), and the
     placeholders that hold parameters and buffers, with the model's own tensors. A forward whose
@@ -242,7 +247,7 @@ def _exported(model: "torch.nn.Module", shape: tuple[int, int, int], why: BaseEx
             program = torch.export.export(model, (example,), strict=False)
     except Exception as error:  # an export's failures are of many kinds; the first line says which
         raise InvalidValueError(f"{type(model).__name__} cannot be traced by torch.fx ({_first_line(why)}) nor"
-                                f" exported by torch.export at 1 x {shape[0]} x {shape[1]} x {shape[2]}:"
+                                f" exported by torch.export at 1 x {' x '.join(map(str, shape))}:"
                                 f" {_first_line(error)}") from None
     graph = program.graph_module
     tensors = {**dict(model.named_parameters(remove_duplicate=False)), **dict(model.named_buffers(remove_duplicate=False))}
@@ -323,6 +328,8 @@ def _shapes_only() -> Any:
 
 
 def _first_line(error: BaseException) -> str:
+    if str(error).startswith("ShapeProp error for") and error.__cause__ is not None:
+        error = error.__cause__  # what the op itself said, not the node ShapeProp wraps it in
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
 
@@ -384,7 +391,7 @@ _MUL = {"mul", "mul_", "imul", "truediv", "div", "div_", "itruediv"}
 class _Importer:
     """One import: the graph read node by node, then its forks and joins built into blocks."""
 
-    def __init__(self, model: Any, traced: Any, shape: tuple[int, int, int], name: str, title: str,
+    def __init__(self, model: Any, traced: Any, shape: tuple[int, ...], name: str, title: str,
                  strict: bool) -> None:
         self.model, self.traced, self.shape, self.name, self.title, self.strict = model, traced, shape, name, title, strict
         self.modules = dict(traced.named_modules())
@@ -411,7 +418,7 @@ class _Importer:
         placeholders = [n for n in graph.nodes if n.op == "placeholder" and n not in self.parameters]
         output = next(n for n in graph.nodes if n.op == "output")
         source = placeholders[0]
-        self.nodes[source] = _Node(source, [], _State("map", self.shape[0]), size=as_size(self.shape[1], self.shape[2]),
+        self.nodes[source] = _Node(source, [], _State("map", self.shape[0]), size=as_size(self.shape[-2], self.shape[-1]),
                                    channels=self.shape[0])
         for node in graph.nodes:
             if node.op in ("placeholder", "output", "get_attr") or node in self.nodes:
@@ -438,7 +445,7 @@ class _Importer:
             stages.append(held)
         via = "torch.export" if self.exported else "torch.fx"
         net = Network(self.name, self.title, tuple(stages), source=f"imported from PyTorch ({type(self.model).__name__},"
-                      f" traced by {via})", default_size=as_size(self.shape[1], self.shape[2]),
+                      f" traced by {via})", default_size=as_size(self.shape[-2], self.shape[-1]),
                       in_channels=self.shape[0], reused=frozenset(self.reused), imported=True, parts=self._parts(),
                       origins=tuple((name, op, visits) for name, (op, visits) in self.origins.items()),
                       joins=tuple(dict.fromkeys(self.joins)), unused=frozenset(self.unused),
