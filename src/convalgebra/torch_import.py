@@ -246,8 +246,10 @@ def _exported(model: "torch.nn.Module", shape: tuple[int, ...], why: BaseExcepti
             warnings.simplefilter("ignore")
             program = torch.export.export(model, (example,), strict=False)
     except Exception as error:  # an export's failures are of many kinds; the first line says which
+        reason = " (its forward branches on the values in a tensor, which no count of costs can follow)" \
+            if "data-dependent" in str(error) else ""
         raise InvalidValueError(f"{type(model).__name__} cannot be traced by torch.fx ({_first_line(why)}) nor"
-                                f" exported by torch.export at 1 x {' x '.join(map(str, shape))}:"
+                                f" exported by torch.export at 1 x {' x '.join(map(str, shape))}{reason}:"
                                 f" {_first_line(error)}") from None
     graph = program.graph_module
     tensors = {**dict(model.named_parameters(remove_duplicate=False)), **dict(model.named_buffers(remove_duplicate=False))}
@@ -820,8 +822,8 @@ class _Importer:
         held, seen, todo = 0, set(), [a for a in args if hasattr(a, "op")]
         while todo:
             arg = todo.pop()
-            if arg in seen or arg in self.nodes:
-                continue
+            if arg in seen or arg in self.nodes or not hasattr(arg.meta.get("tensor_meta"), "shape"):
+                continue  # a value, not a parameter read for its dtype or its shape
             seen.add(arg)
             value = self._value(arg)
             if value is not None and id(value) not in self.accounted and self._is_parameter(value):
@@ -1109,8 +1111,8 @@ class _Importer:
         found, seen, todo = [], set(), list(args)
         while todo:
             arg = todo.pop()
-            if arg in seen or arg in self.nodes:
-                continue
+            if arg in seen or arg in self.nodes or not hasattr(arg.meta.get("tensor_meta"), "shape"):
+                continue  # a value, not a parameter read for its dtype or its shape
             seen.add(arg)
             value = self._value(arg)
             if value is not None and id(value) not in self.accounted and self._is_parameter(value) and \
