@@ -213,7 +213,9 @@ def _trace(model: "torch.nn.Module", shape: tuple[int, ...]) -> tuple[Any, Optio
             device = next((t.device for t in (*model.parameters(), *model.buffers())), torch.device("cpu"))
             example = mode.from_tensor(torch.empty(1, *shape, device=device))
         try:
-            traced = fx.symbolic_trace(model)
+            tracer = _tracer()()
+            traced = fx.GraphModule(tracer.root if hasattr(tracer, "root") else model, tracer.trace(model),
+                                    type(model).__name__)
         except Exception as error:  # torch.fx raises many kinds: TraceError, TypeError, NotImplementedError ...
             return _exported(model, shape, error)
         try:
@@ -267,6 +269,46 @@ def _exported(model: "torch.nn.Module", shape: tuple[int, ...], why: BaseExcepti
         elif value is not None:
             node.meta["concrete"] = value
     return graph, parameters
+
+
+@lru_cache(maxsize=None)
+def _tracer() -> Any:
+    """torch.fx's Tracer, but a parameter read in a forward (timm's BatchNormAct2d reads its
+    weight and bias) found by a dictionary, not by a walk over all the model's parameters at
+    every read (which made a trace of MobileOne take seconds)."""
+    import torch
+    from torch import fx
+
+    class Tracer(fx.Tracer):
+        def names(self) -> tuple[dict[int, str], dict[int, str]]:
+            if not hasattr(self, "_tensor_names"):
+                self._tensor_names = ({id(p): n for n, p in reversed(list(self.root.named_parameters()))},
+                                      {id(b): n for n, b in reversed(list(self.root.named_buffers()))})
+            return self._tensor_names
+
+        def create_arg(self, a: Any) -> Any:
+            if isinstance(a, torch.Tensor):
+                params, buffers = self.names()
+                found = (params if isinstance(a, torch.nn.Parameter) else buffers).get(id(a))
+                if found is not None:
+                    return self.create_node("get_attr", found, (), {})
+            return super().create_arg(a)
+
+        def getattr(self, attr: str, attr_val: Any, parameter_proxy_cache: dict[str, Any]) -> Any:
+            if not isinstance(attr_val, torch.Tensor):
+                return attr_val
+            params, buffers = self.names()
+            if isinstance(attr_val, torch.nn.Parameter):
+                found = params.get(id(attr_val))
+            else:
+                found = buffers.get(id(attr_val)) if self.proxy_buffer_attributes else None
+            if found is None:
+                return attr_val
+            if found not in parameter_proxy_cache:
+                parameter_proxy_cache[found] = self.create_proxy("get_attr", found, (), {})
+            return parameter_proxy_cache[found]
+
+    return Tracer
 
 
 @lru_cache(maxsize=None)
@@ -370,6 +412,16 @@ class _NotSeriesParallel(Exception):
     """A piece of the graph is no nesting of series and parallel blocks: it is built as a graph."""
 
 
+def _labelled(value: Any, path: str = "") -> list[tuple[str, Any]]:
+    """The fx nodes in a model's output with their keys where the container is a dict
+    (``out``, ``aux``; a backbone's levels ``0`` to ``3`` and ``pool``)."""
+    if isinstance(value, (list, tuple)):
+        return [x for v in value for x in _labelled(v, path)]
+    if isinstance(value, dict):
+        return [x for k, v in value.items() for x in _labelled(v, f"{path}.{k}" if path else str(k))]
+    return [(path, value)] if hasattr(value, "op") else []
+
+
 def _leaves(value: Any) -> list[Any]:
     """The fx nodes in a model's output, whatever its container (a tensor, a tuple, a list, a dict)."""
     if isinstance(value, (list, tuple)):
@@ -435,6 +487,7 @@ class _Importer:
             self.nodes[node] = item
             item.size = self._flowed(item)
             self._verify(item)
+        labels = {n: label for label, n in reversed(_labelled(output.args[0])) if n in self.nodes}
         outputs = list(dict.fromkeys(n for n in _leaves(output.args[0]) if n in self.nodes))
         if not outputs:
             raise InvalidValueError(f"{self.name}: the model returns no tensor computed from its input")
@@ -451,7 +504,7 @@ class _Importer:
                       in_channels=self.shape[0], reused=frozenset(self.reused), imported=True, parts=self._parts(),
                       origins=tuple((name, op, visits) for name, (op, visits) in self.origins.items()),
                       joins=tuple(dict.fromkeys(self.joins)), unused=frozenset(self.unused),
-                      outputs=tuple(self._value_name(n) for n in outputs), domain=self.domain)
+                      outputs=tuple(labels.get(n) or self._value_name(n) for n in outputs), domain=self.domain)
         uncounted = [layer for stage in net.stages for layer in iter_layers(stage.block) if isinstance(layer, Uncounted)]
         if self.strict and uncounted:
             listed = "; ".join(f"{layer.name} ({layer.op})" for layer in uncounted)
@@ -498,6 +551,12 @@ class _Importer:
         elif item.state.kind == "nhwc" and len(out) == 4:
             shape_ok = item.channels == out[3] and made == as_size(out[1], out[2])
         op, name = self._op(node), getattr(next(iter_layers(layer)), "name", "")
+        first = self.nodes[item.inputs[0]]
+        real = getattr(first.node.meta.get("tensor_meta"), "shape", ())
+        convolutions = all(isinstance(x, (Conv, ConvTranspose, Parameters)) for x in iter_layers(layer))
+        if shape_ok and convolutions and first.state.kind == "map" and len(real) == 4 and \
+                (first.channels, first.size) == (real[1], as_size(real[2], real[3])):
+            return  # a convolution between the shapes torch gives: its MACs are torch's by the same formula
         if shape_ok and mine == self._traced_macs(node, name, op):
             return
         held = sum(x.params() for x in iter_layers(layer))
