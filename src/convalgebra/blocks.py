@@ -428,7 +428,7 @@ def flow(block: Block, value: R, leaf: Callable[[Layer, R, Place], R],
         values = [value]
         for i, node in enumerate(block.nodes):
             ins = [values[j] for j in node.inputs]
-            x = ins[0] if len(ins) == 1 else join(Join(node.join), ins[0], ins)
+            x = ins[0] if len(ins) == 1 else join(cast(Any, Join(node.join)), ins[0], ins)
             values.append(flow(node.block, x, leaf, join, place.into(i)))
         return join(block, value, [values[j] for j in block.outputs])
     return leaf(cast(Layer, block), value, place)

@@ -180,18 +180,22 @@ def _input_shape(shape: Sequence[int]) -> tuple[int, ...]:
 
     >>> _input_shape((1, 3, 224, 160)), _input_shape([3, 32, 32])
     ((3, 224, 160), (3, 32, 32))
+    >>> _input_shape((3, 16, 112, 112))                      # a video model's: frames too
+    (3, 16, 112, 112)
     >>> _input_shape((224, 224))
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: input_shape (224, 224): expected (channels, height, width)
+    convalgebra.errors.InvalidValueError: input_shape (224, 224): expected (channels, height, width), or (channels, frames, height, width) for a video model
     """
     dims = tuple(shape)
     if len(dims) in (4, 5) and dims[0] == 1:  # a batch of one
         dims = dims[1:]
+    if len(dims) == 3:
+        return dims[0], dims[1], dims[2]
     if len(dims) not in (3, 4) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in dims):
         raise InvalidValueError(f"input_shape {tuple(shape)!r}: expected (channels, height, width), or (channels,"
                                 " frames, height, width) for a video model")
-    return dims
+    return tuple(dims)
 
 
 def _trace(model: "torch.nn.Module", shape: tuple[int, ...]) -> tuple[Any, Optional[dict[Any, Any]]]:
@@ -552,15 +556,14 @@ class _Importer:
             shape_ok = item.channels == out[3] and made == as_size(out[1], out[2])
         op, name = self._op(node), getattr(next(iter_layers(layer)), "name", "")
         first = self.nodes[item.inputs[0]]
-        real = getattr(first.node.meta.get("tensor_meta"), "shape", ())
+        real: tuple[int, ...] = tuple(getattr(first.node.meta.get("tensor_meta"), "shape", ()))
         convolutions = all(isinstance(x, (Conv, ConvTranspose, Parameters)) for x in iter_layers(layer))
         if shape_ok and convolutions and first.state.kind == "map" and len(real) == 4 and \
                 (first.channels, first.size) == (real[1], as_size(real[2], real[3])):
             return  # a convolution between the shapes torch gives: its MACs are torch's by the same formula
         if shape_ok and mine == self._traced_macs(node, name, op):
             return
-        held = sum(x.params() for x in iter_layers(layer))
-        first = self.nodes[item.inputs[0]]
+        held = int(sum(x.params() for x in iter_layers(layer)))
         self.current = (node, item.inputs[:1])
         self.src = tuple(first.node.meta["tensor_meta"].shape) if hasattr(first.node.meta["tensor_meta"], "shape") else ()
         item.layer = self._unknown(op if op != "module" else type(self.modules[str(node.target)]).__name__,
@@ -977,8 +980,9 @@ class _Importer:
             if "concrete" in arg.meta:  # a size read off a tensor, at the trace
                 return arg.meta["concrete"]
             if "val" in arg.meta:
-                return map_aggregate(arg.meta["val"], lambda v: torch.empty(tuple(v.shape), dtype=v.dtype,
-                                                                             device="meta") if hasattr(v, "shape") else v)
+                return map_aggregate(arg.meta["val"], lambda v: torch.empty(tuple(getattr(v, "shape")),
+                                                                             dtype=getattr(v, "dtype"), device="meta")
+                                     if hasattr(v, "shape") else v)
             raise InvalidValueError(f"{self.name}: {name} ({op}) reads a value whose shape the trace does not give")
 
         args, kwargs = map_aggregate(node.args, real), map_aggregate(node.kwargs, real)
@@ -1167,7 +1171,9 @@ class _Importer:
 
     def _parameters_behind(self, args: list[Any]) -> list[Any]:
         """The parameters not yet counted that ``args`` hold or are computed from."""
-        found, seen, todo = [], set(), list(args)
+        found: list[Any] = []
+        seen: set[Any] = set()
+        todo = list(args)
         while todo:
             arg = todo.pop()
             if arg in seen or arg in self.nodes or not hasattr(arg.meta.get("tensor_meta"), "shape"):
@@ -1415,7 +1421,7 @@ def _map_state(state: _State, channels: Optional[int] = None) -> _State:
 def _conv_function(self: _Importer, node: Any, state: _State, out: tuple[int, ...], name: str, item: _Node) -> Any:
     """``F.conv2d(x, weight, bias, stride, padding, dilation, groups)``, the weight a parameter or
     computed from parameters (NFNet's standardized weights, its gain counted beside)."""
-    names = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
+    names: tuple[str, ...] = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
     if self._op(node) != "conv2d":
         names = ("input", "weight", "bias", "stride", "padding", "dilation", "transposed", "output_padding", "groups")
     got = _call_args(node, names)
