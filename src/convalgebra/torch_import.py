@@ -224,7 +224,12 @@ def _trace(model: "torch.nn.Module", shape: tuple[int, ...]) -> tuple[Any, Optio
             return _exported(model, shape, error)
         try:
             with contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints the traceback it raises
-                _shapes_only()(traced, fake_mode=mode).propagate(example)
+                try:  # on meta: the model's own tensors read as meta tensors of their shapes (no copy of the model)
+                    _shapes_only()(traced).propagate(torch.empty(1, *shape, device="meta"))
+                except Exception:
+                    if mode is None:
+                        raise
+                    _shapes_only()(traced, fake_mode=mode).propagate(example)  # a tensor made on the CPU in forward
         except Exception as error:
             raise InvalidValueError(f"{type(model).__name__} does not run on a 1 x {' x '.join(map(str, shape))}"
                                     f" input: {_first_line(error)}") from None
@@ -343,6 +348,18 @@ def _shapes_only() -> Any:
             else None
 
     class ShapesOnly(ShapeProp):
+        def on_meta(self, value: Any) -> Any:
+            """A parameter or buffer as a meta tensor of its shape (once each): the model is not copied."""
+            if not isinstance(value, torch.Tensor) or value.device.type == "meta" or self.fake_mode is not None:
+                return value
+            cache = self.__dict__.setdefault("_meta", {})
+            if id(value) not in cache:
+                cache[id(value)] = value.to("meta")
+            return cache[id(value)]
+
+        def fetch_attr(self, target: str) -> Any:
+            return self.on_meta(super().fetch_attr(target))
+
         def run_node(self, n: Any) -> Any:
             result = super().run_node(n)
             if not isinstance(result, torch.Tensor) and "tensor_meta" not in n.meta:
@@ -360,6 +377,9 @@ def _shapes_only() -> Any:
                     shape = (*x.shape[:2], module.output_size, module.output_size)
                 if shape is not None:
                     return x.new_empty(shape)
+            tensors = [*module.named_parameters(), *module.named_buffers()]
+            if self.fake_mode is None and any(t.device.type != "meta" for _, t in tensors):
+                return torch.func.functional_call(module, {n: self.on_meta(t) for n, t in tensors}, tuple(args), kwargs)
             return super().call_module(target, args, kwargs)
 
         def call_function(self, target: Any, args: Any, kwargs: Any) -> Any:
