@@ -1023,6 +1023,7 @@ class Traced(_Layer):
     made: Any = 1
     held: int = 0
     name: str = ""
+    shape: tuple[int, ...] = ()  #: the output's shape at the trace, batch left out (tokens: (197, 192))
 
     POSITIONAL: ClassVar[int] = 6
     SIZES: ClassVar[tuple[str, ...]] = ()

@@ -476,7 +476,7 @@ def _network_cost_view(cost: "NetworkCost") -> View:
         tuple((str(i), r.name + (" (unused)" if r.unused else ""), layer_kind(r.layer), Expr(r.layer.in_channels),
                Expr(r.layer.out_channels),
                Expr(getattr(r.layer, "groups", 1)), str(getattr(r.layer, "stride", 1)),
-               _map(r.layer.out_channels, r.output_size, spaced),
+               _shape(r.layer) or _map(r.layer.out_channels, r.output_size, spaced),
                "(not counted)" if isinstance(r.layer, Uncounted) else Expr(r.macs, "number") if r.runs else "(not run)",
                Expr(r.macs_share, "percent"),
                Expr(r.params, "number"), Expr(r.params_share, "percent"))
@@ -619,6 +619,14 @@ def _network_totals(cost: "NetworkCost") -> Items:
         else:
             items.append((f"{unit} = ", Expr(value), note))
     return Items(tuple(items), caption=caption)
+
+
+def _shape(layer: Any) -> Optional[Math]:
+    """The output shape torch gave an operation counted at the traced size (tokens are no map)."""
+    shape = getattr(layer, "shape", ())
+    if not shape:
+        return None
+    return Math("x".join(map(str, shape)), " \\times ".join(map(str, shape)))
 
 
 def _map(channels: Any, size: Any, spaced: bool = False) -> Math:

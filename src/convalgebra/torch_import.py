@@ -252,16 +252,24 @@ def _exported(model: "torch.nn.Module", shape: tuple[int, ...], why: BaseExcepti
     device = next((t.device for t in (*model.parameters(), *model.buffers())), torch.device("cpu"))
     example = torch.empty(1, *shape, device="meta") if device.type == "meta" else \
         fake.from_tensor(torch.empty(1, *shape, device=device))
+    import logging
+    import re
+
     try:
+        logging.disable(logging.WARNING)  # torch's loggers write to the stderr they were made with
         with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             program = torch.export.export(model, (example,), strict=False)
     except Exception as error:  # an export's failures are of many kinds; the first line says which
-        reason = " (its forward branches on the values in a tensor, which no count of costs can follow)" \
+        places = re.findall(r'File "([^"]+)", line (\d+), in (\w+)', str(error).split("raised this error:")[-1])
+        where = f" at {places[-1][0].rsplit('/', 1)[-1]}:{places[-1][1]} in {places[-1][2]}" if places else ""
+        reason = f" (its forward branches on the values in a tensor{where}, which no count of costs can follow)" \
             if "data-dependent" in str(error) else ""
         raise InvalidValueError(f"{type(model).__name__} cannot be traced by torch.fx ({_first_line(why)}) nor"
                                 f" exported by torch.export at 1 x {' x '.join(map(str, shape))}{reason}:"
                                 f" {_first_line(error)}") from None
+    finally:
+        logging.disable(logging.NOTSET)
     graph = program.graph_module
     tensors = {**dict(model.named_parameters(remove_duplicate=False)), **dict(model.named_buffers(remove_duplicate=False))}
     targets = {spec.arg.name: spec.target for spec in program.graph_signature.input_specs
@@ -463,6 +471,10 @@ _ACTIVATION_NAMES = {"relu": "relu", "relu_": "relu", "relu6": "relu6", "gelu": 
 _PASS = {"stochastic_depth", "dropout", "dropout2d", "contiguous", "clone", "detach", "alpha_dropout", "feature_alpha_dropout", "to",
          "float", "type_as"}
 _ADD = {"add", "add_", "iadd", "sub", "sub_", "isub"}
+#: Ops FlopCounterMode counts multiply-accumulates for: run on parameters alone, they still count.
+_MULTIPLYING = {"matmul", "mm", "bmm", "addmm", "baddbmm", "einsum", "linear", "conv1d", "conv2d", "conv3d",
+                "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "scaled_dot_product_attention",
+                "convolution", "_convolution", "__matmul__"}
 _MUL = {"mul", "mul_", "imul", "truediv", "div", "div_", "itruediv"}
 
 
@@ -505,6 +517,8 @@ class _Importer:
             if not inputs and hasattr(node.meta.get("tensor_meta"), "shape"):
                 shaped = self._data_behind(list(node.all_input_nodes))  # a tensor made from a size read off the data
                 inputs = [shaped] if shaped is not None else []       # (a positional encoding): it runs, it counts
+                if not inputs and node.op != "call_module" and self._op(node) in _MULTIPLYING:
+                    inputs = [source]  # a product of parameters (a low-rank weight): torch runs it at every forward
             if not inputs or "tensor_meta" not in node.meta:
                 continue  # a constant (weights computed from parameters), or a size read off a tensor
             item = self._read(node, inputs)
@@ -725,7 +739,8 @@ class _Importer:
                     self.accounted |= {id(p) for p in fresh}
                 if macs or held:
                     at, channels = self.nodes[inputs[0]].size, self.nodes[inputs[0]].channels
-                    item.layer = Traced(channels, op, channels, macs, at, at, held, name)
+                    item.layer = Traced(channels, op, channels, macs, at, at, held, name,
+                                        tuple(getattr(meta[0], "shape", (0,))[1:]))
                     item.state = _State("tuple", channels)
             return item
         out = tuple(meta.shape)
@@ -975,7 +990,7 @@ class _Importer:
             self.after = _State("other", out[1] if len(out) > 1 else 1)
         if state.kind == "nhwc" and len(out) == 4:
             self.after = _State("nhwc", out[-1])
-        return Traced(channels, op, self.after.channels, macs, at, made, held, name)
+        return Traced(channels, op, self.after.channels, macs, at, made, held, name, tuple(out[1:]))
 
     def _traced_macs(self, node: Any, name: str, op: str) -> Any:
         """What FlopCounterMode counts for ``node`` at the traced shapes, / 2: the op run on
