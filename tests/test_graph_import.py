@@ -141,7 +141,7 @@ def test_segmentation_models_every_output_counted_and_in_closed_form(name, kwarg
         cost = exact(m, (3, *size), name)
     net = cost.network
     if kwargs:  # {"out", "aux"}: both heads counted, both named as outputs
-        assert len(net.outputs) == 2
+        assert net.outputs == ("out", "aux") and cost.to_dict()["outputs"] == ["out", "aux"]
     closed = net.count((H, W))  # the logits resized to the input's size: H and W stay symbols
     assert closed.exact_multiples is not None
     height, width = 5 * closed.exact_multiples[H], 3 * closed.exact_multiples[W]
@@ -155,7 +155,7 @@ def test_a_detection_backbone_with_its_feature_pyramid():
         m = resnet_fpn_backbone(backbone_name="resnet18", weights=None).eval()
     for size in [(224, 224), (193, 161)]:
         cost = exact(m, (3, *size), "fpn")
-    assert len(cost.network.outputs) == 5  # the levels '0' to '3' and 'pool'
+    assert cost.network.outputs == ("0", "1", "2", "3", "pool")  # every level of the pyramid
 
 
 def test_r3d_a_video_model():
@@ -282,7 +282,9 @@ def test_an_unused_branch_is_counted_and_marked_unused():
     cost = exact(m, (3, 16, 12))
     assert [r.name for r in cost.layers if r.unused] == ["probe"]
     assert "(unused)" in cost.to_text() and "Unused: 1 layer(s)" in cost.to_text()
-    assert [r["name"] for r in cost.to_dict()["layers"] if r.get("unused")] == ["probe"]
+    data = cost.to_dict()
+    assert [r["name"] for r in data["layers"] if r.get("unused")] == data["unused"] == ["probe"]
+    assert data["counted_at_traced_size_only"] == [] and data["exported_at"] is None
 
 
 def test_the_issue_s_trunk_returning_its_first_level_is_not_short():

@@ -686,7 +686,11 @@ class NetworkCost(Result):
         from .recognition import recognize_network
 
         found, summary = recognize_network(self.network)
+        traced = [r.name for r in self.layers if isinstance(r.layer, Traced)]
         return {"not_counted": [{"name": r.name, "op": getattr(r.layer, "op")} for r in self.uncounted],
+                "outputs": list(self.network.outputs), "unused": [r.name for r in self.layers if r.unused],
+                "counted_at_traced_size_only": traced,
+                "exported_at": self.network.domain or None,
                 "blocks": [{"name": name, "module": r.module if r else None,
                             "parameters": {k: _json(v) for k, v in r.parameters} if r else {},
                             "stride": r.stride if r else None} for name, r in found],
