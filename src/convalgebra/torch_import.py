@@ -471,6 +471,12 @@ _ACTIVATION_NAMES = {"relu": "relu", "relu_": "relu", "relu6": "relu6", "gelu": 
 _PASS = {"stochastic_depth", "dropout", "dropout2d", "contiguous", "clone", "detach", "alpha_dropout", "feature_alpha_dropout", "to",
          "float", "type_as"}
 _ADD = {"add", "add_", "iadd", "sub", "sub_", "isub"}
+#: Ops FlopCounterMode has no formula for (views, elementwise ops, reductions, joins): 0 MACs, not run to say so.
+_NO_MACS = {"view", "reshape", "permute", "transpose", "flatten", "unflatten", "contiguous", "expand", "expand_as",
+            "squeeze", "unsqueeze", "getitem", "cat", "stack", "split", "chunk", "unbind", "softmax", "log_softmax",
+            "add", "sub", "mul", "div", "truediv", "iadd", "imul", "neg", "pow", "sqrt", "rsqrt", "exp", "sin", "cos",
+            "mean", "sum", "amax", "max", "normalize", "layer_norm", "gelu", "relu", "silu", "sigmoid", "tanh",
+            "to", "clone", "masked_fill", "roll", "pad", "repeat", "type_as", "float", "clamp", "abs", "erf"}
 #: Ops FlopCounterMode counts multiply-accumulates for: run on parameters alone, they still count.
 _MULTIPLYING = {"matmul", "mm", "bmm", "addmm", "baddbmm", "einsum", "linear", "conv1d", "conv2d", "conv3d",
                 "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "scaled_dot_product_attention",
@@ -1020,6 +1026,8 @@ class _Importer:
                                      if hasattr(v, "shape") else v)
             raise InvalidValueError(f"{self.name}: {name} ({op}) reads a value whose shape the trace does not give")
 
+        if node.op != "call_module" and op in _NO_MACS:
+            return 0  # a view, an elementwise op, a reduction: FlopCounterMode has no formula for it
         args, kwargs = map_aggregate(node.args, real), map_aggregate(node.kwargs, real)
         try:
             with FlopCounterMode(display=False) as counter:
