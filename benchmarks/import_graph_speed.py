@@ -140,7 +140,8 @@ def main() -> None:
                 seconds, flops = timed(lambda: symbolic_flops(meta))
             except Exception as error:  # some models cannot run on symbolic sizes at all
                 seconds, flops = float("nan"), None
-                print(f"   {name:24} FlopCounterMode under a symbolic ShapeEnv fails: {str(error).splitlines()[0][:80]}")
+                first = str(error).splitlines()[0][:80]
+                print(f"   {name:24} FlopCounterMode under a symbolic ShapeEnv fails: {first}")
                 break
             theirs.append(seconds)
         if flops is None:

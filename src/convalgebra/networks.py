@@ -39,8 +39,8 @@ from .report import CONVENTION, UNITS
 from .blocks import AnyBlock, Join, Residual, Scale, flow, iter_layers, map_layers, out_channels
 from .cost import CostRow, layer_costs
 from .layers import (Activation, AdaptivePool, AnyLayer, BatchNorm, Conv, ConvTranspose, Elementwise, Held, Identity,
-                     LayerNorm, LayerScale, Linear, Norm, Pad, Parameters, Pool, Traced, Shuffle, Size, Slice, Uncounted, Upsample, Value, as_size,
-                     is_concrete, layer_kind, padding_data, sides, window_text)
+                     LayerNorm, LayerScale, Linear, Norm, Pad, Parameters, Pool, Traced, Shuffle, Size, Slice,
+                     Uncounted, Upsample, Value, as_size, is_concrete, layer_kind, padding_data, sides, window_text)
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
@@ -225,8 +225,9 @@ class Network(RichDisplay):
         if self.imported and size != self.default_size and not self.domain:
             traced = [x.name for stage in self.stages for x in iter_layers(stage.block) if isinstance(x, Traced)]
             if traced:
+                listed = ", ".join(traced[:2]) + (", ..." if len(traced) > 2 else "")
                 raise InvalidValueError(f"{self.name} holds {len(traced)} operation(s) counted as PyTorch counts them at"
-                                        f" the traced size only ({', '.join(traced[:2])}{', ...' if len(traced) > 2 else ''}):"
+                                        f" the traced size only ({listed}):"
                                         f" it counts at {size_words(self.default_size)} only; import it at"
                                         f" {size_words(size)} to count it there")
         if self.domain and size != self.default_size:

@@ -310,7 +310,8 @@ def _classes() -> SimpleNamespace:
             return x
 
     _activation_modules()
-    return SimpleNamespace(Held=Held, Graph=Graph, Concat=Concat, Sum=Sum, ChannelShuffle=ChannelShuffle, Network=Network, Gate=Gate,
+    return SimpleNamespace(Held=Held, Graph=Graph,
+                           Concat=Concat, Sum=Sum, ChannelShuffle=ChannelShuffle, Network=Network, Gate=Gate,
                            ChannelSlice=ChannelSlice, ChannelNorm=ChannelNorm, LayerScale=LayerScale,
                            Elementwise=Elementwise)
 

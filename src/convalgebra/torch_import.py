@@ -271,7 +271,8 @@ def _exported(model: "torch.nn.Module", shape: tuple[int, ...], why: BaseExcepti
     finally:
         logging.disable(logging.NOTSET)
     graph = program.graph_module
-    tensors = {**dict(model.named_parameters(remove_duplicate=False)), **dict(model.named_buffers(remove_duplicate=False))}
+    tensors = {**dict(model.named_parameters(remove_duplicate=False)),
+               **dict(model.named_buffers(remove_duplicate=False))}
     targets = {spec.arg.name: spec.target for spec in program.graph_signature.input_specs
                if spec.target is not None and getattr(spec.arg, "name", None)}
     parameters: dict[Any, Any] = {}
@@ -371,7 +372,7 @@ def _shapes_only() -> Any:
         def run_node(self, n: Any) -> Any:
             result = super().run_node(n)
             if not isinstance(result, torch.Tensor) and "tensor_meta" not in n.meta:
-                n.meta["concrete"] = result  # a size or a number read off a tensor: what an op counted at the trace reads
+                n.meta["concrete"] = result  # a size or a number read off a tensor, which an op counted at the trace reads
             return result
 
         def call_module(self, target: Any, args: Any, kwargs: Any) -> Any:
