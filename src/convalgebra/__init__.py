@@ -31,8 +31,8 @@ _EXPORTS: dict[str, str] = {
     # layers
     **{name: "layers" for name in ("Conv", "Shuffle", "output_size")},
     **{name: "layers" for name in ("Identity", "Slice", "LayerNorm", "LayerScale", "Activation", "Elementwise",
-                                   "ConvTranspose", "Upsample")},
-    **{name: "blocks" for name in ("Series", "Parallel", "Residual", "Repeat", "Scale")},
+                                   "ConvTranspose", "Upsample", "Norm", "Pad", "Parameters", "Traced")},
+    **{name: "blocks" for name in ("Series", "Parallel", "Residual", "Repeat", "Scale", "Graph", "Node")},
     **{name: "cost" for name in ("Cost", "count", "total")},
     # rules
     **{name: "rules" for name in ("Rewrite", "chain", "group", "stack", "factorize", "separate",

@@ -7,7 +7,10 @@ A block is a tree whose leaves are layers (:mod:`convalgebra.layers`):
 - :class:`Parallel`: side by side on the same input, outputs concatenated along channels;
 - :class:`Residual`: ``body(x) + shortcut(x)``;
 - :class:`Repeat`: a body applied ``count`` times in series (the one way to repeat a layer);
-- :class:`Scale`: ``x * gate(x)``, squeeze-and-excitation's scale.
+- :class:`Scale`: ``x * gate(x)``, squeeze-and-excitation's scale;
+- :class:`Graph`: any dataflow graph (a DAG): :class:`Node` s, each a block applied to the
+  values it reads (several joined by a sum, a product or a concatenation), for what is not
+  nested series and parallel (DLA, HRNet, a feature pyramid, a branch computed but unused).
 
 :class:`Parallel` is the concatenation: with an :class:`~convalgebra.layers.Identity` branch it
 keeps its input beside new channels (DenseNet), with :class:`~convalgebra.layers.Slice`
@@ -40,7 +43,7 @@ if TYPE_CHECKING:  # pragma: no cover
     import sympy
 
 __all__ = [
-    "Series", "Parallel", "Residual", "Repeat", "Scale", "Block", "AnyBlock", "Place",
+    "Series", "Parallel", "Residual", "Repeat", "Scale", "Graph", "Node", "Join", "Block", "AnyBlock", "Place",
     "children", "rebuild", "fold", "transform", "map_layers", "iter_layers", "flow",
     "substitute", "out_channels", "drive", "same_value", "whole_value", "size_fields", "check_block", "drop_empty_branches",
 ]
@@ -175,11 +178,86 @@ class Scale(_Composite, RichDisplay):
         check_block(self.gate, "Scale")
 
 
-Block = Union[Layer, Series, Parallel, Residual, Repeat, Scale]
+#: How a graph's node joins the values it reads: a sum (``"add"``, also a difference), a product
+#: (``"multiply"``, also a quotient), both broadcasting a 1 x 1 value or a 1-channel one over the
+#: other, a concatenation along the channels (``"concat"``), or a resize of the first value to the
+#: second's height and width (``"resize"``: ``F.interpolate(x, size=y.shape[-2:])``, a segmentation
+#: model's logits brought back to its input's size).
+JOINS: tuple[str, ...] = ("add", "multiply", "concat", "resize")
+
+
+@dataclass(frozen=True)
+class Join:
+    """The join of several values at a graph's node, handed to :func:`flow`'s ``join`` (a
+    marker: it holds no layer)."""
+
+    kind: str
+
+
+@dataclass(frozen=True)
+class Node:
+    """One node of a :class:`Graph`: ``block`` applied to the value its ``inputs`` make (value 0
+    is the graph's input, value ``i`` the output of node ``i - 1``); several inputs are joined by
+    ``join`` first. ``unused`` marks a value torch computes that no output reads: it is counted,
+    and shown as unused."""
+
+    block: "Block"
+    inputs: tuple[int, ...] = (0,)
+    join: str = ""
+    unused: bool = False
+
+    def __post_init__(self) -> None:
+        check_block(self.block, "Node")
+        object.__setattr__(self, "inputs", tuple(self.inputs))
+        if not self.inputs or not all(isinstance(i, int) and i >= 0 for i in self.inputs):
+            raise InvalidValueError(f"a graph node reads values by their numbers >= 0, not {self.inputs!r}")
+        if (len(self.inputs) > 1) != bool(self.join) or (self.join and self.join not in JOINS):
+            raise InvalidValueError(f"a graph node reading {len(self.inputs)} value(s) joins them by one of"
+                                    f" {', '.join(JOINS)} (only when it reads several), not {self.join!r}")
+
+
+@dataclass(frozen=True)
+class Graph(RichDisplay):
+    """A dataflow graph: nodes in an order where each reads only the input (value 0) and earlier
+    nodes' outputs (node ``i``'s is value ``i + 1``); ``outputs`` are the values it hands on, the
+    first of them on the main path (a model's other outputs: a segmentation model's auxiliary
+    head, a backbone's feature levels). Every node is counted, whether an output reads it or not.
+
+    DLA's and HRNet's aggregations, a feature pyramid, are graphs that no nesting of series and
+    parallel blocks holds without counting a value twice:
+
+    >>> from convalgebra.cost import total
+    >>> from convalgebra.layers import Identity
+    >>> g = Graph(Node(Conv(8, 8)), Node(Conv(8, 8), (1,)), Node(Conv(8, 8), (1,)),
+    ...           Node(Conv(16, 8, (1, 1)), (2, 3), "concat"), Node(Conv(8, 8), (1, 4), "add"))
+    >>> total(g, 7) == (4 * 9 * 64 * 49 + 16 * 8 * 49, 4 * 9 * 64 + 16 * 8)
+    True
+    >>> out_channels(Graph(Node(Conv(8, 4)), Node(Conv(8, 6)), Node(Identity(10), (1, 2), "concat")))
+    10
+    """
+
+    nodes: tuple[Node, ...]
+    outputs: tuple[int, ...] = ()
+
+    def __init__(self, *nodes: Node, outputs: Sequence[int] = ()) -> None:
+        for node in nodes:
+            if not isinstance(node, Node):
+                raise InvalidValueError(f"Graph takes Node(block, inputs, join), not {indefinite(type(node).__name__)}")
+        for i, node in enumerate(nodes):
+            if max(node.inputs) > i:
+                raise InvalidValueError(f"graph node {i} reads value {max(node.inputs)}, not made before it")
+        outs = tuple(outputs) or (len(nodes),)
+        if not all(isinstance(o, int) and 0 <= o <= len(nodes) for o in outs):
+            raise InvalidValueError(f"a graph's outputs are values 0 to {len(nodes)}, not {outs!r}")
+        object.__setattr__(self, "nodes", tuple(nodes))
+        object.__setattr__(self, "outputs", outs)
+
+
+Block = Union[Layer, Series, Parallel, Residual, Repeat, Scale, Graph]
 #: The same as Block (the name the network code uses).
 AnyBlock = Block
 
-_COMPOSITES = (Series, Parallel, Residual, Repeat, Scale)
+_COMPOSITES = (Series, Parallel, Residual, Repeat, Scale, Graph)
 
 
 def _equal(a: Block, b: Block) -> bool:
@@ -196,6 +274,9 @@ def _equal(a: Block, b: Block) -> bool:
                 return False
             continue
         if isinstance(x, Repeat) and not x.count == cast(Repeat, y).count:
+            return False
+        if isinstance(x, Graph) and (x.outputs != cast(Graph, y).outputs or [
+                (n.inputs, n.join, n.unused) for n in x.nodes] != [(n.inputs, n.join, n.unused) for n in y.nodes]):
             return False
         xs, ys = children(x), children(y)
         if len(xs) != len(ys):
@@ -224,6 +305,8 @@ def _block_repr(block: Block) -> str:
                                   "None" if item.shortcut is None else item.shortcut, ")"]))
         elif isinstance(item, Repeat):
             todo.extend(reversed(["Repeat(body=", item.body, f", count={item.count!r})"]))
+        elif isinstance(item, Graph):
+            out.append(repr(item))  # a graph's own (a dataclass's): its nodes with their wiring
         else:
             todo.extend(reversed(["Scale(gate=", item.gate, ")"]))
     return "".join(out)
@@ -268,6 +351,8 @@ def children(block: Block) -> tuple[Block, ...]:
         return (block.body,)
     if isinstance(block, Scale):
         return (block.gate,)
+    if isinstance(block, Graph):
+        return tuple(node.block for node in block.nodes)
     return ()
 
 
@@ -285,6 +370,8 @@ def rebuild(block: Block, parts: Sequence[Block]) -> Block:
         return Repeat(parts[0], block.count)
     if isinstance(block, Scale):
         return Scale(parts[0])
+    if isinstance(block, Graph):
+        return Graph(*(replace(node, block=part) for node, part in zip(block.nodes, parts)), outputs=block.outputs)
     return block
 
 
@@ -426,7 +513,10 @@ def flow(block: Block, value: R, leaf: Callable[[Layer, R, Place], R],
     ``leaf(layer, value, place)`` gives a layer's output value; ``join(block, value, outs)``
     combines the outputs of a Parallel's branches or a Residual's two sides (the identity
     shortcut's output is ``value`` itself), checks a Repeat's body output ``[out]``, and
-    gives a Scale's output from its gate's ``[out]`` (the main path's value is ``value``).
+    gives a Scale's output from its gate's ``[out]`` (the main path's value is ``value``). In a
+    :class:`Graph`, ``join(Join(kind), first, values)`` joins the values a node reads (``first``
+    is the first of them), and ``join(graph, value, outs)`` gives the graph's output from the
+    values of its ``outputs``.
 
     >>> flow(Series(Conv(3, 8), Parallel(Conv(8, 4), Conv(8, 6))), 3,
     ...      lambda layer, c, place: layer.out_channels, lambda b, c, outs: sum(outs))
@@ -451,6 +541,13 @@ def flow(block: Block, value: R, leaf: Callable[[Layer, R, Place], R],
             return join(b, value, [(yield walk(b.body, value, place.repeated(b.count)))])
         if isinstance(b, Scale):
             return join(b, value, [(yield walk(b.gate, value, place.gated()))])
+        if isinstance(b, Graph):
+            values = [value]
+            for i, node in enumerate(b.nodes):
+                ins = [values[j] for j in node.inputs]
+                x = ins[0] if len(ins) == 1 else join(cast(Any, Join(node.join)), ins[0], ins)
+                values.append((yield walk(node.block, x, place.into(i))))
+            return join(b, value, [values[j] for j in b.outputs])
         return leaf(cast(Layer, b), value, place)
 
     if not isinstance(block, _COMPOSITES):
@@ -485,9 +582,16 @@ def out_channels(block: Block, in_channels: Optional[Value] = None) -> Value:
             raise InvalidValueError(f"a {layer_kind(layer)} for {layer.in_channels} input channels gets {channels}")
         return layer.out_channels
 
-    def join(b: Block, channels: Value, outs: list[Value]) -> Value:
-        if isinstance(b, Parallel):
+    def join(b: Any, channels: Value, outs: list[Value]) -> Value:
+        if isinstance(b, Parallel) or (isinstance(b, Join) and b.kind == "concat"):
             return normal(_gathered(sum(outs)))
+        if isinstance(b, Graph) or (isinstance(b, Join) and b.kind == "resize"):
+            return outs[0]
+        if isinstance(b, Join):  # a sum or product broadcasts a 1-channel value over the other
+            wide = [c for c in outs if not same_value(c, 1)]
+            if any(not same_value(c, wide[0]) for c in wide[1:]):
+                raise InvalidValueError(f"a graph's {b.kind} joins {', '.join(map(str, outs))} channels")
+            return wide[0] if wide else 1
         if isinstance(b, Repeat):
             if not same_value(outs[0], channels):
                 raise InvalidValueError(f"a block repeated {b.count} times must keep its channels, not {channels} -> {outs[0]}")

@@ -256,8 +256,9 @@ def _cmd_count(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from .catalog import network, network_names
 
         title = network(name).title if name in network_names() else name
-    net = from_torch(load_model(args.model), (args.channels, int(height), int(width)), name=args.model, title=title,
-                     strict=args.strict)
+    frames = (args.frames,) if args.frames else ()  # a video model's input: channels x frames x H x W
+    net = from_torch(load_model(args.model), (args.channels, *frames, int(height), int(width)), name=args.model,
+                     title=title, strict=args.strict)
     if args.conventions and args.symbolic:
         raise UsageError("--conventions compares the counters at the traced size; leave out --symbolic")
     if _training_asked(args) and args.conventions:
@@ -442,6 +443,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", metavar="H=SIZE", nargs="+", action="extend",
                    help="the input size: H=224 W=160, or I=224 for a square (default 224 x 224)")
     p.add_argument("--channels", type=int, default=3, help="input channels (default 3)")
+    p.add_argument("--frames", type=int, default=0, help="frames of a video model's input (3-D convolutions)")
     p.add_argument("--symbolic", action="store_true",
                    help="count at the symbols H and W: every cost a closed form, and where it is exact")
     p.add_argument("--strict", action="store_true",

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from .display import RichDisplay
-from .blocks import Block, Parallel, Place, Repeat, Scale, check_block, flow, out_channels
+from .blocks import Block, Graph, Join, Parallel, Place, Repeat, Scale, check_block, flow, out_channels
 from .errors import InvalidValueError
 from .layers import Layer, Size, Value, checked_size, normal
 
@@ -122,9 +122,20 @@ def output_of(block: Block, size: Value) -> Value:
     return flow(block, size, lambda layer, s, place: layer.output_size(s), _agree)
 
 
-def _agree(block: Block, size: Size, outs: list[Size]) -> Size:
+def _agree(block: "Block | Join", size: Size, outs: list[Size]) -> Size:
     """Branches and both sides of a sum give one size; a repeated block keeps its size; a
-    scale's gate is pooled to 1 x 1 or keeps the size, and the product has the input's."""
+    scale's gate is pooled to 1 x 1 or keeps the size, and the product has the input's; a
+    graph's sum or product broadcasts a 1 x 1 value over the others, which agree; a graph's
+    output is its first output's size."""
+    if isinstance(block, Graph):
+        return outs[0]
+    if isinstance(block, Join) and block.kind == "resize":
+        return outs[1]
+    if isinstance(block, Join) and block.kind != "concat":
+        wide = [o for o in outs if o != 1]
+        if any(o != wide[0] for o in wide[1:]):
+            raise InvalidValueError(f"a {block.kind} of values of sizes {', '.join(map(str, outs))}")
+        return wide[0] if wide else 1
     if isinstance(block, Scale):
         if outs[0] not in (1, size):
             raise InvalidValueError(f"a scale's gate must pool to 1 x 1 or keep the size {size}, not make {outs[0]}")
@@ -134,7 +145,7 @@ def _agree(block: Block, size: Size, outs: list[Size]) -> Size:
             raise InvalidValueError(f"a repeated block must keep its size, not turn {size} into {outs[0]}")
         return size
     if any(o != outs[0] for o in outs[1:]):
-        if isinstance(block, Parallel):
+        if isinstance(block, (Parallel, Join)):
             raise InvalidValueError(f"parallel branches disagree on output size: {outs}")
         raise InvalidValueError(f"the residual sum adds a {outs[0]}-wide output to a {outs[1]}-wide shortcut")
     return outs[0]

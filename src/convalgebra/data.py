@@ -261,7 +261,7 @@ def _derivation(d: "Derivation") -> dict[str, Any]:
 
 def _network_row(row: "LayerCost") -> dict[str, Any]:
     return layer_row(row.layer, row.macs, row.params, name=row.name, stage=row.stage, module=row.module or None,
-                     output_size=row.output_size, runs=row.runs)
+                     output_size=row.output_size, runs=row.runs, **({"unused": True} if row.unused else {}))
 
 
 @_builder("network_cost")
@@ -301,7 +301,13 @@ def _network_cost(cost: "NetworkCost") -> dict[str, Any]:
         from .recognition import recognize_network
 
         found, summary = recognize_network(net)
+        from .layers import Traced
+
         out["not_counted"] = [{"name": r.name, "op": getattr(r.layer, "op")} for r in cost.uncounted]
+        out["outputs"] = list(net.outputs)
+        out["unused"] = [r.name for r in cost.layers if r.unused]
+        out["counted_at_traced_size_only"] = [r.name for r in cost.layers if isinstance(r.layer, Traced)]
+        out["exported_at"] = net.domain or None
         out["blocks"] = [{"name": name, "module": r.module if r else None,
                           "parameters": encode(dict(r.parameters)) if r else {},
                           "stride": r.stride if r else None} for name, r in found]

@@ -53,7 +53,8 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "Value", "Size", "Padding", "Conv", "Shuffle", "Linear", "Pool", "AdaptivePool", "BatchNorm", "Layer", "AnyLayer",
     "Identity", "Slice", "LayerNorm", "LayerScale", "Activation", "Elementwise", "ConvTranspose", "Upsample",
-    "Uncounted", "Held", "ACTIVATIONS", "LAYER_TYPES", "is_concrete", "exact_div", "normal", "output_size",
+    "Uncounted", "Held", "Norm", "Parameters", "Pad", "Traced", "ACTIVATIONS", "UPSAMPLING", "LAYER_TYPES",
+    "is_concrete", "exact_div", "normal", "output_size",
     "pool_output_size", "transposed_output_size", "sides", "as_size", "checked_size", "area", "floors", "layer_kind", "layer_role",
     "window_text", "padding_data",
 ]
@@ -455,7 +456,8 @@ class Shuffle(_Layer):
 
 
 Layer = Union["Conv", "Shuffle", "Linear", "Pool", "AdaptivePool", "BatchNorm", "Identity", "Slice", "LayerNorm",
-              "LayerScale", "Activation", "Elementwise", "ConvTranspose", "Upsample", "Uncounted", "Held"]
+              "LayerScale", "Activation", "Elementwise", "ConvTranspose", "Upsample", "Uncounted", "Held", "Norm",
+              "Parameters", "Pad", "Traced"]
 
 
 def channels_per_group(channels: Value, groups: Value, what: str) -> Value:
@@ -938,6 +940,10 @@ class ConvTranspose(_Layer):
         return normal(weights + (self.out_channels if self.bias else 0))
 
 
+#: The modes of upsampling (interpolation is no convolution: 0 MACs in every mode).
+UPSAMPLING: tuple[str, ...] = ("nearest", "bilinear", "bicubic", "nearest-exact", "linear", "trilinear", "area")
+
+
 @dataclass(frozen=True, repr=False)
 class Upsample(_Passive):
     """Upsampling by a whole ``scale`` (``mode`` nearest or bilinear): each side times the
@@ -958,7 +964,7 @@ class Upsample(_Passive):
     def __post_init__(self) -> None:
         super().__post_init__()
         _set(self, scale=check("scale", self.scale, "upsampling scale", symbolic=False))
-        one_of(self.mode, ("nearest", "bilinear"), "upsampling mode")
+        one_of(self.mode, UPSAMPLING, "upsampling mode")
 
     def output_size(self, size: Size) -> Size:
         height, width = sides(size)
@@ -994,6 +1000,66 @@ class Uncounted(_Passive):
 
 
 @dataclass(frozen=True, repr=False)
+class Traced(_Layer):
+    """An operation counted at the size the model was traced at only: attention's products of
+    two computed values, a reshape into tokens and back, a convolution over 1 or 3 dimensions.
+    Its MACs are PyTorch's own (FlopCounterMode's formula for the op, at the shapes the trace
+    gave); its output size is the trace's. At another input size it refuses to count (import
+    the model again at that size), so a closed form in H and W is not claimed for a network
+    that holds one.
+
+    >>> t = Traced(64, "matmul", 64, 802816, 14, 14)
+    >>> t.macs(14), t.output_size(14), layer_role(t)
+    (802816, 14, 'matmul (at the traced size)')
+    >>> t.macs(15)
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: matmul is counted at the size the model was traced at (14), not 15; import the model at that size
+    """
+
+    channels: Value
+    op: str = ""
+    out: Value = 0
+    counted: int = 0
+    at: Any = 1
+    made: Any = 1
+    held: int = 0
+    name: str = ""
+    shape: tuple[int, ...] = ()  #: the output's shape at the trace, batch left out (tokens: (197, 192))
+
+    POSITIONAL: ClassVar[int] = 6
+    SIZES: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def in_channels(self) -> Value:
+        return self.channels
+
+    @property
+    def out_channels(self) -> Value:
+        return self.out
+
+    def _check(self, size: Size) -> None:
+        if size != self.at:
+            raise InvalidValueError(f"{self.name or self.op} is counted at the size the model was traced at"
+                                    f" ({_size_text(self.at)}), not {_size_text(size)}; import the model at that size")
+
+    def output_size(self, size: Size) -> Size:
+        self._check(size)
+        return self.made
+
+    def macs(self, size: Size) -> Value:
+        self._check(size)
+        return self.counted
+
+    def params(self) -> Value:
+        return self.held
+
+
+def _size_text(size: Any) -> str:
+    return " x ".join(map(str, size)) if isinstance(size, tuple) else str(size)
+
+
+@dataclass(frozen=True, repr=False)
 class Held(_Passive):
     """Parameters a model holds that its forward pass does not use (an auxiliary classifier
     at inference, a spare head): counted as parameters, no MACs, no effect on the data.
@@ -1009,6 +1075,69 @@ class Held(_Passive):
 
     POSITIONAL: ClassVar[int] = 3
     KIND: ClassVar[str] = "not run"
+
+    def params(self) -> Value:
+        return self.held
+
+
+@dataclass(frozen=True, repr=False)
+class Norm(_Passive):
+    """A normalization other than batch norm over the channels (``kind``: group, instance,
+    layer over C x H x W, RMS): 0 MACs by the convention, ``params`` its affine weights (2 per
+    channel with a bias, 1 without, 0 when not affine).
+
+    >>> Norm(64, "group", 128).params(), layer_role(Norm(64, "group", 128))
+    (128, 'group norm')
+    """
+
+    channels: Value
+    kind: str = "group"
+    held: int = 0
+    name: str = ""
+
+    POSITIONAL: ClassVar[int] = 3
+
+    def params(self) -> Value:
+        return self.held
+
+
+@dataclass(frozen=True, repr=False)
+class Pad(_Passive):
+    """Zero padding by fixed amounts ``(top, bottom, left, right)`` (``F.pad``; TensorFlow's
+    SAME padding done by hand): the sides grow; no MACs, no parameters.
+
+    >>> Pad(8, (0, 1, 0, 1)).output_size(224), Pad(8, (1, 1, 2, 2)).output_size((7, 4))
+    (225, (9, 8))
+    """
+
+    channels: Value
+    pads: tuple[int, int, int, int] = (0, 0, 0, 0)
+    name: str = ""
+
+    POSITIONAL: ClassVar[int] = 2
+    KIND: ClassVar[str] = "pad"
+
+    def output_size(self, size: Size) -> Size:
+        height, width = sides(size)
+        top, bottom, left, right = self.pads
+        return as_size(height + top + bottom, width + left + right)
+
+
+@dataclass(frozen=True, repr=False)
+class Parameters(_Passive):
+    """Parameters an operation uses beside its layer's own (NFNet's gain, which scales its
+    standardized convolution's weights): counted as parameters; no MACs, no effect on the data.
+
+    >>> Parameters(64, 64, "stem.conv1.gain").params(), layer_role(Parameters(64, 64))
+    (64, 'parameters')
+    """
+
+    channels: Value
+    held: int = 0
+    name: str = ""
+
+    POSITIONAL: ClassVar[int] = 3
+    KIND: ClassVar[str] = "parameters"
 
     def params(self) -> Value:
         return self.held
@@ -1039,6 +1168,10 @@ def layer_role(layer: Layer) -> str:
         return layer.function if isinstance(layer, Activation) else layer.op
     if isinstance(layer, Uncounted):
         return f"not counted: {layer.op}"
+    if isinstance(layer, Norm):
+        return f"{layer.kind} norm"
+    if isinstance(layer, Traced):
+        return f"{layer.op} (at the traced size)"
     named = {Shuffle: "shuffle", BatchNorm: "batch norm", Linear: "linear"}
     return named.get(type(layer)) or getattr(layer, "KIND")
 
@@ -1074,7 +1207,8 @@ def window_text(layer: Layer) -> str:
 
 #: Every kind of layer: the leaves of a block.
 LAYER_TYPES: tuple[type, ...] = (Conv, Shuffle, Linear, Pool, AdaptivePool, BatchNorm, Identity, Slice, LayerNorm,
-                                 LayerScale, Activation, Elementwise, ConvTranspose, Upsample, Uncounted, Held)
+                                 LayerScale, Activation, Elementwise, ConvTranspose, Upsample, Uncounted, Held, Norm,
+                                 Parameters, Pad, Traced)
 
 #: The same as Layer (the name the network code uses).
 AnyLayer = Layer

@@ -52,7 +52,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence, cast
 
-from .blocks import (Block, Parallel, Place, Repeat, Residual, Scale, Series, check_block, drive, fold, iter_layers,
+from .blocks import (Block, Graph, Parallel, Place, Repeat, Residual, Scale, Series, check_block, drive, fold, iter_layers,
                      same_value)
 from .display import Result
 from .errors import InvalidValueError, wrong_type
@@ -281,6 +281,13 @@ class _Tracer:
                                    Traffic(normal(_map(channels, size) + _map(gate[1], gate[2])), _map(channels, size)),
                                    (sid, gate[0]), new, place.branch, place.times))
             return new, channels, size
+        if isinstance(block, Graph):
+            values = [x]
+            for i, node in enumerate(block.nodes):
+                ins = [values[j] for j in node.inputs]
+                joined = ins[0] if len(ins) == 1 else self.joined(node.join, ins, place)
+                values.append((yield self._walk(node.block, joined, place.into(i))))
+            return values[block.outputs[0]]
         layer = cast(Layer, block)
         if not same_value(layer.in_channels, channels):
             raise InvalidValueError(f"a {layer_role(layer)} for {layer.in_channels} input channels gets {channels}")
@@ -290,6 +297,25 @@ class _Tracer:
         self.steps.append(Step(layer_role(layer), layer, layer.in_channels, layer.out_channels, size, out_size,
                                normal(layer.macs(size) * place.times), moved, (sid,), made, place.branch, place.times))
         return (sid if made is None else made), layer.out_channels, out_size
+
+    def joined(self, kind: str, ins: list[tuple[int, Value, Size]], place: Place) -> tuple[int, Value, Size]:
+        """A graph's join of several values: it reads them all and writes the result (a sum or a
+        product broadcasts a 1 x 1 or 1-channel value; a concatenation copies)."""
+        if kind == "concat":
+            channels: Value = normal(sum(c for _, c, _ in ins))
+            size = ins[0][2]
+        elif kind == "resize":
+            channels, size = ins[0][1], ins[1][2]
+            ins = ins[:1]
+        else:
+            channels = next((c for _, c, _ in ins if not same_value(c, 1)), 1)
+            size = next((s for _, _, s in ins if s != 1), 1)
+        out = _map(channels, size)
+        new = self.new(out)
+        self.steps.append(Step(kind, None, ins[0][1], channels, ins[0][2], size, 0,
+                               Traffic(normal(sum(_map(c, s) for _, c, s in ins)), out),
+                               tuple(i[0] for i in ins), new, place.branch, place.times))
+        return new, channels, size
 
 
 def trace(block: Block, size: Size, in_channels: Optional[Value] = None, unroll: bool = False) -> Trace:

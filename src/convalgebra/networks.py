@@ -36,11 +36,11 @@ from .display import RichDisplay, Result
 from .errors import InvalidValueError, indefinite
 from .symbols import shown
 from .validation import check
-from .blocks import AnyBlock, Residual, Scale, flow, iter_layers, map_layers, out_channels
+from .blocks import AnyBlock, Join, Residual, Scale, flow, iter_layers, map_layers, out_channels
 from .cost import CostRow, layer_costs
 from .layers import (Activation, AdaptivePool, AnyLayer, BatchNorm, Conv, ConvTranspose, Elementwise, Held, Identity,
-                     LayerNorm, LayerScale, Linear, Pool, Shuffle, Size, Slice, Uncounted, Upsample, Value, as_size,
-                     is_concrete, layer_kind, sides, window_text)
+                     LayerNorm, LayerScale, Linear, Norm, Pad, Parameters, Pool, Traced, Shuffle, Size, Slice,
+                     Uncounted, Upsample, Value, as_size, is_concrete, layer_kind, sides, window_text)
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
@@ -56,7 +56,8 @@ __all__ = [
 
 _SHORT = {Conv: "conv", Shuffle: "shuffle", Linear: "fc", Pool: "pool", AdaptivePool: "avgpool", BatchNorm: "bn",
           Identity: "identity", Slice: "slice", LayerNorm: "ln", LayerScale: "layer_scale", Activation: "act",
-          Elementwise: "op", ConvTranspose: "deconv", Upsample: "upsample", Uncounted: "uncounted", Held: "held"}
+          Elementwise: "op", ConvTranspose: "deconv", Upsample: "upsample", Uncounted: "uncounted", Held: "held",
+          Norm: "norm", Parameters: "params", Pad: "pad", Traced: "traced"}
 
 
 def named(block: AnyBlock, prefix: str = "") -> AnyBlock:
@@ -126,7 +127,10 @@ class Network(RichDisplay):
     ``parts`` are its blocks, by torch's module paths (``layer1.0``), for :func:`convalgebra.recognize_network`;
     ``origins`` say what torch ran for each layer, (layer name, module class or function, the
     places the module tree holds it), and ``joins`` the functions that joined branches (``_operator.add``):
-    what :func:`convalgebra.peer_counts` needs to say what other counters report.
+    what :func:`convalgebra.peer_counts` needs to say what other counters report. ``unused`` names the
+    layers torch runs whose values no output reads (counted, and shown as unused), ``outputs`` the
+    values the model returns (by the layers that make them), and ``domain`` the input sizes the
+    import holds for, where a trace followed one path of the model's control flow ("" for all).
     """
 
     __view__ = "network"
@@ -143,6 +147,9 @@ class Network(RichDisplay):
     parts: tuple[str, ...] = ()
     origins: tuple[tuple[str, str, int], ...] = ()
     joins: tuple[str, ...] = ()
+    unused: frozenset[str] = frozenset()
+    outputs: tuple[str, ...] = ()
+    domain: str = ""
 
     def __repr__(self) -> str:
         """A short summary (the stages are many): name, title, stages, default input.
@@ -221,6 +228,18 @@ class Network(RichDisplay):
         if not isinstance(auxiliary, bool):
             raise InvalidValueError(f"auxiliary = {shown(auxiliary)}: expected True or False")
         size = self.default_size if size is None else _checked_size(size)
+        if self.imported and size != self.default_size and not self.domain:
+            traced = [x.name for stage in self.stages for x in iter_layers(stage.block) if isinstance(x, Traced)]
+            if traced:
+                listed = ", ".join(traced[:2]) + (", ..." if len(traced) > 2 else "")
+                raise InvalidValueError(f"{self.name} holds {len(traced)} operation(s) counted as PyTorch counts them at"
+                                        f" the traced size only ({listed}):"
+                                        f" it counts at {size_words(self.default_size)} only; import it at"
+                                        f" {size_words(size)} to count it there")
+        if self.domain and size != self.default_size:
+            raise InvalidValueError(f"{self.name} was exported by torch.export at {self.domain} (its forward has Python"
+                                    f" control flow, which may take another path at another size): it counts at"
+                                    f" {self.domain} only; import it at {size_words(size)} to count it there")
         try:
             return self._count(size, auxiliary)
         except InvalidValueError as error:
@@ -244,7 +263,8 @@ class Network(RichDisplay):
                     raise InvalidValueError(f"{self.name} at {size_words(given)}, stage {stage.name}: "
                                             f"{_no_output(stage, size) or error}") from None
                 out, costs = None, [CostRow(layer, size, None, 0, layer.params()) for layer in iter_layers(stage.block)]
-            stage_rows = [_layer_cost(stage, i, row, runs, row.layer.name in self.reused, self.imported)
+            stage_rows = [_layer_cost(stage, i, row, runs, row.layer.name in self.reused, self.imported,
+                                      bool(self.unused) and row.layer.name in self.unused)
                           for i, row in enumerate(costs, 1)]
             rows += stage_rows
             made = out_channels(stage.block, channels)
@@ -377,9 +397,15 @@ def _sizes(block: AnyBlock, size: Value) -> Value:
     return flow(block, size, leaf, _main)
 
 
-def _main(block: AnyBlock, value: Any, outs: list[Any]) -> Any:
+def _main(block: Any, value: Any, outs: list[Any]) -> Any:
     """A composite's output on the main path: a branch stands for its siblings (they agree);
-    a scale's output is its input's."""
+    a scale's output is its input's; a graph's join the largest stride (a size: the one
+    that is not 1 x 1)."""
+    if isinstance(block, Join) and block.kind == "resize":
+        return outs[1]
+    if isinstance(block, Join):
+        wide = [o for o in outs if o != 1]
+        return max(wide) if wide and all(isinstance(o, int) for o in wide) else (wide or outs)[0]
     return value if isinstance(block, Scale) else outs[0]
 
 
@@ -483,12 +509,12 @@ def _reduced(whole: Any, gens: tuple[Any, ...], lowest: tuple[int, ...]) -> tupl
 
 
 def _layer_cost(stage: Stage, index: int, row: CostRow, runs: bool, reused: bool = False,
-                qualified: bool = False) -> "LayerCost":
+                qualified: bool = False, unused: bool = False) -> "LayerCost":
     """A row of the table; an imported model's layers already have their full names (torch's)."""
     layer = row.layer
     name = layer.name if qualified and layer.name else f"{stage.name}.{layer.name or index}"
     return LayerCost(name, stage.name, stage.module, layer, row.input_size, row.output_size,
-                     _expanded(row.macs) if runs else 0, 0 if reused else row.params, runs)
+                     _expanded(row.macs) if runs else 0, 0 if reused else row.params, runs, unused=unused)
 
 
 @dataclass(frozen=True)
@@ -510,6 +536,7 @@ class LayerCost:
     runs: bool = True
     macs_share: Value = 0
     params_share: Value = 0
+    unused: bool = False  #: torch computes it and no output reads it: counted, and shown as unused
 
 
 @dataclass(frozen=True)

@@ -464,9 +464,10 @@ def _network_cost_view(cost: "NetworkCost") -> View:
     spaced = not all(map(is_concrete, sides(size)))
     blocks.append(Table(
         ("#", "layer", "kind", "in", "out", "groups", "stride", "output", "MACs", "MACs %", "params", "params %"),
-        tuple((str(i), r.name, layer_kind(r.layer), Expr(r.layer.in_channels), Expr(r.layer.out_channels),
+        tuple((str(i), r.name + (" (unused)" if r.unused else ""), layer_kind(r.layer), Expr(r.layer.in_channels),
+               Expr(r.layer.out_channels),
                Expr(getattr(r.layer, "groups", 1)), str(getattr(r.layer, "stride", 1)),
-               _map(r.layer.out_channels, r.output_size, spaced),
+               _shape(r.layer) or _map(r.layer.out_channels, r.output_size, spaced),
                "(not counted)" if isinstance(r.layer, Uncounted) else Expr(r.macs, "number") if r.runs else "(not run)",
                Expr(r.macs_share, "percent"),
                Expr(r.params, "number"), Expr(r.params_share, "percent"))
@@ -483,6 +484,8 @@ def _network_cost_view(cost: "NetworkCost") -> View:
         blocks.append(Paragraph((f"Not counted: {len(cost.uncounted)} operation(s) the library does not know, their MACs"
                                  " missing from the totals: "
                                  + "; ".join(f"{r.name} ({getattr(r.layer, 'op')})" for r in cost.uncounted) + ".",)))
+    if net.imported:
+        blocks += _imported_notes(cost)
     if any(not s.runs for s in cost.stages):
         blocks.append(Paragraph(("Side stages do not run at inference: their parameters count, their MACs do not.",),
                                 note=True))
@@ -510,6 +513,29 @@ def _network_cost_view(cost: "NetworkCost") -> View:
         blocks.append(Equations(((("MACs(I)",), (Expr(macs),)), (("params",), (Expr(params, "number"),))),
                                 caption=f"Closed form in the input size I, exact when I is a multiple of {net.stride}"))
     return View(f"{net.name}: {net.title}", tuple(blocks))
+
+
+def _imported_notes(cost: Any) -> list[Block]:
+    """What an imported model's count holds beyond layers: values computed and unused, its
+    several outputs, operations counted at the traced size only, a path taken by torch.export."""
+    from .layers import Traced
+
+    net, notes = cost.network, []
+    unused = [r.name for r in cost.layers if r.unused]
+    if unused:
+        notes.append(f"Unused: {len(unused)} layer(s) torch runs whose values no output reads, counted: "
+                     + ", ".join(unused[:8]) + (", ..." if len(unused) > 8 else "") + ".")
+    if len(net.outputs) > 1:
+        notes.append(f"Outputs: {len(net.outputs)} values, all counted: " + ", ".join(net.outputs) + ".")
+    traced = [r.name for r in cost.layers if isinstance(r.layer, Traced)]
+    if net.domain:
+        notes.append(f"Exported by torch.export at {net.domain} (the forward has Python control flow): the count holds"
+                     " at that size only.")
+    elif traced:
+        notes.append(f"Counted as PyTorch counts them at the traced size only: {len(traced)} operation(s) with no size"
+                     " rule here (" + ", ".join(traced[:4]) + (", ..." if len(traced) > 4 else "")
+                     + "); the network counts at that size only, with no closed form in H and W.")
+    return [Paragraph((text,), note=True) for text in notes]
 
 
 def _I() -> Any:
@@ -584,6 +610,14 @@ def _network_totals(cost: "NetworkCost") -> Items:
         else:
             items.append((f"{unit} = ", Expr(value), note))
     return Items(tuple(items), caption=caption)
+
+
+def _shape(layer: Any) -> Optional[Math]:
+    """The output shape torch gave an operation counted at the traced size (tokens are no map)."""
+    shape = getattr(layer, "shape", ())
+    if not shape:
+        return None
+    return Math("x".join(map(str, shape)), " \\times ".join(map(str, shape)))
 
 
 def _map(channels: Any, size: Any, spaced: bool = False) -> Math:

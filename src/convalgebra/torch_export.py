@@ -33,9 +33,9 @@ from types import SimpleNamespace
 from typing import TYPE_CHECKING, Any, Optional, Union
 
 from .errors import ConvAlgebraError, InvalidValueError, wrong_type
-from .blocks import AnyBlock, Parallel, Repeat, Scale, Series, check_block, fold
+from .blocks import AnyBlock, Graph, Parallel, Repeat, Scale, Series, check_block, fold
 from .layers import (Activation, AdaptivePool, BatchNorm, Conv, ConvTranspose, Elementwise, Identity, Layer, LayerNorm,
-                     LayerScale, Linear, Pool, Shuffle, Slice, Upsample)
+                     LayerScale, Linear, Norm, Pad, Parameters, Pool, Shuffle, Slice, Upsample)
 from .networks import Network
 from .symbols import shown
 
@@ -148,6 +148,8 @@ def _composite(block: AnyBlock, parts: list["torch.nn.Module"]) -> "torch.nn.Mod
         return nn.Sequential(*(copy.deepcopy(parts[0]) for _ in range(_whole(block.count, "repeats"))))
     if isinstance(block, Scale):
         return c.Gate(parts[0])
+    if isinstance(block, Graph):
+        return c.Graph(parts, [(node.inputs, node.join) for node in block.nodes], block.outputs[0])
     return c.Sum(parts[0], parts[1] if len(parts) > 1 else None)
 
 
@@ -192,6 +194,11 @@ def _layer(block: Layer) -> "torch.nn.Module":
                                   bias=block.bias, dilation=block.dilation)
     if isinstance(block, Upsample):
         return nn.Upsample(scale_factor=block.scale, mode=block.mode)
+    if isinstance(block, Pad):
+        top, bottom, left, right = block.pads
+        return nn.ZeroPad2d((left, right, top, bottom))
+    if isinstance(block, (Norm, Parameters)):
+        return c.Held(_whole(block.channels, "channels"), int(block.held)) if block.held else nn.Identity()
     raise wrong_type(block, "a convalgebra network, block or layer to export",
                      "it is a PyTorch model already: use it as it is")
 
@@ -304,8 +311,41 @@ def _classes() -> SimpleNamespace:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return x + x if self.op == "add" else x * x
 
+    class Graph(nn.Module):
+        """A dataflow graph: each node's module on the value its inputs make (joined by a sum,
+        a product or a concatenation along the channels); the first output handed on."""
+
+        def __init__(self, parts: list[nn.Module], wiring: list[tuple[tuple[int, ...], str]], output: int) -> None:
+            super().__init__()
+            self.parts = nn.ModuleList(parts)
+            self.wiring, self.output = wiring, output
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            values = [x]
+            for part, (inputs, join) in zip(self.parts, self.wiring):
+                ins = [values[i] for i in inputs]
+                y = ins[0]
+                for other in ins[1:]:
+                    if join == "resize":
+                        y = nn.functional.interpolate(y, size=tuple(other.shape[-2:]))
+                        continue
+                    y = torch.cat([y, other], 1) if join == "concat" else (y + other if join == "add" else y * other)
+                values.append(part(y))
+            return values[self.output]
+
+    class Held(nn.Module):
+        """Parameters held beside the data's path (a norm's affine weights, a gain): the input as it is."""
+
+        def __init__(self, channels: int, held: int) -> None:
+            super().__init__()
+            self.held = nn.Parameter(torch.ones(held))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return x
+
     _activation_modules()
-    return SimpleNamespace(Concat=Concat, Sum=Sum, ChannelShuffle=ChannelShuffle, Network=Network, Gate=Gate,
+    return SimpleNamespace(Held=Held, Graph=Graph,
+                           Concat=Concat, Sum=Sum, ChannelShuffle=ChannelShuffle, Network=Network, Gate=Gate,
                            ChannelSlice=ChannelSlice, ChannelNorm=ChannelNorm, LayerScale=LayerScale,
                            Elementwise=Elementwise)
 

@@ -29,15 +29,20 @@ An operation the library does not know is kept in its place, by name, as *not co
 
 from __future__ import annotations
 
+import contextlib
+import io
 import operator
-from dataclasses import dataclass, field
+import warnings
+from fractions import Fraction
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Optional, Sequence, Union, cast
 
-from .blocks import AnyBlock, Parallel, Residual, Scale, Series, iter_layers
+from .blocks import AnyBlock, Graph, Node as GraphNode, Parallel, Residual, Scale, Series, iter_layers
 from .errors import ConvAlgebraError, InvalidValueError, type_name
-from .layers import (Activation, AdaptivePool, BatchNorm, Conv, ConvTranspose, Elementwise, Held, Identity, LayerNorm,
-                     LayerScale, Linear, Pool, Shuffle, Slice, Uncounted, Upsample, as_size)
+from .layers import (UPSAMPLING, Activation, AdaptivePool, BatchNorm, Conv, ConvTranspose, Elementwise, Held, Identity,
+                     LayerNorm, LayerScale, Linear, Norm, Pad, Parameters, Pool, Shuffle, Slice, Traced, Uncounted,
+                     Upsample, as_size)
 from .networks import Network, Stage
 from .symbols import shown
 
@@ -90,9 +95,12 @@ def from_torch(model: "torch.nn.Module", input_shape: Sequence[int] = (3, 224, 2
     if not isinstance(strict, bool):
         raise InvalidValueError(f"strict = {shown(strict)}: expected True or False")
     shape = _input_shape(input_shape)
-    graph = _trace(model, shape)
-    return _Importer(model, graph, shape, name or type(model).__name__, title or type(model).__name__,
-                     strict).network()
+    graph, parameters = _trace(model, shape)
+    importer = _Importer(model, graph, shape, name or type(model).__name__, title or type(model).__name__, strict)
+    if parameters is not None:  # torch.export's graph: parameters are placeholders, and one path was taken
+        importer.parameters, importer.exported = parameters, True
+        importer.domain = f"{shape[-2]} x {shape[-1]}"
+    return importer.network()
 
 
 def load_model(spec: str) -> "torch.nn.Module":
@@ -119,12 +127,16 @@ def load_model(spec: str) -> "torch.nn.Module":
     if kind == "torchvision":
         torchvision = require_torch(f"model {spec!r}", "torchvision")
 
-        known = torchvision.models.list_models(module=torchvision.models)
+        known = torchvision.models.list_models()  # classification, segmentation, detection, video
         if rest not in known:
             from .errors import unknown_name
 
             raise unknown_name("torchvision model", rest, {n: n for n in known}, "torchvision.models.list_models()")
-        return _on_meta(lambda: torchvision.models.get_model(rest, weights=None))
+        import inspect
+
+        builder = torchvision.models.get_model_builder(rest)
+        extra = {"weights_backbone": None} if "weights_backbone" in inspect.signature(builder).parameters else {}
+        return _on_meta(lambda: torchvision.models.get_model(rest, weights=None, **extra))
     if kind == "timm":
         try:
             import timm
@@ -188,26 +200,34 @@ def _on_meta(build: Any) -> "torch.nn.Module":
             BlockParams.from_init_params = classmethod(original)
 
 
-def _input_shape(shape: Sequence[int]) -> tuple[int, int, int]:
-    """(C, H, W) from (C, H, W) or (1, C, H, W).
+def _input_shape(shape: Sequence[int]) -> tuple[int, ...]:
+    """(C, H, W) from (C, H, W) or (1, C, H, W); (C, T, H, W) for a video model (1 x C x T x H x W).
 
     >>> _input_shape((1, 3, 224, 160)), _input_shape([3, 32, 32])
     ((3, 224, 160), (3, 32, 32))
+    >>> _input_shape((3, 16, 112, 112))                      # a video model's: frames too
+    (3, 16, 112, 112)
     >>> _input_shape((224, 224))
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: input_shape (224, 224): expected (channels, height, width)
+    convalgebra.errors.InvalidValueError: input_shape (224, 224): expected (channels, height, width), or (channels, frames, height, width) for a video model
     """
     dims = tuple(shape)
-    if len(dims) == 4 and dims[0] == 1:
+    if len(dims) in (4, 5) and dims[0] == 1:  # a batch of one
         dims = dims[1:]
-    if len(dims) != 3 or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in dims):
-        raise InvalidValueError(f"input_shape {tuple(shape)!r}: expected (channels, height, width)")
-    return dims[0], dims[1], dims[2]
+    if len(dims) == 3:
+        return dims[0], dims[1], dims[2]
+    if len(dims) not in (3, 4) or not all(isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in dims):
+        raise InvalidValueError(f"input_shape {tuple(shape)!r}: expected (channels, height, width), or (channels,"
+                                " frames, height, width) for a video model")
+    return tuple(dims)
 
 
-def _trace(model: "torch.nn.Module", shape: tuple[int, int, int]) -> Any:
-    """The model's fx graph module, every node's output shape recorded (``tensor_meta``)."""
+def _trace(model: "torch.nn.Module", shape: tuple[int, ...]) -> tuple[Any, Optional[dict[Any, Any]]]:
+    """The model's graph, every node's output shape recorded (``tensor_meta``): traced by
+    ``torch.fx`` (every size in the graph a rule of the input's), or where its forward has
+    Python control flow, exported by ``torch.export`` at this size (the path the size takes),
+    with the placeholders that stand for parameters and buffers (else None)."""
     import torch
     from torch import fx
     from torch._subclasses.fake_tensor import FakeTensorMode
@@ -215,10 +235,6 @@ def _trace(model: "torch.nn.Module", shape: tuple[int, int, int]) -> Any:
     flags = {m: m.training for m in model.modules()}
     model.eval()
     try:
-        try:
-            traced = fx.symbolic_trace(model)
-        except Exception as error:  # torch.fx raises many kinds: TraceError, TypeError, NotImplementedError ...
-            raise InvalidValueError(f"{type(model).__name__} cannot be traced by torch.fx: {_first_line(error)}") from None
         on_meta = all(t.device.type == "meta" for t in (*model.parameters(), *model.buffers()))
         mode = None if on_meta else FakeTensorMode(allow_non_fake_inputs=True)  # meta is faster, fake works anywhere
         example = torch.empty(1, *shape, device="meta")
@@ -226,14 +242,116 @@ def _trace(model: "torch.nn.Module", shape: tuple[int, int, int]) -> Any:
             device = next((t.device for t in (*model.parameters(), *model.buffers())), torch.device("cpu"))
             example = mode.from_tensor(torch.empty(1, *shape, device=device))
         try:
-            _shapes_only()(traced, fake_mode=mode).propagate(example)
+            tracer = _tracer()()
+            traced = fx.GraphModule(tracer.root if hasattr(tracer, "root") else model, tracer.trace(model),
+                                    type(model).__name__)
+        except Exception as error:  # torch.fx raises many kinds: TraceError, TypeError, NotImplementedError ...
+            return _exported(model, shape, error)
+        try:
+            with contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints the traceback it raises
+                try:  # on meta: the model's own tensors read as meta tensors of their shapes (no copy of the model)
+                    _shapes_only()(traced).propagate(torch.empty(1, *shape, device="meta"))
+                except Exception:
+                    if mode is None:
+                        raise
+                    _shapes_only()(traced, fake_mode=mode).propagate(example)  # a tensor made on the CPU in forward
         except Exception as error:
-            raise InvalidValueError(f"{type(model).__name__} does not run on a 1 x {shape[0]} x {shape[1]} x"
-                                    f" {shape[2]} input: {_first_line(error)}") from None
+            raise InvalidValueError(f"{type(model).__name__} does not run on a 1 x {' x '.join(map(str, shape))}"
+                                    f" input: {_first_line(error)}") from None
     finally:
         for module, training in flags.items():
             module.training = training
-    return traced
+    return traced, None
+
+
+def _exported(model: "torch.nn.Module", shape: tuple[int, ...], why: BaseException) -> tuple[Any, dict[Any, Any]]:
+    """``torch.export`` (non-strict) of the model at this size on fake tensors: its ATen graph, each
+    node's shape recorded as ``tensor_meta`` (a size read off a tensor as ``concrete``), and the
+    placeholders that hold parameters and buffers, with the model's own tensors. A forward whose
+    path depends on the values in a tensor is refused, naming the reason."""
+    import torch
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.fx.passes.shape_prop import _extract_tensor_metadata
+
+    fake = FakeTensorMode(allow_non_fake_inputs=True)
+    device = next((t.device for t in (*model.parameters(), *model.buffers())), torch.device("cpu"))
+    example = torch.empty(1, *shape, device="meta") if device.type == "meta" else \
+        fake.from_tensor(torch.empty(1, *shape, device=device))
+    import logging
+    import re
+
+    try:
+        logging.disable(logging.WARNING)  # torch's loggers write to the stderr they were made with
+        with contextlib.redirect_stderr(io.StringIO()), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            program = torch.export.export(model, (example,), strict=False)
+    except Exception as error:  # an export's failures are of many kinds; the first line says which
+        places = re.findall(r'File "([^"]+)", line (\d+), in (\w+)', str(error).split("raised this error:")[-1])
+        where = f" at {places[-1][0].rsplit('/', 1)[-1]}:{places[-1][1]} in {places[-1][2]}" if places else ""
+        reason = f" (its forward branches on the values in a tensor{where}, which no count of costs can follow)" \
+            if "data-dependent" in str(error) else ""
+        raise InvalidValueError(f"{type(model).__name__} cannot be traced by torch.fx ({_first_line(why)}) nor"
+                                f" exported by torch.export at 1 x {' x '.join(map(str, shape))}{reason}:"
+                                f" {_first_line(error)}") from None
+    finally:
+        logging.disable(logging.NOTSET)
+    graph = program.graph_module
+    tensors = {**dict(model.named_parameters(remove_duplicate=False)),
+               **dict(model.named_buffers(remove_duplicate=False))}
+    targets = {spec.arg.name: spec.target for spec in program.graph_signature.input_specs
+               if spec.target is not None and getattr(spec.arg, "name", None)}
+    parameters: dict[Any, Any] = {}
+    for node in graph.graph.nodes:
+        value = node.meta.get("val")
+        if node.op == "placeholder" and node.name in targets and targets[node.name] in tensors:
+            parameters[node] = tensors[targets[node.name]]
+        if isinstance(value, torch.Tensor):
+            node.meta["tensor_meta"] = _extract_tensor_metadata(value)
+        elif isinstance(value, (list, tuple)) and value and all(isinstance(v, torch.Tensor) for v in value):
+            node.meta["tensor_meta"] = tuple(_extract_tensor_metadata(v) for v in value)
+        elif value is not None:
+            node.meta["concrete"] = value
+    return graph, parameters
+
+
+@lru_cache(maxsize=None)
+def _tracer() -> Any:
+    """torch.fx's Tracer, but a parameter read in a forward (timm's BatchNormAct2d reads its
+    weight and bias) found by a dictionary, not by a walk over all the model's parameters at
+    every read (which made a trace of MobileOne take seconds)."""
+    import torch
+    from torch import fx
+
+    class Tracer(fx.Tracer):
+        def names(self) -> tuple[dict[int, str], dict[int, str]]:
+            if not hasattr(self, "_tensor_names"):
+                self._tensor_names = ({id(p): n for n, p in reversed(list(self.root.named_parameters()))},
+                                      {id(b): n for n, b in reversed(list(self.root.named_buffers()))})
+            return self._tensor_names
+
+        def create_arg(self, a: Any) -> Any:
+            if isinstance(a, torch.Tensor):
+                params, buffers = self.names()
+                found = (params if isinstance(a, torch.nn.Parameter) else buffers).get(id(a))
+                if found is not None:
+                    return self.create_node("get_attr", found, (), {})
+            return super().create_arg(a)
+
+        def getattr(self, attr: str, attr_val: Any, parameter_proxy_cache: dict[str, Any]) -> Any:
+            if not isinstance(attr_val, torch.Tensor):
+                return attr_val
+            params, buffers = self.names()
+            if isinstance(attr_val, torch.nn.Parameter):
+                found = params.get(id(attr_val))
+            else:
+                found = buffers.get(id(attr_val)) if self.proxy_buffer_attributes else None
+            if found is None:
+                return attr_val
+            if found not in parameter_proxy_cache:
+                parameter_proxy_cache[found] = self.create_proxy("get_attr", found, (), {})
+            return parameter_proxy_cache[found]
+
+    return Tracer
 
 
 @lru_cache(maxsize=None)
@@ -264,6 +382,24 @@ def _shapes_only() -> Any:
             else None
 
     class ShapesOnly(ShapeProp):
+        def on_meta(self, value: Any) -> Any:
+            """A parameter or buffer as a meta tensor of its shape (once each): the model is not copied."""
+            if not isinstance(value, torch.Tensor) or value.device.type == "meta" or self.fake_mode is not None:
+                return value
+            cache = self.__dict__.setdefault("_meta", {})
+            if id(value) not in cache:
+                cache[id(value)] = value.to("meta")
+            return cache[id(value)]
+
+        def fetch_attr(self, target: str) -> Any:
+            return self.on_meta(super().fetch_attr(target))
+
+        def run_node(self, n: Any) -> Any:
+            result = super().run_node(n)
+            if not isinstance(result, torch.Tensor) and "tensor_meta" not in n.meta:
+                n.meta["concrete"] = result  # a size or a number read off a tensor, which an op counted at the trace reads
+            return result
+
         def call_module(self, target: Any, args: Any, kwargs: Any) -> Any:
             module = self.fetch_attr(target)
             if len(args) == 1 and not kwargs and isinstance(args[0], torch.Tensor):
@@ -275,6 +411,9 @@ def _shapes_only() -> Any:
                     shape = (*x.shape[:2], module.output_size, module.output_size)
                 if shape is not None:
                     return x.new_empty(shape)
+            tensors = [*module.named_parameters(), *module.named_buffers()]
+            if self.fake_mode is None and any(t.device.type != "meta" for _, t in tensors):
+                return torch.func.functional_call(module, {n: self.on_meta(t) for n, t in tensors}, tuple(args), kwargs)
             return super().call_module(target, args, kwargs)
 
         def call_function(self, target: Any, args: Any, kwargs: Any) -> Any:
@@ -291,6 +430,8 @@ def _shapes_only() -> Any:
 
 
 def _first_line(error: BaseException) -> str:
+    if str(error).startswith("ShapeProp error for") and error.__cause__ is not None:
+        error = error.__cause__  # what the op itself said, not the node ShapeProp wraps it in
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
 
@@ -320,6 +461,32 @@ class _Node:
     layer: Optional[AnyBlock] = None
     owner: str = ""
     params: set[int] = field(default_factory=set)
+    join: str = ""
+    size: Any = None
+    channels: Any = None
+
+
+class _NotSeriesParallel(Exception):
+    """A piece of the graph is no nesting of series and parallel blocks: it is built as a graph."""
+
+
+def _labelled(value: Any, path: str = "") -> list[tuple[str, Any]]:
+    """The fx nodes in a model's output with their keys where the container is a dict
+    (``out``, ``aux``; a backbone's levels ``0`` to ``3`` and ``pool``)."""
+    if isinstance(value, (list, tuple)):
+        return [x for v in value for x in _labelled(v, path)]
+    if isinstance(value, dict):
+        return [x for k, v in value.items() for x in _labelled(v, f"{path}.{k}" if path else str(k))]
+    return [(path, value)] if hasattr(value, "op") else []
+
+
+def _leaves(value: Any) -> list[Any]:
+    """The fx nodes in a model's output, whatever its container (a tensor, a tuple, a list, a dict)."""
+    if isinstance(value, (list, tuple)):
+        return [x for v in value for x in _leaves(v)]
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _leaves(v)]
+    return [value] if hasattr(value, "op") else []
 
 
 _ACTIVATION_NAMES = {"relu": "relu", "relu_": "relu", "relu6": "relu6", "gelu": "gelu", "silu": "silu",
@@ -330,13 +497,23 @@ _ACTIVATION_NAMES = {"relu": "relu", "relu_": "relu", "relu6": "relu6", "gelu": 
 _PASS = {"stochastic_depth", "dropout", "dropout2d", "contiguous", "clone", "detach", "alpha_dropout", "feature_alpha_dropout", "to",
          "float", "type_as"}
 _ADD = {"add", "add_", "iadd", "sub", "sub_", "isub"}
+#: Ops FlopCounterMode has no formula for (views, elementwise ops, reductions, joins): 0 MACs, not run to say so.
+_NO_MACS = {"view", "reshape", "permute", "transpose", "flatten", "unflatten", "contiguous", "expand", "expand_as",
+            "squeeze", "unsqueeze", "getitem", "cat", "stack", "split", "chunk", "unbind", "softmax", "log_softmax",
+            "add", "sub", "mul", "div", "truediv", "iadd", "imul", "neg", "pow", "sqrt", "rsqrt", "exp", "sin", "cos",
+            "mean", "sum", "amax", "max", "normalize", "layer_norm", "gelu", "relu", "silu", "sigmoid", "tanh",
+            "to", "clone", "masked_fill", "roll", "pad", "repeat", "type_as", "float", "clamp", "abs", "erf"}
+#: Ops FlopCounterMode counts multiply-accumulates for: run on parameters alone, they still count.
+_MULTIPLYING = {"matmul", "mm", "bmm", "addmm", "baddbmm", "einsum", "linear", "conv1d", "conv2d", "conv3d",
+                "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "scaled_dot_product_attention",
+                "convolution", "_convolution", "__matmul__"}
 _MUL = {"mul", "mul_", "imul", "truediv", "div", "div_", "itruediv"}
 
 
 class _Importer:
     """One import: the graph read node by node, then its forks and joins built into blocks."""
 
-    def __init__(self, model: Any, traced: Any, shape: tuple[int, int, int], name: str, title: str,
+    def __init__(self, model: Any, traced: Any, shape: tuple[int, ...], name: str, title: str,
                  strict: bool) -> None:
         self.model, self.traced, self.shape, self.name, self.title, self.strict = model, traced, shape, name, title, strict
         self.modules = dict(traced.named_modules())
@@ -349,42 +526,210 @@ class _Importer:
         self.origins: dict[str, tuple[str, int]] = {}
         self.joins: list[str] = []
         self.visits = _visits(model)
+        self.parameters: dict[Any, Any] = {}  # torch.export's placeholders that are parameters or buffers
+        self.parameter_ids = {id(p) for p in model.parameters()}
+        self.exported = False
+        self.unused: set[str] = set()
+        self.domain = ""
+        self.join_names: dict[Any, tuple[str, str]] = {}
+        self.visited: dict[Any, int] = {}
 
     # -- reading the graph -------------------------------------------------------
     def network(self) -> Network:
         graph = self.traced.graph
-        placeholders = [n for n in graph.nodes if n.op == "placeholder"]
+        placeholders = [n for n in graph.nodes if n.op == "placeholder" and n not in self.parameters]
         output = next(n for n in graph.nodes if n.op == "output")
         source = placeholders[0]
-        self.nodes[source] = _Node(source, [], _State("map", self.shape[0]))
+        self.nodes[source] = _Node(source, [], _State("map", self.shape[0]), size=as_size(self.shape[-2], self.shape[-1]),
+                                   channels=self.shape[0])
         for node in graph.nodes:
             if node.op in ("placeholder", "output", "get_attr") or node in self.nodes:
                 continue
             inputs = [x for x in node.all_input_nodes if x in self.nodes]
+            if not inputs and hasattr(node.meta.get("tensor_meta"), "shape"):
+                shaped = self._data_behind(list(node.all_input_nodes))  # a tensor made from a size read off the data
+                inputs = [shaped] if shaped is not None else []       # (a positional encoding): it runs, it counts
+                if not inputs and node.op != "call_module" and self._op(node) in _MULTIPLYING:
+                    inputs = [source]  # a product of parameters (a low-rank weight): torch runs it at every forward
             if not inputs or "tensor_meta" not in node.meta:
-                continue  # a constant, or a size read off a tensor: no data flows
-            self.nodes[node] = self._read(node, inputs)
-        result = output.args[0]
-        if result not in self.nodes:
-            raise InvalidValueError(f"{self.name}: the model does not return one tensor computed from its input")
+                continue  # a constant (weights computed from parameters), or a size read off a tensor
+            item = self._read(node, inputs)
+            self.nodes[node] = item
+            item.size = self._flowed(item)
+            self._verify(item)
+        labels = {n: label for label, n in reversed(_labelled(output.args[0])) if n in self.nodes}
+        outputs = list(dict.fromkeys(n for n in _leaves(output.args[0]) if n in self.nodes))
+        if not outputs:
+            raise InvalidValueError(f"{self.name}: the model returns no tensor computed from its input")
+        self.outputs = outputs
         self._dominators(source)
-        items = self._build(source, result)
-        self._check_once()
+        items = self._segments(source, outputs)
         stages = self._stages(items)
-        held = self._held(self.nodes[result].state.channels)
+        held = self._held(self.nodes[outputs[0]].state.channels)
         if held is not None:
             stages.append(held)
+        via = "torch.export" if self.exported else "torch.fx"
         net = Network(self.name, self.title, tuple(stages), source=f"imported from PyTorch ({type(self.model).__name__},"
-                      " traced by torch.fx)", default_size=as_size(self.shape[1], self.shape[2]),
+                      f" traced by {via})", default_size=as_size(self.shape[-2], self.shape[-1]),
                       in_channels=self.shape[0], reused=frozenset(self.reused), imported=True, parts=self._parts(),
                       origins=tuple((name, op, visits) for name, (op, visits) in self.origins.items()),
-                      joins=tuple(dict.fromkeys(self.joins)))
+                      joins=tuple(dict.fromkeys(self.joins)), unused=frozenset(self.unused),
+                      outputs=tuple(labels.get(n) or self._value_name(n) for n in outputs), domain=self.domain)
         uncounted = [layer for stage in net.stages for layer in iter_layers(stage.block) if isinstance(layer, Uncounted)]
         if self.strict and uncounted:
             listed = "; ".join(f"{layer.name} ({layer.op})" for layer in uncounted)
             raise InvalidValueError(f"{self.name}: {len(uncounted)} operation(s) the library does not count: {listed};"
                                     " strict refuses the model")
         return net
+
+    def _flowed(self, item: "_Node") -> Any:
+        """The size the library's own arithmetic gives this value at the traced input (what a
+        layer counted at the traced size only checks it is given)."""
+        from .blocks import Join
+        from .cost import _agree, output_of
+
+        from .blocks import out_channels
+
+        ins = [self.nodes[x].size for x in item.inputs]
+        try:
+            size = _agree(Join(item.join), ins[0], ins) if len(ins) > 1 and item.join else ins[0]
+            channels = self._joined_channels(item.join, [self.nodes[x].channels for x in item.inputs])
+            item.channels = out_channels(item.layer, channels) if item.layer is not None else channels
+            return output_of(item.layer, size) if item.layer is not None else size
+        except InvalidValueError as error:
+            raise InvalidValueError(f"{self.name}: {self._value_name(item.node)}: {error}") from None
+
+    def _verify(self, item: "_Node") -> None:
+        """A layer that multiplies (a convolution, a linear layer) counts at the traced size what
+        FlopCounterMode counts for the op there, and makes the shape torch made; where the
+        library's reading differs, the op is counted as torch counts it at the traced shapes (a
+        :class:`~convalgebra.layers.Traced` layer): never a wrong number."""
+        from .cost import layer_costs
+
+        layer = item.layer
+        if layer is None or not any(isinstance(x, (Conv, Linear, ConvTranspose)) for x in iter_layers(layer)):
+            return
+        node = item.node
+        meta = node.meta["tensor_meta"]
+        out = tuple(meta.shape)
+        ins = [self.nodes[x].size for x in item.inputs]
+        rows, made = layer_costs(layer, ins[0])
+        mine = sum(r.macs for r in rows)
+        shape_ok = True
+        if item.state.kind == "map" and len(out) == 4:
+            shape_ok = item.channels == out[1] and made == as_size(out[2], out[3])
+        elif item.state.kind == "nhwc" and len(out) == 4:
+            shape_ok = item.channels == out[3] and made == as_size(out[1], out[2])
+        op, name = self._op(node), getattr(next(iter_layers(layer)), "name", "")
+        first = self.nodes[item.inputs[0]]
+        real: tuple[int, ...] = tuple(getattr(first.node.meta.get("tensor_meta"), "shape", ()))
+        convolutions = all(isinstance(x, (Conv, ConvTranspose, Parameters)) for x in iter_layers(layer))
+        if shape_ok and convolutions and first.state.kind == "map" and len(real) == 4 and \
+                (first.channels, first.size) == (real[1], as_size(real[2], real[3])):
+            return  # a convolution between the shapes torch gives: its MACs are torch's by the same formula
+        if shape_ok and mine == self._traced_macs(node, name, op):
+            return
+        held = int(sum(x.params() for x in iter_layers(layer)))
+        self.current = (node, item.inputs[:1])
+        self.src = tuple(first.node.meta["tensor_meta"].shape) if hasattr(first.node.meta["tensor_meta"], "shape") else ()
+        item.layer = self._unknown(op if op != "module" else type(self.modules[str(node.target)]).__name__,
+                                   first.state, out, name, held)
+        item.state = self.after if isinstance(item.layer, Traced) else item.state
+        item.size = self._flowed(item)
+
+    @staticmethod
+    def _joined_channels(join: str, channels: list[Any]) -> Any:
+        if len(channels) == 1 or not join or join == "resize":
+            return channels[0]
+        if join == "concat":
+            return sum(channels)
+        wide = [c for c in channels if c != 1]
+        if any(c != wide[0] for c in wide[1:]):
+            raise InvalidValueError(f"a {join} of {', '.join(map(str, channels))} channels")
+        return wide[0] if wide else 1
+
+    def _value_name(self, node: Any) -> str:
+        """A value by the layer that makes it (or torch's node name)."""
+        while node in self.nodes and self.nodes[node].layer is None and len(self.nodes[node].inputs) == 1:
+            node = self.nodes[node].inputs[0]
+        layer = self.nodes[node].layer if node in self.nodes else None
+        return getattr(layer, "name", "") or ("input" if not self.nodes[node].inputs else node.name)
+
+    # -- the graph in pieces: series where it is cut, each piece a block or a graph ----------
+    def _segments(self, source: Any, outputs: list[Any]) -> list[AnyBlock]:
+        """The data nodes cut where the graph narrows to one value (no edge passes over the
+        node); each piece between two cuts built as nested series and parallel blocks where it
+        is series-parallel, else as a :class:`~convalgebra.blocks.Graph`. A value no output reads
+        is counted in its piece's graph, and marked unused."""
+        order = list(self.nodes)
+        position = {n: i for i, n in enumerate(order)}
+        end = len(order)
+        reach = {n: position[n] for n in order}
+        for n in order:
+            for x in self.nodes[n].inputs:
+                reach[x] = max(reach[x], position[n])
+        for n in outputs:
+            reach[n] = end
+        live = set(outputs)
+        for n in reversed(order):
+            if n in live:
+                live.update(self.nodes[n].inputs)
+        cuts, furthest = [], 0
+        for i, n in enumerate(order):
+            if furthest <= i and n in live:
+                cuts.append(n)
+            furthest = max(furthest, reach[n])
+        items: list[AnyBlock] = []
+        for a, b in zip(cuts, cuts[1:]):
+            inside = order[position[a] + 1:position[b] + 1]
+            items += self._piece(a, inside, [b], live)
+        rest = order[position[cuts[-1]] + 1:]
+        if rest or outputs != [cuts[-1]]:
+            items += self._piece(cuts[-1], rest, outputs, live)
+        return items
+
+    def _piece(self, src: Any, inside: list[Any], outputs: list[Any], live: set[Any]) -> list[AnyBlock]:
+        if len(outputs) == 1 and outputs[0] in inside and all(n in live for n in inside):
+            self.visited = {}
+            try:
+                items = self._build(src, outputs[0])
+            except _NotSeriesParallel:
+                items = None
+            if items is not None and all(self.visited.get(n) == 1 for n in inside):
+                return items
+        self.emitted = {}
+        return [self._graph(src, inside, outputs, live)]
+
+    def _graph(self, src: Any, inside: list[Any], outputs: list[Any], live: set[Any]) -> Graph:
+        value = {src: 0}
+        nodes: list[GraphNode] = []
+        for n in inside:
+            item = self.nodes[n]
+            ins = [value[x] for x in item.inputs]
+            if len(ins) == 1 and item.layer is None:
+                value[n] = ins[0]
+                continue
+            block: AnyBlock
+            join = ""
+            if len(ins) > 1:
+                join = item.join or ""
+                name, _ = self._name_for(n)
+                block = item.layer if item.layer is not None else Identity(item.state.channels, name=name)
+                if not join:  # an op of several values the library does not join: it reads the first
+                    ins = ins[:1]
+            else:
+                block = cast(AnyBlock, item.layer)
+            unused = n not in live
+            if unused:
+                self.unused.update(layer.name for layer in iter_layers(block))
+            nodes.append(GraphNode(block, tuple(ins), join, unused))
+            value[n] = len(nodes)
+        return Graph(*nodes, outputs=tuple(value[o] for o in outputs))
+
+    def _name_for(self, node: Any) -> tuple[str, str]:
+        if node not in self.join_names:
+            self.join_names[node] = self._name(node)
+        return self.join_names[node]
 
     def _meta(self, node: Any) -> Any:
         return node.meta["tensor_meta"]
@@ -415,22 +760,66 @@ class _Importer:
         meta = node.meta["tensor_meta"]
         if not hasattr(meta, "shape"):  # chunk, split: a tuple of pieces along a dimension
             item.state = self._pieces(node, inputs, name)
+            if item.state.kind == "tuple":  # several results (attention's output and weights): counted as torch counts
+                op = self._op(node) if node.op != "call_module" else type(self.modules[str(node.target)]).__name__
+                self.current = (node, inputs)
+                macs = self._traced_macs(node, name, op)
+                held = self._claim(*[a for a in _leaves((node.args, node.kwargs)) if a not in self.nodes])
+                if node.op == "call_module":
+                    fresh = [p for p in self.modules[str(node.target)].parameters() if id(p) not in self.accounted]
+                    held += sum(p.numel() for p in fresh)
+                    self.accounted |= {id(p) for p in fresh}
+                if macs or held:
+                    at, channels = self.nodes[inputs[0]].size, self.nodes[inputs[0]].channels
+                    item.layer = Traced(channels, op, channels, macs, at, at, held, name,
+                                        tuple(getattr(meta[0], "shape", (0,))[1:]))
+                    item.state = _State("tuple", channels)
             return item
         out = tuple(meta.shape)
         op = self._op(node)
         if op == "cat" and len(inputs) > 1:
             item.inputs = self._cat_inputs(node, inputs)
         state = self.nodes[inputs[0]].state
+        self.current = (node, inputs)
         first = self.nodes[inputs[0]].node.meta["tensor_meta"]
         self.src = tuple(first.shape) if hasattr(first, "shape") else ()
         layer, new = self._layer(node, op, inputs, state, out, name, item)
+        last = list(iter_layers(layer))[-1:] if layer is not None else []
+        if last and isinstance(last[0], Traced):
+            new = self.after
         item.layer, item.state = layer, new
         origin = self._origin(node)
         if len(item.inputs) > 1:
             self.joins.append(origin[0])
+            item.join = item.join or self._join_kind(node, op, item.inputs)
+            self.join_names[node] = (name, item.owner)
         for part in iter_layers(layer) if layer is not None else ():
             self.origins.setdefault(part.name, origin)
         return item
+
+    def _join_kind(self, node: Any, op: str, inputs: list[Any]) -> str:
+        """How a node of several data inputs joins them, if the library knows: a sum or a
+        difference, a product or a quotient (broadcasting), a concatenation along the channels."""
+        from .blocks import Join
+        from .cost import _agree
+
+        kinds = {self.nodes[x].state.kind for x in inputs}
+        kind = ""
+        if op in _ADD and len(inputs) == 2:
+            kind = "add"
+        elif op in _MUL and len(inputs) == 2:
+            kind = "multiply"
+        elif op == "cat" and self._dim(node, 0) in (1, -3) and kinds == {"map"}:
+            kind = "concat"
+        if kind and not kinds <= {"map", "nhwc", "flat"}:
+            kind = ""
+        if kind:  # the library's own sizes and channels must join as torch's do, else it is counted at the trace
+            try:
+                _agree(Join(kind), self.nodes[inputs[0]].size, [self.nodes[x].size for x in inputs])
+                self._joined_channels(kind, [self.nodes[x].channels for x in inputs])
+            except InvalidValueError:
+                kind = ""
+        return kind
 
     def _origin(self, node: Any) -> tuple[str, int]:
         """What torch ran for a node, as the peers' counters see it: a module's exact class
@@ -452,15 +841,18 @@ class _Importer:
         if node.op == "call_module":
             return "module"
         target = node.target
+        packet = getattr(target, "_overloadpacket", None)
+        if packet is not None:  # torch.export's ATen op: aten.conv2d.default is conv2d, aten.relu_.default relu_
+            return str(getattr(packet, "__name__", target)).split(".")[-1]
         return target if isinstance(target, str) else getattr(target, "__name__", str(target))
 
     def _pieces(self, node: Any, inputs: list[Any], name: str) -> _State:
         state = self.nodes[inputs[0]].state
-        dim = self._dim(node, 1 if self._op(node) in ("chunk", "split", "tensor_split") else 0)
-        shapes = [tuple(m.shape) for m in node.meta["tensor_meta"]]
-        if state.kind != "map" or dim not in (1, -3) or self._op(node) not in ("chunk", "split", "tensor_split", "unbind"):
-            raise InvalidValueError(f"{self.name}: {name} ({self._op(node)}) splits a tensor other than along the channels"
-                                    " of a feature map; the library cannot carry that")
+        dim = self._dim(node, 1 if self._op(node) in ("chunk", "split", "tensor_split", "split_with_sizes") else 0)
+        shapes = [tuple(m.shape) if hasattr(m, "shape") else () for m in node.meta["tensor_meta"]]
+        if () in shapes or state.kind != "map" or dim not in (1, -3) or \
+                self._op(node) not in ("chunk", "split", "tensor_split", "unbind", "split_with_sizes"):
+            return _State("tuple", state.channels)  # its pieces are read by getitem, each counted at the traced size
         bounds = [0]
         for s in shapes:
             bounds.append(bounds[-1] + s[1])
@@ -501,21 +893,20 @@ class _Importer:
             self.calls[str(node.target)] = count
             if count > 1 and any(True for _ in module.parameters()):
                 self.reused.add(name)
-            elif layer is not None and not isinstance(layer, Uncounted):
-                held = sum(p.numel() for p in fresh)
-                if getattr(layer, "params")() != held:
-                    layer = Uncounted(channels, f"{type(module).__name__} (parameters not understood)",
-                                      out=self._channels(out, state), held=held, name=name)
-            if isinstance(layer, Uncounted) and count == 1:
-                layer = Uncounted(layer.channels, layer.op, layer.out, sum(p.numel() for p in fresh), name)
+            elif layer is not None and not isinstance(layer, (Uncounted, Traced)):
+                layer = self._with_parameters(layer, sum(p.numel() for p in fresh), name, self._channels(out, state))
+            if isinstance(layer, (Uncounted, Traced)) and count == 1:
+                layer = replace(layer, held=sum(p.numel() for p in fresh))
             self.accounted |= {id(p) for p in fresh}
             if layer is None:  # dropout, identity, flatten: the value passes on
                 return None, self._after(module, state, out) if isinstance(module, nn.Flatten) else keep
             return layer, self._after(module, state, out)
         # functions and methods
         if len(inputs) > 1:
-            return self._join(op, node, inputs, state, out, name)
-        if op in _PASS or (op == "cat" and self._dim(node, 0) in (1, -3)):  # a concatenation of one tensor
+            if self._join_kind(node, op, inputs):
+                return self._join(op, node, inputs, state, out, name)
+            return self._unknown(op, state, out, name), state  # matmul, attention: counted as torch counts them
+        if op in _PASS or (op == "cat" and out == self.src):  # a concatenation of one tensor
             return None, keep
         if op in _ACTIVATION_NAMES:
             return Activation(channels, _ACTIVATION_NAMES[op], name=name), keep
@@ -528,9 +919,73 @@ class _Importer:
             return self._getitem(node, state, out, name)
         if op in _ADD | _MUL:
             return self._constant_operand(node, op, state, out, name, item)
-        if op == "layer_norm":
+        if op == "layer_norm" and state.kind in ("nhwc", "flat"):
             return self._functional_norm(node, state, out, name, item)
+        handler = _FUNCTIONS.get(op)
+        if handler is not None:
+            made = handler(self, node, state, out, name, item)
+            if made is not None:
+                return made
         return self._unknown(op, state, out, name), _State(state.kind, self._channels(out, state), state.size)
+
+    # -- what a function's arguments hold: parameters, shapes, the data a size is read off -------
+    def _value(self, arg: Any) -> Any:
+        """The tensor a graph node holds when it is a parameter or buffer (a get_attr, or
+        torch.export's placeholder for one); None otherwise."""
+        if not hasattr(arg, "op"):
+            return None
+        if arg.op == "get_attr":
+            return self._attribute(arg.target)
+        return self.parameters.get(arg)
+
+    def _arg_shape(self, arg: Any) -> Optional[tuple[int, ...]]:
+        meta = getattr(arg, "meta", {}).get("tensor_meta") if hasattr(arg, "meta") else None
+        if meta is not None and hasattr(meta, "shape"):
+            return tuple(meta.shape)
+        value = self._value(arg)
+        return tuple(value.shape) if value is not None else None
+
+    def _claim(self, *args: Any) -> int:
+        """The parameters behind ``args`` (held directly, or computed from: NFNet's standardized
+        weights) not yet counted: marked counted, their number returned."""
+        held, seen, todo = 0, set(), [a for a in args if hasattr(a, "op")]
+        while todo:
+            arg = todo.pop()
+            if arg in seen or arg in self.nodes or not hasattr(arg.meta.get("tensor_meta"), "shape"):
+                continue  # a value, not a parameter read for its dtype or its shape
+            seen.add(arg)
+            value = self._value(arg)
+            if value is not None and id(value) not in self.accounted and self._is_parameter(value):
+                self.accounted.add(id(value))
+                held += value.numel()
+            todo += list(arg.all_input_nodes)
+        return held
+
+    def _is_parameter(self, value: Any) -> bool:
+        return id(value) in self.parameter_ids
+
+    def _data_behind(self, arg: Any) -> Any:
+        """The data node whose shape a size argument is read from (``x.shape[-2:]``), or None."""
+        todo, seen = [a for a in _leaves(arg)], set()
+        while todo:
+            node = todo.pop(0)
+            if node in seen:
+                continue
+            seen.add(node)
+            if node in self.nodes:
+                return node
+            todo += list(node.all_input_nodes)
+        return None
+
+    def _with_parameters(self, layer: AnyBlock, held: int, name: str, channels: int) -> AnyBlock:
+        """``layer`` and, after it, the parameters its op holds beyond what its shape says."""
+        own = getattr(layer, "params")()
+        if held == own:
+            return layer
+        if held > own:
+            return Series(layer, Parameters(channels, held - own, f"{name}.parameters"))
+        return Uncounted(channels, f"{name.rsplit('.', 1)[-1]} with weights computed from the input",
+                         out=getattr(layer, "out_channels"), held=held, name=name)
 
     def _args(self, node: Any) -> list[Any]:
         return list(node.args)
@@ -540,18 +995,81 @@ class _Importer:
             return out[-1]
         return out[1] if len(out) > 1 else state.channels
 
-    def _unknown(self, op: str, state: _State, out: tuple[int, ...], name: str, held: int = 0) -> Uncounted:
-        """An operation the library does not know: kept, by name, as not counted; it must keep the size."""
-        if state.kind in ("map", "nhwc") and len(out) == 4:
-            spatial = (out[1], out[2]) if state.kind == "nhwc" else (out[2], out[3])
-            src = self.src
-            if len(src) != 4 or spatial != ((src[1], src[2]) if state.kind == "nhwc" else (src[2], src[3])):
-                raise InvalidValueError(f"{self.name}: {name} ({op}) changes the feature map's size, and the library"
-                                        " cannot carry sizes through an operation it does not know")
-        elif state.kind not in ("flat",) or len(out) != 2:
-            raise InvalidValueError(f"{self.name}: {name} ({op}) on a {state.kind} value is an operation the library"
-                                    " cannot carry")
-        return Uncounted(state.channels, op, out=self._channels(out, state), held=held, name=name)
+    def _unknown(self, op: str, state: _State, out: tuple[int, ...], name: str, held: int = 0) -> Any:
+        """An operation the library has no size rule for. One that keeps a map's (or a flat
+        value's) shape and that PyTorch counts no MACs for is kept, by name, as not counted
+        (an unknown elementwise function); any other is counted as PyTorch counts it at the
+        traced shapes (FlopCounterMode's formula for the op), its output size the trace's: a
+        :class:`~convalgebra.layers.Traced` layer, exact at the traced size only."""
+        node, inputs = self.current
+        macs = self._traced_macs(node, name, op)
+        held += self._claim(*[a for a in _leaves((node.args, node.kwargs)) if a not in self.nodes])
+        src = self.src
+        keeps = (state.kind == "map" and len(out) == 4 and len(src) == 4 and out[2:] == src[2:]) or \
+            (state.kind == "nhwc" and len(out) == 4 and len(src) == 4 and out[1:3] == src[1:3]) or \
+            (state.kind == "flat" and len(out) == 2)
+        channels = self.nodes[inputs[0]].channels
+        if keeps and macs == 0:
+            return Uncounted(channels, op, out=self._channels(out, state), held=held, name=name)
+        at = self.nodes[inputs[0]].size
+        made: Any = at
+        if len(out) == 4 and state.kind != "nhwc":
+            made = as_size(out[2], out[3])
+            self.after = _State("map", out[1])
+        elif len(out) == 2:
+            made, self.after = 1, _State("flat", out[1], 1)
+        else:
+            self.after = _State("other", out[1] if len(out) > 1 else 1)
+        if state.kind == "nhwc" and len(out) == 4:
+            self.after = _State("nhwc", out[-1])
+        return Traced(channels, op, self.after.channels, macs, at, made, held, name, tuple(out[1:]))
+
+    def _traced_macs(self, node: Any, name: str, op: str) -> Any:
+        """What FlopCounterMode counts for ``node`` at the traced shapes, / 2: the op run on
+        empty meta tensors of those shapes (no data, no compute)."""
+        import torch
+        from torch.fx.node import map_aggregate
+        from torch.utils.flop_counter import FlopCounterMode
+
+        def empty(meta: Any) -> Any:
+            if hasattr(meta, "shape"):
+                return torch.empty(tuple(meta.shape), dtype=meta.dtype, device="meta")
+            return type(meta)(empty(m) for m in meta) if isinstance(meta, (list, tuple)) else meta
+
+        def real(arg: Any) -> Any:
+            if not hasattr(arg, "op"):
+                return arg
+            value = self._value(arg)
+            if value is not None:
+                return value.to("meta") if hasattr(value, "to") else value
+            if "tensor_meta" in arg.meta:
+                return empty(arg.meta["tensor_meta"])
+            if "concrete" in arg.meta:  # a size read off a tensor, at the trace
+                return arg.meta["concrete"]
+            if "val" in arg.meta:
+                return map_aggregate(arg.meta["val"], lambda v: torch.empty(tuple(getattr(v, "shape")),
+                                                                             dtype=getattr(v, "dtype"), device="meta")
+                                     if hasattr(v, "shape") else v)
+            raise InvalidValueError(f"{self.name}: {name} ({op}) reads a value whose shape the trace does not give")
+
+        if node.op != "call_module" and op in _NO_MACS:
+            return 0  # a view, an elementwise op, a reduction: FlopCounterMode has no formula for it
+        args, kwargs = map_aggregate(node.args, real), map_aggregate(node.kwargs, real)
+        try:
+            with FlopCounterMode(display=False) as counter:
+                if node.op == "call_function":
+                    node.target(*args, **kwargs)
+                elif node.op == "call_method":
+                    getattr(args[0], node.target)(*args[1:], **kwargs)
+                else:
+                    module = self.modules[str(node.target)]
+                    state = {k: v.to("meta") for k, v in (*module.named_parameters(), *module.named_buffers())}
+                    torch.func.functional_call(module, state, tuple(args), kwargs)
+        except Exception as error:  # any op of any model: its own exception kinds
+            raise InvalidValueError(f"{self.name}: {name} ({op}) cannot be counted on meta tensors:"
+                                    f" {_first_line(error)}") from None
+        flops = counter.get_total_flops()
+        return flops // 2 if flops % 2 == 0 else Fraction(flops, 2)
 
     def _module_layer(self, module: Any, state: _State, out: tuple[int, ...], name: str) -> Optional[AnyBlock]:
         from torch import nn
@@ -575,8 +1093,7 @@ class _Importer:
             if state.kind == "nhwc":  # a linear layer on channels-last positions: a 1 x 1 convolution
                 return Conv(module.in_features, module.out_features, (1, 1), padding=0, bias=module.bias is not None,
                             name=name)
-            raise InvalidValueError(f"{self.name}: {name}: a linear layer on a {' x '.join(map(str, self.src[1:]))}"
-                                    " feature map (not flattened); the library counts linear layers on flattened maps")
+            return self._unknown("Linear", state, out, name)  # on tokens: counted at the traced size
         if isinstance(module, (nn.BatchNorm2d, nn.BatchNorm1d)) and module.affine:
             return BatchNorm(c, name=name)
         if isinstance(module, nn.LayerNorm) and tuple(module.normalized_shape) == (c,) and state.kind in ("nhwc", "flat"):
@@ -691,12 +1208,20 @@ class _Importer:
 
     def _getitem(self, node: Any, state: _State, out: tuple[int, ...], name: str) -> tuple[Optional[AnyBlock], _State]:
         if state.kind == "pieces" and isinstance(node.args[1], int):
-            i = node.args[1]
+            i = node.args[1] % (len(state.bounds) - 1)  # parts[-2]: counted from the end, unequal pieces too
             start, stop = state.bounds[i], state.bounds[i + 1]
             piece = _State("map", stop - start)
             if start == 0 and stop == state.channels:
                 return None, piece
             return Slice(state.channels, start, stop, name), piece
+        index = node.args[1]
+        if state.kind == "map" and isinstance(index, tuple) and len(index) >= 2 and index[0] == slice(None) and \
+                isinstance(index[1], slice) and index[1].step in (None, 1) and \
+                all(x == slice(None) or x is Ellipsis for x in index[2:]):
+            start, stop, _ = index[1].indices(state.channels)  # x[:, a:b], negative bounds counted from the end
+            if stop > start:
+                piece = _State("map", stop - start)
+                return (None if (start, stop) == (0, state.channels) else Slice(state.channels, start, stop, name)), piece
         return self._unknown("getitem", state, out, name), _State(state.kind, self._channels(out, state), state.size)
 
     def _constant_operand(self, node: Any, op: str, state: _State, out: tuple[int, ...], name: str, item: _Node
@@ -704,21 +1229,31 @@ class _Importer:
         """An add or multiply of a data value and a constant: a learned per-channel scale (a
         parameter) is a layer scale; a number is an elementwise operation."""
         keep = _State(state.kind, state.channels, state.size)
-        others = [a for a in node.args if not (hasattr(a, "op") and a in self.nodes)]
-        tensors = [a for a in others if hasattr(a, "op") and a.op == "get_attr"]
-        if not tensors:
+        others = [a for a in node.args if hasattr(a, "op") and a not in self.nodes]
+        if not others:
             return Elementwise(state.channels, "add" if op in _ADD else "multiply", name=name), keep
-        value = self._attribute(tensors[0].target)
-        if op in _MUL and len(tensors) == 1 and value is not None and value.numel() == state.channels \
-                and getattr(value, "requires_grad", False):
-            item.params.add(id(value))
-            self.accounted.add(id(value))
+        behind = self._parameters_behind(others)
+        if op in _MUL and len(behind) == 1 and behind[0].numel() == state.channels:  # x * gamma (a view of it too)
+            self.accounted.add(id(behind[0]))
             return LayerScale(state.channels, name=name), keep
-        held = 0
-        if value is not None and id(value) not in self.accounted and getattr(value, "requires_grad", False):
-            held = value.numel()
-            self.accounted.add(id(value))
-        return self._unknown(f"{op} with a tensor", state, out, name, held), keep
+        return self._unknown(f"{op} with a tensor", state, out, name), keep
+
+    def _parameters_behind(self, args: list[Any]) -> list[Any]:
+        """The parameters not yet counted that ``args`` hold or are computed from."""
+        found: list[Any] = []
+        seen: set[Any] = set()
+        todo = list(args)
+        while todo:
+            arg = todo.pop()
+            if arg in seen or arg in self.nodes or not hasattr(arg.meta.get("tensor_meta"), "shape"):
+                continue  # a value, not a parameter read for its dtype or its shape
+            seen.add(arg)
+            value = self._value(arg)
+            if value is not None and id(value) not in self.accounted and self._is_parameter(value) and \
+                    all(v is not value for v in found):
+                found.append(value)
+            todo += list(arg.all_input_nodes)
+        return found
 
     def _attribute(self, target: str) -> Any:
         value: Any = self.traced
@@ -732,7 +1267,7 @@ class _Importer:
         args = list(node.args) + [node.kwargs.get(k) for k in ("normalized_shape", "weight", "bias")][len(node.args) - 1:]
         shape, weight, bias = (args + [None] * 4)[1:4]
         keep = _State(state.kind, state.channels, state.size)
-        values = [self._attribute(a.target) if hasattr(a, "op") and a.op == "get_attr" else None for a in (weight, bias)]
+        values = [self._value(a) for a in (weight, bias)]
         if tuple(shape or ()) == (state.channels,) and state.kind in ("nhwc", "flat") and None not in values:
             self.accounted |= {id(v) for v in values}
             return LayerNorm(state.channels, name=name), keep
@@ -773,6 +1308,9 @@ class _Importer:
         node = dst
         while node is not src:
             item = self.nodes[node]
+            self.visited[node] = self.visited.get(node, 0) + 1
+            if self.visited[node] > 1:
+                raise _NotSeriesParallel()
             if len(item.inputs) == 1:
                 if item.layer is not None:
                     self.emitted[id(node)] = self.emitted.get(id(node), 0) + 1
@@ -791,6 +1329,8 @@ class _Importer:
         name, _ = self._name(item.node)
         fork_channels = self.nodes[fork].state.channels
         parts: list[AnyBlock] = [Series(*b) if len(b) > 1 else (b[0] if b else Identity(fork_channels)) for b in branches]
+        if not item.join or item.layer is not None or item.join == "resize":
+            raise _NotSeriesParallel()  # not a sum, product or concatenation the blocks hold: a graph
         if op in _ADD and len(parts) == 2 and op not in ("sub", "sub_", "isub"):
             if not branches[1]:  # x + f(x) or f(x) + x: the shortcut is the identity
                 return Residual(parts[0])
@@ -800,23 +1340,14 @@ class _Importer:
         if op in ("mul", "mul_", "imul") and len(parts) == 2 and (not branches[0] or not branches[1]):
             gate = parts[1] if not branches[0] else parts[0]
             return Scale(gate)
-        if op == "cat" and self._dim(item.node, 0) in (1, -3):
+        if item.join == "concat":
             return Parallel(*parts)
-        total = sum(self._out_channels(x) for x in item.inputs)
-        out = self._shape(item.node)
-        state = _State("map", total)
-        return Series(Parallel(*parts), self._unknown(op, state, out, name))
+        if item.join or item.layer is not None:  # a difference, a product of two computed maps, a matmul: a graph
+            raise _NotSeriesParallel()
+        raise _NotSeriesParallel()
 
     def _out_channels(self, node: Any) -> int:
         return self.nodes[node].state.channels
-
-    def _check_once(self) -> None:
-        """Every layer is built into the network exactly once: a value two joins share
-        (computed once, used twice) would otherwise be counted twice."""
-        twice = [self.nodes[n].node.name for n in self.nodes if self.emitted.get(id(n), 0) > 1]
-        if twice:
-            raise InvalidValueError(f"{self.name}: the graph is not series-parallel at {', '.join(twice[:3])} (a value"
-                                    " used by two joins); the library cannot count it without counting it twice")
 
     # -- stages ---------------------------------------------------------------------
     def _stages(self, items: list[AnyBlock]) -> list[Stage]:
@@ -931,3 +1462,140 @@ def _pair(value: Any) -> Union[int, tuple[int, int]]:
 
 def _square_size(shape: tuple[int, ...]) -> Any:
     return as_size(shape[2], shape[3]) if len(shape) == 4 else 1
+
+
+# -- the table of ops: one entry an op, for its functional, method and ATen forms ----------------
+
+_Handler = Any
+#: Canonical op name -> handler(importer, node, state, out, name, item) -> (layer, state) or None.
+_FUNCTIONS: dict[str, _Handler] = {}
+
+
+def register(*names: str) -> Any:
+    """Register a handler for the ops called ``names`` (a function's ``__name__``, a method's
+    name, an ATen op's packet name: ``conv2d`` is ``F.conv2d``, ``torch.conv2d`` and ``aten.conv2d``)."""
+    def add(handler: _Handler) -> _Handler:
+        for name in names:
+            _FUNCTIONS[name] = handler
+        return handler
+
+    return add
+
+
+def _map_state(state: _State, channels: Optional[int] = None) -> _State:
+    return _State(state.kind, state.channels if channels is None else channels, state.size)
+
+
+@register("conv2d", "convolution", "_convolution")
+def _conv_function(self: _Importer, node: Any, state: _State, out: tuple[int, ...], name: str, item: _Node) -> Any:
+    """``F.conv2d(x, weight, bias, stride, padding, dilation, groups)``, the weight a parameter or
+    computed from parameters (NFNet's standardized weights, its gain counted beside)."""
+    names: tuple[str, ...] = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
+    if self._op(node) != "conv2d":
+        names = ("input", "weight", "bias", "stride", "padding", "dilation", "transposed", "output_padding", "groups")
+    got = _call_args(node, names)
+    shape = self._arg_shape(got.get("weight"))
+    if state.kind != "map" or shape is None or len(shape) != 4 or got.get("transposed"):
+        return None
+    groups = got.get("groups", 1) or 1
+    stride, dilation = _one(got.get("stride", 1) or 1), _one(got.get("dilation", 1) or 1)
+    padding: Any = got.get("padding", 0)
+    padding = padding if isinstance(padding, str) else (_pair(padding) if not isinstance(padding, int) else padding)
+    if isinstance(padding, tuple) and len(padding) == 1:
+        padding = padding[0]
+    if stride is None or dilation is None:
+        return None
+    conv = Conv(shape[1] * groups, shape[0], (shape[2], shape[3]), groups, stride, padding, dilation,
+                got.get("bias") is not None, name)
+    held = self._claim(got.get("weight"), got.get("bias"))
+    return self._with_parameters(conv, held, name, shape[0]), _State("map", shape[0])
+
+
+@register("linear")
+def _linear_function(self: _Importer, node: Any, state: _State, out: tuple[int, ...], name: str, item: _Node) -> Any:
+    """``F.linear(x, weight, bias)`` on a flattened map (a classifier) or channels-last positions."""
+    got = _call_args(node, ("input", "weight", "bias"))
+    shape = self._arg_shape(got.get("weight"))
+    if shape is None or len(shape) != 2:
+        return None
+    bias = got.get("bias") is not None
+    if state.kind == "flat":
+        layer: AnyBlock = Linear(state.channels, shape[0], in_size=state.size, bias=bias, name=name)
+        after = _State("flat", shape[0], 1)
+    elif state.kind == "nhwc":
+        layer, after = Conv(shape[1], shape[0], (1, 1), padding=0, bias=bias, name=name), _State("nhwc", shape[0])
+    else:
+        return None
+    return self._with_parameters(layer, self._claim(got.get("weight"), got.get("bias")), name, shape[0]), after
+
+
+@register("batch_norm", "_native_batch_norm_legit_no_training", "_native_batch_norm_legit_functional",
+          "native_batch_norm")
+def _batch_norm_function(self: _Importer, node: Any, state: _State, out: tuple[int, ...], name: str,
+                         item: _Node) -> Any:
+    """``F.batch_norm(x, mean, var, weight, bias, ...)`` (timm's fused BatchNormAct2d)."""
+    op = self._op(node)
+    order = ("input", "running_mean", "running_var", "weight", "bias") if op == "batch_norm" and not self.exported \
+        else ("input", "weight", "bias", "running_mean", "running_var")
+    got = _call_args(node, order)
+    if state.kind not in ("map", "flat"):
+        return None
+    held = self._claim(got.get("weight"), got.get("bias"))
+    layer = BatchNorm(state.channels, name=name) if held == 2 * state.channels else \
+        Norm(state.channels, "batch", held, name)
+    return layer, _map_state(state)
+
+
+@register("group_norm", "instance_norm", "layer_norm", "rms_norm", "native_group_norm", "native_layer_norm")
+def _norm_function(self: _Importer, node: Any, state: _State, out: tuple[int, ...], name: str, item: _Node) -> Any:
+    """Every other norm: no MACs by the convention, its affine parameters counted."""
+    op = self._op(node).replace("native_", "")
+    weights = {"group_norm": ("input", "num_groups", "weight", "bias"),
+               "instance_norm": ("input", "running_mean", "running_var", "weight", "bias"),
+               "layer_norm": ("input", "normalized_shape", "weight", "bias"),
+               "rms_norm": ("input", "normalized_shape", "weight")}[op]
+    got = _call_args(node, weights)
+    if self.exported and op == "group_norm":
+        got = _call_args(node, ("input", "weight", "bias"))
+    held = self._claim(got.get("weight"), got.get("bias"))
+    return Norm(state.channels, op.replace("_norm", ""), held, name), _map_state(state)
+
+
+@register("interpolate", "upsample", "upsample_nearest2d", "upsample_bilinear2d", "upsample_bicubic2d",
+          "_upsample_nearest_exact2d", "upsample")
+def _interpolate(self: _Importer, node: Any, state: _State, out: tuple[int, ...], name: str, item: _Node) -> Any:
+    """``F.interpolate`` in every mode: to a whole scale, an upsampling; to the size of another
+    value (``size=x.shape[-2:]``), a resize join on that value, so the size stays a symbol."""
+    if state.kind != "map" or len(out) != 4:
+        return None
+    got = _call_args(node, ("input", "size", "scale_factor", "mode"))
+    mode = got.get("mode") or "nearest"
+    if not isinstance(mode, str) or mode not in UPSAMPLING:
+        mode = "bilinear" if "bilinear" in self._op(node) else "nearest"
+    size = got.get("size")
+    ref = self._data_behind(size) if size is not None else None
+    if ref is not None and len(self._shape(ref)) == 4 and self._shape(ref)[2:] == out[2:]:
+        item.inputs = [item.inputs[0], ref]
+        item.join = "resize"
+        return None, _State("map", state.channels)
+    src = self.src
+    if len(src) == 4 and out[2] % src[2] == 0 and out[2] // src[2] == out[3] // src[3] and out[3] % src[3] == 0:
+        scale = got.get("scale_factor")
+        scale = scale[0] if isinstance(scale, (tuple, list)) and len(set(scale)) == 1 else scale
+        if scale is None or float(scale) == out[2] // src[2]:
+            return Upsample(state.channels, out[2] // src[2], mode, name), _State("map", state.channels)
+    return None
+
+
+@register("pad", "constant_pad_nd")
+def _pad(self: _Importer, node: Any, state: _State, out: tuple[int, ...], name: str, item: _Node) -> Any:
+    """``F.pad`` by zero: the sides grow by fixed amounts (a layer of its own)."""
+    got = _call_args(node, ("input", "pad", "mode", "value"))
+    pads = got.get("pad")
+    if state.kind != "map" or not isinstance(pads, (list, tuple)) or not all(isinstance(p, int) for p in pads):
+        return None
+    pads = list(pads) + [0] * (4 - len(pads))
+    if pads[4:] and any(pads[4:]):
+        return None
+    left, right, top, bottom = pads[:4]
+    return Pad(state.channels, (top, bottom, left, right), name=name), _State("map", state.channels)

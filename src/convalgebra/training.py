@@ -57,7 +57,7 @@ from typing import TYPE_CHECKING, Any, Optional, Sequence, cast
 from .blocks import Block, Repeat, Scale, Series, flow, iter_layers, transform
 from .display import Result
 from .errors import InvalidValueError, wrong_type
-from .layers import Conv, ConvTranspose, Held, Layer, Linear, Size, Uncounted, Value, is_concrete, normal, sides
+from .layers import Conv, ConvTranspose, Held, Layer, Linear, Size, Uncounted, Value, is_concrete, normal
 from .symbols import shown
 from .validation import check
 
