@@ -94,12 +94,18 @@ def cases() -> Iterator[tuple[str, tuple[str, ...]]]:
     yield "network-roofline", ("network", "mobilenet_v2", "--set", "H=224", "W=160", "--roofline", "a100", "--dtype",
                                "fp16")
     yield "network-roofline", ("network", "shufflenet_v2_x0_5", "--set", "I=160", "--roofline", "v100")
+    yield "network-training", ("network", "resnet18", "--training")
+    yield "network-training", ("network", "mobilenet_v2", "--training", "--batch", "8", "--set", "H=224", "W=160")
+    yield "network-training", ("network", "resnet18", "--training", "--freeze", "layer1", "--optimizer", "adam",
+                               "--dtype", "bf16")
+    yield "network-training", ("network", "squeezenet1_1", "--training", "--symbolic", "HW")
 
 
 CASES = tuple(cases())
 TORCH_CASES = (("count", ("count", "torchvision:resnet18")),
                ("count", ("count", "torchvision:squeezenet1_1", "--symbolic")),
-               ("count-conventions", ("count", "torchvision:resnet18", "--conventions")))
+               ("count-conventions", ("count", "torchvision:resnet18", "--conventions")),
+               ("network-training", ("count", "torchvision:resnet18", "--training", "--batch", "2")))
 IDS = [" ".join(argv) for _, argv in CASES]
 
 

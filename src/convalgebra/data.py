@@ -402,7 +402,7 @@ def _training(t: "TrainingCost") -> dict[str, Any]:
 
 #: Each command's output, by the name of its schema file in ``schemas/``.
 SCHEMAS: tuple[str, ...] = ("explain", "compare", "budget", "break-even", "limit", "network", "network-memory",
-                            "network-roofline", "count", "count-conventions")
+                            "network-roofline", "network-training", "count", "count-conventions")
 
 
 def schema(command: str) -> dict[str, Any]:
