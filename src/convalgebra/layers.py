@@ -803,7 +803,9 @@ class LayerScale(_Passive):
 
 
 #: The activation functions a layer may name.
-ACTIVATIONS: tuple[str, ...] = ("relu", "relu6", "gelu", "silu", "sigmoid", "hardswish", "hardsigmoid", "tanh")
+ACTIVATIONS: tuple[str, ...] = ("relu", "relu6", "gelu", "silu", "sigmoid", "hardswish", "hardsigmoid", "tanh",
+                                "leaky_relu", "elu", "selu", "celu", "softplus", "softsign", "mish", "hardtanh", "erf",
+                                "softmax")
 
 
 @dataclass(frozen=True, repr=False)
