@@ -540,11 +540,8 @@ class _OnnxImporter(_Importer):
         fresh = {x: bool(x) and self.inits[x].name not in self.claimed for x in (weight, bias)}
         self._claim([weight], layer.name)
         self._claim([bias], layer.name)
-        if bias and not fresh[bias]:
-            self.shared.setdefault(self.inits[bias].name, []).append(layer.name)
         if fresh[weight]:
             return layer if not bias or fresh[bias] else replace(layer, bias=False)
-        self.shared.setdefault(self.inits[weight].name, []).append(layer.name)
         self.reused.add(layer.name)
         if bias and fresh[bias]:
             return Series(layer, Parameters(layer.out_channels, _product(self.inits[bias].dims), f"{layer.name}.bias"))
