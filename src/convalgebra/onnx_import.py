@@ -960,8 +960,9 @@ class _OnnxImporter(_Importer):
         producer = self.nodes[first.node]
         layer = producer.layer
         if kind == "add" and isinstance(layer, (Conv, Linear)) and not layer.bias and \
-                self.readers.get(first.node.name, 0) == 1 and other not in self.claimed:
-            producer.layer = replace(layer, bias=True)
+                self.readers.get(first.node.name, 0) == 1:
+            if self.inits[other].name not in self.claimed:  # else another layer holds the same bias, counted there
+                producer.layer = replace(layer, bias=True)
             self._claim([other], layer.name)
             return self._emit(node, node.output[0], [first.node.name], None, first.state, label, owner)
         held = self._claim([other], label)
