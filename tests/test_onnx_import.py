@@ -256,6 +256,8 @@ def test_activation_then_conv(op):
     net = ca.from_onnx(model, strict=True)
     assert net.total((9, 13)) == (9 * 3 * 4 * 9 * 13, 108)
     assert net.count().macs == 108 * H * W
+    exported = ca.to_torch(net)  # every activation the layers name has torch's module
+    assert sum(p.numel() for p in exported.parameters()) == 108
 
 
 def test_clip_is_relu6():

@@ -819,7 +819,7 @@ class Activation(_Passive):
     >>> Activation(64, "swish")
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: activation = 'swish': expected 'relu', 'relu6', 'gelu', 'silu', 'sigmoid', 'hardswish', 'hardsigmoid' or 'tanh'
+    convalgebra.errors.InvalidValueError: activation = 'swish': expected 'relu', 'relu6', 'gelu', 'silu', 'sigmoid', 'hardswish', 'hardsigmoid', 'tanh', 'leaky_relu', 'elu', 'selu', 'celu', 'softplus', 'softsign', 'mish', 'hardtanh', 'erf' or 'softmax'
     """
 
     channels: Value

@@ -346,7 +346,7 @@ class _OnnxImporter(_Importer):
         the symbols; else unknown (a value no layer reads as data)."""
         op, ins, a = node.op_type, list(node.input), _attributes(node)
         outs = list(node.output)
-        get = self.consts.get
+        get: Any = self.consts.get
         result: Optional[list[Any]] = None
         shape: Optional[tuple[Any, ...]] = None
         if op == "Identity" and ins and ins[0] in self.inits:
@@ -637,7 +637,7 @@ class _OnnxImporter(_Importer):
                 (auto.decode() if isinstance(auto, bytes) else auto) not in ("NOTSET", "VALID"):
             return False
         bias = len(node.input) > 2 and bool(node.input[2])
-        kernel = tuple(int(k) for k in a.get("kernel_shape", shape[2:]))
+        kernel: Any = tuple(int(k) for k in a.get("kernel_shape", shape[2:]))
         layer = self._owned(ConvTranspose(shape[0], shape[1] * groups, kernel, groups, strides[0],
                                           pads[0] if pads[0] == pads[1] else (pads[0], pads[1]),
                                           extra[0] if extra[0] == extra[1] else (extra[0], extra[1]), dilations[0],
