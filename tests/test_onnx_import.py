@@ -171,6 +171,8 @@ CONV = [  # (attributes, weight dims, input channels): Conv's count at two sizes
     (dict(pads=[0, 0, 1, 1], strides=[2, 2]), (4, 3, 3, 3), 3),  # asymmetric: TensorFlow's SAME
     (dict(auto_pad="SAME_UPPER"), (4, 3, 3, 3), 3),
     (dict(auto_pad="VALID", strides=[2, 2]), (4, 3, 2, 2), 3),
+    (dict(auto_pad="SAME_UPPER", strides=[2, 2]), (4, 3, 3, 3), 3),
+    (dict(auto_pad="SAME_LOWER", strides=[3, 3], dilations=[2, 2]), (4, 3, 3, 3), 3),
     (dict(pads=[2, 1, 2, 1]), (6, 3, 5, 3), 3),  # an oblong kernel with its own pads a side
 ]
 
@@ -183,12 +185,22 @@ def test_conv(attrs, dims, cin):
     s, d = attrs.get("strides", [1, 1])[0], attrs.get("dilations", [1, 1])[0]
     pads = attrs.get("pads", [0, 0, 0, 0])
     for h, w in ((33, 47), (64, 31)):
-        if attrs.get("auto_pad") == "SAME_UPPER":
+        if attrs.get("auto_pad", "").startswith("SAME"):
             oh, ow = -(-h // s), -(-w // s)
         else:
             oh, ow = _out(h, kh, s, pads[0] + pads[2], d), _out(w, kw, s, pads[1] + pads[3], d)
         macs = kh * kw * per_group * cout * oh * ow
         assert _counts(model, (h, w)) == (macs, math.prod(dims) + cout)
+
+
+def test_channels_last_input():
+    """TensorFlow's N x H x W x C input, transposed to N x C x H x W by the exporter's first node."""
+    nodes = [helper.make_node("Transpose", ["x"], ["t"], perm=[0, 3, 1, 2]),
+             helper.make_node("Conv", ["t", "w"], ["y"], auto_pad="SAME_UPPER", strides=[2, 2])]
+    model = _model(nodes, [_weight("w", 8, 3, 3, 3)], dims=("unk__0", "H", "W", 3))
+    net = ca.from_onnx(model, strict=True)
+    assert net.in_channels == 3 and net.count().macs == 216 * H * W / 4
+    assert net.total((9, 14)) == (216 * 5 * 7, 216)
 
 
 def test_conv_transpose():

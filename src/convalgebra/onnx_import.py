@@ -236,6 +236,11 @@ class _OnnxImporter(_Importer):
         if len(dims) != 4:
             raise InvalidValueError(f"{self.name}: input {value.name} has {len(dims)} dims; an image input is"
                                     " N x C x H x W")
+        readers = [n for n in self.graph.node if value.name in n.input]
+        self.channels_last = bool(readers) and all(
+            n.op_type == "Transpose" and list(_attributes(n).get("perm", [])) == [0, 3, 1, 2] for n in readers)
+        if self.channels_last:  # TensorFlow's N x H x W x C, transposed to N x C x H x W first
+            dims = [dims[0], dims[3], dims[1], dims[2]]
         params = [d.dim_param if d.HasField("dim_param") else "" for d in dims]
         for key in self.dims:
             if key not in params:
@@ -275,7 +280,8 @@ class _OnnxImporter(_Importer):
         source, channels, size = self._source()
         key = _Key(source, "input", "input", "")
         self.keys[source] = key
-        self.nodes[key] = _Node(key, [], _State("map", channels), size=size, channels=channels)
+        self.nodes[key] = _Node(key, [], _State("nhwc" if self.channels_last else "map", channels), size=size,
+                                channels=channels)
         self.default = size
         for tensor in self.graph.initializer:
             self.shapes[tensor.name] = tuple(int(d) for d in tensor.dims)
@@ -613,9 +619,7 @@ class _OnnxImporter(_Importer):
         if auto == "VALID":
             padding = 0
         elif auto in ("SAME_UPPER", "SAME_LOWER"):
-            if strides[0] != 1 or any((dilations[0] * (k - 1)) % 2 for k in kernel):
-                return False  # TensorFlow's SAME at a stride: its pads depend on the size's parity
-            padding = "same"
+            padding = "same"  # TensorFlow's SAME: ceil(size / stride) at every stride, as the library's "same"
         elif pads[0] == pads[2] and pads[1] == pads[3]:
             padding = pads[0] if pads[0] == pads[1] else (pads[0], pads[1])
         else:
