@@ -8,6 +8,7 @@ count written out here from the op's definition (the output-size formulas of the
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import warnings
@@ -39,6 +40,10 @@ MODELS = ["resnet18", "mobilenet_v2", "mobilenet_v3_small", "squeezenet1_1", "go
           "shufflenet_v2_x0_5", "efficientnet_b0", "convnext_tiny", "regnet_y_400mf", "mnasnet0_5",
           "lraspp_mobilenet_v3_large"]
 SIZES = [(97, 131), (128, 160)]
+#: Exported by torch's dynamo exporter too (``dynamo=True``, when onnxscript is installed): other node
+#: names, the shapes computed in the graph, as_strided's gather, and weights in an external-data file.
+DYNAMO = ["resnet18", "shufflenet_v2_x0_5", "convnext_tiny", "efficientnet_b0"]
+CASES = [(name, "torchscript") for name in MODELS] + [(name, "dynamo") for name in DYNAMO]
 
 
 def _torchvision(name: str, device: str) -> "torch.nn.Module":
@@ -53,16 +58,33 @@ def _torchvision(name: str, device: str) -> "torch.nn.Module":
 def exported(tmp_path_factory) -> dict[str, Path]:
     """Each model built small on the CPU with random weights, exported by the TorchScript exporter
     with H and W dynamic (the file's dim_params), once a session."""
+    import logging
+
     folder = tmp_path_factory.mktemp("onnx")
     files = {}
     torch.manual_seed(0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for name in MODELS:
-            path = folder / f"{name}.onnx"
-            torch.onnx.export(_torchvision(name, "cpu"), torch.randn(1, 3, 64, 96), str(path), dynamo=False,
-                              dynamic_axes={"x": {2: "H", 3: "W"}}, input_names=["x"])
-            files[name] = path
+    logging.disable(logging.WARNING)  # the dynamo exporter's progress notes
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            for name, exporter in CASES:
+                path = folder / exporter / f"{name}.onnx"
+                path.parent.mkdir(exist_ok=True)
+                model, x = _torchvision(name, "cpu"), torch.randn(1, 3, 64, 96)
+                if exporter == "torchscript":
+                    torch.onnx.export(model, x, str(path), dynamo=False, dynamic_axes={"x": {2: "H", 3: "W"}},
+                                      input_names=["x"])
+                else:
+                    try:
+                        import onnxscript  # noqa: F401
+                    except ImportError:
+                        continue
+                    dims = {2: torch.export.Dim("H", min=32, max=2048), 3: torch.export.Dim("W", min=32, max=2048)}
+                    torch.onnx.export(model, (x,), str(path), dynamo=True, dynamic_shapes={"x": dims},
+                                      input_names=["x"])
+                files[name, exporter] = path
+    finally:
+        logging.disable(logging.NOTSET)
     return files
 
 
@@ -74,13 +96,15 @@ def flop_counter(name: str, height: int, width: int) -> int:
     return counter.get_total_flops() // 2
 
 
-_cache: dict[str, "ca.Network"] = {}
+_cache: dict[tuple[str, str], "ca.Network"] = {}
 
 
-def network(exported: dict[str, Path], name: str) -> "ca.Network":
-    if name not in _cache:
-        _cache[name] = ca.from_onnx(exported[name], name=name)
-    return _cache[name]
+def network(exported: dict[tuple[str, str], Path], case: tuple[str, str]) -> "ca.Network":
+    if case not in exported:
+        pytest.skip("the dynamo exporter needs onnxscript")
+    if case not in _cache:
+        _cache[case] = ca.from_onnx(exported[case], name=case[0])
+    return _cache[case]
 
 
 def initializer_parameters(path: Path) -> int:
@@ -92,26 +116,26 @@ def initializer_parameters(path: Path) -> int:
                if t.data_type == TensorProto.FLOAT and t.name not in statistics and math.prod(t.dims) > 1)
 
 
-@pytest.mark.parametrize("name", MODELS)
-def test_exported_model_counts_as_torch(exported, name):
-    net = network(exported, name)
+@pytest.mark.parametrize("case", CASES, ids="-".join)
+def test_exported_model_counts_as_torch(exported, case):
+    net = network(exported, case)
     assert not [x for s in net.stages for x in iter_layers(s.block) if isinstance(x, Uncounted)]
     for height, width in SIZES:
-        assert net.total((height, width))[0] == flop_counter(name, height, width), (height, width)
-    assert net.total(SIZES[0])[1] == initializer_parameters(exported[name])
+        assert net.total((height, width))[0] == flop_counter(case[0], height, width), (height, width)
+    assert net.total(SIZES[0])[1] == initializer_parameters(exported[case])
 
 
-@pytest.mark.parametrize("name", MODELS)
-def test_closed_form_in_the_files_symbols(exported, name):
+@pytest.mark.parametrize("case", CASES, ids="-".join)
+def test_closed_form_in_the_files_symbols(exported, case):
     """The count at the file's dim_params H and W is a closed form, equal to the count wherever it
     claims to be exact (at multiples of the total stride)."""
-    cost = network(exported, name).count()
+    cost = network(exported, case).count()
     assert cost.macs.free_symbols <= {H, W}
     when = cost.exact_when()
     step = int(when.rsplit(" ", 1)[-1]) if "multiples of" in when else 1
     for height, width in ((3 * step, 5 * step), (7 * step, 4 * step)):
-        assert cost.macs.subs({H: height, W: width}) == network(exported, name).total((height, width))[0]
-    assert cost.params == initializer_parameters(exported[name])
+        assert cost.macs.subs({H: height, W: width}) == network(exported, case).total((height, width))[0]
+    assert cost.params == initializer_parameters(exported[case])
 
 
 def test_batch_norm_folded_differs_from_torch_by_the_norms(exported):
@@ -120,12 +144,7 @@ def test_batch_norm_folded_differs_from_torch_by_the_norms(exported):
     (less the biases the exporter keeps one copy of, being equal)."""
     model = _torchvision("resnet18", "meta")
     norms = sum(m.num_features for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d))
-    file = onnx.load(str(exported["resnet18"]), load_external_data=False)
-    readers: dict[str, int] = {}
-    for node in file.graph.node:
-        for x in node.input:
-            readers[x] = readers.get(x, 0) + 1
-    net = network(exported, "resnet18")
+    net = network(exported, ("resnet18", "torchscript"))
     shared = sum(m.out_channels for s in net.stages for m in iter_layers(s.block)
                  if isinstance(m, ca.Conv) and not m.bias)  # convolutions whose bias another holds
     assert net.total(224)[1] == sum(p.numel() for p in model.parameters()) - norms - shared

@@ -152,12 +152,15 @@ def from_onnx(source: Any, *, name: str = "", strict: bool = False,
     (1935360, 216)
     """
     model = load_onnx(source)
+    folder = os.path.dirname(os.path.abspath(os.fspath(source))) if isinstance(source, (str, os.PathLike)) else ""
     if not isinstance(strict, bool):
         raise InvalidValueError(f"strict = {strict!r}: expected True or False")
     if dims is not None and not isinstance(dims, Mapping):
         raise InvalidValueError(f"dims = {dims!r}: expected a mapping of dim_param names to symbols or numbers")
     label = name if isinstance(name, str) and name else (model.graph.name or "onnx model")
-    return _OnnxImporter(model, label, strict, dict(dims or {})).network()
+    importer = _OnnxImporter(model, label, strict, dict(dims or {}))
+    importer.folder = folder
+    return importer.network()
 
 
 class _Key:
@@ -219,6 +222,7 @@ class _OnnxImporter(_Importer):
         for node in model.graph.node:
             for x in node.input:
                 self.readers[x] = self.readers.get(x, 0) + 1
+        self.folder = ""
         self.opset = next((e.version for e in model.opset_import if e.domain in ("", "ai.onnx")), OLDEST_OPSET)
 
     # -- the input -----------------------------------------------------------------
@@ -339,12 +343,38 @@ class _OnnxImporter(_Importer):
         import onnx
         from onnx import numpy_helper
 
-        if tensor.data_location == onnx.TensorProto.EXTERNAL or _product(tensor.dims) > 64:
-            return None
+        floating = tensor.data_type in (onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16,
+                                        onnx.TensorProto.BFLOAT16)
+        if _product(tensor.dims) > (64 if floating else 65536):
+            return None  # a weight (or indices too many to be a shape)
+        if tensor.data_location == onnx.TensorProto.EXTERNAL:
+            tensor = self._small_external(tensor)
+            if tensor is None:
+                return None
         try:
             return [x.item() if hasattr(x, "item") else x for x in numpy_helper.to_array(tensor).reshape(-1)]
         except Exception:  # a tensor onnx cannot decode: its values stay unknown
             return None
+
+    def _small_external(self, tensor: Any) -> Any:
+        """A small tensor of indices or sizes kept in an external-data file (a shape, as_strided's
+        indices): its own bytes read, no weight's."""
+        import onnx
+
+        info = {entry.key: entry.value for entry in tensor.external_data}
+        folder = getattr(self, "folder", "")
+        path = os.path.join(folder, info.get("location", ""))
+        if not folder or not os.path.isfile(path) or tensor.data_type == onnx.TensorProto.STRING:
+            return None
+        with open(path, "rb") as f:
+            f.seek(int(info.get("offset", 0) or 0))
+            data = f.read(int(info.get("length", 0) or 0) or -1)
+        copy = onnx.TensorProto()
+        copy.CopyFrom(tensor)
+        del copy.external_data[:]
+        copy.data_location = onnx.TensorProto.DEFAULT
+        copy.raw_data = data
+        return copy
 
     # -- shape arithmetic: what the graph computes from sizes ----------------------------
     def _constant(self, node: Any) -> None:
@@ -384,6 +414,10 @@ class _OnnxImporter(_Importer):
                 shape = self.shapes.get(ins[1], (len(result),))
             elif op == "Unsqueeze" and get(ins[0]) is not None:
                 result, shape = get(ins[0]), (len(get(ins[0])),)
+            elif op == "Reshape" and get(ins[0]) is not None and get(ins[1]) is not None:
+                result = get(ins[0])
+                target = [len(result) if d == -1 else d for d in get(ins[1])]
+                shape = tuple(int(d) for d in target) if _product(target) == len(result) else (len(result),)
             elif op == "Squeeze" and get(ins[0]) is not None:
                 result = get(ins[0])
                 shape = () if len(result) == 1 else (len(result),)
@@ -426,12 +460,18 @@ class _OnnxImporter(_Importer):
             return x * y
         if is_concrete(x) and is_concrete(y) and isinstance(x, int) and isinstance(y, int):
             return x // y  # integer division, as ONNX's Div on int64
+        if isinstance(y, int) and y > 0 and not isinstance(x, float):
+            from .layers import _floor_div
+
+            return _floor_div(x, y)  # a size's floor division as the library's own arithmetic reads it
         return x / y
 
     def _data_shape(self, key: _Key) -> Optional[tuple[Any, ...]]:
         """A data value's dims, from its state and the size the library's arithmetic gave it."""
         item = self.nodes[key]
         state = item.state
+        if state.kind == "line":
+            return (item.channels,)
         if state.kind in ("map", "nhwc", "grouped", "shuffled"):
             h, w = sides(item.size)
             c = item.channels
@@ -450,6 +490,14 @@ class _OnnxImporter(_Importer):
         """The layer's name from the node's (``/layer1/layer1.0/conv1/Conv`` is ``layer1.0.conv1``,
         as torch names the module) and its top-level owner (``layer1``)."""
         parts = [p for p in node.name.split("/") if p] if node.name else []
+        scopes = next((p.value for p in node.metadata_props if p.key == "pkg.torch.onnx.name_scopes"), "")
+        if len(parts) < 2 and scopes.startswith("["):  # torch's dynamo exporter: the module path, then the op
+            import ast
+
+            try:
+                parts = [str(p) for p in ast.literal_eval(scopes) if p]
+            except (ValueError, SyntaxError):
+                pass
         path = ""
         for part in parts[:-1]:
             path = part if not path or part.startswith(path + ".") else f"{path}.{part}"
@@ -491,7 +539,7 @@ class _OnnxImporter(_Importer):
         keep = _State(state.kind, c, groups=state.groups)
         a = _attributes(node)
         out = node.output[0] if node.output else ""
-        if state.kind not in ("map", "nhwc", "flat", "grouped", "shuffled"):
+        if state.kind not in ("map", "nhwc", "flat", "grouped", "shuffled", "line"):
             return self._unknown_node(node, op, label, owner)
         if op in _PASS:
             return self._emit(node, out, data[:1], None, keep, label, owner)
@@ -801,7 +849,23 @@ class _OnnxImporter(_Importer):
                               _State("map", c), label, owner)
         if state.kind == "flat" and len(dims) == 2:
             return self._emit(node, node.output[0], [node.input[0]], None, state, label, owner)
+        if state.kind in ("map", "flat") and first.size == 1 and len(dims) == 1:  # a vector of the channels
+            return self._emit(node, node.output[0], [node.input[0]], None, _State("line", c), label, owner)
+        if state.kind == "line" and len(dims) in (2, 4) and tuple(dims[2:]) in ((), (1, 1)):
+            return self._emit(node, node.output[0], [node.input[0]], None,
+                              _State("flat" if len(dims) == 2 else "map", c), label, owner)
         return False
+
+    def _on_Gather(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+        """Every element of a vector gathered in order (torch's as_strided, exported): the vector
+        itself, shaped as the indices are."""
+        index, shape = self.consts.get(node.input[1]), self.shapes.get(node.input[1])
+        c = first.channels
+        if first.state.kind != "line" or index is None or shape is None or list(index) != list(range(len(index))) or \
+                len(index) != c or tuple(shape) not in ((1, c), (1, c, 1, 1)):
+            return False
+        self._emit(node, node.output[0], [node.input[0]], None, _State("flat" if len(shape) == 2 else "map", c),
+                   label, owner)
 
     @staticmethod
     def _simplified(x: Any) -> Any:
