@@ -110,7 +110,7 @@ def main() -> None:
                 times["onnx-tool"].append(t)
             t, walk = timed(lambda: plain_walk(path))
             times["plain walk"].append(t)
-    at224 = ours.subs({H: 224, W: 224})
+    at224 = int(ours.subs({H: 224, W: 224}))
     print(f"resnet50 closed form: {ours}   at 224 x 224: {at224:,} MACs")
     print(f"plain walk at 224: {walk:,} MACs ({'equal' if walk == at224 else 'DIFFERENT'})")
     if have_tool:

@@ -444,23 +444,34 @@ def test_unknown_op_is_named_and_strict_refuses():
 
 
 def test_control_flow():
-    """An If whose condition the shapes fix is its branch; one on the data is refused, as is a Loop."""
-    then = helper.make_graph([helper.make_node("Relu", ["x"], ["t"])], "then", [],
+    """An If whose condition the shapes fix is its branch; one that depends on the input's size or
+    on the data is refused in one line, as is a Loop."""
+    conv = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["t"])], "then", [],
                              [helper.make_tensor_value_info("t", TensorProto.FLOAT, None)])
-    other = helper.make_graph([helper.make_node("Conv", ["x", "w"], ["e"])], "else", [],
-                              [helper.make_tensor_value_info("e", TensorProto.FLOAT, None)])
-    nodes = [helper.make_node("Shape", ["x"], ["shp"]), helper.make_node("Gather", ["shp", "one"], ["c"], axis=0),
-             helper.make_node("Equal", ["c", "three"], ["cond"]),
-             helper.make_node("If", ["cond"], ["y"], then_branch=then, else_branch=other)]
-    inits = [helper.make_tensor("one", TensorProto.INT64, [], [1]), helper.make_tensor("three", TensorProto.INT64,
-                                                                                          [], [3]),
-             _weight("w", 2, 3, 1, 1)]
+    relu = helper.make_graph([helper.make_node("Relu", ["x"], ["e"])], "else", [],
+                             [helper.make_tensor_value_info("e", TensorProto.FLOAT, None)])
+    branch = helper.make_node("If", ["cond"], ["y"], then_branch=conv, else_branch=relu)
+    inits = [helper.make_tensor("one", TensorProto.INT64, [], [1]), helper.make_tensor("two", TensorProto.INT64, [],
+                                                                                          [2]),
+             helper.make_tensor("three", TensorProto.INT64, [], [3]), _weight("w", 2, 3, 1, 1)]
+    shape = [helper.make_node("Shape", ["x"], ["shp"]), helper.make_node("Gather", ["shp", "one"], ["c"], axis=0),
+             helper.make_node("Gather", ["shp", "two"], ["h"], axis=0)]
+    channels = [*shape, helper.make_node("Equal", ["c", "three"], ["cond"]), branch]
+    net = ca.from_onnx(_model(channels, inits), strict=True)  # 3 channels: the Conv branch
+    assert net.total((3, 4)) == (6 * 12, 6) and net.count().macs == 6 * H * W
+    height = [*shape, helper.make_node("Greater", ["h", "three"], ["cond"]), branch]
+    with pytest.raises(InvalidValueError, match=r"If node .* depends on the input's size \(H > 3\)"):
+        ca.from_onnx(_model(height, inits))
+    # H = 2: the Relu branch; the Conv's weight, which the file holds, is a held parameter that does not run
+    assert ca.from_onnx(_model(height, inits), dims={"H": 2}).total((2, 5)) == (0, 6)
+    data = [helper.make_node("ReduceMax", ["x"], ["m"], keepdims=0), helper.make_node("Greater", ["m", "one"], ["cond"]),
+            branch]
     with pytest.raises(InvalidValueError, match="If node .* condition is computed from the data"):
-        ca.from_onnx(_model(nodes, inits))
+        ca.from_onnx(_model(data, inits))
     fixed = [helper.make_node("Constant", [], ["cond"], value=helper.make_tensor("v", TensorProto.BOOL, [], [False])),
-             nodes[-1]]
-    assert ca.from_onnx(_model(fixed, inits)).total((3, 4)) == (6 * 12, 6)
-    loop = helper.make_node("Loop", ["", "cond"], ["y"], body=then)
+             branch]
+    assert ca.from_onnx(_model(fixed, inits)).total((3, 4)) == (0, 6)
+    loop = helper.make_node("Loop", ["", "cond"], ["y"], body=relu)
     with pytest.raises(InvalidValueError, match="Loop node"):
         ca.from_onnx(_model([fixed[0], loop], inits))
 

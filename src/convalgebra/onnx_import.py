@@ -56,6 +56,7 @@ _PASS = {"Identity", "Dropout", "Cast", "CastLike"}
 _JOINS = {"Add": "add", "Sub": "add", "Mul": "multiply", "Div": "multiply"}
 _TORCH_OPS = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div", "Concat": "cat"}
 _CONTROL = {"If", "Loop", "Scan"}
+_COMPARISONS = {"Equal": "==", "Greater": ">", "Less": "<", "GreaterOrEqual": ">=", "LessOrEqual": "<="}
 
 
 def load_onnx(source: Any) -> "onnx.ModelProto":
@@ -157,7 +158,9 @@ def from_onnx(source: Any, *, name: str = "", strict: bool = False,
         raise InvalidValueError(f"strict = {strict!r}: expected True or False")
     if dims is not None and not isinstance(dims, Mapping):
         raise InvalidValueError(f"dims = {dims!r}: expected a mapping of dim_param names to symbols or numbers")
-    label = name if isinstance(name, str) and name else (model.graph.name or "onnx model")
+    if not isinstance(name, str):
+        raise InvalidValueError(f"name = {name!r}: expected text")
+    label = name or model.graph.name or "onnx model"
     importer = _OnnxImporter(model, label, strict, dict(dims or {}))
     importer.folder = folder
     return importer.network()
@@ -217,6 +220,7 @@ class _OnnxImporter(_Importer):
         self.notes: list[str] = []
         self.shared: dict[str, list[str]] = {}    # an initializer read by several layers -> the later ones
         self.cats: dict[tuple[str, ...], str] = {}
+        self.undecided: dict[str, str] = {}      # a comparison of sizes the symbols leave open
         self.inferred: Optional[dict[str, Any]] = None
         self.readers: dict[str, int] = {}
         for node in model.graph.node:
@@ -435,8 +439,25 @@ class _OnnxImporter(_Importer):
                 step = get(ins[4])[0] if len(ins) > 4 and ins[4] and get(ins[4]) else 1
                 result = data[slice(int(get(ins[1])[0]), int(get(ins[2])[0]), int(step))]
                 shape = (len(result),)
-            elif op == "Shape":
-                result = None
+            elif op == "Shape" and ins[0] in self.shapes:
+                result = list(self.shapes[ins[0]])[a.get("start", 0):a.get("end", len(self.shapes[ins[0]]))]
+                shape = (len(result),)
+            elif op in _COMPARISONS and all(get(x) is not None for x in ins[:2]):
+                left, right = get(ins[0]), get(ins[1])
+                n = max(len(left), len(right))
+                left, right = (left * n if len(left) == 1 else left), (right * n if len(right) == 1 else right)
+                decided = [self._compare(op, x, y) for x, y in zip(left, right)]
+                if None in decided:
+                    self.undecided[outs[0]] = " and ".join(f"{x} {_COMPARISONS[op]} {y}" for x, y in zip(left, right))
+                    result = None
+                else:
+                    result, shape = decided, (n,) if len(self.shapes.get(ins[0], (1,))) else ()
+            elif op == "Not" and get(ins[0]) is not None:
+                result, shape = [not v for v in get(ins[0])], self.shapes.get(ins[0])
+            elif op in ("And", "Or") and all(get(x) is not None for x in ins[:2]):
+                pick = all if op == "And" else any
+                result = [pick((x, y)) for x, y in zip(get(ins[0]), get(ins[1]))]
+                shape = self.shapes.get(ins[0])
             elif op == "ConstantOfShape" and get(ins[0]) is not None:
                 fill = a.get("value")
                 dims = get(ins[0])
@@ -449,6 +470,18 @@ class _OnnxImporter(_Importer):
             self.consts[outs[0]] = result
             self.shapes[outs[0]] = shape if shape is not None else (len(result),)
             self.origin_of[outs[0]] = set().union(*(self.origin_of.get(x, set()) for x in ins))
+
+    @staticmethod
+    def _compare(op: str, x: Any, y: Any) -> Optional[bool]:
+        """A comparison of sizes: True or False where the values (or the symbols' signs) decide it,
+        else None (it depends on the input's size)."""
+        import sympy
+
+        relation = {"Equal": sympy.Eq, "Greater": sympy.Gt, "Less": sympy.Lt, "GreaterOrEqual": sympy.Ge,
+                    "LessOrEqual": sympy.Le}[op](int(x) if isinstance(x, bool) else x, int(y) if isinstance(y, bool) else y)
+        if relation in (sympy.true, sympy.false):
+            return bool(relation)
+        return None
 
     @staticmethod
     def _arith(op: str, x: Any, y: Any) -> Any:
@@ -1106,7 +1139,9 @@ class _OnnxImporter(_Importer):
                         self.consts[outer] = self.consts[inner.name]
                         self.shapes[outer] = self.shapes.get(inner.name, (len(self.consts[outer]),))
                 return
-            why = "its condition is computed from the data, not fixed by the shapes"
+            undecided = self.undecided.get(node.input[0])
+            why = f"its branch depends on the input's size ({undecided}); fix the size with dims" if undecided \
+                else "its condition is computed from the data, not fixed by the shapes"
         else:
             why = "the number of iterations depends on values the file does not hold"
         raise InvalidValueError(f"{self.name}: {node.op_type} node {node.name or node.output[0]}: {why}; it cannot be"
