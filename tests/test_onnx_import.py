@@ -543,6 +543,41 @@ def test_bad_inputs(small_file):
         ca.from_onnx(3.5)
 
 
+HOSTILE = {  # a model the library cannot count as it is: one line, the library's error
+    "channels that disagree": ([helper.make_node("Conv", ["x", "w"], ["y"])], [_weight("w", 4, 5, 3, 3)], (1, 3, "H", "W"),
+                               "a 3x3 conv for 5 input channels gets 3"),
+    "a kernel larger than the input": ([helper.make_node("Conv", ["x", "w"], ["y"])], [_weight("w", 4, 3, 3, 3)],
+                                       (1, 3, 2, 2), "leaves no output"),
+    "a batch of 8": ([helper.make_node("Relu", ["x"], ["y"])], [], (8, 3, "H", "W"), "a batch of 8 images"),
+    "no image input": ([helper.make_node("Relu", ["x"], ["y"])], [], (1, 3, "L"), "has 3 dims"),
+    "no data out": ([helper.make_node("Shape", ["x"], ["y"])], [], (1, 3, "H", "W"), "returns no tensor"),
+}
+
+
+@pytest.mark.parametrize("case", HOSTILE)
+def test_hostile_models(case):
+    nodes, inits, dims, message = HOSTILE[case]
+    with pytest.raises(InvalidValueError, match=message):
+        ca.from_onnx(_model(nodes, inits, dims=dims))
+
+
+@pytest.mark.parametrize("kwargs,message", [(dict(dims=5), "expected a mapping"), (dict(dims={"H": "Q"}), "unknown"),
+                                            (dict(dims={"H": 0}), ">= 1"), (dict(strict="yes"), "True or False"),
+                                            (dict(name=3), "expected text")])
+def test_hostile_arguments(kwargs, message):
+    with pytest.raises(ca.ConvAlgebraError, match=message):
+        ca.from_onnx(_model([helper.make_node("Relu", ["x"], ["y"])]), **kwargs)
+
+
+def test_malformed_nodes_are_named_not_counted():
+    """A node without its weight, a pool without its window, a custom domain's op: not counted, by name."""
+    nodes = [helper.make_node("Conv", ["x"], ["a"]), helper.make_node("MaxPool", ["a"], ["b"]),
+             helper.make_node("Foo", ["b"], ["y"], domain="com.example")]
+    net = ca.from_onnx(_model(nodes))
+    odd = [x.op for s in net.stages for x in iter_layers(s.block) if isinstance(x, Uncounted)]
+    assert odd == ["Conv", "MaxPool", "com.example.Foo"]
+
+
 def test_cli_count(small_file):
     folder, model, path = small_file
     out, err = io.StringIO(), io.StringIO()

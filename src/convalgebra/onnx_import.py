@@ -340,7 +340,13 @@ class _OnnxImporter(_Importer):
             if not data:
                 self._constant(node)
                 continue
-            self._data(node, data)
+            known = len(self.nodes)
+            try:
+                self._data(node, data)
+            except (KeyError, IndexError, TypeError, ValueError, AttributeError, ZeroDivisionError) as error:
+                if isinstance(error, InvalidValueError) or len(self.nodes) != known:
+                    raise
+                self._unknown_node(node, f"{node.op_type} ({type(error).__name__} reading it)")  # a malformed node
 
     def _values_of(self, tensor: Any) -> Optional[list[Any]]:
         """A small constant's values (shapes, axes, scales), or None for a weight."""
