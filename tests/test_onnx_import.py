@@ -291,6 +291,19 @@ def test_activation_then_conv(op):
     assert sum(p.numel() for p in exported.parameters()) == 108
 
 
+def test_gelu_written_out_with_erf():
+    """x * 0.5 * (1 + erf(x / sqrt 2)), as exporters before opset 20 write GELU: elementwise ops only."""
+    def number(name, value):
+        return helper.make_node("Constant", [], [name], value=helper.make_tensor(name, TensorProto.FLOAT, [], [value]))
+
+    nodes = [helper.make_node("Conv", ["x", "w"], ["a"]), number("root2", 1.4142135), number("one", 1.0),
+             number("half", 0.5), helper.make_node("Div", ["a", "root2"], ["b"]), helper.make_node("Erf", ["b"], ["c"]),
+             helper.make_node("Add", ["c", "one"], ["d"]), helper.make_node("Mul", ["a", "d"], ["e"]),
+             helper.make_node("Mul", ["e", "half"], ["f"]), helper.make_node("Conv", ["f", "w2"], ["y"])]
+    net = ca.from_onnx(_model(nodes, [_weight("w", 4, 3, 1, 1), _weight("w2", 2, 4, 1, 1)]), strict=True)
+    assert net.total((5, 9)) == ((12 + 8) * 45, 20)
+
+
 def test_clip_is_relu6():
     nodes = [helper.make_node("Constant", [], ["lo"], value=helper.make_tensor("v", TensorProto.FLOAT, [], [0.0])),
              helper.make_node("Constant", [], ["hi"], value=helper.make_tensor("v", TensorProto.FLOAT, [], [6.0])),
