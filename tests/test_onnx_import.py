@@ -150,6 +150,18 @@ def test_batch_norm_folded_differs_from_torch_by_the_norms(exported):
     assert net.total(224)[1] == sum(p.numel() for p in model.parameters()) - norms - shared
 
 
+@pytest.mark.parametrize("case", [("resnet18", "torchscript"), ("efficientnet_b0", "dynamo")], ids="-".join)
+def test_blocks_recognized_as_from_torch_does(exported, case):
+    """The modules recognized in the file's blocks (the joins' modules; the dynamo exporter's own
+    classes) are those from_torch recognizes in the model."""
+    from collections import Counter
+
+    mine = Counter(r.module for _, r in ca.recognize_network(network(exported, case))[0] if r is not None)
+    theirs = Counter(r.module for _, r in ca.recognize_network(ca.from_torch(_torchvision(case[0], "meta")))[0]
+                     if r is not None)
+    assert mine and mine == theirs
+
+
 # -- the ops, each on a graph built by hand ---------------------------------------------------
 
 def _model(nodes, inits=(), channels=3, opset=17, dims=(1, None, "H", "W"), outputs=("y",)):

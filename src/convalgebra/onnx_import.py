@@ -221,6 +221,9 @@ class _OnnxImporter(_Importer):
         self.shared: dict[str, list[str]] = {}    # an initializer read by several layers -> the later ones
         self.cats: dict[tuple[str, ...], str] = {}
         self.undecided: dict[str, str] = {}      # a comparison of sizes the symbols leave open
+        self.paths: dict[str, str] = {}          # a layer's name -> the module path the exporter gave its node
+        self.join_paths: list[str] = []          # the module paths of the nodes that join values
+        self.classed: list[str] = []             # modules of the model's own classes (the dynamo exporter's)
         self.inferred: Optional[dict[str, Any]] = None
         self.readers: dict[str, int] = {}
         for node in model.graph.node:
@@ -316,6 +319,7 @@ class _OnnxImporter(_Importer):
         net = Network(self.name, self.title, tuple(stages),
                       source=f"imported from ONNX ({producer or 'unknown producer'}; {notes})",
                       default_size=size, in_channels=channels, reused=frozenset(self.reused), imported=True,
+                      parts=self._blocks(),
                       origins=tuple((n, op, visits) for n, (op, visits) in self.origins.items()),
                       joins=tuple(dict.fromkeys(self.joins)), unused=frozenset(self.unused),
                       outputs=tuple(self._value_name(n) for n in outputs))
@@ -325,6 +329,18 @@ class _OnnxImporter(_Importer):
             raise InvalidValueError(f"{self.name}: {len(uncounted)} operation(s) the library does not count: {listed};"
                                     " strict refuses the model")
         return net
+
+    def _blocks(self) -> tuple[str, ...]:
+        """The model's blocks, for recognition: the outermost modules (by the exporter's module paths)
+        whose own forward joins values (a residual sum, a gate, a concatenation), as torch's block
+        classes do; the model's top level is none."""
+        if self.classed:  # torch's dynamo exporter names each module's class: its blocks, as from_torch finds them
+            paths = list(dict.fromkeys(self.classed))
+        else:
+            convs = [x.name for x in self.nodes.values() if x.layer is not None for x in iter_layers(x.layer)
+                     if isinstance(x, (Conv, ConvTranspose))]
+            paths = [p for p in dict.fromkeys(self.join_paths) if p and any(c.startswith(p + ".") for c in convs)]
+        return tuple(p for p in paths if not any(p.startswith(q + ".") for q in paths))
 
     def _read_nodes(self, nodes: Any) -> None:
         for node in nodes:
@@ -529,14 +545,21 @@ class _OnnxImporter(_Importer):
         """The layer's name from the node's (``/layer1/layer1.0/conv1/Conv`` is ``layer1.0.conv1``,
         as torch names the module) and its top-level owner (``layer1``)."""
         parts = [p for p in node.name.split("/") if p] if node.name else []
-        scopes = next((p.value for p in node.metadata_props if p.key == "pkg.torch.onnx.name_scopes"), "")
+        meta = {p.key: p.value for p in node.metadata_props}
+        scopes = meta.get("pkg.torch.onnx.name_scopes", "")
         if len(parts) < 2 and scopes.startswith("["):  # torch's dynamo exporter: the module path, then the op
             import ast
 
             try:
-                parts = [str(p) for p in ast.literal_eval(scopes) if p]
+                scoped = [str(p) for p in ast.literal_eval(scopes)]
+                classes = [str(c) for c in ast.literal_eval(meta.get("pkg.torch.onnx.class_hierarchy", "[]"))]
             except (ValueError, SyntaxError):
-                pass
+                scoped, classes = [], []
+            parts = [p for p in scoped if p]
+            for scope, cls in zip(scoped[1:-1], classes[1:-1]):  # the model's own block classes (not torch.nn's)
+                if scope and not cls.startswith("torch.nn."):
+                    self.classed.append(scope)
+                    break
         path = ""
         for part in parts[:-1]:
             path = part if not path or part.startswith(path + ".") else f"{path}.{part}"
@@ -548,7 +571,9 @@ class _OnnxImporter(_Importer):
         seen = self.names.get(base, 0) + 1
         self.names[base] = seen
         owner = path.split(".")[0] if path else ""
-        return (base if seen == 1 else f"{base}_{seen}"), owner
+        label = base if seen == 1 else f"{base}_{seen}"
+        self.paths[label] = path
+        return label, owner
 
     def _name(self, node: Any) -> tuple[str, str]:
         return node.label, node.owner
@@ -569,6 +594,7 @@ class _OnnxImporter(_Importer):
                 self.origins.setdefault(part.name, (f"onnx.{node.op_type}", 1))
         if join:
             self.joins.append(f"onnx.{node.op_type}")
+            self.join_paths.append(self.paths.get(label, ""))
 
     def _data(self, node: Any, data: list[str]) -> None:
         op = node.op_type
