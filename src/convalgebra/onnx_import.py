@@ -337,8 +337,8 @@ class _OnnxImporter(_Importer):
         if self.classed:  # torch's dynamo exporter names each module's class: its blocks, as from_torch finds them
             paths = list(dict.fromkeys(self.classed))
         else:
-            convs = [x.name for x in self.nodes.values() if x.layer is not None for x in iter_layers(x.layer)
-                     if isinstance(x, (Conv, ConvTranspose))]
+            convs = [layer.name for item in self.nodes.values() if item.layer is not None
+                     for layer in iter_layers(item.layer) if isinstance(layer, (Conv, ConvTranspose))]
             paths = [p for p in dict.fromkeys(self.join_paths) if p and any(c.startswith(p + ".") for c in convs)]
         return tuple(p for p in paths if not any(p.startswith(q + ".") for q in paths))
 
