@@ -316,6 +316,15 @@ def test_gelu_written_out_with_erf():
     assert net.total((5, 9)) == ((12 + 8) * 45, 20)
 
 
+def test_prelu_holds_its_slopes_and_clip_is_hardtanh():
+    nodes = [helper.make_node("PRelu", ["x", "slope"], ["a"]),
+             helper.make_node("Clip", ["a"], ["y"], min=-1.0, max=1.0)]
+    net = ca.from_onnx(_model(nodes, [_weight("slope", 3, 1, 1)], opset=11), strict=True)
+    assert net.total((4, 4)) == (0, 3)
+    assert [x.function for s in net.stages for x in iter_layers(s.block) if isinstance(x, ca.Activation)] == \
+        ["leaky_relu", "hardtanh"]
+
+
 def test_clip_is_relu6():
     nodes = [helper.make_node("Constant", [], ["lo"], value=helper.make_tensor("v", TensorProto.FLOAT, [], [0.0])),
              helper.make_node("Constant", [], ["hi"], value=helper.make_tensor("v", TensorProto.FLOAT, [], [6.0])),
