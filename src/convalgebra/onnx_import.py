@@ -226,6 +226,7 @@ class _OnnxImporter(_Importer):
         self.classed: list[str] = []             # modules of the model's own classes (the dynamo exporter's)
         self.inferred: Optional[dict[str, Any]] = None
         self.readers: dict[str, int] = {}
+        self.producer = {out: node for node in model.graph.node for out in node.output}
         for node in model.graph.node:
             for x in node.input:
                 self.readers[x] = self.readers.get(x, 0) + 1
@@ -693,6 +694,11 @@ class _OnnxImporter(_Importer):
 
     def _keeps_shape(self, node: Any, source: str) -> bool:
         """Whether onnx's shape inference gives the node's first output the dims of its input."""
+        before, after = self._inferred_dims(source), self._inferred_dims(node.output[0]) if node.output else None
+        return before is not None and before == after
+
+    def _inferred_dims(self, name: str) -> Optional[tuple[Any, ...]]:
+        """A tensor's dims as onnx's shape inference gives them (None where it cannot)."""
         if self.inferred is None:
             import onnx
 
@@ -703,19 +709,45 @@ class _OnnxImporter(_Importer):
                 values = []
             self.inferred = {v.name: v for v in values}
 
-        def dims(name: str) -> Optional[tuple[Any, ...]]:
-            value = self.inferred.get(name) if self.inferred is not None else None
-            if value is None or not value.type.tensor_type.HasField("shape"):
-                return None
-            got = tuple((d.dim_param or d.dim_value) for d in value.type.tensor_type.shape.dim)
-            return got if all(got) else None
+        value = self.inferred.get(name)
+        if value is None or not value.type.tensor_type.HasField("shape"):
+            return None
+        got = tuple((d.dim_param or d.dim_value) for d in value.type.tensor_type.shape.dim)
+        return got if all(got) else None
 
-        before, after = dims(source), dims(node.output[0]) if node.output else None
-        return before is not None and before == after
+    def _computed_weight(self, name: str) -> Optional[tuple[int, ...]]:
+        """The dims of a weight computed from initializers only (NFNet's standardized weights: a
+        mean, a variance and a gain applied to the stored one), from onnx's shape inference."""
+        if not name or name in self.keys or name in self.inits or name not in self.producer:
+            return None
+        made = self.producer[name]
+        target = self.consts.get(made.input[1]) if made.op_type == "Reshape" and len(made.input) > 1 else None
+        if target is not None and all(isinstance(d, int) and d > 0 for d in target):
+            return tuple(target)  # the stored weight reshaped back (onnx's inference may not see the shape)
+        dims = self._inferred_dims(name)
+        return dims if dims is not None and all(isinstance(d, int) for d in dims) else None
+
+    def _behind(self, name: str) -> list[str]:
+        """The initializers a computed tensor is made from (the weights and gains, not the numbers)."""
+        found, todo, seen = [], [name], set()
+        while todo:
+            x = todo.pop()
+            if x in seen or x in self.keys:
+                continue
+            seen.add(x)
+            if x in self.inits:
+                if self.inits[x].data_type in (1, 10, 11, 16) and _product(self.inits[x].dims) > 1:
+                    found.append(x)
+            elif x in self.producer:
+                todo.extend(i for i in self.producer[x].input if i)
+        return found
 
     # -- the ops -------------------------------------------------------------------
     def _on_Conv(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
         shape = self._weight(node.input[1]) if len(node.input) > 1 else None
+        computed = shape is None and len(node.input) > 1 and self._computed_weight(node.input[1]) is not None
+        if computed:
+            shape = self._computed_weight(node.input[1])
         if first.state.kind != "map" or shape is None or len(shape) != 4:
             return False
         groups = int(a.get("group", 1))
@@ -737,8 +769,19 @@ class _OnnxImporter(_Importer):
             padding = pads[0] if pads[0] == pads[1] else (pads[0], pads[1])
         else:
             pad, padding = Pad(first.channels, (pads[0], pads[2], pads[1], pads[3]), name=f"{label}.pad"), 0
-        conv = self._owned(Conv(shape[1] * groups, shape[0], (int(kernel[0]), int(kernel[1])), groups, strides[0],
-                                padding, dilations[0], bias, label), node.input[1], node.input[2] if bias else "")
+        made = Conv(shape[1] * groups, shape[0], (int(kernel[0]), int(kernel[1])), groups, strides[0], padding,
+                    dilations[0], bias, label)
+        conv: AnyBlock
+        if computed:  # its parameters: what the weight is computed from (a gain counted beside)
+            held = self._claim(self._behind(node.input[1]) + ([node.input[2]] if bias else []), label)
+            own = made.params()
+            conv = made if held == own else (Series(made, Parameters(shape[0], held - own, f"{label}.parameters"))
+                                             if held > own else made)
+            if held < own:
+                self.reused.add(label)
+                conv = Series(made, Parameters(shape[0], held, f"{label}.parameters")) if held else made
+        else:
+            conv = self._owned(made, node.input[1], node.input[2] if bias else "")
         layer: AnyBlock = conv if pad is None else Series(pad, conv)
         self._emit(node, node.output[0], [node.input[0]], layer, _State("map", shape[0]), label, owner)
 
