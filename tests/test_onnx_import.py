@@ -466,6 +466,38 @@ def test_shared_initializer_counted_once_and_named():
     assert len(net.reused) == 1 and "w (by 2 layers)" in net.source
 
 
+def test_tensorflow_same_padding_computed_from_the_size():
+    """TensorFlow's SAME before a strided convolution, as its ports write it: pads of
+    max((ceil(H / s) - 1) * s + k - H, 0), split low and high, computed from the map's own shape."""
+    def number(name, value):
+        return helper.make_tensor(name, TensorProto.FLOAT, [], [value])
+
+    nodes = [helper.make_node("Shape", ["x"], ["shp"]), helper.make_node("Slice", ["shp", "two", "four"], ["hw"]),
+             helper.make_node("Cast", ["hw"], ["hwf"], to=TensorProto.FLOAT),
+             helper.make_node("Div", ["hwf", "s"], ["q"]), helper.make_node("Ceil", ["q"], ["o"]),
+             helper.make_node("Sub", ["o", "one"], ["o1"]), helper.make_node("Mul", ["o1", "s"], ["o2"]),
+             helper.make_node("Add", ["o2", "k"], ["o3"]), helper.make_node("Sub", ["o3", "hwf"], ["t0"]),
+             helper.make_node("Max", ["t0", "zero"], ["t"]), helper.make_node("Div", ["t", "s"], ["lo0"]),
+             helper.make_node("Floor", ["lo0"], ["lo"]), helper.make_node("Sub", ["t", "lo"], ["hi"]),
+             helper.make_node("Cast", ["lo"], ["loi"], to=TensorProto.INT64),
+             helper.make_node("Cast", ["hi"], ["hii"], to=TensorProto.INT64),
+             helper.make_node("Concat", ["zeros", "loi", "zeros", "hii"], ["pads"], axis=0),
+             helper.make_node("Pad", ["x", "pads"], ["p"]),
+             helper.make_node("Conv", ["p", "w"], ["y"], strides=[2, 2])]
+    inits = [_ints("two", [2]), _ints("four", [4]), number("s", 2.0), number("one", 1.0), number("k", 3.0),
+             number("zero", 0.0), _ints("zeros", [0, 0]), _weight("w", 8, 3, 3, 3)]
+    net = ca.from_onnx(_model(nodes, inits, opset=13), strict=True)
+    for h, w in ((9, 14), (16, 7)):
+        assert net.total((h, w)) == (216 * -(-h // 2) * -(-w // 2), 216)
+
+
+def test_weight_computed_from_initializers():
+    """NFNet's standardized convolution: the weight a function of the stored one and a gain, both counted."""
+    nodes = [helper.make_node("Mul", ["w", "gain"], ["ww"]), helper.make_node("Conv", ["x", "ww"], ["y"])]
+    net = ca.from_onnx(_model(nodes, [_weight("w", 4, 3, 3, 3), _weight("gain", 4, 1, 1, 1)]), strict=True)
+    assert net.total((6, 7)) == (108 * 4 * 5, 108 + 4)
+
+
 def test_unknown_op_is_named_and_strict_refuses():
     nodes = [helper.make_node("Sqrt", ["x"], ["a"]), helper.make_node("Conv", ["a", "w"], ["y"])]
     model = _model(nodes, [_weight("w", 2, 3, 1, 1)])

@@ -227,6 +227,11 @@ class _OnnxImporter(_Importer):
         self.inferred: Optional[dict[str, Any]] = None
         self.readers: dict[str, int] = {}
         self.producer = {out: node for node in model.graph.node for out in node.output}
+        self.consumers: dict[str, list[Any]] = {}
+        for node in model.graph.node:
+            for x in dict.fromkeys(node.input):
+                self.consumers.setdefault(x, []).append(node)
+        self.same_padded: set[str] = set()       # maps padded as TensorFlow's SAME for the window after
         for node in model.graph.node:
             for x in node.input:
                 self.readers[x] = self.readers.get(x, 0) + 1
@@ -763,7 +768,7 @@ class _OnnxImporter(_Importer):
         pad: Optional[Pad] = None
         if auto == "VALID":
             padding = 0
-        elif auto in ("SAME_UPPER", "SAME_LOWER"):
+        elif auto in ("SAME_UPPER", "SAME_LOWER") or node.input[0] in self.same_padded:
             padding = "same"  # TensorFlow's SAME: ceil(size / stride) at every stride, as the library's "same"
         elif pads[0] == pads[2] and pads[1] == pads[3]:
             padding = pads[0] if pads[0] == pads[1] else (pads[0], pads[1])
@@ -880,6 +885,11 @@ class _OnnxImporter(_Importer):
         c = first.channels
         pad: Optional[Pad] = None
         padding = pads[0]
+        if node.input[0] in self.same_padded:  # TensorFlow's SAME: ceil(size / stride), as half the window pads
+            if kernel[0] % 2 == 0:
+                return False
+            padding = (kernel[0] - 1) // 2
+            pads = [padding] * 4
         if len(set(pads)) != 1:
             pad, padding = Pad(c, (pads[0], pads[2], pads[1], pads[3]), name=f"{label}.pad"), 0
         pool = Pool(c, int(kernel[0]), int(strides[0]), int(padding), bool(a.get("ceil_mode", 0)), kind, label)
@@ -1067,10 +1077,31 @@ class _OnnxImporter(_Importer):
         layer = None if (begin, stop) == (0, c) else Slice(c, begin, stop, label)
         self._emit(node, node.output[0], [node.input[0]], layer, _State("map", stop - begin), label, owner)
 
+    def _reads_own_size(self, name: str, data: str) -> bool:
+        """Whether the computed tensor ``name`` is made from the shape of the data value ``data``."""
+        todo, seen = [name], set()
+        while todo:
+            x = todo.pop()
+            if x in seen or x in self.keys or x not in self.producer:
+                continue
+            seen.add(x)
+            made = self.producer[x]
+            if made.op_type == "Shape" and made.input[0] == data:
+                return True
+            todo.extend(i for i in made.input if i)
+        return False
+
     def _on_Pad(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
         pads = a.get("pads")
         if pads is None and len(node.input) > 1:
             pads = self.consts.get(node.input[1])
+        readers = self.consumers.get(node.output[0], [])
+        if pads is None and len(node.input) > 1 and first.state.kind == "map" and len(readers) == 1 and \
+                readers[0].op_type in ("Conv", "MaxPool", "AveragePool") and \
+                not any(_attributes(readers[0]).get("pads", [0])) and self._reads_own_size(node.input[1], node.input[0]):
+            # TensorFlow's SAME padding computed from the size, before a strided window: the window's "same"
+            self.same_padded.add(node.output[0])
+            return self._emit(node, node.output[0], [node.input[0]], None, _State("map", first.channels), label, owner)
         axes = self.consts.get(node.input[3]) if len(node.input) > 3 and node.input[3] else None
         if first.state.kind != "map" or pads is None or not all(isinstance(p, int) for p in pads):
             return False
