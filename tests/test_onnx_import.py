@@ -286,6 +286,22 @@ def test_norms():
         assert _counts(model, (h, w)) == (8 * 32 * h * w, 16 + 256)  # a linear layer on each position
 
 
+def test_group_norm_written_out():
+    """GroupNorm as torch exports it: Reshape to N x G x -1, InstanceNormalization, Reshape back to the
+    map's shape (read off the map), a per-channel scale and shift; the convolution after it at full size."""
+    nodes = [helper.make_node("Reshape", ["x", "g3"], ["r"]),
+             helper.make_node("InstanceNormalization", ["r", "ones", "zeros"], ["n"]),
+             helper.make_node("Shape", ["x"], ["shp"]), helper.make_node("Reshape", ["n", "shp"], ["m"]),
+             helper.make_node("Mul", ["m", "gamma"], ["a"]), helper.make_node("Add", ["a", "beta"], ["b"]),
+             helper.make_node("Conv", ["b", "w"], ["y"])]
+    inits = [_ints("g3", [0, 2, -1]), _weight("ones", 2), _weight("zeros", 2), _weight("gamma", 4, 1, 1),
+             _weight("beta", 4, 1, 1), _weight("w", 3, 4, 1, 1)]
+    net = ca.from_onnx(_model(nodes, inits, channels=4), strict=True)
+    assert [type(x).__name__ for s in net.stages for x in iter_layers(s.block)][0] == "Norm"
+    for h, w in ((5, 6), (8, 3)):
+        assert net.total((h, w)) == (12 * h * w, 2 + 2 + 4 + 4 + 12)
+
+
 ACTIVATIONS = ["Relu", "Sigmoid", "Tanh", "HardSigmoid", "HardSwish", "LeakyRelu", "Elu", "Selu", "Softplus",
                "Gelu", "Erf", "Softsign", "Celu", "Mish", "Identity", "Dropout"]
 

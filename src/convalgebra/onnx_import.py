@@ -533,6 +533,9 @@ class _OnnxImporter(_Importer):
         state = item.state
         if state.kind == "line":
             return (item.channels,)
+        if state.kind == "gn":
+            h, w = sides(item.size)
+            return (1, state.groups, item.channels // state.groups * h * w)
         if state.kind in ("map", "nhwc", "grouped", "shuffled"):
             h, w = sides(item.size)
             c = item.channels
@@ -610,7 +613,7 @@ class _OnnxImporter(_Importer):
         keep = _State(state.kind, c, groups=state.groups)
         a = _attributes(node)
         out = node.output[0] if node.output else ""
-        if state.kind not in ("map", "nhwc", "flat", "grouped", "shuffled", "line"):
+        if state.kind not in ("map", "nhwc", "flat", "grouped", "shuffled", "line", "gn"):
             return self._unknown_node(node, op, label, owner)
         if op in _PASS:
             return self._emit(node, out, data[:1], None, keep, label, owner)
@@ -858,11 +861,13 @@ class _OnnxImporter(_Importer):
         self._emit(node, node.output[0], [node.input[0]], layer, _State(first.state.kind, c), label, owner)
 
     def _on_InstanceNormalization(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
-        if first.state.kind != "map":
+        """An instance norm; on a map viewed as groups (Reshape to N x G x -1 first), a group norm."""
+        if first.state.kind not in ("map", "gn"):
             return False
         held = self._claim(list(node.input[1:3]), label)
-        self._emit(node, node.output[0], [node.input[0]], Norm(first.channels, "instance", held, label),
-                   _State("map", first.channels), label, owner)
+        kind = "group" if first.state.kind == "gn" else "instance"
+        self._emit(node, node.output[0], [node.input[0]], Norm(first.channels, kind, held, label),
+                   replace(first.state), label, owner)
 
     def _on_LayerNormalization(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
         c = first.channels
@@ -955,7 +960,7 @@ class _OnnxImporter(_Importer):
         dims = [self._simplified(d) for d in dims]
         if tuple(dims) == tuple(self._simplified(x) for x in shape):
             return self._emit(node, node.output[0], [node.input[0]], None, state, label, owner)
-        h, w = sides(first.size) if state.kind in ("map", "grouped", "shuffled", "nhwc") else (1, 1)
+        h, w = sides(first.size) if state.kind in ("map", "grouped", "shuffled", "nhwc", "gn") else (1, 1)
         if state.kind == "map" and len(dims) == 2 and dims[0] == 1:
             return self._on_Flatten(node, {"axis": 1}, first, label, owner)
         if state.kind == "map" and len(dims) == 5 and self._same(dims[1] * dims[2], c) and \
@@ -967,6 +972,13 @@ class _OnnxImporter(_Importer):
                               _State("map", c), label, owner)
         if state.kind == "flat" and len(dims) == 2:
             return self._emit(node, node.output[0], [node.input[0]], None, state, label, owner)
+        if state.kind == "map" and len(dims) == 3 and dims[0] == 1 and is_concrete(dims[1]) and is_concrete(c) and \
+                c % int(dims[1]) == 0 and self._same(dims[2], c // int(dims[1]) * h * w):  # a group norm's groups
+            return self._emit(node, node.output[0], [node.input[0]], None, _State("gn", c, groups=int(dims[1])),
+                              label, owner)
+        if state.kind == "gn" and len(dims) == 4 and self._same(dims[1], c) and self._same(dims[2], h) and \
+                self._same(dims[3], w):
+            return self._emit(node, node.output[0], [node.input[0]], None, _State("map", c), label, owner)
         if state.kind in ("map", "flat") and first.size == 1 and len(dims) == 1:  # a vector of the channels
             return self._emit(node, node.output[0], [node.input[0]], None, _State("line", c), label, owner)
         if state.kind == "line" and len(dims) in (2, 4) and tuple(dims[2:]) in ((), (1, 1)):
