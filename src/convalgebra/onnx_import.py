@@ -318,7 +318,8 @@ class _OnnxImporter(_Importer):
         if held is not None:
             stages.append(held)
         if self.shared:
-            listed = ", ".join(f"{n} (by {len(v) + 1} layers)" for n, v in sorted(self.shared.items()))
+            named = [f"{n} (by {len(v) + 1} layers)" for n, v in sorted(self.shared.items())]
+            listed = ", ".join(named[:5]) + (f" and {len(named) - 5} more" if len(named) > 5 else "")
             self.notes.append(f"{len(self.shared)} initializer(s) shared, counted once: {listed}")
         producer = " ".join(x for x in (self.model.producer_name, self.model.producer_version) if x)
         notes = "; ".join([f"opset {self.opset}"] + self.notes)
