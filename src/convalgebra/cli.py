@@ -245,6 +245,8 @@ def _cmd_count(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .layers import sides
     from .torch_import import from_torch, load_model, require_torch
 
+    if args.model.lower().endswith(".onnx"):
+        return _count_onnx(args, out, err)
     require_torch("count (a PyTorch model)")  # first: the same one line for every input, when torch is missing
     size = parse_size(args.set) if args.set else 224
     if args.symbolic and args.set:
@@ -281,6 +283,27 @@ def _cmd_count(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         _emit(net.count((H, W)), args.format, out, err)
     else:
         _emit(net.count(size), args.format, out, err)
+    return 0
+
+
+def _count_onnx(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """``count FILE.onnx``: the model read from the file, counted at its own input (a closed form
+    where its dims are dim_params), at ``--set``'s size, or at the symbols H and W (``--symbolic``)."""
+    import os
+
+    from .onnx_import import from_onnx
+
+    if args.symbolic and args.set:
+        raise UsageError("--symbolic counts at the symbols H and W; leave out --set")
+    if args.conventions:
+        raise UsageError("--conventions compares PyTorch's counters; an ONNX model is counted by the library alone")
+    net = from_onnx(args.model, strict=args.strict, name=os.path.basename(args.model))
+    if args.symbolic:
+        from .symbols import H, W
+
+        _emit(net.count((H, W)), args.format, out, err)
+    else:
+        _emit(net.count(parse_size(args.set) if args.set else None), args.format, out, err)
     return 0
 
 
@@ -435,11 +458,13 @@ def build_parser() -> argparse.ArgumentParser:
     _add_format(p)
     p.set_defaults(func=_cmd_network)
 
-    p = sub.add_parser("count", help="count a PyTorch model layer by layer: torchvision:NAME, timm:NAME or FILE.py:FUNCTION",
+    p = sub.add_parser("count", help="count a model layer by layer: torchvision:NAME, timm:NAME, FILE.py:FUNCTION or FILE.onnx",
                        description="Trace a PyTorch model with torch.fx (the 'torch' extra) and count it layer by layer,"
                                    " by torch's own layer names. FILE.py:FUNCTION imports FILE.py and calls FUNCTION()"
-                                   " for the model: that file is your code, and it runs.")
-    p.add_argument("model", help="torchvision:resnet50, timm:NAME (timm installed), or FILE.py:FUNCTION (runs that file)")
+                                   " for the model: that file is your code, and it runs. FILE.onnx is read (the 'onnx'"
+                                   " extra), never run: its dim_params are the symbols H and W.")
+    p.add_argument("model", help="torchvision:resnet50, timm:NAME (timm installed), FILE.py:FUNCTION (runs that file),"
+                                 " or FILE.onnx")
     p.add_argument("--set", metavar="H=SIZE", nargs="+", action="extend",
                    help="the input size: H=224 W=160, or I=224 for a square (default 224 x 224)")
     p.add_argument("--channels", type=int, default=3, help="input channels (default 3)")

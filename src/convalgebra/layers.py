@@ -805,7 +805,9 @@ class LayerScale(_Passive):
 
 
 #: The activation functions a layer may name.
-ACTIVATIONS: tuple[str, ...] = ("relu", "relu6", "gelu", "silu", "sigmoid", "hardswish", "hardsigmoid", "tanh")
+ACTIVATIONS: tuple[str, ...] = ("relu", "relu6", "gelu", "silu", "sigmoid", "hardswish", "hardsigmoid", "tanh",
+                                "leaky_relu", "elu", "selu", "celu", "softplus", "softsign", "mish", "hardtanh", "erf",
+                                "softmax")
 
 
 @dataclass(frozen=True, repr=False)
@@ -819,7 +821,7 @@ class Activation(_Passive):
     >>> Activation(64, "swish")
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: activation = 'swish': expected 'relu', 'relu6', 'gelu', 'silu', 'sigmoid', 'hardswish', 'hardsigmoid' or 'tanh'
+    convalgebra.errors.InvalidValueError: activation = 'swish': expected 'relu', 'relu6', 'gelu', 'silu', 'sigmoid', 'hardswish', 'hardsigmoid', 'tanh', 'leaky_relu', 'elu', 'selu', 'celu', 'softplus', 'softsign', 'mish', 'hardtanh', 'erf' or 'softmax'
     """
 
     channels: Value

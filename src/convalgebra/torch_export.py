@@ -207,11 +207,14 @@ def _layer(block: Layer) -> "torch.nn.Module":
 _ACTIVATIONS: dict[str, Any] = {}
 
 
-def _activation_modules() -> None:
+def _activation_modules(erf: Any) -> None:
     from torch import nn
 
     _ACTIVATIONS.update(relu=nn.ReLU, relu6=nn.ReLU6, gelu=nn.GELU, silu=nn.SiLU, sigmoid=nn.Sigmoid,
-                        hardswish=nn.Hardswish, hardsigmoid=nn.Hardsigmoid, tanh=nn.Tanh)
+                        hardswish=nn.Hardswish, hardsigmoid=nn.Hardsigmoid, tanh=nn.Tanh,
+                        leaky_relu=nn.LeakyReLU, elu=nn.ELU, selu=nn.SELU, celu=nn.CELU, softplus=nn.Softplus,
+                        softsign=nn.Softsign, mish=nn.Mish, hardtanh=nn.Hardtanh, erf=erf,
+                        softmax=lambda: nn.Softmax(dim=1))
 
 
 @lru_cache(maxsize=None)
@@ -274,6 +277,12 @@ def _classes() -> SimpleNamespace:
 
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return x * self.gate(x)
+
+    class Erf(nn.Module):
+        """torch.erf as a module (the erf of an exact GELU written out)."""
+
+        def forward(self, x: Any) -> Any:
+            return torch.erf(x)
 
     class ChannelSlice(nn.Module):
         """Channels ``start`` to ``stop`` of the input (a view)."""
@@ -343,10 +352,10 @@ def _classes() -> SimpleNamespace:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return x
 
-    _activation_modules()
+    _activation_modules(Erf)
     return SimpleNamespace(Held=Held, Graph=Graph,
                            Concat=Concat, Sum=Sum, ChannelShuffle=ChannelShuffle, Network=Network, Gate=Gate,
-                           ChannelSlice=ChannelSlice, ChannelNorm=ChannelNorm, LayerScale=LayerScale,
+                           Erf=Erf, ChannelSlice=ChannelSlice, ChannelNorm=ChannelNorm, LayerScale=LayerScale,
                            Elementwise=Elementwise)
 
 
