@@ -162,7 +162,8 @@ def test_sweeping_something_that_is_not_an_expression_is_a_library_error():
     ({"N": [64], "K": 3, "M": 64, "t": 0}, "t = 0: expected a value > 0"),
     ({"N": [64, 0], "K": 3, "M": 64, "t": 1}, "N = 0: expected a value >= 1"),
     ({"N": 64, "K": 3, "M": 64, "t": 1, "p": [0.5, 2]}, "p = 2.0: expected a share from 0 to 1"),
-    ({"N": 64, "K": 3, "M": 64, "t": 1, "k": [1, 3]}, "k = 1: expected a value >= 2"),
+    ({"N": 64, "K": 3, "M": 64, "t": 1, "k": [1, 3]}, "k = 1: expected a value from 2 to 1000"),
+    ({"N": 64, "K": 3, "M": 64, "t": 1, "k": [3, 1001]}, "k = 1001: expected a value from 2 to 1000"),
 ])
 def test_a_grid_value_without_sense_is_refused_as_explain_refuses_it(axes, message):
     with pytest.raises(ca.InvalidValueError, match=message):

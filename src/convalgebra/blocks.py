@@ -31,7 +31,7 @@ functions here: :func:`children` and :func:`fold` (structure, bottom up) and :fu
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any, Callable, Iterator, Optional, Sequence, TypeVar, Union, cast
+from typing import TYPE_CHECKING, Any, Callable, Generator, Iterator, Optional, Sequence, TypeVar, Union, cast
 
 from .display import RichDisplay
 from .errors import InvalidValueError, from_torch_package, indefinite, missing_values, type_name, wrong_type
@@ -383,7 +383,7 @@ def fold(block: Block, leaf: Callable[[Layer], R], node: Callable[[Block, list[R
     ...      lambda block, parts: sum(parts))
     3
     """
-    def walk(b: Block) -> Iterator[Any]:
+    def walk(b: Block) -> Generator[Any, Any, R]:
         parts: list[R] = []
         for part in children(b):
             parts.append((yield walk(part)) if isinstance(part, _COMPOSITES) else leaf(cast(Layer, part)))
@@ -394,7 +394,7 @@ def fold(block: Block, leaf: Callable[[Layer], R], node: Callable[[Block, list[R
     return cast(R, drive(walk(block)))
 
 
-def drive(walk: Iterator[Any]) -> Any:
+def drive(walk: Generator[Any, Any, Any]) -> Any:
     """Run a walk written as a generator that yields the walk of each part and is sent that
     part's result: recursion kept on a list, not on Python's stack, so a block nested as
     deep as memory holds is walked (every walk of blocks goes through here).
@@ -404,7 +404,7 @@ def drive(walk: Iterator[Any]) -> Any:
     >>> drive(depth(100000))
     100000
     """
-    stack = [walk]
+    stack: list[Generator[Any, Any, Any]] = [walk]
     result: Any = None
     while stack:
         try:
@@ -522,7 +522,7 @@ def flow(block: Block, value: R, leaf: Callable[[Layer, R, Place], R],
     ...      lambda layer, c, place: layer.out_channels, lambda b, c, outs: sum(outs))
     10
     """
-    def walk(b: Block, value: R, place: Place) -> Iterator[Any]:
+    def walk(b: Block, value: R, place: Place) -> Generator[Any, Any, R]:
         if isinstance(b, Series):
             for item in b.items:
                 value = (yield walk(item, value, place)) if isinstance(item, _COMPOSITES) else leaf(

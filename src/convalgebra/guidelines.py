@@ -35,7 +35,7 @@ Fragments(layers=4, series=4, parallel=1, elementwise={'concat': 1})
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Iterator, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Any, Generator, Mapping, Optional, Union
 
 import sympy
 
@@ -256,7 +256,7 @@ def fragments(block: Union[str, "Module", Block]) -> Fragments:
     def add(kind: str, n: int = 1) -> None:
         counts[kind] = counts.get(kind, 0) + n
 
-    def walk(b: Block) -> Iterator[Any]:
+    def walk(b: Block) -> Generator[Any, Any, tuple[int, int, int]]:
         """(layers, series, parallel) of ``b``, counting its elementwise operations (run by
         :func:`~convalgebra.blocks.drive`: a loop, however deep the block)."""
         if isinstance(b, (Identity, Slice)):
@@ -269,7 +269,7 @@ def fragments(block: Union[str, "Module", Block]) -> Fragments:
             elif type(b) in _ELEMENTWISE:
                 add(_ELEMENTWISE[type(b)])
             return 1, 1, 1
-        parts = []
+        parts: list[tuple[int, int, int]] = []
         for part in children(b):
             parts.append((yield walk(part)))
         layers = sum(p[0] for p in parts)

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, Iterator, Optional, Sequence, cast
+from typing import TYPE_CHECKING, Any, Generator, Optional, Sequence, cast
 
 from .blocks import (Block, Graph, Parallel, Place, Repeat, Residual, Scale, Series, check_block, drive, fold, iter_layers,
                      same_value)
@@ -235,7 +235,7 @@ class _Tracer:
         """``x`` is (storage, channels, size); returns the same for the output (a loop, however deep the block)."""
         return cast("tuple[int, Value, Size]", drive(self._walk(block, x, place)))
 
-    def _walk(self, block: Block, x: tuple[int, Value, Size], place: Place) -> Iterator[Any]:
+    def _walk(self, block: Block, x: tuple[int, Value, Size], place: Place) -> Generator[Any, Any, tuple[int, Value, Size]]:
         """The walk as :func:`~convalgebra.blocks.drive` runs it: each part's walk is yielded."""
         sid, channels, size = x
         if isinstance(block, Series):

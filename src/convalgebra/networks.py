@@ -177,7 +177,7 @@ class Network(RichDisplay):
         if not isinstance(self.imported, bool):
             raise InvalidValueError(f"imported = {shown(self.imported)}: expected True or False")
         object.__setattr__(self, "in_channels", check("in_channels", self.in_channels, "input channels"))
-        object.__setattr__(self, "default_size", _checked_size(self.default_size))
+        _checked_size(self.default_size)  # a size it can be counted at (kept as given)
         if isinstance(self.stages, list):
             object.__setattr__(self, "stages", tuple(self.stages))
         if not isinstance(self.stages, tuple):

@@ -274,7 +274,7 @@ def _in_range(sym: sympy.Symbol, array: "numpy.ndarray") -> "numpy.ndarray":
         value = array[bad][0]
         low, high = valid.low, valid.high
         wanted = (f"a value > {low}" if valid.low_open else f"a value >= {low}" if high is None
-                  else f"a share from {low} to {high}")
+                  else f"a value from {low} to {high}" if valid.whole else f"a share from {low} to {high}")
         raise InvalidValueError(f"{sym} = {value}: expected {wanted}")
     return array
 

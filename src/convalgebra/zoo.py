@@ -83,7 +83,7 @@ def width_multiplier(alpha: Any) -> Any:
             raise InvalidValueError(f"alpha = {shown(alpha)}: expected a number or an expression in the library's symbols")
         return alpha
     if isinstance(alpha, float) and alpha == alpha and abs(alpha) != float("inf"):
-        value = Fraction(repr(alpha))
+        value = Fraction(repr(float(alpha)))  # numpy's float64 is a float whose repr is not a number
     elif isinstance(alpha, (int, Fraction)) or getattr(alpha, "is_Rational", False):
         value = Fraction(int(alpha.p), int(alpha.q)) if hasattr(alpha, "q") else Fraction(alpha)
     else:
