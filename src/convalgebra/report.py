@@ -926,9 +926,9 @@ def _training_view(t: Any) -> View:
     optimizer = {"sgd": "SGD (no state)", "momentum": "SGD with momentum (a velocity a parameter)",
                  "adam": "Adam (two moments a parameter, a step count a tensor)",
                  "adamw": "AdamW (two moments a parameter, a step count a tensor)"}[t.optimizer]
-    kept = ("activations at " + t.dtype + (", the norms' statistics in fp32" if t.dtype == "fp32" else
-                                          " (mixed precision), the norms' statistics in fp32")
-            + ", max pooling's indices in int64; each tensor once")
+    kept = (("activations at fp32" if t.dtype == "fp32" else
+             f"activations and autocast's weight copies at {t.dtype} (mixed precision)")
+            + ", the norms' statistics in fp32, max pooling's indices in int64; each tensor once")
     rows: list[tuple[Piece, ...]] = []
     for words, value in ((f"kept for the backward ({kept})", t.saved_bytes),
                          ("weights (fp32)", t.weight_bytes), ("gradients (fp32, the trainable parameters')",

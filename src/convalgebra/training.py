@@ -402,13 +402,13 @@ def _torchvision_names(name: str, prefix: str) -> tuple[str, ...]:
     """
     import re
 
-    stem = {"resnet": {"conv1": ("stem.conv1",), "bn1": ("stem.bn1",)},
-            "resnext": {"conv1": ("stem.conv1",), "bn1": ("stem.bn1",)},
-            "wide_resnet": {"conv1": ("stem.conv1",), "bn1": ("stem.bn1",)},
-            "shufflenet_v2": {"conv1": ("stem.conv1", "stem.bn1")},
-            "googlenet": {f"conv{i}": (f"stem.conv{i}", f"stem.bn{i}") for i in (1, 2, 3)},
-            "inception_v3": {f"Conv2d_{n}": (f"stem.conv{i}", f"stem.bn{i}")
-                             for i, n in enumerate(("1a_3x3", "2a_3x3", "2b_3x3", "3b_1x1", "4a_3x3"), 1)}}
+    resnet: dict[str, tuple[str, ...]] = {"conv1": ("stem.conv1",), "bn1": ("stem.bn1",)}
+    stem: dict[str, dict[str, tuple[str, ...]]] = {
+        "resnet": resnet, "resnext": resnet, "wide_resnet": resnet,
+        "shufflenet_v2": {"conv1": ("stem.conv1", "stem.bn1")},
+        "googlenet": {f"conv{i}": (f"stem.conv{i}", f"stem.bn{i}") for i in (1, 2, 3)},
+        "inception_v3": {f"Conv2d_{n}": (f"stem.conv{i}", f"stem.bn{i}")
+                         for i, n in enumerate(("1a_3x3", "2a_3x3", "2b_3x3", "3b_1x1", "4a_3x3"), 1)}}
     for family, names in stem.items():
         if name.startswith(family) and prefix in names:
             return names[prefix]
@@ -679,7 +679,8 @@ def training_cost(net: "str | Network", size: Optional[Size] = None, batch: Any 
     Freezing a backbone's first stages removes their weight gradients and, as nothing before
     the first trainable layer needs an input gradient, their input gradients too:
 
-    >>> full, tuned = training_cost("resnet50", 224, 1), training_cost("resnet50", 224, 1, freeze=["stem", "layer1", "layer2"])
+    >>> full = training_cost("resnet50", 224, 1)
+    >>> tuned = training_cost("resnet50", 224, 1, freeze=["stem", "layer1", "layer2"])
     >>> full.total, tuned.total, tuned.backward
     (12149538816, 8434909184, 4345724928)
     >>> tuned.epsilon_first, tuned.epsilon_frozen
