@@ -275,14 +275,18 @@ def _equal(a: Block, b: Block) -> bool:
             continue
         if isinstance(x, Repeat) and not x.count == cast(Repeat, y).count:
             return False
-        if isinstance(x, Graph) and (x.outputs != cast(Graph, y).outputs or [
-                (n.inputs, n.join, n.unused) for n in x.nodes] != [(n.inputs, n.join, n.unused) for n in y.nodes]):
+        if isinstance(x, Graph) and _wiring(x) != _wiring(cast(Graph, y)):
             return False
         xs, ys = children(x), children(y)
         if len(xs) != len(ys):
             return False
         pairs.extend(zip(xs, ys))
     return True
+
+
+def _wiring(graph: Graph) -> tuple[Any, ...]:
+    """What a graph holds besides its nodes' blocks: each node's inputs and join, and its outputs."""
+    return graph.outputs, tuple((n.inputs, n.join, n.unused) for n in graph.nodes)
 
 
 def _block_repr(block: Block) -> str:

@@ -23,7 +23,7 @@ from .blocks import Block, Graph, Join, Parallel, Place, Repeat, Scale, check_bl
 from .errors import InvalidValueError
 from .layers import Layer, Size, Value, checked_size, normal
 
-__all__ = ["UNITS", "CONVENTION", "TRAFFIC", "Cost", "CostRow", "count", "layer_costs", "total", "output_of"]
+__all__ = ["UNITS", "CONVENTION", "TRAFFIC", "Cost", "CostRow", "count", "layer_costs", "total", "output_of", "agree"]
 
 #: The unit of every cost the library shows.
 UNITS = "MACs (multiply-accumulates, what the article and torchvision call FLOPs; 1 MAC = 2 FLOPs)"
@@ -108,7 +108,7 @@ def layer_costs(block: Block, size: Size) -> tuple[list[CostRow], Size]:
                             normal(layer.params() * place.times), place.branch, place.times))
         return out
 
-    return rows, flow(block, size, leaf, _agree)
+    return rows, flow(block, size, leaf, agree)
 
 
 def output_of(block: Block, size: Value) -> Value:
@@ -119,10 +119,10 @@ def output_of(block: Block, size: Value) -> Value:
     >>> output_of(Series(Conv(3, 64, (7, 7), stride=2, padding=3), Pool(64, 3, 2, 1)), 224)
     56
     """
-    return flow(block, size, lambda layer, s, place: layer.output_size(s), _agree)
+    return flow(block, size, lambda layer, s, place: layer.output_size(s), agree)
 
 
-def _agree(block: "Block | Join", size: Size, outs: list[Size]) -> Size:
+def agree(block: "Block | Join", size: Size, outs: list[Size]) -> Size:
     """Branches and both sides of a sum give one size; a repeated block keeps its size; a
     scale's gate is pooled to 1 x 1 or keeps the size, and the product has the input's; a
     graph's sum or product broadcasts a 1 x 1 value over the others, which agree; a graph's

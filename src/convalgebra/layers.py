@@ -56,7 +56,7 @@ __all__ = [
     "Uncounted", "Held", "Norm", "Parameters", "Pad", "Traced", "ACTIVATIONS", "UPSAMPLING", "LAYER_TYPES",
     "is_concrete", "exact_div", "normal", "output_size",
     "pool_output_size", "transposed_output_size", "sides", "as_size", "checked_size", "area", "floors", "layer_kind", "layer_role",
-    "window_text", "padding_data",
+    "window_text", "padding_data", "floor_div", "channels_per_group",
 ]
 
 #: A channel count or cost: an exact number or a sympy expression.
@@ -187,7 +187,7 @@ def floors() -> Iterator[None]:
         _FLOORS.reset(token)
 
 
-def _floor_div(x: Value, s: int) -> Value:
+def floor_div(x: Value, s: int) -> Value:
     """floor(x / s); for an expression ``c*I + e`` it assumes ``c*I/s`` is whole (within
     :func:`floors`, it keeps the floor)."""
     if is_concrete(x):
@@ -233,7 +233,7 @@ def output_size(size: Value, kernel: Value, stride: int = 1, padding: Padding = 
     if isinstance(padding, str) and padding == "same":
         return size if stride == 1 else _ceil_div(size, stride)
     padding = 0 if isinstance(padding, str) and padding == "valid" else _padding(padding)
-    out = _floor_div(size + 2 * padding - dilation * (kernel - 1) - 1, stride) + 1
+    out = floor_div(size + 2 * padding - dilation * (kernel - 1) - 1, stride) + 1
     if is_concrete(out) and out < 1:
         raise InvalidValueError(
             f"a {kernel}-wide kernel with stride {stride} and padding {padding}"

@@ -35,7 +35,7 @@ from .layers import (Activation, AdaptivePool, BatchNorm, Conv, ConvTranspose, E
                      LayerScale, Linear, Norm, Pad, Parameters, Pool, Shuffle, Slice, Uncounted, Upsample, as_size,
                      is_concrete, sides)
 from .networks import Network, Stage
-from .torch_import import _Importer, _Node, _State
+from .torch_import import Importer, ImportNode, ImportState
 
 if TYPE_CHECKING:  # pragma: no cover
     import onnx
@@ -192,15 +192,15 @@ def _product(values: Any) -> Any:
     return total
 
 
-class _OnnxImporter(_Importer):
+class _OnnxImporter(Importer):
     """One import: the ONNX graph read node by node into the library's data nodes, then built
-    into blocks by :class:`~convalgebra.torch_import._Importer`'s forks and joins (series and
+    into blocks by :class:`~convalgebra.torch_import.Importer`'s forks and joins (series and
     parallel where the graph is so, a :class:`~convalgebra.blocks.Graph` elsewhere)."""
 
     def __init__(self, model: Any, name: str, strict: bool, dims: dict[str, Any]) -> None:  # noqa: D107
         # the torch importer's state, as its graph building reads it (no torch model behind it)
         self.name, self.title, self.strict = name, name, strict
-        self.nodes: dict[Any, _Node] = {}
+        self.nodes: dict[Any, ImportNode] = {}
         self.names: dict[str, int] = {}
         self.reused: set[str] = set()
         self.emitted: dict[int, int] = {}
@@ -297,7 +297,7 @@ class _OnnxImporter(_Importer):
         source, channels, size = self._source()
         key = _Key(source, "input", "input", "")
         self.keys[source] = key
-        self.nodes[key] = _Node(key, [], _State("nhwc" if self.channels_last else "map", channels), size=size,
+        self.nodes[key] = ImportNode(key, [], ImportState("nhwc" if self.channels_last else "map", channels), size=size,
                                 channels=channels)
         self.default = size
         for tensor in self.graph.initializer:
@@ -523,9 +523,9 @@ class _OnnxImporter(_Importer):
         if is_concrete(x) and is_concrete(y) and isinstance(x, int) and isinstance(y, int):
             return x // y  # integer division, as ONNX's Div on int64
         if isinstance(y, int) and y > 0 and not isinstance(x, float):
-            from .layers import _floor_div
+            from .layers import floor_div
 
-            return _floor_div(x, y)  # a size's floor division as the library's own arithmetic reads it
+            return floor_div(x, y)  # a size's floor division as the library's own arithmetic reads it
         return x / y
 
     def _data_shape(self, key: _Key) -> Optional[tuple[Any, ...]]:
@@ -591,10 +591,10 @@ class _OnnxImporter(_Importer):
     def _op(self, node: Any) -> str:
         return _TORCH_OPS.get(node.op, node.op.lower())
 
-    def _emit(self, node: Any, output: str, inputs: list[str], layer: Optional[AnyBlock], state: _State,
+    def _emit(self, node: Any, output: str, inputs: list[str], layer: Optional[AnyBlock], state: ImportState,
               label: str = "", owner: str = "", join: str = "") -> None:
         key = _Key(output, node.op_type, label, owner)
-        item = _Node(key, [self.keys[x] for x in inputs], state, layer=layer, owner=owner, join=join)
+        item = ImportNode(key, [self.keys[x] for x in inputs], state, layer=layer, owner=owner, join=join)
         self.nodes[key] = item
         self.keys[output] = key
         item.size = self._flowed(item)
@@ -611,7 +611,7 @@ class _OnnxImporter(_Importer):
         label, owner = self._label(node)
         first = self.nodes[self.keys[data[0]]]
         state, c = first.state, first.channels
-        keep = _State(state.kind, c, groups=state.groups)
+        keep = ImportState(state.kind, c, groups=state.groups)
         a = _attributes(node)
         out = node.output[0] if node.output else ""
         if state.kind not in ("map", "nhwc", "flat", "grouped", "shuffled", "line", "gn"):
@@ -692,12 +692,12 @@ class _OnnxImporter(_Importer):
                             and self.inits[x].data_type in (1, 10, 11, 16)], label)
         keeps = self._keeps_shape(node, data[0])
         for output in [o for o in node.output if o][:1] or []:
-            state = _State(first.state.kind, first.channels, groups=first.state.groups) if keeps else \
-                _State("other", first.channels)
+            state = ImportState(first.state.kind, first.channels, groups=first.state.groups) if keeps else \
+                ImportState("other", first.channels)
             self._emit(node, output, data[:1], Uncounted(first.channels, op, held=held, name=label), state, label, owner)
         for output in [o for o in node.output if o][1:]:
             key = _Key(output, node.op_type, label, owner)
-            self.nodes[key] = _Node(key, [self.keys[node.output[0]]], _State("other", first.channels),
+            self.nodes[key] = ImportNode(key, [self.keys[node.output[0]]], ImportState("other", first.channels),
                                     size=self.nodes[self.keys[node.output[0]]].size, channels=first.channels)
             self.keys[output] = key
 
@@ -752,7 +752,7 @@ class _OnnxImporter(_Importer):
         return found
 
     # -- the ops -------------------------------------------------------------------
-    def _on_Conv(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_Conv(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         shape = self._weight(node.input[1]) if len(node.input) > 1 else None
         computed = shape is None and len(node.input) > 1 and self._computed_weight(node.input[1]) is not None
         if computed:
@@ -784,7 +784,7 @@ class _OnnxImporter(_Importer):
         if computed:  # its parameters: what the weight is computed from (a gain counted beside)
             held = self._claim(self._behind(node.input[1]) + ([node.input[2]] if bias else []), label)
             own = made.params()
-            conv = made if held == own else (Series(made, Parameters(shape[0], held - own, f"{label}.parameters"))
+            conv = made if held == own else (Series(made, Parameters(shape[0], int(held - own), f"{label}.parameters"))
                                              if held > own else made)
             if held < own:
                 self.reused.add(label)
@@ -792,9 +792,9 @@ class _OnnxImporter(_Importer):
         else:
             conv = self._owned(made, node.input[1], node.input[2] if bias else "")
         layer: AnyBlock = conv if pad is None else Series(pad, conv)
-        self._emit(node, node.output[0], [node.input[0]], layer, _State("map", shape[0]), label, owner)
+        self._emit(node, node.output[0], [node.input[0]], layer, ImportState("map", shape[0]), label, owner)
 
-    def _on_ConvTranspose(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_ConvTranspose(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         shape = self._weight(node.input[1]) if len(node.input) > 1 else None
         if first.state.kind != "map" or shape is None or len(shape) != 4 or "output_shape" in a:
             return False
@@ -811,15 +811,15 @@ class _OnnxImporter(_Importer):
                                           pads[0] if pads[0] == pads[1] else (pads[0], pads[1]),
                                           extra[0] if extra[0] == extra[1] else (extra[0], extra[1]), dilations[0],
                                           bias, label), node.input[1], node.input[2] if bias else "")
-        self._emit(node, node.output[0], [node.input[0]], layer, _State("map", shape[1] * groups), label, owner)
+        self._emit(node, node.output[0], [node.input[0]], layer, ImportState("map", shape[1] * groups), label, owner)
 
-    def _linear(self, node: Any, first: _Node, weight: tuple[int, ...], transposed: bool, bias: str, label: str,
+    def _linear(self, node: Any, first: ImportNode, weight: tuple[int, ...], transposed: bool, bias: str, label: str,
                 owner: str) -> Any:
         k, n = (weight[1], weight[0]) if transposed else (weight[0], weight[1])
         state = first.state
         if state.kind == "nhwc" and k == first.channels:
             layer: AnyBlock = Conv(k, n, (1, 1), padding=0, bias=bool(bias), name=label)
-            after = _State("nhwc", n)
+            after = ImportState("nhwc", n)
         elif state.kind == "flat" and k % first.channels == 0:
             area = k // first.channels
             in_size: Any = math.isqrt(area)
@@ -827,13 +827,13 @@ class _OnnxImporter(_Importer):
                 in_size = first.size
             elif in_size * in_size != area:
                 return False
-            layer, after = Linear(first.channels, n, in_size=in_size, bias=bool(bias), name=label), _State("flat", n)
+            layer, after = Linear(first.channels, n, in_size=in_size, bias=bool(bias), name=label), ImportState("flat", n)
         else:
             return False
         layer = self._owned(layer, node.input[1], bias)
         self._emit(node, node.output[0], [node.input[0]], layer, after, label, owner)
 
-    def _on_Gemm(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_Gemm(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         weight = self._weight(node.input[1])
         if weight is None or len(weight) != 2 or a.get("transA", 0):
             return False
@@ -842,13 +842,13 @@ class _OnnxImporter(_Importer):
             return False
         return self._linear(node, first, weight, bool(a.get("transB", 0)), bias, label, owner)
 
-    def _on_MatMul(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_MatMul(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         weight = self._weight(node.input[1])
         if weight is None or len(weight) != 2:
             return False
         return self._linear(node, first, weight, False, "", label, owner)
 
-    def _on_BatchNormalization(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_BatchNormalization(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         if first.state.kind not in ("map", "flat") or len(node.input) < 5:
             return False
         held = self._claim(list(node.input[1:3]), label)
@@ -859,9 +859,9 @@ class _OnnxImporter(_Importer):
                 self.statistics.add(x)
         c = first.channels
         layer = BatchNorm(c, name=label) if held == 2 * c else Norm(c, "batch", held, label)
-        self._emit(node, node.output[0], [node.input[0]], layer, _State(first.state.kind, c), label, owner)
+        self._emit(node, node.output[0], [node.input[0]], layer, ImportState(first.state.kind, c), label, owner)
 
-    def _on_InstanceNormalization(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_InstanceNormalization(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         """An instance norm; on a map viewed as groups (Reshape to N x G x -1 first), a group norm."""
         if first.state.kind not in ("map", "gn"):
             return False
@@ -870,16 +870,16 @@ class _OnnxImporter(_Importer):
         self._emit(node, node.output[0], [node.input[0]], Norm(first.channels, kind, held, label),
                    replace(first.state), label, owner)
 
-    def _on_LayerNormalization(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_LayerNormalization(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         c = first.channels
         if first.state.kind not in ("nhwc", "flat") or int(a.get("axis", -1)) != -1 or \
                 self._weight(node.input[1]) not in ((c,), None):
             return False
         held = self._claim(list(node.input[1:3]), label)
         layer = LayerNorm(c, name=label) if held == 2 * c else Norm(c, "layer", held, label)
-        self._emit(node, node.output[0], [node.input[0]], layer, _State(first.state.kind, c), label, owner)
+        self._emit(node, node.output[0], [node.input[0]], layer, ImportState(first.state.kind, c), label, owner)
 
-    def _pool(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str, kind: str) -> Any:
+    def _pool(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str, kind: str) -> Any:
         kernel = list(a.get("kernel_shape", []))
         strides, pads = list(a.get("strides", kernel)), list(a.get("pads", [0, 0, 0, 0]))
         dilations = list(a.get("dilations", [1, 1]))
@@ -900,28 +900,28 @@ class _OnnxImporter(_Importer):
             pad, padding = Pad(c, (pads[0], pads[2], pads[1], pads[3]), name=f"{label}.pad"), 0
         pool = Pool(c, int(kernel[0]), int(strides[0]), int(padding), bool(a.get("ceil_mode", 0)), kind, label)
         self._emit(node, node.output[0], [node.input[0]], pool if pad is None else Series(pad, pool),
-                   _State("map", c), label, owner)
+                   ImportState("map", c), label, owner)
 
-    def _on_MaxPool(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_MaxPool(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         return self._pool(node, a, first, label, owner, "max")
 
-    def _on_AveragePool(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_AveragePool(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         return self._pool(node, a, first, label, owner, "avg")
 
-    def _global(self, node: Any, first: _Node, label: str, owner: str, kind: str, flat: bool = False) -> Any:
+    def _global(self, node: Any, first: ImportNode, label: str, owner: str, kind: str, flat: bool = False) -> Any:
         if first.state.kind != "map":
             return False
         c = first.channels
         self._emit(node, node.output[0], [node.input[0]], AdaptivePool(c, 1, kind, label),
-                   _State("flat" if flat else "map", c), label, owner)
+                   ImportState("flat" if flat else "map", c), label, owner)
 
-    def _on_GlobalAveragePool(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_GlobalAveragePool(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         return self._global(node, first, label, owner, "avg")
 
-    def _on_GlobalMaxPool(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_GlobalMaxPool(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         return self._global(node, first, label, owner, "max")
 
-    def _on_ReduceMean(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_ReduceMean(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         axes = a.get("axes")
         if axes is None and len(node.input) > 1:
             axes = self.consts.get(node.input[1])
@@ -929,7 +929,7 @@ class _OnnxImporter(_Importer):
             return False
         return self._global(node, first, label, owner, "avg", flat=not a.get("keepdims", 1))
 
-    def _on_ReduceMax(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_ReduceMax(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         axes = a.get("axes")
         if axes is None and len(node.input) > 1:
             axes = self.consts.get(node.input[1])
@@ -937,16 +937,16 @@ class _OnnxImporter(_Importer):
             return False
         return self._global(node, first, label, owner, "max", flat=not a.get("keepdims", 1))
 
-    def _on_Flatten(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_Flatten(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         axis = int(a.get("axis", 1))
         if first.state.kind == "flat" and axis in (1, -1):
             return self._emit(node, node.output[0], [node.input[0]], None, first.state, label, owner)
         if first.state.kind != "map" or axis != 1:
             return False
-        return self._emit(node, node.output[0], [node.input[0]], None, _State("flat", first.channels, first.size),
+        return self._emit(node, node.output[0], [node.input[0]], None, ImportState("flat", first.channels, first.size),
                           label, owner)
 
-    def _on_Reshape(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_Reshape(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         target = self.consts.get(node.input[1]) if len(node.input) > 1 else None
         shape = self._data_shape(first.node)
         if target is None or shape is None:
@@ -967,27 +967,27 @@ class _OnnxImporter(_Importer):
         if state.kind == "map" and len(dims) == 5 and self._same(dims[1] * dims[2], c) and \
                 self._same(dims[3], h) and self._same(dims[4], w) and is_concrete(dims[1]):
             return self._emit(node, node.output[0], [node.input[0]], None,
-                              _State("grouped", c, groups=int(dims[1])), label, owner)
+                              ImportState("grouped", c, groups=int(dims[1])), label, owner)
         if state.kind == "shuffled" and len(dims) == 4 and self._same(dims[1], c):
             return self._emit(node, node.output[0], [node.input[0]], Shuffle(c, state.groups, label),
-                              _State("map", c), label, owner)
+                              ImportState("map", c), label, owner)
         if state.kind == "flat" and len(dims) == 2:
             return self._emit(node, node.output[0], [node.input[0]], None, state, label, owner)
         if state.kind == "map" and len(dims) == 3 and dims[0] == 1 and is_concrete(dims[1]) and is_concrete(c) and \
                 c % int(dims[1]) == 0 and self._same(dims[2], c // int(dims[1]) * h * w):  # a group norm's groups
-            return self._emit(node, node.output[0], [node.input[0]], None, _State("gn", c, groups=int(dims[1])),
+            return self._emit(node, node.output[0], [node.input[0]], None, ImportState("gn", c, groups=int(dims[1])),
                               label, owner)
         if state.kind == "gn" and len(dims) == 4 and self._same(dims[1], c) and self._same(dims[2], h) and \
                 self._same(dims[3], w):
-            return self._emit(node, node.output[0], [node.input[0]], None, _State("map", c), label, owner)
+            return self._emit(node, node.output[0], [node.input[0]], None, ImportState("map", c), label, owner)
         if state.kind in ("map", "flat") and first.size == 1 and len(dims) == 1:  # a vector of the channels
-            return self._emit(node, node.output[0], [node.input[0]], None, _State("line", c), label, owner)
+            return self._emit(node, node.output[0], [node.input[0]], None, ImportState("line", c), label, owner)
         if state.kind == "line" and len(dims) in (2, 4) and tuple(dims[2:]) in ((), (1, 1)):
             return self._emit(node, node.output[0], [node.input[0]], None,
-                              _State("flat" if len(dims) == 2 else "map", c), label, owner)
+                              ImportState("flat" if len(dims) == 2 else "map", c), label, owner)
         return False
 
-    def _on_Gather(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_Gather(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         """Every element of a vector gathered in order (torch's as_strided, exported): the vector
         itself, shaped as the indices are."""
         index, shape = self.consts.get(node.input[1]), self.shapes.get(node.input[1])
@@ -995,7 +995,7 @@ class _OnnxImporter(_Importer):
         if first.state.kind != "line" or index is None or shape is None or list(index) != list(range(len(index))) or \
                 len(index) != c or tuple(shape) not in ((1, c), (1, c, 1, 1)):
             return False
-        self._emit(node, node.output[0], [node.input[0]], None, _State("flat" if len(shape) == 2 else "map", c),
+        self._emit(node, node.output[0], [node.input[0]], None, ImportState("flat" if len(shape) == 2 else "map", c),
                    label, owner)
 
     @staticmethod
@@ -1016,33 +1016,33 @@ class _OnnxImporter(_Importer):
 
         return bool(sympy.expand(x - y) == 0)
 
-    def _on_Transpose(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_Transpose(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         perm = tuple(a.get("perm", ()))
         kind = first.state.kind
         after = {("map", (0, 2, 3, 1)): "nhwc", ("nhwc", (0, 3, 1, 2)): "map",
                  ("grouped", (0, 2, 1, 3, 4)): "shuffled"}.get((kind, perm))
         if after is None:
             return False
-        self._emit(node, node.output[0], [node.input[0]], None, _State(after, first.channels, groups=first.state.groups),
+        self._emit(node, node.output[0], [node.input[0]], None, ImportState(after, first.channels, groups=first.state.groups),
                    label, owner)
 
-    def _on_Squeeze(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_Squeeze(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         axes = a.get("axes")
         if axes is None and len(node.input) > 1:
             axes = self.consts.get(node.input[1])
         if first.state.kind != "map" or first.size != 1 or axes is None or {int(x) % 4 for x in axes} != {2, 3}:
             return False
-        self._emit(node, node.output[0], [node.input[0]], None, _State("flat", first.channels), label, owner)
+        self._emit(node, node.output[0], [node.input[0]], None, ImportState("flat", first.channels), label, owner)
 
-    def _on_Unsqueeze(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_Unsqueeze(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         axes = a.get("axes")
         if axes is None and len(node.input) > 1:
             axes = self.consts.get(node.input[1])
         if first.state.kind != "flat" or axes is None or [int(x) % 4 for x in axes] not in ([2, 3], [3, 2]):
             return False
-        self._emit(node, node.output[0], [node.input[0]], None, _State("map", first.channels), label, owner)
+        self._emit(node, node.output[0], [node.input[0]], None, ImportState("map", first.channels), label, owner)
 
-    def _on_Shape(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_Shape(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         shape = self._data_shape(first.node)
         if shape is None:
             return False
@@ -1052,7 +1052,7 @@ class _OnnxImporter(_Importer):
         self.origin_of[node.output[0]] = {node.input[0]}
         return None
 
-    def _on_Split(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_Split(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         axis = int(a.get("axis", 0))
         c = first.channels
         if first.state.kind != "map" or axis % 4 != 1 or not is_concrete(c):
@@ -1071,10 +1071,10 @@ class _OnnxImporter(_Importer):
         for i, (output, part) in enumerate(zip(outputs, split)):
             name = label if i == 0 else f"{label}_{i + 1}"
             layer = None if part == c else Slice(c, start, start + int(part), name)
-            self._emit(node, output, [node.input[0]], layer, _State("map", int(part)), name, owner)
+            self._emit(node, output, [node.input[0]], layer, ImportState("map", int(part)), name, owner)
             start += int(part)
 
-    def _on_Slice(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_Slice(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         values = [self.consts.get(x) if x else None for x in list(node.input[1:5]) + [""] * (4 - len(node.input[1:5]))]
         starts, ends, axes, steps = values
         if starts is None or ends is None or len(starts) != 1 or first.state.kind != "map":
@@ -1088,7 +1088,7 @@ class _OnnxImporter(_Importer):
         if stop <= begin:
             return False
         layer = None if (begin, stop) == (0, c) else Slice(c, begin, stop, label)
-        self._emit(node, node.output[0], [node.input[0]], layer, _State("map", stop - begin), label, owner)
+        self._emit(node, node.output[0], [node.input[0]], layer, ImportState("map", stop - begin), label, owner)
 
     def _reads_own_size(self, name: str, data: str) -> bool:
         """Whether the computed tensor ``name`` is made from the shape of the data value ``data``."""
@@ -1104,7 +1104,7 @@ class _OnnxImporter(_Importer):
             todo.extend(i for i in made.input if i)
         return False
 
-    def _on_Pad(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_Pad(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         pads = a.get("pads")
         if pads is None and len(node.input) > 1:
             pads = self.consts.get(node.input[1])
@@ -1114,7 +1114,7 @@ class _OnnxImporter(_Importer):
                 not any(_attributes(readers[0]).get("pads", [0])) and self._reads_own_size(node.input[1], node.input[0]):
             # TensorFlow's SAME padding computed from the size, before a strided window: the window's "same"
             self.same_padded.add(node.output[0])
-            return self._emit(node, node.output[0], [node.input[0]], None, _State("map", first.channels), label, owner)
+            return self._emit(node, node.output[0], [node.input[0]], None, ImportState("map", first.channels), label, owner)
         axes = self.consts.get(node.input[3]) if len(node.input) > 3 and node.input[3] else None
         if first.state.kind != "map" or pads is None or not all(isinstance(p, int) for p in pads):
             return False
@@ -1126,9 +1126,9 @@ class _OnnxImporter(_Importer):
         if len(pads) != 8 or any(pads[i] for i in (0, 1, 4, 5)) or min(pads) < 0:
             return False
         layer = Pad(first.channels, (pads[2], pads[6], pads[3], pads[7]), name=label)
-        self._emit(node, node.output[0], [node.input[0]], layer, _State("map", first.channels), label, owner)
+        self._emit(node, node.output[0], [node.input[0]], layer, ImportState("map", first.channels), label, owner)
 
-    def _on_Resize(self, node: Any, a: dict[str, Any], first: _Node, label: str, owner: str) -> Any:
+    def _on_Resize(self, node: Any, a: dict[str, Any], first: ImportNode, label: str, owner: str) -> Any:
         if first.state.kind != "map":
             return False
         mode = a.get("mode", b"nearest")
@@ -1142,7 +1142,7 @@ class _OnnxImporter(_Importer):
         if scales and len(scales) == 4 and scales[:2] == [1, 1] and scales[2] == scales[3] and \
                 float(scales[2]).is_integer() and scales[2] >= 1:
             return self._emit(node, node.output[0], [node.input[0]], Upsample(first.channels, int(scales[2]), mode,
-                                                                              label), _State("map", first.channels),
+                                                                              label), ImportState("map", first.channels),
                               label, owner)
         if sizes is not None and len(sizes) >= 2:
             for ref in sorted(self.origin_of.get(ins[3], set())):
@@ -1150,18 +1150,18 @@ class _OnnxImporter(_Importer):
                 if shape is not None and len(shape) == 4 and self._same(shape[2], sizes[-2]) and \
                         self._same(shape[3], sizes[-1]):
                     return self._emit(node, node.output[0], [node.input[0], ref], None,
-                                      _State("map", first.channels), label, owner, join="resize")
+                                      ImportState("map", first.channels), label, owner, join="resize")
             h, w = sides(first.size)
             factor = [self._simplified(s / x) for s, x in zip(sizes[-2:], (h, w))]
             if factor[0] == factor[1] and is_concrete(factor[0]) and factor[0] == int(factor[0]) and factor[0] >= 1:
                 return self._emit(node, node.output[0], [node.input[0]],
                                   Upsample(first.channels, int(factor[0]), mode, label),
-                                  _State("map", first.channels), label, owner)
+                                  ImportState("map", first.channels), label, owner)
         return False
 
     _on_Upsample = _on_Resize
 
-    def _on_elementwise(self, node: Any, first: _Node, label: str, owner: str) -> Any:
+    def _on_elementwise(self, node: Any, first: ImportNode, label: str, owner: str) -> Any:
         """An add, subtract, multiply or divide of a data value and a constant: a number is an
         elementwise op; a learned per-channel scale a layer scale; a per-channel shift a bias
         (held by the matmul before it, where there is one)."""
@@ -1174,7 +1174,7 @@ class _OnnxImporter(_Importer):
         weight = other in self.inits and numel not in (None, 1)
         if not weight:
             return self._emit(node, node.output[0], [first.node.name], Elementwise(c, kind, name=label),
-                              _State(first.state.kind, c, groups=first.state.groups), label, owner)
+                              ImportState(first.state.kind, c, groups=first.state.groups), label, owner)
         if numel != c:
             return False
         producer = self.nodes[first.node]
@@ -1199,7 +1199,7 @@ class _OnnxImporter(_Importer):
         """A node of several data values (a sum, a product, a concatenation along the channels),
         or one data value and a constant."""
         from .blocks import Join
-        from .cost import _agree
+        from .cost import agree
 
         op = node.op_type
         if len(data) == 1:
@@ -1222,12 +1222,12 @@ class _OnnxImporter(_Importer):
             join = _JOINS[op]
         items = [self.nodes[self.keys[x]] for x in data]
         try:
-            _agree(Join(join), items[0].size, [i.size for i in items])
+            agree(Join(join), items[0].size, [i.size for i in items])
             channels = self._joined_channels(join, [i.channels for i in items])
         except InvalidValueError:
             return self._unknown_node(node, op, label, owner)
         kind = items[0].state.kind
-        self._emit(node, node.output[0], data, None, _State(kind, channels), label, owner, join=join)
+        self._emit(node, node.output[0], data, None, ImportState(kind, channels), label, owner, join=join)
         self.join_names[self.keys[node.output[0]]] = (label, owner)
 
     def _concat_inputs(self, node: Any, data: list[str]) -> list[str]:

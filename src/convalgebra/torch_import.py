@@ -49,7 +49,7 @@ from .symbols import shown
 if TYPE_CHECKING:  # pragma: no cover
     import torch
 
-__all__ = ["from_torch", "load_model", "require_torch"]
+__all__ = ["from_torch", "load_model", "require_torch", "Importer", "ImportNode", "ImportState"]
 
 #: What to install for PyTorch models, as every message about it says.
 TORCH_EXTRA = 'pip install "convalgebra[torch]"'
@@ -96,7 +96,7 @@ def from_torch(model: "torch.nn.Module", input_shape: Sequence[int] = (3, 224, 2
         raise InvalidValueError(f"strict = {shown(strict)}: expected True or False")
     shape = _input_shape(input_shape)
     graph, parameters = _trace(model, shape)
-    importer = _Importer(model, graph, shape, name or type(model).__name__, title or type(model).__name__, strict)
+    importer = Importer(model, graph, shape, name or type(model).__name__, title or type(model).__name__, strict)
     if parameters is not None:  # torch.export's graph: parameters are placeholders, and one path was taken
         importer.parameters, importer.exported = parameters, True
         importer.domain = f"{shape[-2]} x {shape[-1]}"
@@ -437,7 +437,7 @@ def _first_line(error: BaseException) -> str:
 
 
 @dataclass
-class _State:
+class ImportState:
     """What a value in the graph is, as the library sees it: a feature map (NCHW), the same
     channels-last (NHWC, ConvNeXt's linear layers), a map flattened to a vector (from
     ``channels`` x ``size``), a map viewed as groups or transposed groups (a channel shuffle
@@ -451,13 +451,13 @@ class _State:
 
 
 @dataclass
-class _Node:
+class ImportNode:
     """A node of the data flow: its inputs (data nodes only), its layer (or None: it passes
     its input on), its state, and its owners (torch's module path, top-level child first)."""
 
     node: Any
     inputs: list[Any]
-    state: _State
+    state: ImportState
     layer: Optional[AnyBlock] = None
     owner: str = ""
     params: set[int] = field(default_factory=set)
@@ -510,14 +510,18 @@ _MULTIPLYING = {"matmul", "mm", "bmm", "addmm", "baddbmm", "einsum", "linear", "
 _MUL = {"mul", "mul_", "imul", "truediv", "div", "div_", "itruediv"}
 
 
-class _Importer:
-    """One import: the graph read node by node, then its forks and joins built into blocks."""
+class Importer:
+    """One import: the graph read node by node, then its forks and joins built into blocks.
+
+    The ONNX front end (:mod:`convalgebra.onnx_import`) subclasses it for the graph building
+    (forks, joins, series-parallel pieces and the rest as a :class:`~convalgebra.blocks.Graph`),
+    and reads its own nodes."""
 
     def __init__(self, model: Any, traced: Any, shape: tuple[int, ...], name: str, title: str,
                  strict: bool) -> None:
         self.model, self.traced, self.shape, self.name, self.title, self.strict = model, traced, shape, name, title, strict
         self.modules = dict(traced.named_modules())
-        self.nodes: dict[Any, _Node] = {}
+        self.nodes: dict[Any, ImportNode] = {}
         self.names: dict[str, int] = {}
         self.calls: dict[str, int] = {}
         self.reused: set[str] = set()
@@ -540,7 +544,7 @@ class _Importer:
         placeholders = [n for n in graph.nodes if n.op == "placeholder" and n not in self.parameters]
         output = next(n for n in graph.nodes if n.op == "output")
         source = placeholders[0]
-        self.nodes[source] = _Node(source, [], _State("map", self.shape[0]), size=as_size(self.shape[-2], self.shape[-1]),
+        self.nodes[source] = ImportNode(source, [], ImportState("map", self.shape[0]), size=as_size(self.shape[-2], self.shape[-1]),
                                    channels=self.shape[0])
         for node in graph.nodes:
             if node.op in ("placeholder", "output", "get_attr") or node in self.nodes:
@@ -582,24 +586,24 @@ class _Importer:
                                     " strict refuses the model")
         return net
 
-    def _flowed(self, item: "_Node") -> Any:
+    def _flowed(self, item: "ImportNode") -> Any:
         """The size the library's own arithmetic gives this value at the traced input (what a
         layer counted at the traced size only checks it is given)."""
         from .blocks import Join
-        from .cost import _agree, output_of
+        from .cost import agree, output_of
 
         from .blocks import out_channels
 
         ins = [self.nodes[x].size for x in item.inputs]
         try:
-            size = _agree(Join(item.join), ins[0], ins) if len(ins) > 1 and item.join else ins[0]
+            size = agree(Join(item.join), ins[0], ins) if len(ins) > 1 and item.join else ins[0]
             channels = self._joined_channels(item.join, [self.nodes[x].channels for x in item.inputs])
             item.channels = out_channels(item.layer, channels) if item.layer is not None else channels
             return output_of(item.layer, size) if item.layer is not None else size
         except InvalidValueError as error:
             raise InvalidValueError(f"{self.name}: {self._value_name(item.node)}: {error}") from None
 
-    def _verify(self, item: "_Node") -> None:
+    def _verify(self, item: "ImportNode") -> None:
         """A layer that multiplies (a convolution, a linear layer) counts at the traced size what
         FlopCounterMode counts for the op there, and makes the shape torch made; where the
         library's reading differs, the op is counted as torch counts it at the traced shapes (a
@@ -753,10 +757,10 @@ class _Importer:
         owner = str(node.target).split(".")[0] if node.op == "call_module" else (path.split(".")[0] if path else "")
         return shown, owner
 
-    def _read(self, node: Any, inputs: list[Any]) -> _Node:
+    def _read(self, node: Any, inputs: list[Any]) -> ImportNode:
         """The data node for ``node``: its layer and its output state."""
         name, owner = self._name(node)
-        item = _Node(node, inputs, _State("map", 0), owner=owner)
+        item = ImportNode(node, inputs, ImportState("map", 0), owner=owner)
         meta = node.meta["tensor_meta"]
         if not hasattr(meta, "shape"):  # chunk, split: a tuple of pieces along a dimension
             item.state = self._pieces(node, inputs, name)
@@ -773,7 +777,7 @@ class _Importer:
                     at, channels = self.nodes[inputs[0]].size, self.nodes[inputs[0]].channels
                     item.layer = Traced(channels, op, channels, macs, at, at, held, name,
                                         tuple(getattr(meta[0], "shape", (0,))[1:]))
-                    item.state = _State("tuple", channels)
+                    item.state = ImportState("tuple", channels)
             return item
         out = tuple(meta.shape)
         op = self._op(node)
@@ -801,7 +805,7 @@ class _Importer:
         """How a node of several data inputs joins them, if the library knows: a sum or a
         difference, a product or a quotient (broadcasting), a concatenation along the channels."""
         from .blocks import Join
-        from .cost import _agree
+        from .cost import agree
 
         kinds = {self.nodes[x].state.kind for x in inputs}
         kind = ""
@@ -815,7 +819,7 @@ class _Importer:
             kind = ""
         if kind:  # the library's own sizes and channels must join as torch's do, else it is counted at the trace
             try:
-                _agree(Join(kind), self.nodes[inputs[0]].size, [self.nodes[x].size for x in inputs])
+                agree(Join(kind), self.nodes[inputs[0]].size, [self.nodes[x].size for x in inputs])
                 self._joined_channels(kind, [self.nodes[x].channels for x in inputs])
             except InvalidValueError:
                 kind = ""
@@ -846,17 +850,17 @@ class _Importer:
             return str(getattr(packet, "__name__", target)).split(".")[-1]
         return target if isinstance(target, str) else getattr(target, "__name__", str(target))
 
-    def _pieces(self, node: Any, inputs: list[Any], name: str) -> _State:
+    def _pieces(self, node: Any, inputs: list[Any], name: str) -> ImportState:
         state = self.nodes[inputs[0]].state
         dim = self._dim(node, 1 if self._op(node) in ("chunk", "split", "tensor_split", "split_with_sizes") else 0)
         shapes = [tuple(m.shape) if hasattr(m, "shape") else () for m in node.meta["tensor_meta"]]
         if () in shapes or state.kind != "map" or dim not in (1, -3) or \
                 self._op(node) not in ("chunk", "split", "tensor_split", "unbind", "split_with_sizes"):
-            return _State("tuple", state.channels)  # its pieces are read by getitem, each counted at the traced size
+            return ImportState("tuple", state.channels)  # its pieces are read by getitem, each counted at the traced size
         bounds = [0]
         for s in shapes:
             bounds.append(bounds[-1] + s[1])
-        return _State("pieces", state.channels, bounds=tuple(bounds))
+        return ImportState("pieces", state.channels, bounds=tuple(bounds))
 
     def _dim(self, node: Any, position: int) -> Any:
         if "dim" in node.kwargs:
@@ -879,12 +883,12 @@ class _Importer:
         return listed
 
     # -- one node, one layer ------------------------------------------------------
-    def _layer(self, node: Any, op: str, inputs: list[Any], state: _State, out: tuple[int, ...], name: str,
-               item: _Node) -> tuple[Optional[AnyBlock], _State]:
+    def _layer(self, node: Any, op: str, inputs: list[Any], state: ImportState, out: tuple[int, ...], name: str,
+               item: ImportNode) -> tuple[Optional[AnyBlock], ImportState]:
         from torch import nn
 
         channels = state.channels
-        keep = _State(state.kind, channels, state.size)
+        keep = ImportState(state.kind, channels, state.size)
         if node.op == "call_module":
             module = self.modules[node.target]
             layer = self._module_layer(module, state, out, name)
@@ -926,7 +930,7 @@ class _Importer:
             made = handler(self, node, state, out, name, item)
             if made is not None:
                 return made
-        return self._unknown(op, state, out, name), _State(state.kind, self._channels(out, state), state.size)
+        return self._unknown(op, state, out, name), ImportState(state.kind, self._channels(out, state), state.size)
 
     # -- what a function's arguments hold: parameters, shapes, the data a size is read off -------
     def _value(self, arg: Any) -> Any:
@@ -990,12 +994,12 @@ class _Importer:
     def _args(self, node: Any) -> list[Any]:
         return list(node.args)
 
-    def _channels(self, out: tuple[int, ...], state: _State) -> int:
+    def _channels(self, out: tuple[int, ...], state: ImportState) -> int:
         if state.kind == "nhwc":
             return out[-1]
         return out[1] if len(out) > 1 else state.channels
 
-    def _unknown(self, op: str, state: _State, out: tuple[int, ...], name: str, held: int = 0) -> Any:
+    def _unknown(self, op: str, state: ImportState, out: tuple[int, ...], name: str, held: int = 0) -> Any:
         """An operation the library has no size rule for. One that keeps a map's (or a flat
         value's) shape and that PyTorch counts no MACs for is kept, by name, as not counted
         (an unknown elementwise function); any other is counted as PyTorch counts it at the
@@ -1015,13 +1019,13 @@ class _Importer:
         made: Any = at
         if len(out) == 4 and state.kind != "nhwc":
             made = as_size(out[2], out[3])
-            self.after = _State("map", out[1])
+            self.after = ImportState("map", out[1])
         elif len(out) == 2:
-            made, self.after = 1, _State("flat", out[1], 1)
+            made, self.after = 1, ImportState("flat", out[1], 1)
         else:
-            self.after = _State("other", out[1] if len(out) > 1 else 1)
+            self.after = ImportState("other", out[1] if len(out) > 1 else 1)
         if state.kind == "nhwc" and len(out) == 4:
-            self.after = _State("nhwc", out[-1])
+            self.after = ImportState("nhwc", out[-1])
         return Traced(channels, op, self.after.channels, macs, at, made, held, name, tuple(out[1:]))
 
     def _traced_macs(self, node: Any, name: str, op: str) -> Any:
@@ -1071,7 +1075,7 @@ class _Importer:
         flops = counter.get_total_flops()
         return flops // 2 if flops % 2 == 0 else Fraction(flops, 2)
 
-    def _module_layer(self, module: Any, state: _State, out: tuple[int, ...], name: str) -> Optional[AnyBlock]:
+    def _module_layer(self, module: Any, state: ImportState, out: tuple[int, ...], name: str) -> Optional[AnyBlock]:
         from torch import nn
 
         c = state.channels
@@ -1135,28 +1139,28 @@ class _Importer:
         return Conv(module.in_channels, module.out_channels, tuple(module.kernel_size), module.groups, stride, padding,
                     dilation, module.bias is not None, name)
 
-    def _after(self, module: Any, state: _State, out: tuple[int, ...]) -> _State:
+    def _after(self, module: Any, state: ImportState, out: tuple[int, ...]) -> ImportState:
         from torch import nn
 
         if isinstance(module, nn.Linear) and state.kind == "flat":
-            return _State("flat", out[-1], 1)
+            return ImportState("flat", out[-1], 1)
         if state.kind == "flat" and len(out) == 2:
-            return _State("flat", out[-1], 1) if out[-1] != state.channels else state
+            return ImportState("flat", out[-1], 1) if out[-1] != state.channels else state
         if isinstance(module, nn.Flatten) and len(out) == 2:
             if state.kind != "map":
                 raise InvalidValueError(f"{self.name}: a {state.kind} value flattened")
-            return _State("flat", state.channels, _square_size(self.src))
-        return _State(state.kind, self._channels(out, state), state.size)
+            return ImportState("flat", state.channels, _square_size(self.src))
+        return ImportState(state.kind, self._channels(out, state), state.size)
 
-    def _reshape(self, node: Any, op: str, state: _State, out: tuple[int, ...], name: str
-                 ) -> tuple[Optional[AnyBlock], _State]:
+    def _reshape(self, node: Any, op: str, state: ImportState, out: tuple[int, ...], name: str
+                 ) -> tuple[Optional[AnyBlock], ImportState]:
         """Views, flattening, permutes and transposes; a channel shuffle (view as groups, swap, view back)."""
         src = self.src
         if op == "mean":
             if state.kind == "map" and len(src) == 4 and out[:2] == src[:2] and (len(out) == 2 or out[2:] == (1, 1)) \
                     and self._mean_dims(node) in ({2, 3}, {-1, -2}):
                 pool = AdaptivePool(state.channels, 1, "avg", name)
-                return pool, _State("flat" if len(out) == 2 else "map", state.channels, 1)
+                return pool, ImportState("flat" if len(out) == 2 else "map", state.channels, 1)
             return self._unknown(op, state, out, name), state
         if op in ("adaptive_avg_pool2d", "adaptive_max_pool2d") and state.kind == "map":
             size: Any = _call_args(node, ("input", "output_size"))["output_size"]
@@ -1175,22 +1179,22 @@ class _Importer:
         if op in ("adaptive_avg_pool2d", "adaptive_max_pool2d", "avg_pool2d", "max_pool2d", "max_pool2d_with_indices"):
             return self._unknown(op, state, out, name), state
         if state.kind == "map" and len(out) == 2:
-            return None, _State("flat", state.channels, _square_size(src))
+            return None, ImportState("flat", state.channels, _square_size(src))
         if state.kind == "flat" and len(out) == 2:
             return None, state
         if state.kind == "map" and len(out) == 5 and op in ("view", "reshape") and out[0] == src[0] \
                 and out[1] * out[2] == src[1] and out[3:] == src[2:]:
-            return None, _State("grouped", state.channels, state.size, groups=out[1])
+            return None, ImportState("grouped", state.channels, state.size, groups=out[1])
         if state.kind == "grouped" and op in ("transpose", "permute") and self._swaps_groups(node, op):
-            return None, _State("shuffled", state.channels, state.size, groups=state.groups)
+            return None, ImportState("shuffled", state.channels, state.size, groups=state.groups)
         if state.kind == "shuffled" and op in ("view", "reshape", "flatten") and len(out) == 4:
-            return Shuffle(state.channels, state.groups, name), _State("map", state.channels, state.size)
+            return Shuffle(state.channels, state.groups, name), ImportState("map", state.channels, state.size)
         if op == "permute" and len(out) == 4:
             dims = tuple(d % 4 for d in (node.args[1:] if len(node.args) > 2 else node.args[1]))
             if state.kind == "map" and dims == (0, 2, 3, 1):
-                return None, _State("nhwc", state.channels, state.size)
+                return None, ImportState("nhwc", state.channels, state.size)
             if state.kind == "nhwc" and dims == (0, 3, 1, 2):
-                return None, _State("map", state.channels, state.size)
+                return None, ImportState("map", state.channels, state.size)
         if out == src:
             return None, state
         return self._unknown(op, state, out, name), state
@@ -1206,11 +1210,11 @@ class _Importer:
         dims = tuple(rest[0]) if len(rest) == 1 else tuple(rest)
         return tuple(d % 5 for d in dims) == (0, 2, 1, 3, 4)
 
-    def _getitem(self, node: Any, state: _State, out: tuple[int, ...], name: str) -> tuple[Optional[AnyBlock], _State]:
+    def _getitem(self, node: Any, state: ImportState, out: tuple[int, ...], name: str) -> tuple[Optional[AnyBlock], ImportState]:
         if state.kind == "pieces" and isinstance(node.args[1], int):
             i = node.args[1] % (len(state.bounds) - 1)  # parts[-2]: counted from the end, unequal pieces too
             start, stop = state.bounds[i], state.bounds[i + 1]
-            piece = _State("map", stop - start)
+            piece = ImportState("map", stop - start)
             if start == 0 and stop == state.channels:
                 return None, piece
             return Slice(state.channels, start, stop, name), piece
@@ -1220,15 +1224,15 @@ class _Importer:
                 all(x == slice(None) or x is Ellipsis for x in index[2:]):
             start, stop, _ = index[1].indices(state.channels)  # x[:, a:b], negative bounds counted from the end
             if stop > start:
-                piece = _State("map", stop - start)
+                piece = ImportState("map", stop - start)
                 return (None if (start, stop) == (0, state.channels) else Slice(state.channels, start, stop, name)), piece
-        return self._unknown("getitem", state, out, name), _State(state.kind, self._channels(out, state), state.size)
+        return self._unknown("getitem", state, out, name), ImportState(state.kind, self._channels(out, state), state.size)
 
-    def _constant_operand(self, node: Any, op: str, state: _State, out: tuple[int, ...], name: str, item: _Node
-                          ) -> tuple[Optional[AnyBlock], _State]:
+    def _constant_operand(self, node: Any, op: str, state: ImportState, out: tuple[int, ...], name: str, item: ImportNode
+                          ) -> tuple[Optional[AnyBlock], ImportState]:
         """An add or multiply of a data value and a constant: a learned per-channel scale (a
         parameter) is a layer scale; a number is an elementwise operation."""
-        keep = _State(state.kind, state.channels, state.size)
+        keep = ImportState(state.kind, state.channels, state.size)
         others = [a for a in node.args if hasattr(a, "op") and a not in self.nodes]
         if not others:
             return Elementwise(state.channels, "add" if op in _ADD else "multiply", name=name), keep
@@ -1261,23 +1265,23 @@ class _Importer:
             value = getattr(value, part, None)
         return value
 
-    def _functional_norm(self, node: Any, state: _State, out: tuple[int, ...], name: str, item: _Node
-                         ) -> tuple[Optional[AnyBlock], _State]:
+    def _functional_norm(self, node: Any, state: ImportState, out: tuple[int, ...], name: str, item: ImportNode
+                         ) -> tuple[Optional[AnyBlock], ImportState]:
         """``F.layer_norm(x, (C,), weight, bias)`` over the channels of a channels-last map."""
         args = list(node.args) + [node.kwargs.get(k) for k in ("normalized_shape", "weight", "bias")][len(node.args) - 1:]
         shape, weight, bias = (args + [None] * 4)[1:4]
-        keep = _State(state.kind, state.channels, state.size)
+        keep = ImportState(state.kind, state.channels, state.size)
         values = [self._value(a) for a in (weight, bias)]
         if tuple(shape or ()) == (state.channels,) and state.kind in ("nhwc", "flat") and None not in values:
             self.accounted |= {id(v) for v in values}
             return LayerNorm(state.channels, name=name), keep
         return self._unknown("layer_norm", state, out, name), keep
 
-    def _join(self, op: str, node: Any, inputs: list[Any], state: _State, out: tuple[int, ...], name: str
-              ) -> tuple[Optional[AnyBlock], _State]:
+    def _join(self, op: str, node: Any, inputs: list[Any], state: ImportState, out: tuple[int, ...], name: str
+              ) -> tuple[Optional[AnyBlock], ImportState]:
         """A node with several data inputs: its layer is made in :meth:`_build`, which knows its branches."""
         channels = self._channels(out, state) if state.kind != "flat" else out[-1]
-        return None, _State("flat" if state.kind == "flat" else state.kind, channels, state.size)
+        return None, ImportState("flat" if state.kind == "flat" else state.kind, channels, state.size)
 
     # -- forks and joins -----------------------------------------------------------
     def _dominators(self, source: Any) -> None:
@@ -1324,7 +1328,7 @@ class _Importer:
             node = fork
         return items[::-1]
 
-    def _joined(self, item: _Node, fork: Any, branches: list[list[AnyBlock]]) -> AnyBlock:
+    def _joined(self, item: ImportNode, fork: Any, branches: list[list[AnyBlock]]) -> AnyBlock:
         op = self._op(item.node)
         name, _ = self._name(item.node)
         fork_channels = self.nodes[fork].state.channels
@@ -1432,8 +1436,8 @@ def _visits(model: Any) -> dict[int, int]:
     return counts
 
 
-def _keep_map(state: _State) -> _State:
-    return _State("map", state.channels)
+def _keep_map(state: ImportState) -> ImportState:
+    return ImportState("map", state.channels)
 
 
 def _call_args(node: Any, names: tuple[str, ...]) -> dict[str, Any]:
@@ -1482,12 +1486,12 @@ def register(*names: str) -> Any:
     return add
 
 
-def _map_state(state: _State, channels: Optional[int] = None) -> _State:
-    return _State(state.kind, state.channels if channels is None else channels, state.size)
+def _map_state(state: ImportState, channels: Optional[int] = None) -> ImportState:
+    return ImportState(state.kind, state.channels if channels is None else channels, state.size)
 
 
 @register("conv2d", "convolution", "_convolution")
-def _conv_function(self: _Importer, node: Any, state: _State, out: tuple[int, ...], name: str, item: _Node) -> Any:
+def _conv_function(self: Importer, node: Any, state: ImportState, out: tuple[int, ...], name: str, item: ImportNode) -> Any:
     """``F.conv2d(x, weight, bias, stride, padding, dilation, groups)``, the weight a parameter or
     computed from parameters (NFNet's standardized weights, its gain counted beside)."""
     names: tuple[str, ...] = ("input", "weight", "bias", "stride", "padding", "dilation", "groups")
@@ -1508,11 +1512,11 @@ def _conv_function(self: _Importer, node: Any, state: _State, out: tuple[int, ..
     conv = Conv(shape[1] * groups, shape[0], (shape[2], shape[3]), groups, stride, padding, dilation,
                 got.get("bias") is not None, name)
     held = self._claim(got.get("weight"), got.get("bias"))
-    return self._with_parameters(conv, held, name, shape[0]), _State("map", shape[0])
+    return self._with_parameters(conv, held, name, shape[0]), ImportState("map", shape[0])
 
 
 @register("linear")
-def _linear_function(self: _Importer, node: Any, state: _State, out: tuple[int, ...], name: str, item: _Node) -> Any:
+def _linear_function(self: Importer, node: Any, state: ImportState, out: tuple[int, ...], name: str, item: ImportNode) -> Any:
     """``F.linear(x, weight, bias)`` on a flattened map (a classifier) or channels-last positions."""
     got = _call_args(node, ("input", "weight", "bias"))
     shape = self._arg_shape(got.get("weight"))
@@ -1521,9 +1525,9 @@ def _linear_function(self: _Importer, node: Any, state: _State, out: tuple[int, 
     bias = got.get("bias") is not None
     if state.kind == "flat":
         layer: AnyBlock = Linear(state.channels, shape[0], in_size=state.size, bias=bias, name=name)
-        after = _State("flat", shape[0], 1)
+        after = ImportState("flat", shape[0], 1)
     elif state.kind == "nhwc":
-        layer, after = Conv(shape[1], shape[0], (1, 1), padding=0, bias=bias, name=name), _State("nhwc", shape[0])
+        layer, after = Conv(shape[1], shape[0], (1, 1), padding=0, bias=bias, name=name), ImportState("nhwc", shape[0])
     else:
         return None
     return self._with_parameters(layer, self._claim(got.get("weight"), got.get("bias")), name, shape[0]), after
@@ -1531,8 +1535,8 @@ def _linear_function(self: _Importer, node: Any, state: _State, out: tuple[int, 
 
 @register("batch_norm", "_native_batch_norm_legit_no_training", "_native_batch_norm_legit_functional",
           "native_batch_norm")
-def _batch_norm_function(self: _Importer, node: Any, state: _State, out: tuple[int, ...], name: str,
-                         item: _Node) -> Any:
+def _batch_norm_function(self: Importer, node: Any, state: ImportState, out: tuple[int, ...], name: str,
+                         item: ImportNode) -> Any:
     """``F.batch_norm(x, mean, var, weight, bias, ...)`` (timm's fused BatchNormAct2d)."""
     op = self._op(node)
     order = ("input", "running_mean", "running_var", "weight", "bias") if op == "batch_norm" and not self.exported \
@@ -1547,7 +1551,7 @@ def _batch_norm_function(self: _Importer, node: Any, state: _State, out: tuple[i
 
 
 @register("group_norm", "instance_norm", "layer_norm", "rms_norm", "native_group_norm", "native_layer_norm")
-def _norm_function(self: _Importer, node: Any, state: _State, out: tuple[int, ...], name: str, item: _Node) -> Any:
+def _norm_function(self: Importer, node: Any, state: ImportState, out: tuple[int, ...], name: str, item: ImportNode) -> Any:
     """Every other norm: no MACs by the convention, its affine parameters counted."""
     op = self._op(node).replace("native_", "")
     weights = {"group_norm": ("input", "num_groups", "weight", "bias"),
@@ -1563,7 +1567,7 @@ def _norm_function(self: _Importer, node: Any, state: _State, out: tuple[int, ..
 
 @register("interpolate", "upsample", "upsample_nearest2d", "upsample_bilinear2d", "upsample_bicubic2d",
           "_upsample_nearest_exact2d", "upsample")
-def _interpolate(self: _Importer, node: Any, state: _State, out: tuple[int, ...], name: str, item: _Node) -> Any:
+def _interpolate(self: Importer, node: Any, state: ImportState, out: tuple[int, ...], name: str, item: ImportNode) -> Any:
     """``F.interpolate`` in every mode: to a whole scale, an upsampling; to the size of another
     value (``size=x.shape[-2:]``), a resize join on that value, so the size stays a symbol."""
     if state.kind != "map" or len(out) != 4:
@@ -1577,18 +1581,18 @@ def _interpolate(self: _Importer, node: Any, state: _State, out: tuple[int, ...]
     if ref is not None and len(self._shape(ref)) == 4 and self._shape(ref)[2:] == out[2:]:
         item.inputs = [item.inputs[0], ref]
         item.join = "resize"
-        return None, _State("map", state.channels)
+        return None, ImportState("map", state.channels)
     src = self.src
     if len(src) == 4 and out[2] % src[2] == 0 and out[2] // src[2] == out[3] // src[3] and out[3] % src[3] == 0:
         scale = got.get("scale_factor")
         scale = scale[0] if isinstance(scale, (tuple, list)) and len(set(scale)) == 1 else scale
         if scale is None or float(scale) == out[2] // src[2]:
-            return Upsample(state.channels, out[2] // src[2], mode, name), _State("map", state.channels)
+            return Upsample(state.channels, out[2] // src[2], mode, name), ImportState("map", state.channels)
     return None
 
 
 @register("pad", "constant_pad_nd")
-def _pad(self: _Importer, node: Any, state: _State, out: tuple[int, ...], name: str, item: _Node) -> Any:
+def _pad(self: Importer, node: Any, state: ImportState, out: tuple[int, ...], name: str, item: ImportNode) -> Any:
     """``F.pad`` by zero: the sides grow by fixed amounts (a layer of its own)."""
     got = _call_args(node, ("input", "pad", "mode", "value"))
     pads = got.get("pad")
@@ -1598,4 +1602,4 @@ def _pad(self: _Importer, node: Any, state: _State, out: tuple[int, ...], name: 
     if pads[4:] and any(pads[4:]):
         return None
     left, right, top, bottom = pads[:4]
-    return Pad(state.channels, (top, bottom, left, right), name=name), _State("map", state.channels)
+    return Pad(state.channels, (top, bottom, left, right), name=name), ImportState("map", state.channels)
