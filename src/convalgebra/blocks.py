@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any, Callable, Generator, Iterator, Optional, 
 from .display import RichDisplay
 from .errors import InvalidValueError, from_torch_package, indefinite, missing_values, type_name, wrong_type
 from .layers import LAYER_TYPES, Conv, Layer, Value, is_concrete, layer_kind, normal
-from .symbols import VALID
+from .symbols import VALID, shown
 from .validation import check
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -208,9 +208,14 @@ class Node:
 
     def __post_init__(self) -> None:
         check_block(self.block, "Node")
+        if not isinstance(self.inputs, (tuple, list)):
+            raise InvalidValueError(f"a graph node reads values by their numbers >= 0, not {shown(self.inputs)}")
         object.__setattr__(self, "inputs", tuple(self.inputs))
-        if not self.inputs or not all(isinstance(i, int) and i >= 0 for i in self.inputs):
-            raise InvalidValueError(f"a graph node reads values by their numbers >= 0, not {self.inputs!r}")
+        if not self.inputs or not all(type(i) is int and i >= 0 for i in self.inputs):
+            raise InvalidValueError(f"a graph node reads values by their numbers >= 0, not {shown(self.inputs)}")
+        if not isinstance(self.join, str) or not isinstance(self.unused, bool):
+            raise InvalidValueError(f"a graph node's join is a word ({', '.join(JOINS)}) and unused True or False,"
+                                    f" not {shown(self.join)} and {shown(self.unused)}")
         if (len(self.inputs) > 1) != bool(self.join) or (self.join and self.join not in JOINS):
             raise InvalidValueError(f"a graph node reading {len(self.inputs)} value(s) joins them by one of"
                                     f" {', '.join(JOINS)} (only when it reads several), not {self.join!r}")
@@ -246,9 +251,13 @@ class Graph(RichDisplay):
         for i, node in enumerate(nodes):
             if max(node.inputs) > i:
                 raise InvalidValueError(f"graph node {i} reads value {max(node.inputs)}, not made before it")
+        if not nodes:
+            raise InvalidValueError("a graph holds at least one Node")
+        if not isinstance(outputs, (tuple, list)):
+            raise InvalidValueError(f"a graph's outputs are values 0 to {len(nodes)}, not {shown(outputs)}")
         outs = tuple(outputs) or (len(nodes),)
-        if not all(isinstance(o, int) and 0 <= o <= len(nodes) for o in outs):
-            raise InvalidValueError(f"a graph's outputs are values 0 to {len(nodes)}, not {outs!r}")
+        if not all(type(o) is int and 0 <= o <= len(nodes) for o in outs):
+            raise InvalidValueError(f"a graph's outputs are values 0 to {len(nodes)}, not {shown(outs)}")
         object.__setattr__(self, "nodes", tuple(nodes))
         object.__setattr__(self, "outputs", outs)
 

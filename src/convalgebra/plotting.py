@@ -558,7 +558,11 @@ def plot_training_memory(networks: Any, input_size: Optional["Size"] = None, opt
     if not names:
         raise InvalidValueError("plot_training_memory takes at least one network")
     size = _whole_size(input_size)
+    if batches is not None and not isinstance(batches, (list, tuple, range)):
+        raise InvalidValueError(f"batches = {shown(batches)}: expected a list of whole numbers, for example [1, 8, 32]")
     shown_batches = [] if batches is None else [int(check("B", b, "batch", symbolic=False)) for b in batches]
+    if batches is not None and not shown_batches:
+        raise InvalidValueError("batches = []: expected at least one batch")
     if device_memory is not None:
         device_memory = int(check("size", device_memory, "device memory in bytes", symbolic=False))
     steps = [training_cost(name, size, B, optimizer=optimizer, dtype=dtype) for name in names]
