@@ -55,7 +55,7 @@ __all__ = [
     "Identity", "Slice", "LayerNorm", "LayerScale", "Activation", "Elementwise", "ConvTranspose", "Upsample",
     "Uncounted", "Held", "ACTIVATIONS", "LAYER_TYPES", "is_concrete", "exact_div", "normal", "output_size",
     "pool_output_size", "transposed_output_size", "sides", "as_size", "checked_size", "area", "floors", "layer_kind", "layer_role",
-    "window_text", "padding_data",
+    "window_text", "padding_data", "TokenLinear", "Tokens", "ClassToken", "PatchMerge", "Attention", "CPB_HIDDEN",
 ]
 
 #: A channel count or cost: an exact number or a sympy expression.
@@ -455,7 +455,8 @@ class Shuffle(_Layer):
 
 
 Layer = Union["Conv", "Shuffle", "Linear", "Pool", "AdaptivePool", "BatchNorm", "Identity", "Slice", "LayerNorm",
-              "LayerScale", "Activation", "Elementwise", "ConvTranspose", "Upsample", "Uncounted", "Held"]
+              "LayerScale", "Activation", "Elementwise", "ConvTranspose", "Upsample", "Uncounted", "Held",
+              "TokenLinear", "Tokens", "ClassToken", "PatchMerge", "Attention"]
 
 
 def _channels_per_group(channels: Value, groups: Value, what: str) -> Value:
@@ -1014,6 +1015,273 @@ class Held(_Passive):
         return self.held
 
 
+# -- the layers of vision transformers: tokens, linear layers on each token, self-attention -----------
+#
+# A transformer works on n tokens of C channels. Here a token is a position of the map: a block on an
+# H x W map of C channels works on n = H*W tokens (after a P x P patch embedding, H*W/P**2 of the
+# image's), so every closed form stays in the input's H and W. ViT's class token is one token more that
+# no map holds: the layers that see it say so with ``extra`` (n = H*W + extra).
+
+
+def _tokens(size: Size, extra: Value) -> Value:
+    return normal(area(size) + extra)
+
+
+@dataclass(frozen=True, repr=False)
+class TokenLinear(_Layer):
+    """A linear layer applied to each token on its own (a transformer's MLP, its projections):
+    ``in_channels`` -> ``out_channels`` at each of the n = H*W (+ ``extra``) tokens, the same
+    MACs as a 1 x 1 convolution on the map (the bias, as everywhere, not counted):
+
+    >>> from convalgebra.symbols import H, W, N
+    >>> TokenLinear(N, 4 * N).macs((H, W)), TokenLinear(N, 4 * N).params()
+    (4*H*N**2*W, 4*N**2 + 4*N)
+    >>> TokenLinear(768, 3072, extra=1).macs(14)       # ViT-B/16's MLP: 196 patches and the class token
+    464781312
+    """
+
+    in_channels: Value
+    out_channels: Value
+    bias: bool = True
+    extra: int = 0
+    name: str = ""
+
+    SIZES: ClassVar[tuple[str, ...]] = ("in_channels", "out_channels")
+    POSITIONAL: ClassVar[int] = 2
+    KIND: ClassVar[str] = "token linear"
+
+    def __post_init__(self) -> None:
+        _set(self, in_channels=check("in_channels", self.in_channels, "input channels"),
+             out_channels=check("out_channels", self.out_channels, "output channels"),
+             bias=_truth(self.bias, "bias"), extra=check("tokens", self.extra, "extra tokens", symbolic=False),
+             name=_text(self.name, "name"))
+
+    def output_size(self, size: Size) -> Size:
+        return checked_size(size)
+
+    def macs(self, size: Size) -> Value:
+        """in * out at each token."""
+        return normal(_tokens(checked_size(size), self.extra) * self.in_channels * self.out_channels)
+
+    def params(self) -> Value:
+        return normal(self.in_channels * self.out_channels + (self.out_channels if self.bias else 0))
+
+
+@dataclass(frozen=True, repr=False)
+class Tokens(_Passive):
+    """ViT's token embedding after its patch embedding: ``extra`` class tokens put before the
+    H*W patch tokens (``channels`` parameters each) and a learned position embedding of
+    ``positions`` tokens (``positions * channels`` parameters); 0 MACs (the additions are
+    elementwise). A ViT is built for one input size: at a number, the tokens must be as many
+    as its position embedding (torchvision refuses other sizes); at a symbolic size the
+    closed form is the MACs of the ViT built for that size, its parameters those of the one
+    built for ``positions``.
+
+    >>> Tokens(768, positions=197).params(), Tokens(768, positions=197).output_size(14)
+    (152064, 14)
+    >>> Tokens(768, positions=197).output_size(12)
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: 145 tokens (12 x 12 patches and 1 class token) where the position embedding holds 197: the network is built for another input size
+    """
+
+    channels: Value
+    extra: int = 1
+    positions: Optional[int] = None
+    name: str = ""
+
+    POSITIONAL: ClassVar[int] = 1
+    KIND: ClassVar[str] = "tokens"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _set(self, extra=check("tokens", self.extra, "extra tokens", symbolic=False),
+             positions=None if self.positions is None else check("size", self.positions, "positions", symbolic=False))
+
+    def output_size(self, size: Size) -> Size:
+        size = checked_size(size)
+        tokens = _tokens(size, self.extra)
+        if self.positions is not None and is_concrete(tokens) and tokens != self.positions:
+            height, width = sides(size)
+            raise InvalidValueError(f"{tokens} tokens ({height} x {width} patches and {self.extra} class token"
+                                    f"{'s' if self.extra != 1 else ''}) where the position embedding holds"
+                                    f" {self.positions}: the network is built for another input size")
+        return size
+
+    def params(self) -> Value:
+        return normal(self.channels * (self.extra + (self.positions or 0)))
+
+
+@dataclass(frozen=True, repr=False)
+class ClassToken(_Passive):
+    """The class token taken out of the tokens for the classifier (ViT's head reads it alone):
+    a 1 x 1 output, no MACs, no parameters.
+
+    >>> ClassToken(768).output_size((14, 14)), ClassToken(768).macs(14)
+    (1, 0)
+    """
+
+    channels: Value
+    name: str = ""
+
+    KIND: ClassVar[str] = "class token"
+
+    def output_size(self, size: Size) -> Size:
+        checked_size(size)
+        return 1
+
+
+@dataclass(frozen=True, repr=False)
+class PatchMerge(_Passive):
+    """Swin's patch merging before its linear layer: each 2 x 2 patch of C channels becomes one
+    position of 4C channels (a space-to-depth; an odd side is padded by one, as torchvision
+    does), no MACs, no parameters. With the 4C -> 2C linear layer after it, it is a 2 x 2
+    convolution of stride 2.
+
+    >>> PatchMerge(96).out_channels, PatchMerge(96).output_size((56, 57))
+    (384, (28, 29))
+    """
+
+    channels: Value
+    name: str = ""
+
+    KIND: ClassVar[str] = "patch merge"
+
+    @property
+    def out_channels(self) -> Value:  # type: ignore[override]
+        return normal(4 * self.channels)
+
+    def output_size(self, size: Size) -> Size:
+        height, width = sides(checked_size(size))
+        return as_size(_ceil_div(height, 2), _ceil_div(width, 2))
+
+
+#: Swin V2's continuous position bias: a 2 -> 512 -> heads MLP on the (2M - 1)**2 relative positions.
+CPB_HIDDEN = 512
+
+
+@dataclass(frozen=True, repr=False)
+class Attention(_Layer):
+    """Multi-head self-attention over the tokens of a map of ``channels`` C, with ``heads`` h:
+    a linear layer makes the queries, keys and values (3C**2 at each token), each head compares
+    its C/h channels of every query with every key (the scores, n x n) and sums the values
+    weighted by them (n x n again), and a linear layer projects the result (C**2 a token).
+    On n tokens: 4*n*C**2 + 2*n**2*C MACs, the heads whatever their number (they group the
+    channels of the two products, as G groups split a convolution: h * n**2 * C/h). The
+    softmax and the scaling by 1/sqrt(C/h) are not counted, like activations (they are no
+    multiply-accumulate of two tensors; FlopCounterMode counts neither).
+
+    >>> from convalgebra.symbols import H, W, N, G
+    >>> Attention(N, G).macs((H, W))                     # Swin's Eq. (1), hw tokens of C = N channels
+    2*H**2*N*W**2 + 4*H*N**2*W
+    >>> Attention(768, 12, extra=1).macs(14)             # ViT-B/16's attention: 196 patches and the class token
+    524391936
+
+    ``window`` M splits the tokens into M x M windows and attends within each (Swin; a side that
+    is not a multiple of M is padded up to one, as torchvision does, and the padded tokens
+    count): on n tokens, 4*n*C**2 + 2*n*M**2*C, Swin's Eq. (2). ``shift`` (Swin's shifted
+    windows) moves the windows and costs nothing. ``position_bias`` is Swin's relative position
+    bias, a table of (2M - 1)**2 * h parameters (``"table"``), or Swin V2's continuous one
+    (``"mlp"``: a 2 -> 512 -> h MLP on the (2M - 1)**2 relative positions, run once a layer, and
+    a learned logit scale a head).
+
+    >>> Attention(N, G, window=7).macs((H, W))
+    4*H*N**2*W + 98*H*N*W
+    >>> Attention(96, 3, window=7, position_bias="table").params()
+    37755
+    """
+
+    channels: Value
+    heads: Value = 1
+    extra: int = 0
+    window: Optional[int] = None
+    shift: int = 0
+    qkv_bias: bool = True
+    proj_bias: bool = True
+    position_bias: str = "none"
+    name: str = ""
+
+    SIZES: ClassVar[tuple[str, ...]] = ("channels", "heads")
+    POSITIONAL: ClassVar[int] = 2
+
+    def __post_init__(self) -> None:
+        _set(self, channels=check("channels", self.channels, "channels"), heads=check("heads", self.heads, "heads"),
+             extra=check("tokens", self.extra, "extra tokens", symbolic=False),
+             window=None if self.window is None else check("window", self.window, "window", symbolic=False),
+             shift=check("padding", self.shift, "shift", symbolic=False),
+             qkv_bias=_truth(self.qkv_bias, "qkv_bias"), proj_bias=_truth(self.proj_bias, "proj_bias"),
+             name=_text(self.name, "name"))
+        one_of(self.position_bias, ("none", "table", "mlp"), "position bias")
+        if self.position_bias != "none" and self.window is None:
+            raise InvalidValueError("a relative position bias needs windows (window=M)")
+        if self.window is not None and self.extra:
+            raise InvalidValueError("window attention has no class token (extra = 0)")
+        _channels_per_group(self.channels, self.heads, "attention")
+
+    @property
+    def in_channels(self) -> Value:
+        return self.channels
+
+    @property
+    def out_channels(self) -> Value:
+        return self.channels
+
+    @property
+    def KIND(self) -> str:  # type: ignore[override]
+        if self.window is None:
+            return "self-attention"
+        return f"{'shifted ' if self.shift else ''}window attention"
+
+    def output_size(self, size: Size) -> Size:
+        return checked_size(size)
+
+    def tokens(self, size: Size) -> Value:
+        """The tokens the projections run on: H*W (+ ``extra``), padded up to whole windows.
+
+        >>> Attention(96, 3, window=7).tokens((56, 57)), Attention(768, 12, extra=1).tokens(14)
+        (3528, 197)
+        """
+        size = checked_size(size)
+        if self.window is None:
+            return _tokens(size, self.extra)
+        height, width = sides(size)
+        return normal(_ceil_div(height, self.window) * _ceil_div(width, self.window) * self.window ** 2)
+
+    def partners(self, size: Size) -> Value:
+        """How many tokens each token attends to: all n, or the M**2 of its window."""
+        return self.tokens(size) if self.window is None else self.window ** 2
+
+    def projection_macs(self, size: Size) -> Value:
+        """The linear layers' MACs: queries, keys, values and the output projection, 4*n*C**2."""
+        return normal(4 * self.tokens(size) * self.channels ** 2)
+
+    def score_macs(self, size: Size) -> Value:
+        """The two products of attention, the scores and the weighted sum: 2 * n * partners * C
+        (each of h heads on C/h channels; Swin V2's position-bias MLP, run once, is counted here too)."""
+        both = 2 * self.tokens(size) * self.partners(size) * self.channels
+        if self.position_bias == "mlp":
+            both += (2 * cast(int, self.window) - 1) ** 2 * (2 * CPB_HIDDEN + CPB_HIDDEN * self.heads)
+        return normal(both)
+
+    def macs(self, size: Size) -> Value:
+        return normal(self.projection_macs(size) + self.score_macs(size))
+
+    def score_elements(self, size: Size) -> Value:
+        """The size of the score matrices: h x n x n (h x n x M**2 in windows)."""
+        return normal(self.heads * self.tokens(size) * self.partners(size))
+
+    def params(self) -> Value:
+        """4C**2 weights, 3C + C biases, and the position bias: (2M - 1)**2 * h (a table) or
+        2*512 + 512 + 512*h + h (V2's MLP and logit scale)."""
+        C = self.channels
+        total = 4 * C ** 2 + (3 * C if self.qkv_bias else 0) + (C if self.proj_bias else 0)
+        if self.position_bias == "table":
+            total += (2 * cast(int, self.window) - 1) ** 2 * self.heads
+        elif self.position_bias == "mlp":
+            total += 3 * CPB_HIDDEN + CPB_HIDDEN * self.heads + self.heads
+        return normal(total)
+
+
 def layer_role(layer: Layer) -> str:
     """What a layer does, in a course's words (its kernel aside).
 
@@ -1074,7 +1342,8 @@ def window_text(layer: Layer) -> str:
 
 #: Every kind of layer: the leaves of a block.
 LAYER_TYPES: tuple[type, ...] = (Conv, Shuffle, Linear, Pool, AdaptivePool, BatchNorm, Identity, Slice, LayerNorm,
-                                 LayerScale, Activation, Elementwise, ConvTranspose, Upsample, Uncounted, Held)
+                                 LayerScale, Activation, Elementwise, ConvTranspose, Upsample, Uncounted, Held,
+                                 TokenLinear, Tokens, ClassToken, PatchMerge, Attention)
 
 #: The same as Layer (the name the network code uses).
 AnyLayer = Layer

@@ -40,7 +40,7 @@ from .blocks import AnyBlock, Residual, Scale, flow, iter_layers, map_layers, ou
 from .cost import CostRow, layer_costs
 from .layers import (Activation, AdaptivePool, AnyLayer, BatchNorm, Conv, ConvTranspose, Elementwise, Held, Identity,
                      LayerNorm, LayerScale, Linear, Pool, Shuffle, Size, Slice, Uncounted, Upsample, Value, as_size,
-                     is_concrete, layer_kind, sides, window_text)
+                     is_concrete, layer_kind, sides, window_text, Attention, ClassToken, PatchMerge, TokenLinear, Tokens)
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
@@ -56,7 +56,8 @@ __all__ = [
 
 _SHORT = {Conv: "conv", Shuffle: "shuffle", Linear: "fc", Pool: "pool", AdaptivePool: "avgpool", BatchNorm: "bn",
           Identity: "identity", Slice: "slice", LayerNorm: "ln", LayerScale: "layer_scale", Activation: "act",
-          Elementwise: "op", ConvTranspose: "deconv", Upsample: "upsample", Uncounted: "uncounted", Held: "held"}
+          Elementwise: "op", ConvTranspose: "deconv", Upsample: "upsample", Uncounted: "uncounted", Held: "held",
+          TokenLinear: "linear", Tokens: "tokens", ClassToken: "cls", PatchMerge: "merge", Attention: "attn"}
 
 
 def named(block: AnyBlock, prefix: str = "") -> AnyBlock:
