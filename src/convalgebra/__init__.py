@@ -32,15 +32,18 @@ _EXPORTS: dict[str, str] = {
     **{name: "layers" for name in ("Conv", "Shuffle", "output_size")},
     **{name: "layers" for name in ("Identity", "Slice", "LayerNorm", "LayerScale", "Activation", "Elementwise",
                                    "ConvTranspose", "Upsample")},
+    **{name: "layers" for name in ("Attention", "LinearAttention", "TokenLinear", "Tokens", "ClassToken", "PatchMerge")},
     **{name: "blocks" for name in ("Series", "Parallel", "Residual", "Repeat", "Scale")},
     **{name: "cost" for name in ("Cost", "count", "total")},
     # rules
     **{name: "rules" for name in ("Rewrite", "chain", "group", "stack", "factorize", "separate",
                                    "depthwise", "reduce", "expand", "squeeze", "mix", "shuffle",
-                                   "excite", "split", "widen", "layer_norm", "layer_scale", "ghost", "dense")},
+                                   "excite", "split", "widen", "layer_norm", "layer_scale", "ghost", "dense",
+                                   "patchify", "attend", "linear_attention")},
     # modules
-    **{name: "modules" for name in ("Module", "MODULES", "LATER_MODULES", "standard")},
-    **{name: "catalog" for name in ("compose", "module", "module_names", "later_module_names", "network", "network_names")},
+    **{name: "modules" for name in ("Module", "MODULES", "LATER_MODULES", "ATTENTION_MODULES", "standard")},
+    **{name: "catalog" for name in ("compose", "module", "module_names", "later_module_names", "attention_module_names",
+                                    "network", "network_names")},
     # simplification and printing
     "canonical": "simplification", "ratio": "simplification", "equal_channels": "simplification",
     "text": "printing", "latex": "printing",
@@ -109,8 +112,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from .peers import PeerCount, PeerCounts, peer_counts
     from .layers import (Activation, Conv, ConvTranspose, Elementwise, Identity, LayerNorm, LayerScale, Shuffle, Slice,
                          Upsample, output_size)
-    from .modules import LATER_MODULES, MODULES, Module, standard
-    from .catalog import compose, later_module_names, module, module_names
+    from .modules import ATTENTION_MODULES, LATER_MODULES, MODULES, Module, standard
+    from .catalog import attention_module_names, compose, later_module_names, module, module_names
+    from .layers import Attention, ClassToken, LinearAttention, PatchMerge, TokenLinear, Tokens
+    from .rules import attend, linear_attention, patchify
     from .plotting import plot_network, plot_ratios, plot_roofline
     from .printing import latex, text
     from .rules import (Rewrite, chain, dense, depthwise, excite, expand, factorize, ghost, group, layer_norm,

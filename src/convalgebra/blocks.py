@@ -435,6 +435,8 @@ def substitute(block: Block, values: dict[Any, Any]) -> Block:
         changes: dict[str, Any] = {name: whole_value(getattr(layer, name), values, name) for name in layer.SIZES}
         if isinstance(layer, Conv):
             changes["kernel"] = tuple(whole_value(v, values, "kernel") for v in layer.kernel)
+        if getattr(layer, "window", None) is not None:  # attention's window (its kernel: K x K)
+            changes["window"] = whole_value(getattr(layer, "window"), values, "window")
         return replace(layer, **changes)
 
     def node(b: Block) -> Block:

@@ -55,7 +55,7 @@ __all__ = [
     "Identity", "Slice", "LayerNorm", "LayerScale", "Activation", "Elementwise", "ConvTranspose", "Upsample",
     "Uncounted", "Held", "ACTIVATIONS", "LAYER_TYPES", "is_concrete", "exact_div", "normal", "output_size",
     "pool_output_size", "transposed_output_size", "sides", "as_size", "checked_size", "area", "floors", "layer_kind", "layer_role",
-    "window_text", "padding_data", "TokenLinear", "Tokens", "ClassToken", "PatchMerge", "Attention", "CPB_HIDDEN",
+    "window_text", "padding_data", "TokenLinear", "Tokens", "ClassToken", "PatchMerge", "Attention", "LinearAttention", "CPB_HIDDEN",
 ]
 
 #: A channel count or cost: an exact number or a sympy expression.
@@ -456,7 +456,7 @@ class Shuffle(_Layer):
 
 Layer = Union["Conv", "Shuffle", "Linear", "Pool", "AdaptivePool", "BatchNorm", "Identity", "Slice", "LayerNorm",
               "LayerScale", "Activation", "Elementwise", "ConvTranspose", "Upsample", "Uncounted", "Held",
-              "TokenLinear", "Tokens", "ClassToken", "PatchMerge", "Attention"]
+              "TokenLinear", "Tokens", "ClassToken", "PatchMerge", "Attention", "LinearAttention"]
 
 
 def _channels_per_group(channels: Value, groups: Value, what: str) -> Value:
@@ -1133,27 +1133,44 @@ class ClassToken(_Passive):
 
 @dataclass(frozen=True, repr=False)
 class PatchMerge(_Passive):
-    """Swin's patch merging before its linear layer: each 2 x 2 patch of C channels becomes one
-    position of 4C channels (a space-to-depth; an odd side is padded by one, as torchvision
-    does), no MACs, no parameters. With the 4C -> 2C linear layer after it, it is a 2 x 2
-    convolution of stride 2.
+    """The image (or a map) cut into ``patch`` x ``patch`` tiles, each tile one position of
+    P**2 * C channels (a space-to-depth; a side that is no multiple of P is padded up to one, as
+    Swin's patch merging does), no MACs, no parameters. With a linear layer on each tile after it,
+    it is a P x P convolution of stride P: ViT's patch embedding, Swin's patch merging (P = 2).
 
     >>> PatchMerge(96).out_channels, PatchMerge(96).output_size((56, 57))
     (384, (28, 29))
+    >>> from convalgebra.symbols import K, M, I
+    >>> PatchMerge(M, K).out_channels, PatchMerge(M, K).output_size(I)
+    (K**2*M, I/K)
     """
 
     channels: Value
+    patch: Value = 2
     name: str = ""
 
+    SIZES: ClassVar[tuple[str, ...]] = ("channels", "patch")
     KIND: ClassVar[str] = "patch merge"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _set(self, patch=check("window", self.patch, "patch side"))
 
     @property
     def out_channels(self) -> Value:  # type: ignore[override]
-        return normal(4 * self.channels)
+        return normal(self.patch ** 2 * self.channels)
 
     def output_size(self, size: Size) -> Size:
         height, width = sides(checked_size(size))
-        return as_size(_ceil_div(height, 2), _ceil_div(width, 2))
+        return as_size(_tiles(height, self.patch), _tiles(width, self.patch))
+
+
+def _tiles(side: Value, tile: Value) -> Value:
+    """How many tiles of ``tile`` cover ``side`` (the last one padded): ceil(side / tile); at a
+    symbolic tile, side / tile (exact where the side is a multiple of it)."""
+    if is_concrete(tile):
+        return _ceil_div(side, cast(int, tile))
+    return normal(exact_div(side, tile))
 
 
 #: Swin V2's continuous position bias: a 2 -> 512 -> heads MLP on the (2M - 1)**2 relative positions.
@@ -1194,7 +1211,7 @@ class Attention(_Layer):
     channels: Value
     heads: Value = 1
     extra: int = 0
-    window: Optional[int] = None
+    window: Optional[Value] = None
     shift: int = 0
     qkv_bias: bool = True
     proj_bias: bool = True
@@ -1207,7 +1224,7 @@ class Attention(_Layer):
     def __post_init__(self) -> None:
         _set(self, channels=check("channels", self.channels, "channels"), heads=check("heads", self.heads, "heads"),
              extra=check("tokens", self.extra, "extra tokens", symbolic=False),
-             window=None if self.window is None else check("window", self.window, "window", symbolic=False),
+             window=None if self.window is None else check("window", self.window, "window"),
              shift=check("padding", self.shift, "shift", symbolic=False),
              qkv_bias=_truth(self.qkv_bias, "qkv_bias"), proj_bias=_truth(self.proj_bias, "proj_bias"),
              name=_text(self.name, "name"))
@@ -1245,7 +1262,7 @@ class Attention(_Layer):
         if self.window is None:
             return _tokens(size, self.extra)
         height, width = sides(size)
-        return normal(_ceil_div(height, self.window) * _ceil_div(width, self.window) * self.window ** 2)
+        return normal(_tiles(height, self.window) * _tiles(width, self.window) * self.window ** 2)
 
     def partners(self, size: Size) -> Value:
         """How many tokens each token attends to: all n, or the M**2 of its window."""
@@ -1280,6 +1297,51 @@ class Attention(_Layer):
         elif self.position_bias == "mlp":
             total += 3 * CPB_HIDDEN + CPB_HIDDEN * self.heads + self.heads
         return normal(total)
+
+
+@dataclass(frozen=True, repr=False)
+class LinearAttention(_Layer):
+    """MobileViT V2's separable self-attention over the tokens of a map of ``channels`` C: a 1 x 1
+    layer makes one context score and a key and a value a token (C -> 1 + 2C), the softmax of the
+    n scores weights the keys into one context vector, which scales each token's value, and a
+    1 x 1 layer projects the result (C**2). No token is compared with every other: no n**2 term,
+    n*C*(3C + 1) MACs. The weighted sum of the keys and the scaling are elementwise products
+    (n*C each), which FlopCounterMode does not count and neither does this count (like the softmax).
+
+    >>> from convalgebra.symbols import H, W, N
+    >>> LinearAttention(N).macs((H, W)), LinearAttention(N).params()
+    (3*H*N**2*W + H*N*W, 3*N**2 + 4*N + 1)
+    """
+
+    channels: Value
+    bias: bool = True
+    name: str = ""
+
+    SIZES: ClassVar[tuple[str, ...]] = ("channels",)
+    KIND: ClassVar[str] = "separable attention"
+
+    def __post_init__(self) -> None:
+        _set(self, channels=check("channels", self.channels, "channels"), bias=_truth(self.bias, "bias"),
+             name=_text(self.name, "name"))
+
+    @property
+    def in_channels(self) -> Value:
+        return self.channels
+
+    @property
+    def out_channels(self) -> Value:
+        return self.channels
+
+    def output_size(self, size: Size) -> Size:
+        return checked_size(size)
+
+    def macs(self, size: Size) -> Value:
+        C, n = self.channels, area(checked_size(size))
+        return normal(3 * n * C ** 2 + n * C)
+
+    def params(self) -> Value:
+        C = self.channels
+        return normal(3 * C ** 2 + C + (3 * C + 1 if self.bias else 0))
 
 
 def layer_role(layer: Layer) -> str:
@@ -1343,7 +1405,7 @@ def window_text(layer: Layer) -> str:
 #: Every kind of layer: the leaves of a block.
 LAYER_TYPES: tuple[type, ...] = (Conv, Shuffle, Linear, Pool, AdaptivePool, BatchNorm, Identity, Slice, LayerNorm,
                                  LayerScale, Activation, Elementwise, ConvTranspose, Upsample, Uncounted, Held,
-                                 TokenLinear, Tokens, ClassToken, PatchMerge, Attention)
+                                 TokenLinear, Tokens, ClassToken, PatchMerge, Attention, LinearAttention)
 
 #: The same as Layer (the name the network code uses).
 AnyLayer = Layer

@@ -31,7 +31,7 @@ from .networks import Network, Stage, named
 from .rules import (chain, dense, depthwise, excite, expand, group, layer_norm, layer_scale, mix, reduce, separate,
                     shuffle, split, squeeze, stack, widen)
 
-__all__ = ["ZOO", "WIDTH_MULTIPLIED", "build", "width_multiplier"]
+__all__ = ["ZOO", "WIDTH_MULTIPLIED", "SIZED", "build", "width_multiplier"]
 
 Kernel = Union[int, tuple[int, int]]
 
@@ -49,16 +49,28 @@ def _register(fn: Callable[..., Network]) -> Callable[..., Network]:
     return fn
 
 
+#: The networks built for one input size (a ViT's position embedding holds one token a patch):
+#: ``build(name, image_size=...)`` builds one for another size, as torchvision's ``image_size=`` does.
+SIZED: tuple[str, ...] = ("vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14")
+
+
 @lru_cache(maxsize=None)
-def build(name: str, alpha: Any = None) -> Network:
+def build(name: str, alpha: Any = None, image_size: Any = None) -> Network:
     """The network called exactly ``name`` (see ``networks.network`` for the forgiving lookup),
-    at width multiplier ``alpha`` for a family that has one (MobileNet V1 and V2, MNASNet).
+    at width multiplier ``alpha`` for a family that has one (MobileNet V1 and V2, MNASNet),
+    built for ``image_size`` for one built for a size (the ViTs).
 
     >>> build("vgg16").stride
     32
     >>> build("mobilenet_v1", Fraction(1, 2)).title
     'MobileNet V1 0.5'
+    >>> build("vit_b_16", image_size=384).total(384)[0]
+    49343381760
     """
+    if image_size is not None:
+        if name not in SIZED or alpha is not None:
+            raise InvalidValueError(f"{name} is not built for one input size; these are: {', '.join(SIZED)}")
+        return ZOO[name](image_size=image_size)
     if alpha is None:
         return ZOO[name]()
     if name not in WIDTH_MULTIPLIED:
@@ -1365,7 +1377,7 @@ def _encoder_block(dim: int, heads: int, hidden: int) -> AnyBlock:
                   Residual(Series(LayerNorm(dim), _mlp(dim, hidden, extra=1))))
 
 
-def _vit(patch: int, layers: int, heads: int, dim: int, hidden: int, image_size: Any = 224) -> Network:
+def _vit(patch: int, layers: int, heads: int, dim: int, hidden: int, image_size: Any = 224, default: int = 224) -> Network:
     """torchvision's VisionTransformer: a P x P stride-P patch embedding, the class token and the position
     embedding (built for ``image_size``), ``layers`` encoder blocks, layer norm, the class token's classifier."""
     image_size = check("size", image_size, "image_size", symbolic=False)
@@ -1378,7 +1390,7 @@ def _vit(patch: int, layers: int, heads: int, dim: int, hidden: int, image_size:
               _stage("head", [Series(LayerNorm(dim), ClassToken(dim), Linear(dim, 1000))])]
     size = {16: "b", 32: "b", 14: "h"}.get(patch, "b") if dim == 768 or dim == 1280 else "l"
     name = f"vit_{size}_{patch}"
-    title = f"ViT-{size.upper()}/{patch}" + ("" if image_size == 224 else f" at {image_size}")
+    title = f"ViT-{size.upper()}/{patch}" + ("" if image_size == default else f" at {image_size}")
     return _network(name, title, stages, _VIT, f"torchvision.models.{name}(image_size={image_size})", image_size)
 
 
@@ -1407,10 +1419,10 @@ def vit_l_32(image_size: Any = 224) -> Network:
 
 
 @_register
-def vit_h_14(image_size: Any = 224) -> Network:
-    """ViT-H/14: 14 x 14 patches, 32 layers, 16 heads, 1280 channels, MLP 5120 (torchvision builds it at 224;
-    its weights are for 518)."""
-    return _vit(14, 32, 16, 1280, 5120, image_size)
+def vit_h_14(image_size: Any = 518) -> Network:
+    """ViT-H/14: 14 x 14 patches, 32 layers, 16 heads, 1280 channels, MLP 5120, built for 518 x 518 as its
+    weights are (torchvision's ``vit_h_14()`` without weights builds it for 224)."""
+    return _vit(14, 32, 16, 1280, 5120, image_size, 518)
 
 
 def _swin_block(dim: int, heads: int, window: int, shift: int, v2: bool) -> AnyBlock:
@@ -1442,7 +1454,7 @@ def _swin(size: str, dim: int, depths: tuple[int, ...], heads: tuple[int, ...], 
         blocks = [_swin_block(width, h, window, 0 if j % 2 == 0 else window // 2, v2) for j in range(depth)]
         stages.append(_stage(f"stage{i + 1}", blocks, "window-attention"))
         if i < len(depths) - 1:
-            stages.append(_stage(f"merge{i + 1}", [_patch_merging(width, v2)], "patch-merging"))
+            stages.append(_stage(f"merge{i + 1}", [_patch_merging(width, v2)], "patch-embedding"))
     last = dim * 2 ** (len(depths) - 1)
     stages.append(_stage("head", [Series(LayerNorm(last), AdaptivePool(last), Linear(last, 1000))]))
     name = f"swin_{'v2_' if v2 else ''}{size}"
