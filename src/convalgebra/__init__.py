@@ -52,6 +52,8 @@ _EXPORTS: dict[str, str] = {
     # whole networks
     **{name: "layers" for name in ("Linear", "Pool", "AdaptivePool", "BatchNorm")},
     **{name: "networks" for name in ("Network", "Stage", "NetworkCost")},
+    # attention's costs derived: Swin's equations, the quadratic term's crossing, where two networks cost the same
+    **{name: "attention" for name in ("swin_equations", "swin_letters", "quadratic_crossing", "cost_crossing")},
     # memory traffic, ShuffleNet V2's guidelines, the roofline
     **{name: "memory" for name in ("DTYPES", "Traffic", "layer_traffic", "traffic", "intensity", "peak_memory",
                                    "network_memory", "NetworkMemory", "ModuleMemory")},
@@ -114,6 +116,7 @@ if TYPE_CHECKING:  # pragma: no cover
                          Upsample, output_size)
     from .modules import ATTENTION_MODULES, LATER_MODULES, MODULES, Module, standard
     from .catalog import attention_module_names, compose, later_module_names, module, module_names
+    from .attention import cost_crossing, quadratic_crossing, swin_equations, swin_letters
     from .layers import Attention, ClassToken, LinearAttention, PatchMerge, TokenLinear, Tokens
     from .rules import attend, linear_attention, patchify
     from .plotting import plot_network, plot_ratios, plot_roofline
