@@ -221,6 +221,18 @@ def test_every_torchvision_transformer_agrees_with_flopcountermode(name):
             assert scores == ops["aten.bmm"], (name, size)  # the two products of attention, as torch ran them
 
 
+@pytest.mark.parametrize("name", TRANSFORMERS)
+def test_reproduces_torchvisions_weight_metadata(name):
+    # num_params exactly; _ops, GMACs to three decimals, at each weight's own crop size (a ViT built for it)
+    from test_zoo_references import gmacs
+
+    for weights in torchvision.models.get_model_weights(name):
+        crop = weights.transforms.keywords["crop_size"]
+        net = ca.network(name, image_size=crop) if name.startswith("vit") else ca.network(name)
+        macs, params = net.total(crop)
+        assert (params, gmacs(macs)) == (weights.meta["num_params"], f"{weights.meta['_ops']}"), weights
+
+
 def test_a_vit_takes_the_size_it_is_built_for():
     with pytest.raises(InvalidValueError, match="position embedding holds 197: the network is built for another"):
         ca.network("vit_b_16").count(96)
