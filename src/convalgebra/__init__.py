@@ -65,7 +65,7 @@ _EXPORTS: dict[str, str] = {
     **{name: "recognition" for name in ("Recognized", "recognize", "recognize_network")},
     **{name: "peers" for name in ("peer_counts", "PeerCounts", "PeerCount")},
     # figures (matplotlib, the ``plot`` extra, imported when a figure is drawn)
-    "plot_ratios": "plotting", "plot_network": "plotting", "plot_roofline": "plotting",
+    "plot_ratios": "plotting", "plot_network": "plotting", "plot_roofline": "plotting", "plot_resolution": "plotting",
     # design questions in closed form, and sweeps (numpy, the ``numpy`` extra, imported when swept)
     **{name: "design" for name in ("compare", "budget", "break_even", "limit_large_N",
                                     "Comparison", "Budget", "BreakEven", "LargeNLimit")},
@@ -119,7 +119,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .attention import cost_crossing, quadratic_crossing, swin_equations, swin_letters
     from .layers import Attention, ClassToken, LinearAttention, PatchMerge, TokenLinear, Tokens
     from .rules import attend, linear_attention, patchify
-    from .plotting import plot_network, plot_ratios, plot_roofline
+    from .plotting import plot_network, plot_ratios, plot_resolution, plot_roofline
     from .printing import latex, text
     from .rules import (Rewrite, chain, dense, depthwise, excite, expand, factorize, ghost, group, layer_norm,
                         layer_scale, mix, reduce, separate, shuffle, split, squeeze, stack, widen)
