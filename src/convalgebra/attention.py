@@ -100,7 +100,7 @@ def quadratic_crossing() -> "dict[Any, Any]":
     >>> quadratic_crossing()
     {H*W: 2*N}
 
-    ViT-B's 768 channels cross at 1,536 tokens, about 39 x 39 patches (624 x 624 pixels at P = 16).
+    ViT-B's 768 channels cross at 1,536 tokens, about 39 x 39 patches (627 x 627 pixels at P = 16).
     """
     import sympy
 

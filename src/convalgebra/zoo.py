@@ -65,7 +65,7 @@ def build(name: str, alpha: Any = None, image_size: Any = None) -> Network:
     >>> build("mobilenet_v1", Fraction(1, 2)).title
     'MobileNet V1 0.5'
     >>> build("vit_b_16", image_size=384).total(384)[0]
-    49343381760
+    55484350464
     """
     if image_size is not None:
         if name not in SIZED or alpha is not None:
