@@ -1082,7 +1082,7 @@ class Tokens(_Passive):
     >>> Tokens(768, positions=197).output_size(12)
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: 145 tokens (12 x 12 patches and 1 class token) where the position embedding holds 197: the network is built for another input size
+    convalgebra.errors.InvalidValueError: 145 tokens (12 x 12 patches and 1 class token) where the position embedding holds 197: the network is built for another input size (ca.network(name, image_size=...) builds one for it)
     """
 
     channels: Value
@@ -1105,7 +1105,8 @@ class Tokens(_Passive):
             height, width = sides(size)
             raise InvalidValueError(f"{tokens} tokens ({height} x {width} patches and {self.extra} class token"
                                     f"{'s' if self.extra != 1 else ''}) where the position embedding holds"
-                                    f" {self.positions}: the network is built for another input size")
+                                    f" {self.positions}: the network is built for another input size"
+                                    " (ca.network(name, image_size=...) builds one for it)")
         return size
 
     def params(self) -> Value:
@@ -1159,6 +1160,11 @@ class PatchMerge(_Passive):
     @property
     def out_channels(self) -> Value:  # type: ignore[override]
         return normal(self.patch ** 2 * self.channels)
+
+    @property
+    def stride(self) -> Value:
+        """A tile a position: the stride of the P x P convolution it makes with the linear layer after it."""
+        return self.patch
 
     def output_size(self, size: Size) -> Size:
         height, width = sides(checked_size(size))

@@ -97,8 +97,6 @@ def _stride(block: AnyBlock, stride: int, windows: Optional[list[int]] = None) -
             return total
         if isinstance(layer, (AdaptivePool, Linear)):
             raise _Head(total)
-        if isinstance(layer, PatchMerge):  # each 2 x 2 patch to one position: a stride of 2
-            return total * 2
         if getattr(layer, "window", None) and windows is not None:
             windows.append(total * layer.window)
         return total * getattr(layer, "stride", 1)
