@@ -109,7 +109,7 @@ def quadratic_crossing() -> "dict[Any, Any]":
 
     layer = Attention(N, G)
     area = sympy.Symbol("A", positive=True)
-    gap = (layer.score_macs((H, W)) - layer.projection_macs((H, W))).subs(W, area / H)
+    gap = sympy.sympify(layer.score_macs((H, W)) - layer.projection_macs((H, W)), strict=True).subs(W, area / H)
     (root,) = sympy.solve(sympy.expand(gap), area)
     return {H * W: root}
 

@@ -1158,7 +1158,7 @@ class PatchMerge(_Passive):
         _set(self, patch=check("window", self.patch, "patch side"))
 
     @property
-    def out_channels(self) -> Value:  # type: ignore[override]
+    def out_channels(self) -> Value:
         return normal(self.patch ** 2 * self.channels)
 
     @property
@@ -1250,7 +1250,7 @@ class Attention(_Layer):
         return self.channels
 
     @property
-    def KIND(self) -> str:  # type: ignore[override]
+    def KIND(self) -> str:
         if self.window is None:
             return "self-attention"
         return f"{'shifted ' if self.shift else ''}window attention"

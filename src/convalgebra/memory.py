@@ -189,7 +189,7 @@ def layer_traffic(layer: Layer, size: Size) -> Traffic:
     return Traffic(normal(operands * _map(layer.in_channels, size)), _map(layer.out_channels, out), layer.params())
 
 
-def _token_traffic(layer: Layer, size: Size) -> Traffic:
+def _token_traffic(layer: "Attention | LinearAttention | TokenLinear", size: Size) -> Traffic:
     """A transformer layer's traffic on the n tokens (H*W, the class token too, Swin's windows padded):
     a linear layer on each token reads n*in and writes n*out. Self-attention is counted as torch
     runs it unfused, each product a kernel of its own: it reads its input (n*C), writes the queries,

@@ -97,8 +97,9 @@ def _stride(block: AnyBlock, stride: int, windows: Optional[list[int]] = None) -
             return total
         if isinstance(layer, (AdaptivePool, Linear)):
             raise _Head(total)
-        if getattr(layer, "window", None) and windows is not None:
-            windows.append(total * layer.window)
+        window = getattr(layer, "window", None)
+        if window and windows is not None:
+            windows.append(total * window)
         return total * getattr(layer, "stride", 1)
 
     return flow(block, stride, leaf, _main)
@@ -195,7 +196,7 @@ class Network(RichDisplay):
         >>> network("resnet50").stride, network("swin_t").stride
         (32, 224)
         """
-        total, windows = 1, []
+        total, windows = 1, cast("list[int]", [])
         for stage in self.stages:
             try:
                 total = total if stage.side else _stride(stage.block, total, windows)

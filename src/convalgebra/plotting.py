@@ -565,7 +565,7 @@ def plot_resolution(names: Iterable[Any] = ("resnet50", "vit_b_32", "swin_t"), b
     nets = [network(n) for n in (names.split() if isinstance(names, str) else names)]
     if not nets:
         raise InvalidValueError("names: expected at least one network")
-    forms = [sympy.expand(net.count((H, W)).macs.subs({H: I, W: I})) for net in nets]
+    forms = [sympy.expand(sympy.sympify(net.count((H, W)).macs, strict=True).subs({H: I, W: I})) for net in nets]
     low, high = between
     sides = sorted({round(low * (high / low) ** (k / 200)) for k in range(201)})
     fig = _figure(8, 5)
