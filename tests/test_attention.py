@@ -35,9 +35,9 @@ def window_attention_macs(height: int, width: int, c: int, m: int) -> int:
     return 4 * n * c * c + 2 * n * m * m * c
 
 
-def module_macs(name: str, k: int, m: int, n: int, i: int, **own: int) -> int:
+def module_macs(name: str, kernel: int, m: int, n: int, i: int, **own: int) -> int:
     """Each attention module's MACs on an i x i input, from its paper's structure."""
-    tokens = i * i
+    tokens, k = i * i, kernel
     if name == "patch-embedding":
         tiles = math.ceil(i / k) ** 2
         return tiles * k * k * m * n
@@ -47,6 +47,11 @@ def module_macs(name: str, k: int, m: int, n: int, i: int, **own: int) -> int:
         return attention_macs(tokens, m) + mlp
     if name == "window-attention":
         return window_attention_macs(i, i, m, k) + mlp
+    if name == "mobilevit":  # MobileViT: local K x K, 1 x 1, attention between k x k patches, MLP, 1 x 1, fusion
+        p, seqs = own["k"], own["k"] ** 2
+        assert i % p == 0  # whole patches (timm stretches the map to them otherwise)
+        attention = seqs * attention_macs(tokens // seqs, n)
+        return (k * k * m * m + m * n + 2 * tt * n * n + n * n + k * k * (m + n) * n) * tokens + attention
     if name == "separable-attention":
         return tokens * m * (2 * m + 1) + tokens * m * m + mlp
     raise AssertionError(name)
@@ -59,11 +64,15 @@ def test_each_attention_module_agrees_with_an_independent_count(name, data):
     mod = ca.module(name)
     k = data.draw(st.integers(2, 9), label="K")
     m = data.draw(st.integers(1, 64), label="M")
-    n = m if name != "patch-embedding" else data.draw(st.integers(1, 64), label="N")
+    n = m if name not in ("patch-embedding", "mobilevit") else data.draw(st.integers(1, 64), label="N")
     i = data.draw(st.integers(1, 40), label="I")
     own = {str(s): data.draw(st.integers(1, 6), label=str(s)) for s in mod.parameters if str(s) == "t"}
-    if G in mod.parameters:  # heads: a divisor of the channels
-        own["G"] = data.draw(st.sampled_from([d for d in range(1, m + 1) if m % d == 0]), label="G")
+    if "k" in map(str, mod.parameters):  # MobileViT's patch side, and a map of whole patches
+        own["k"] = data.draw(st.integers(2, 4), label="k")
+        i = own["k"] * data.draw(st.integers(1, 8), label="I / k")
+    if G in mod.parameters:  # heads: a divisor of the channels they work on
+        width = n if name == "mobilevit" else m
+        own["G"] = data.draw(st.sampled_from([d for d in range(1, width + 1) if width % d == 0]), label="G")
     e = ca.explain(name, K=k, M=m, N=n, I=i, **own)
     assert e.numbers.rewritten.macs == module_macs(name, k, m, n, i, **own)
     assert e.numbers.baseline.macs == k * k * m * n * i * i
@@ -145,6 +154,23 @@ class SeparableSelfAttention(torch.nn.Module):
         scores = torch.softmax(query.flatten(2), dim=-1).view_as(query)
         context = (key * scores).sum(dim=(2, 3), keepdim=True)
         return self.out_proj(torch.relu(value) * context)
+
+
+@SETTINGS
+@given(m=st.integers(1, 24), n=st.integers(1, 6), heads=st.integers(1, 4), k=st.sampled_from([3, 5]),
+       patch=st.integers(2, 3), tiles=st.integers(1, 5), t=st.integers(1, 3))
+def test_the_mobilevit_module_is_timms_mobilevit_block(m, n, heads, k, patch, tiles, t):
+    timm = pytest.importorskip("timm")
+    from timm.models.mobilevit import MobileVitBlock
+
+    n *= heads  # the transformer's width, whole heads
+    size = patch * tiles
+    with torch.device("meta"):
+        block = MobileVitBlock(m, n, kernel_size=k, transformer_dim=n, transformer_depth=1, patch_size=patch,
+                               num_heads=heads, mlp_ratio=t).eval()
+    macs, _ = flop_macs(block, torch.empty(1, m, size, size, device="meta"))
+    assert timm is not None and ca.explain("mobilevit", K=k, M=m, N=n, I=size, G=heads, k=patch, t=t
+                                           ).numbers.rewritten.macs == macs
 
 
 @SETTINGS

@@ -39,7 +39,7 @@ _EXPORTS: dict[str, str] = {
     **{name: "rules" for name in ("Rewrite", "chain", "group", "stack", "factorize", "separate",
                                    "depthwise", "reduce", "expand", "squeeze", "mix", "shuffle",
                                    "excite", "split", "widen", "layer_norm", "layer_scale", "ghost", "dense",
-                                   "patchify", "attend", "linear_attention")},
+                                   "patchify", "attend", "linear_attention", "mobilevit")},
     # modules
     **{name: "modules" for name in ("Module", "MODULES", "LATER_MODULES", "ATTENTION_MODULES", "standard")},
     **{name: "catalog" for name in ("compose", "module", "module_names", "later_module_names", "attention_module_names",
@@ -118,7 +118,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .catalog import attention_module_names, compose, later_module_names, module, module_names
     from .attention import cost_crossing, quadratic_crossing, swin_equations, swin_letters
     from .layers import Attention, ClassToken, LinearAttention, PatchMerge, TokenLinear, Tokens
-    from .rules import attend, linear_attention, patchify
+    from .rules import attend, linear_attention, mobilevit, patchify
     from .plotting import plot_network, plot_ratios, plot_resolution, plot_roofline
     from .printing import latex, text
     from .rules import (Rewrite, chain, dense, depthwise, excite, expand, factorize, ghost, group, layer_norm,

@@ -81,7 +81,7 @@ def attention_module_names() -> list[str]:
     """The modules from convolution to attention, in the order of the chapter.
 
     >>> attention_module_names()
-    ['patch-embedding', 'self-attention', 'window-attention', 'separable-attention']
+    ['patch-embedding', 'self-attention', 'window-attention', 'mobilevit', 'separable-attention']
     """
     from .modules import ATTENTION_MODULES
 

@@ -1210,6 +1210,13 @@ class Attention(_Layer):
 
     >>> Attention(N, G, window=7).macs((H, W))
     4*H*N**2*W + 98*H*N*W
+
+    ``grid`` P is MobileViT's unfolding: the map cut into P x P patches, and each token attends to
+    the n/P**2 tokens at the same place of every patch (P**2 sequences; a side that is no multiple
+    of P is stretched up to one, as timm does):
+
+    >>> Attention(N, G, grid=2).macs((H, W))
+    H**2*N*W**2/2 + 4*H*N**2*W
     >>> Attention(96, 3, window=7, position_bias="table").params()
     37755
     """
@@ -1219,6 +1226,7 @@ class Attention(_Layer):
     extra: int = 0
     window: Optional[Value] = None
     shift: int = 0
+    grid: Optional[Value] = None
     qkv_bias: bool = True
     proj_bias: bool = True
     position_bias: str = "none"
@@ -1232,13 +1240,16 @@ class Attention(_Layer):
              extra=check("tokens", self.extra, "extra tokens", symbolic=False),
              window=None if self.window is None else check("window", self.window, "window"),
              shift=check("padding", self.shift, "shift", symbolic=False),
+             grid=None if self.grid is None else check("window", self.grid, "patch side"),
              qkv_bias=_truth(self.qkv_bias, "qkv_bias"), proj_bias=_truth(self.proj_bias, "proj_bias"),
              name=_text(self.name, "name"))
         one_of(self.position_bias, ("none", "table", "mlp"), "position bias")
         if self.position_bias != "none" and self.window is None:
             raise InvalidValueError("a relative position bias needs windows (window=M)")
-        if self.window is not None and self.extra:
-            raise InvalidValueError("window attention has no class token (extra = 0)")
+        if (self.window is not None or self.grid is not None) and self.extra:
+            raise InvalidValueError("window or unfolded attention has no class token (extra = 0)")
+        if self.window is not None and self.grid is not None:
+            raise InvalidValueError("attention in windows or unfolded into patches (grid), not both")
         _channels_per_group(self.channels, self.heads, "attention")
 
     @property
@@ -1251,6 +1262,8 @@ class Attention(_Layer):
 
     @property
     def KIND(self) -> str:
+        if self.grid is not None:
+            return "unfolded attention"
         if self.window is None:
             return "self-attention"
         return f"{'shifted ' if self.shift else ''}window attention"
@@ -1265,13 +1278,17 @@ class Attention(_Layer):
         (3528, 197)
         """
         size = checked_size(size)
-        if self.window is None:
+        tile = self.window if self.window is not None else self.grid
+        if tile is None:
             return _tokens(size, self.extra)
         height, width = sides(size)
-        return normal(_tiles(height, self.window) * _tiles(width, self.window) * self.window ** 2)
+        return normal(_tiles(height, tile) * _tiles(width, tile) * tile ** 2)
 
     def partners(self, size: Size) -> Value:
-        """How many tokens each token attends to: all n, or the M**2 of its window."""
+        """How many tokens each token attends to: all n, the M**2 of its window, or, unfolded into
+        P x P patches (``grid`` P, MobileViT), the n/P**2 at the same place of every patch."""
+        if self.grid is not None:
+            return normal(exact_div(self.tokens(size), self.grid ** 2))
         return self.tokens(size) if self.window is None else self.window ** 2
 
     def projection_macs(self, size: Size) -> Value:

@@ -33,8 +33,8 @@ from .blocks import Block, iter_layers, size_fields
 from .layers import Conv, Layer
 from .printing import text
 from .rules import (Chain, Rewrite, Rule, attend, chain, dense, depthwise, excite, expand, factorize, ghost, group,
-                    layer_norm, layer_scale, linear_attention, mix, patchify, reduce, separate, shuffle, split, squeeze,
-                    stack, widen)
+                    layer_norm, layer_scale, linear_attention, mix, mobilevit, patchify, reduce, separate, shuffle,
+                    split, squeeze, stack, widen)
 from .symbols import SYMBOLS, G, I, K, M, N, Number, alpha, k, p, r, rho, s, shown, symbol, t
 from .validation import check
 from .values import check_values
@@ -434,6 +434,24 @@ ATTENTION_MODULES: tuple[Module, ...] = (
                     "MLP; the softmax, the scaling, the position bias and the shifted windows' mask are additions "
                     "and exponentials, not counted.",
         example={K: 7, M: 96, N: 96, I: 56},
+    ),
+    Module(
+        "mobilevit", mobilevit(G, k, t), {G: 4, k: 2, t: 2},
+        title="MobileViT block", network="MobileViT",
+        paper=Paper("MobileViT: Light-weight, General-purpose, and Mobile-friendly Vision Transformer",
+                    "Mehta, Rastegari", 2021),
+        article="(K*K*M*N*I*I) -> (K*K*M*M*I*I + M*N*I*I + 4*N*N*I*I + 2*I*I*(I*I/(k*k))*N + 2*t*N*N*I*I"
+                " + N*N*I*I + K*K*(M + N)*N*I*I), k = 2",
+        summary="Global attention between local convolutions: a K x K convolution and a 1 x 1 to the "
+                "transformer's N channels, the map unfolded into k x k patches so that each token attends "
+                "to the I*I/k**2 tokens at its place in every patch (k**2 sequences: the n**2 term divided "
+                "by k**2, a grouping of the tokens across the patches where windows group them within), the "
+                "MLP, a 1 x 1 back, and a K x K convolution fusing the result with the input.",
+        aliases=("mobilevit-block", "mobilevit-v1"),
+        activations="Batch norm and SiLU after the convolutions; layer norm before the attention and the "
+                    "MLP (SiLU between its layers) and after the transformer; the unfolding and folding are "
+                    "reshapes, no MACs.",
+        example={K: 3, M: 96, N: 96, I: 32},
     ),
     Module(
         "separable-attention", chain(separate(), widen(t), linear_attention()), {t: 2},

@@ -37,7 +37,7 @@ __all__ = [
     "group", "stack", "factorize", "separate", "depthwise",
     "reduce", "expand", "squeeze", "mix", "shuffle", "parse_rule",
     "excite", "split", "widen", "layer_norm", "layer_scale", "ghost", "dense", "se_gate",
-    "patchify", "attend", "linear_attention",
+    "patchify", "attend", "linear_attention", "mobilevit",
 ]
 
 Target = Literal["spatial", "pointwise", "any"]
@@ -530,7 +530,7 @@ def parse_rule(text: str) -> Rule:
     >>> parse_rule("__import__('os').system('ls')")
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: cannot read rule "__import__('os').system('ls')": expected calls of chain, group, stack, factorize, separate, depthwise, reduce, expand, squeeze, mix, shuffle, excite, split, widen, layer_norm, layer_scale, ghost, dense
+    convalgebra.errors.InvalidValueError: cannot read rule "__import__('os').system('ls')": expected calls of chain, group, stack, factorize, separate, depthwise, reduce, expand, squeeze, mix, shuffle, excite, split, widen, layer_norm, layer_scale, ghost, dense, patchify, attend, linear_attention, mobilevit
     """
     from .symbols import parse_expression
 
@@ -648,3 +648,31 @@ def linear_attention(on: Target = "spatial") -> Rewrite:
 
 
 _CONSTRUCTORS.update({"patchify": patchify, "attend": attend, "linear_attention": linear_attention})
+
+
+def mobilevit(G: Value, k: Value, t: Value, on: Target = "spatial") -> Rewrite:
+    """MobileViT's block in place of a K x K convolution M -> N: a local K x K convolution, a 1 x 1 to
+    the transformer's N channels, global attention between the k x k patches' tokens (the map unfolded:
+    each token attends to the I**2/k**2 at its place in every patch, G heads) and the transformer's MLP
+    (1 x 1 up to tN and back), a 1 x 1 to N, the input concatenated, and a K x K convolution fusing
+    the M + N channels to N (Mehta and Rastegari; their transformer width is N here).
+
+    >>> from convalgebra.symbols import M, N, K, I, G, k, t
+    >>> from convalgebra.cost import total
+    >>> import sympy
+    >>> print(sympy.expand(total(mobilevit(G, k, t)(Conv(M, N, (K, K))), I)[0]))
+    2*I**4*N/k**2 + I**2*K**2*M**2 + I**2*K**2*M*N + I**2*K**2*N**2 + I**2*M*N + 2*I**2*N**2*t + 5*I**2*N**2
+    """
+    G, k, t = _argument("G", G), _argument("k", k), _argument("t", t)
+
+    def replace_(c: Conv) -> Block:
+        m, n = c.in_channels, c.out_channels
+        local = Series(replace(c, out_channels=m), Conv(m, n, (1, 1)), Attention(n, G, grid=k),
+                       Conv(n, t * n, (1, 1)), Conv(t * n, n, (1, 1)), LayerNorm(n), Conv(n, n, (1, 1)))
+        return Series(Parallel(Identity(m), local), replace(c, in_channels=m + n))
+
+    return Rewrite(_construction("mobilevit", (G, k, t), {"on": _on(on)}, {"on": "spatial"}), replace_, on, "all",
+                   "a local K x K, global attention between k x k patches, and a K x K fusing it with the input")
+
+
+_CONSTRUCTORS["mobilevit"] = mobilevit
