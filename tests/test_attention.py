@@ -344,3 +344,30 @@ def test_hostile_values_are_the_librarys_errors():
                 lambda: ca.attend(2)(Conv(8, 16, (3, 3)))):
         with pytest.raises(InvalidValueError):
             bad()
+
+
+# -- the export: each attention module as torch modules, counted by FlopCounterMode ------------------------------
+
+@pytest.mark.parametrize("name", ca.attention_module_names())
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_each_attention_module_exports_to_torch_and_counts_the_same(name, data):
+    from convalgebra.blocks import substitute
+
+    mod = ca.module(name)
+    values = {**mod.parameters, K: data.draw(st.integers(2, 5), label="K")}
+    heads = values.get(G, 1)
+    values[M] = heads * data.draw(st.integers(1, 6), label="M / G")
+    values[N] = values[M] if name != "patch-embedding" else data.draw(st.integers(1, 16), label="N")
+    if name == "mobilevit":
+        values[N] = heads * data.draw(st.integers(1, 4), label="N / G")
+    block = substitute(mod.block(), values)
+    model = ca.to_torch(block, device="meta")
+    size = data.draw(st.integers(values[K], 3 * values[K] + 2), label="I")
+    macs, _ = flop_macs(model, torch.empty(1, values[M], size, size, device="meta"))
+    assert total(block, size) == (macs, numel(model))
+
+
+def test_a_class_token_is_not_exported():
+    with pytest.raises(InvalidValueError, match="class token has no place in a map"):
+        ca.to_torch(ca.network("vit_b_32"))
