@@ -371,3 +371,12 @@ def test_each_attention_module_exports_to_torch_and_counts_the_same(name, data):
 def test_a_class_token_is_not_exported():
     with pytest.raises(InvalidValueError, match="class token has no place in a map"):
         ca.to_torch(ca.network("vit_b_32"))
+
+
+@pytest.mark.parametrize("name", ["swin_t", "swin_v2_t"])
+def test_a_swin_of_the_zoo_exports_and_counts_the_same(name):
+    net = ca.network(name)
+    model = ca.to_torch(net, device="meta").eval()
+    for size in ((97, 131), net.default_size):
+        macs, params, _ = torch_total(model, size)
+        assert (macs, params) == net.total(size), size
