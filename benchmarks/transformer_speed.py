@@ -3,7 +3,8 @@
 For ViT-B/16 and Swin-T (torchvision's definitions, weights=None, built once on the meta device, not
 timed) this prints, median of ``--runs`` runs each, alternating:
 
-  * convalgebra: the zoo's network built afresh and counted at (H, W), ``ZOO[name]().count((H, W))``,
+  * convalgebra: the zoo's network built afresh and counted at (H, W), ``ZOO[name]().count((H, W))``, its
+    caches cleared before each run,
     every cost a polynomial in H and W (the closed form, with its quadratic terms);
   * FlopCounterMode under FakeTensorMode with a symbolic ShapeEnv (H and W dynamic SymInts), the only
     other counter that can answer as a function of the input size; whether its answer is a function
@@ -50,6 +51,7 @@ def main() -> None:
     import torch
     import torchvision
 
+    from convalgebra import networks
     from convalgebra.symbols import H, W
     from convalgebra.zoo import ZOO
 
@@ -65,6 +67,8 @@ def main() -> None:
     for name, model in models.items():
         ours_times, their_times = [], []
         for _ in range(args.runs):
+            for cache in (networks._poly, networks._reduced_share):  # nothing kept from a run before
+                cache.cache_clear()
             seconds, cost = timed(lambda: ZOO[name]().count((H, W)))
             ours_times.append(seconds)
             seconds, (flops, what) = timed(lambda: theirs(model))

@@ -456,9 +456,18 @@ def _share(part: Value, whole: Value) -> Value:
             top, bottom = _reduced(whole, gens, lowest)
             return coeff / bottom * sympy.Mul(*(g ** (int(powers.get(g, 0)) - e)
                                                                       for g, e in zip(gens, lowest))) / top
-        num = sympy.Poly(part, *gens)
+        return _reduced_share(part, whole, gens)
     except sympy.PolynomialError:
         return sympy.cancel(part / whole)
+
+
+@lru_cache(maxsize=256)
+def _reduced_share(part: Any, whole: Any, gens: tuple[Any, ...]) -> Any:
+    """``part / whole`` in lowest terms by the polynomials' gcd (a transformer's attention layers, one
+    sum of terms each, repeat: each distinct one reduced once)."""
+    import sympy
+
+    num, den = sympy.Poly(part, *gens), _poly(whole, gens)
     common = num.gcd(den)
     (top, num), (bottom, den) = num.quo(common).primitive(), den.quo(common).primitive()
     return sympy.Rational(top, bottom) * num.as_expr() / den.as_expr()
