@@ -211,12 +211,13 @@ def test_a_linear_layer_on_tokens_is_torchs_linear(c, out, height, width, extra)
 SWIN_SIZES = ((97, 131), 33, (64, 200))
 VIT_SIZES = {"vit_b_16": 96, "vit_b_32": 160, "vit_l_16": 64, "vit_l_32": 96, "vit_h_14": 224}
 TRANSFORMERS = ("vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14", "swin_t", "swin_s", "swin_b",
-                "swin_v2_t", "swin_v2_s", "swin_v2_b")
+                "swin_v2_t", "swin_v2_s", "swin_v2_b", "maxvit_t")
 
 
 @lru_cache(maxsize=None)
 def torchvision_transformer(name: str, image_size: int | None = None):
-    kwargs = {} if image_size is None else {"image_size": image_size}
+    key = "input_size" if name.startswith("maxvit") else "image_size"  # MaxViT's partitions are built for a size
+    kwargs = {} if image_size is None else {key: (image_size, image_size) if key == "input_size" else image_size}
     with torch.device("meta"):
         return torchvision.models.get_model(name, weights=None, **kwargs).eval()
 
@@ -235,6 +236,8 @@ def test_every_torchvision_transformer_agrees_with_flopcountermode(name):
         cases = [(net, own, torchvision_transformer(name, own)),
                  (ca.network(name, image_size=VIT_SIZES[name]), VIT_SIZES[name],
                   torchvision_transformer(name, VIT_SIZES[name]))]
+    elif name.startswith("maxvit"):  # torchvision's MaxViT takes the size it is built for (whole 7 x 7 partitions)
+        cases = [(net, size, torchvision_transformer(name, size)) for size in (224, 448)]
     else:
         model = torchvision_transformer(name)
         cases = [(net, size, model) for size in (net.default_size, *SWIN_SIZES)]
@@ -243,8 +246,8 @@ def test_every_torchvision_transformer_agrees_with_flopcountermode(name):
         cost = built.count(size)
         assert (cost.macs, cost.params) == (macs, params), (name, size)
         scores = sum(r.layer.score_macs(r.input_size) for r in cost.layers if isinstance(r.layer, Attention))
-        if not name.startswith("swin_v2"):  # V2's position-bias MLP runs as a linear layer
-            assert scores == ops["aten.bmm"], (name, size)  # the two products of attention, as torch ran them
+        if not name.startswith(("swin_v2", "maxvit")):  # V2's position-bias MLP runs as a linear layer, MaxViT's
+            assert scores == ops["aten.bmm"], (name, size)  # MBConv too: the two products of attention, as run
 
 
 @pytest.mark.parametrize("name", TRANSFORMERS)

@@ -56,7 +56,7 @@ def _exported() -> list[str]:
 
     families: dict[str, str] = {}
     for name in network_names():
-        if name.startswith(("vit_", "swin_")):  # attention is not exported (see tests/test_attention.py)
+        if name.startswith(("vit_", "swin_", "maxvit_")):  # the transformers: tests/test_attention.py
             continue
         family = re.match(r"[a-z]+(?:_v\d|_[xy](?=_))?", name).group() + ("_bn" if name.endswith("_bn") else "")
         families.setdefault(family if name in torchvision.models.list_models() else name, name)
@@ -83,7 +83,7 @@ def test_zoo_networks_exported_agree_with_pytorch(name):
 TORCHVISION_KWARGS = {"googlenet": {"aux_logits": False, "init_weights": False}, "inception_v3": {"init_weights": False}}
 
 #: The zoo's transformers (ViT, Swin): tests/test_attention.py holds them to torchvision's own definitions.
-TRANSFORMER_NAMES = [name for name in network_names() if name.startswith(("vit_", "swin_"))]
+TRANSFORMER_NAMES = [name for name in network_names() if name.startswith(("vit_", "swin_", "maxvit_"))]
 TORCHVISION_NAMES = [name for name in network_names() if name in torchvision.models.list_models()
                      and name not in TRANSFORMER_NAMES]
 

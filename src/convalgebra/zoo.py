@@ -28,7 +28,7 @@ from .layers import (Activation, AdaptivePool, AnyLayer, Attention, BatchNorm, C
                      Padding, PatchMerge, Pool, Shuffle, TokenLinear, Tokens, is_concrete)
 from .validation import check
 from .networks import Network, Stage, named
-from .rules import (chain, dense, depthwise, excite, expand, group, layer_norm, layer_scale, mix, reduce, separate,
+from .rules import (chain, dense, depthwise, excite, expand, group, layer_norm, layer_scale, mix, reduce, se_gate, separate,
                     shuffle, split, squeeze, stack, widen)
 
 __all__ = ["ZOO", "WIDTH_MULTIPLIED", "SIZED", "build", "width_multiplier"]
@@ -1496,3 +1496,45 @@ def swin_v2_s() -> Network:
 def swin_v2_b() -> Network:
     """Swin V2-B: 128 channels, 2-2-18-2 blocks, 4-8-16-32 heads, 8 x 8 windows, continuous position bias."""
     return _swin("b", 128, (2, 2, 18, 2), (4, 8, 16, 32), v2=True)
+
+
+# -- MaxViT: MBConv, then attention in 7 x 7 blocks and in a 7 x 7 grid ------------------------------------
+
+_MAXVIT = ('Tu, Talebi, Zhang, Yang, Milanfar, Bovik, Li, "MaxViT: Multi-Axis Vision Transformer" (2022)')
+
+
+def _maxvit_mbconv(cin: int, cout: int, stride: int) -> AnyBlock:
+    """MaxViT's MBConv: batch norm, 1 x 1 up to 4 * out, a 3 x 3 depthwise (the stride), a squeeze-and-
+    excitation gate to out/4 (biased), a biased 1 x 1 to out; the shortcut pooled and projected where the
+    block strides."""
+    mid = 4 * cout
+    body = Series(BatchNorm(cin), _conv(cin, mid, 1), BatchNorm(mid), _conv(mid, mid, 3, stride, 1, mid), BatchNorm(mid),
+                  Scale(_biased(se_gate(mid, 16))), _conv(mid, cout, 1, bias=True))
+    if stride == 1 and cin == cout:
+        return Residual(body)
+    shortcut = Series(Pool(cin, 3, stride, 1, kind="avg"), _conv(cin, cout, 1, bias=True)) if stride > 1 \
+        else _conv(cin, cout, 1, bias=True)
+    return Residual(body, shortcut)
+
+
+def _partition_attention(dim: int) -> AnyBlock:
+    """Layer norm and attention within 49 tokens (a 7 x 7 block, or a 7 x 7 grid spread over the map: the
+    same count), heads of 32 channels with a relative position bias, then layer norm and the MLP (ratio 4)."""
+    return Series(Residual(Series(LayerNorm(dim), Attention(dim, dim // 32, window=7, position_bias="table"))),
+                  Residual(Series(LayerNorm(dim), _mlp(dim, 4 * dim))))
+
+
+@_register
+def maxvit_t() -> Network:
+    """MaxViT-T: a 3 x 3 stem of 64 channels, four stages of 2-2-5-2 layers of 64-128-256-512 channels, each
+    layer an MBConv, block attention and grid attention (7 x 7 partitions, heads of 32 channels)."""
+    stages = [_stage("stem", [Series(_conv(3, 64, 3, 2, 1), BatchNorm(64), _conv(64, 64, 3, 1, 1, bias=True))])]
+    cin = 64
+    for i, (width, depth) in enumerate(zip((64, 128, 256, 512), (2, 2, 5, 2)), 1):
+        layers = [Series(_maxvit_mbconv(cin if j == 0 else width, width, 2 if j == 0 else 1),
+                         _partition_attention(width), _partition_attention(width)) for j in range(depth)]
+        stages.append(_stage(f"stage{i}", layers, "window-attention"))
+        cin = width
+    stages.append(_stage("head", [Series(AdaptivePool(512), LayerNorm(512), Linear(512, 512), Activation(512, "tanh"),
+                                         Linear(512, 1000, bias=False))]))
+    return _network("maxvit_t", "MaxViT-T", stages, _MAXVIT, "torchvision.models.maxvit_t")
