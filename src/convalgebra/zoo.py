@@ -1531,7 +1531,7 @@ def maxvit_t() -> Network:
     stages = [_stage("stem", [Series(_conv(3, 64, 3, 2, 1), BatchNorm(64), _conv(64, 64, 3, 1, 1, bias=True))])]
     cin = 64
     for i, (width, depth) in enumerate(zip((64, 128, 256, 512), (2, 2, 5, 2)), 1):
-        layers = [Series(_maxvit_mbconv(cin if j == 0 else width, width, 2 if j == 0 else 1),
+        layers: list[AnyBlock] = [Series(_maxvit_mbconv(cin if j == 0 else width, width, 2 if j == 0 else 1),
                          _partition_attention(width), _partition_attention(width)) for j in range(depth)]
         stages.append(_stage(f"stage{i}", layers, "window-attention"))
         cin = width
