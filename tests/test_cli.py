@@ -41,10 +41,12 @@ def read(expr: str | int):
 def test_list_names_the_ten_modules_in_the_articles_order_then_the_later_ones():
     code, out, _ = run("list")
     article, later = out.split("\n\nlater modules, from the same primitives:\n")
+    later, attention = later.split("\n\nfrom convolution to attention:\n")
     assert code == 0
     assert [line.split()[0] for line in article.splitlines()] == ca.module_names()
     assert [line.split()[0] for line in later.splitlines()] == ca.later_module_names()
-    for line in later.splitlines():  # each explains
+    assert [line.split()[0] for line in attention.splitlines()] == ca.attention_module_names()
+    for line in later.splitlines() + attention.splitlines():  # each explains
         assert run("explain", line.split()[0])[0] == 0
 
 

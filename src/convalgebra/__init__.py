@@ -32,15 +32,18 @@ _EXPORTS: dict[str, str] = {
     **{name: "layers" for name in ("Conv", "Shuffle", "output_size")},
     **{name: "layers" for name in ("Identity", "Slice", "LayerNorm", "LayerScale", "Activation", "Elementwise",
                                    "ConvTranspose", "Upsample", "Norm", "Pad", "Parameters", "Traced")},
+    **{name: "layers" for name in ("Attention", "LinearAttention", "TokenLinear", "Tokens", "ClassToken", "PatchMerge")},
     **{name: "blocks" for name in ("Series", "Parallel", "Residual", "Repeat", "Scale", "Graph", "Node")},
     **{name: "cost" for name in ("Cost", "count", "total")},
     # rules
     **{name: "rules" for name in ("Rewrite", "chain", "group", "stack", "factorize", "separate",
                                    "depthwise", "reduce", "expand", "squeeze", "mix", "shuffle",
-                                   "excite", "split", "widen", "layer_norm", "layer_scale", "ghost", "dense")},
+                                   "excite", "split", "widen", "layer_norm", "layer_scale", "ghost", "dense",
+                                   "patchify", "attend", "linear_attention", "mobilevit")},
     # modules
-    **{name: "modules" for name in ("Module", "MODULES", "LATER_MODULES", "standard")},
-    **{name: "catalog" for name in ("compose", "module", "module_names", "later_module_names", "network", "network_names")},
+    **{name: "modules" for name in ("Module", "MODULES", "LATER_MODULES", "ATTENTION_MODULES", "standard")},
+    **{name: "catalog" for name in ("compose", "module", "module_names", "later_module_names", "attention_module_names",
+                                    "network", "network_names")},
     # simplification and printing
     "canonical": "simplification", "ratio": "simplification", "equal_channels": "simplification",
     "text": "printing", "latex": "printing",
@@ -49,6 +52,8 @@ _EXPORTS: dict[str, str] = {
     # whole networks
     **{name: "layers" for name in ("Linear", "Pool", "AdaptivePool", "BatchNorm")},
     **{name: "networks" for name in ("Network", "Stage", "NetworkCost")},
+    # attention's costs derived: Swin's equations, the quadratic term's crossing, where two networks cost the same
+    **{name: "attention" for name in ("swin_equations", "swin_letters", "quadratic_crossing", "cost_crossing")},
     # memory traffic, ShuffleNet V2's guidelines, the roofline
     **{name: "memory" for name in ("DTYPES", "Traffic", "layer_traffic", "traffic", "intensity", "peak_memory",
                                    "network_memory", "NetworkMemory", "ModuleMemory")},
@@ -61,7 +66,7 @@ _EXPORTS: dict[str, str] = {
     **{name: "recognition" for name in ("Recognized", "recognize", "recognize_network")},
     **{name: "peers" for name in ("peer_counts", "PeerCounts", "PeerCount")},
     # figures (matplotlib, the ``plot`` extra, imported when a figure is drawn)
-    "plot_ratios": "plotting", "plot_network": "plotting", "plot_roofline": "plotting",
+    "plot_ratios": "plotting", "plot_network": "plotting", "plot_roofline": "plotting", "plot_resolution": "plotting",
     "plot_training_memory": "plotting",
     # design questions in closed form, and sweeps (numpy, the ``numpy`` extra, imported when swept)
     **{name: "design" for name in ("compare", "budget", "break_even", "limit_large_N",
@@ -114,9 +119,12 @@ if TYPE_CHECKING:  # pragma: no cover
     from .peers import PeerCount, PeerCounts, peer_counts
     from .layers import (Activation, Conv, ConvTranspose, Elementwise, Identity, LayerNorm, LayerScale, Shuffle, Slice,
                          Upsample, output_size)
-    from .modules import LATER_MODULES, MODULES, Module, standard
-    from .catalog import compose, later_module_names, module, module_names
-    from .plotting import plot_network, plot_ratios, plot_roofline, plot_training_memory
+    from .modules import ATTENTION_MODULES, LATER_MODULES, MODULES, Module, standard
+    from .catalog import attention_module_names, compose, later_module_names, module, module_names
+    from .attention import cost_crossing, quadratic_crossing, swin_equations, swin_letters
+    from .layers import Attention, ClassToken, LinearAttention, PatchMerge, TokenLinear, Tokens
+    from .rules import attend, linear_attention, mobilevit, patchify
+    from .plotting import plot_network, plot_ratios, plot_resolution, plot_roofline, plot_training_memory
     from .printing import latex, text
     from .rules import (Rewrite, chain, dense, depthwise, excite, expand, factorize, ghost, group, layer_norm,
                         layer_scale, mix, reduce, separate, shuffle, split, squeeze, stack, widen)

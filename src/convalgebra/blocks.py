@@ -667,6 +667,9 @@ def substitute(block: Block, values: dict[Any, Any]) -> Block:
         changes: dict[str, Any] = {name: whole_value(getattr(layer, name), values, name) for name in layer.SIZES}
         if isinstance(layer, Conv):
             changes["kernel"] = tuple(whole_value(v, values, "kernel") for v in layer.kernel)
+        for tile in ("window", "grid"):  # attention's window (its kernel: K x K), its patches
+            if getattr(layer, tile, None) is not None:
+                changes[tile] = whole_value(getattr(layer, tile), values, "window")
         return replace(layer, **changes)
 
     def node(b: Block) -> Block:

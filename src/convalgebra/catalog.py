@@ -28,7 +28,7 @@ if TYPE_CHECKING:  # pragma: no cover
 # The modules load sympy, the networks do not: each lookup imports only its own kind, inside it,
 # so that counting a network at a concrete size never loads sympy.
 
-__all__ = ["NETWORK_ALIASES", "compose", "module", "module_names", "later_module_names", "stands_for", "network",
+__all__ = ["NETWORK_ALIASES", "compose", "module", "module_names", "later_module_names", "attention_module_names", "stands_for", "network",
            "network_names"]
 
 
@@ -37,9 +37,9 @@ __all__ = ["NETWORK_ALIASES", "compose", "module", "module_names", "later_module
 @functools.lru_cache(maxsize=1)
 def _by_name() -> dict[str, "Module"]:
     """Every module by its name and its aliases."""
-    from .modules import LATER_MODULES, MODULES
+    from .modules import ATTENTION_MODULES, LATER_MODULES, MODULES
 
-    return {name: m for m in MODULES + LATER_MODULES for name in (m.name, *m.aliases)}
+    return {name: m for m in MODULES + LATER_MODULES + ATTENTION_MODULES for name in (m.name, *m.aliases)}
 
 
 def _key(name: str) -> str:
@@ -75,6 +75,17 @@ def later_module_names() -> list[str]:
     from .modules import LATER_MODULES
 
     return [m.name for m in LATER_MODULES]
+
+
+def attention_module_names() -> list[str]:
+    """The modules from convolution to attention, in the order of the chapter.
+
+    >>> attention_module_names()
+    ['patch-embedding', 'self-attention', 'window-attention', 'mobilevit', 'separable-attention']
+    """
+    from .modules import ATTENTION_MODULES
+
+    return [m.name for m in ATTENTION_MODULES]
 
 
 def module(name: str | Module) -> Module:
@@ -194,10 +205,11 @@ def network_names() -> list[str]:
     return list(ZOO)
 
 
-def network(name: "str | Network", alpha: Any = None) -> Network:
+def network(name: "str | Network", alpha: Any = None, image_size: Any = None) -> Network:
     """The zoo's network called ``name`` (any case; ``_``, ``-`` and spaces ignored), at width
     multiplier ``alpha`` for the families that have one (MobileNet V1 at any alpha, the symbol
-    too; MobileNet V2 and MNASNet, which round their widths, at a number).
+    too; MobileNet V2 and MNASNet, which round their widths, at a number); a ViT built for
+    ``image_size`` (its position embedding holds one token a patch, as torchvision's ``image_size=``).
 
     >>> network("mobilenet_v1", 0.5).title, network("mobilenet_v1", 0.5).total(160)[0]
     ('MobileNet V1 0.5', 76524800)
@@ -214,7 +226,7 @@ def network(name: "str | Network", alpha: Any = None) -> Network:
     from .networks import Network  # here, so that looking a module up loads no network
 
     if isinstance(name, Network):
-        return name if alpha is None else network(name.name, alpha)
+        return name if alpha is None and image_size is None else network(name.name, alpha, image_size)
     if not isinstance(name, str):
         raise wrong_type(name, "a network's name (see 'convalgebra networks') or a Network")
     if not name.isprintable():  # a control character is no part of a name (lookup ignores punctuation, not these)
@@ -226,13 +238,13 @@ def network(name: "str | Network", alpha: Any = None) -> Network:
 
         alpha = width_multiplier(alpha)  # 0.5 and 1/2 are one network
     if str(name) in ZOO:
-        return build(str(name), alpha)
+        return build(str(name), alpha, image_size)
     keys = {_network_key(_decimal(n)): n for n in ZOO}  # regnet_x_1_6gf as regnetx1.6gf, as its title writes it
     for n in ZOO:
         keys.setdefault(_network_key(n), n)  # regnet_x_1_6gf as regnetx16gf too, unless that is regnet_x_16gf's
     found = keys.get(_network_key(str(name)))
     if found is not None:
-        return build(found, alpha)
+        return build(found, alpha, image_size)
     raise unknown_name("network", name, keys, "convalgebra networks", _network_key)
 
 

@@ -138,10 +138,11 @@ def _size_item(item: str) -> tuple[str, int]:
 # -- commands ------------------------------------------------------------------
 
 def _cmd_list(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .modules import LATER_MODULES, MODULES
+    from .modules import ATTENTION_MODULES, LATER_MODULES, MODULES
 
-    width = max(len(m.name) for m in MODULES + LATER_MODULES)
-    for heading, modules in (("", MODULES), ("\nlater modules, from the same primitives:\n", LATER_MODULES)):
+    width = max(len(m.name) for m in MODULES + LATER_MODULES + ATTENTION_MODULES)
+    for heading, modules in (("", MODULES), ("\nlater modules, from the same primitives:\n", LATER_MODULES),
+                             ("\nfrom convolution to attention:\n", ATTENTION_MODULES)):
         out.write(heading)
         for m in modules:
             params = ", ".join(f"{s}={d}" for s, d in m.parameters.items())

@@ -340,7 +340,8 @@ def values_text(values: Values) -> str:
 
 #: The layers explain compares with the standard convolution: convolutions, and the parts of the
 #: later modules that route, pool, normalize or scale (they cost parameters at most).
-_COMPARED = {"Conv", "Shuffle", "AdaptivePool", "Identity", "Slice", "LayerNorm", "LayerScale"}
+_COMPARED = {"Conv", "Shuffle", "AdaptivePool", "Identity", "Slice", "LayerNorm", "LayerScale", "PatchMerge", "Attention",
+             "LinearAttention"}
 
 
 def _keeps_size(row: CostRow) -> bool:

@@ -56,7 +56,8 @@ __all__ = [
     "Uncounted", "Held", "Norm", "Parameters", "Pad", "Traced", "ACTIVATIONS", "UPSAMPLING", "LAYER_TYPES",
     "is_concrete", "exact_div", "normal", "output_size",
     "pool_output_size", "transposed_output_size", "sides", "as_size", "checked_size", "area", "floors", "layer_kind", "layer_role",
-    "window_text", "padding_data", "floor_div", "channels_per_group",
+    "window_text", "padding_data", "floor_div", "channels_per_group", "TokenLinear", "Tokens", "ClassToken",
+    "PatchMerge", "Attention", "LinearAttention", "CPB_HIDDEN",
 ]
 
 #: A channel count or cost: an exact number or a sympy expression.
@@ -457,7 +458,8 @@ class Shuffle(_Layer):
 
 Layer = Union["Conv", "Shuffle", "Linear", "Pool", "AdaptivePool", "BatchNorm", "Identity", "Slice", "LayerNorm",
               "LayerScale", "Activation", "Elementwise", "ConvTranspose", "Upsample", "Uncounted", "Held", "Norm",
-              "Parameters", "Pad", "Traced"]
+              "Parameters", "Pad", "Traced",
+              "TokenLinear", "Tokens", "ClassToken", "PatchMerge", "Attention", "LinearAttention"]
 
 
 def channels_per_group(channels: Value, groups: Value, what: str) -> Value:
@@ -1145,6 +1147,358 @@ class Parameters(_Passive):
         return self.held
 
 
+# -- the layers of vision transformers: tokens, linear layers on each token, self-attention -----------
+#
+# A transformer works on n tokens of C channels. Here a token is a position of the map: a block on an
+# H x W map of C channels works on n = H*W tokens (after a P x P patch embedding, H*W/P**2 of the
+# image's), so every closed form stays in the input's H and W. ViT's class token is one token more that
+# no map holds: the layers that see it say so with ``extra`` (n = H*W + extra).
+
+
+def _tokens(size: Size, extra: Value) -> Value:
+    return normal(area(size) + extra)
+
+
+@dataclass(frozen=True, repr=False)
+class TokenLinear(_Layer):
+    """A linear layer applied to each token on its own (a transformer's MLP, its projections):
+    ``in_channels`` -> ``out_channels`` at each of the n = H*W (+ ``extra``) tokens, the same
+    MACs as a 1 x 1 convolution on the map (the bias, as everywhere, not counted):
+
+    >>> from convalgebra.symbols import H, W, N
+    >>> TokenLinear(N, 4 * N).macs((H, W)), TokenLinear(N, 4 * N).params()
+    (4*H*N**2*W, 4*N**2 + 4*N)
+    >>> TokenLinear(768, 3072, extra=1).macs(14)       # ViT-B/16's MLP: 196 patches and the class token
+    464781312
+    """
+
+    in_channels: Value
+    out_channels: Value
+    bias: bool = True
+    extra: int = 0
+    name: str = ""
+
+    SIZES: ClassVar[tuple[str, ...]] = ("in_channels", "out_channels")
+    POSITIONAL: ClassVar[int] = 2
+    KIND: ClassVar[str] = "token linear"
+
+    def __post_init__(self) -> None:
+        _set(self, in_channels=check("in_channels", self.in_channels, "input channels"),
+             out_channels=check("out_channels", self.out_channels, "output channels"),
+             bias=_truth(self.bias, "bias"), extra=check("tokens", self.extra, "extra tokens", symbolic=False),
+             name=_text(self.name, "name"))
+
+    def output_size(self, size: Size) -> Size:
+        return checked_size(size)
+
+    def macs(self, size: Size) -> Value:
+        """in * out at each token."""
+        return normal(_tokens(checked_size(size), self.extra) * self.in_channels * self.out_channels)
+
+    def params(self) -> Value:
+        return normal(self.in_channels * self.out_channels + (self.out_channels if self.bias else 0))
+
+
+@dataclass(frozen=True, repr=False)
+class Tokens(_Passive):
+    """ViT's token embedding after its patch embedding: ``extra`` class tokens put before the
+    H*W patch tokens (``channels`` parameters each) and a learned position embedding of
+    ``positions`` tokens (``positions * channels`` parameters); 0 MACs (the additions are
+    elementwise). A ViT is built for one input size: at a number, the tokens must be as many
+    as its position embedding (torchvision refuses other sizes); at a symbolic size the
+    closed form is the MACs of the ViT built for that size, its parameters those of the one
+    built for ``positions``.
+
+    >>> Tokens(768, positions=197).params(), Tokens(768, positions=197).output_size(14)
+    (152064, 14)
+    >>> Tokens(768, positions=197).output_size(12)
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: 145 tokens (12 x 12 patches and 1 class token) where the position embedding holds 197: the network is built for another input size (ca.network(name, image_size=...) builds one for it)
+    """
+
+    channels: Value
+    extra: int = 1
+    positions: Optional[int] = None
+    name: str = ""
+
+    POSITIONAL: ClassVar[int] = 1
+    KIND: ClassVar[str] = "tokens"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _set(self, extra=check("tokens", self.extra, "extra tokens", symbolic=False),
+             positions=None if self.positions is None else check("size", self.positions, "positions", symbolic=False))
+
+    def output_size(self, size: Size) -> Size:
+        size = checked_size(size)
+        tokens = _tokens(size, self.extra)
+        if self.positions is not None and is_concrete(tokens) and tokens != self.positions:
+            height, width = sides(size)
+            raise InvalidValueError(f"{tokens} tokens ({height} x {width} patches and {self.extra} class token"
+                                    f"{'s' if self.extra != 1 else ''}) where the position embedding holds"
+                                    f" {self.positions}: the network is built for another input size"
+                                    " (ca.network(name, image_size=...) builds one for it)")
+        return size
+
+    def params(self) -> Value:
+        return normal(self.channels * (self.extra + (self.positions or 0)))
+
+
+@dataclass(frozen=True, repr=False)
+class ClassToken(_Passive):
+    """The class token taken out of the tokens for the classifier (ViT's head reads it alone):
+    a 1 x 1 output, no MACs, no parameters.
+
+    >>> ClassToken(768).output_size((14, 14)), ClassToken(768).macs(14)
+    (1, 0)
+    """
+
+    channels: Value
+    name: str = ""
+
+    KIND: ClassVar[str] = "class token"
+
+    def output_size(self, size: Size) -> Size:
+        checked_size(size)
+        return 1
+
+
+@dataclass(frozen=True, repr=False)
+class PatchMerge(_Passive):
+    """The image (or a map) cut into ``patch`` x ``patch`` tiles, each tile one position of
+    P**2 * C channels (a space-to-depth; a side that is no multiple of P is padded up to one, as
+    Swin's patch merging does), no MACs, no parameters. With a linear layer on each tile after it,
+    it is a P x P convolution of stride P: ViT's patch embedding, Swin's patch merging (P = 2).
+
+    >>> PatchMerge(96).out_channels, PatchMerge(96).output_size((56, 57))
+    (384, (28, 29))
+    >>> from convalgebra.symbols import K, M, I
+    >>> PatchMerge(M, K).out_channels, PatchMerge(M, K).output_size(I)
+    (K**2*M, I/K)
+    """
+
+    channels: Value
+    patch: Value = 2
+    name: str = ""
+
+    SIZES: ClassVar[tuple[str, ...]] = ("channels", "patch")
+    KIND: ClassVar[str] = "patch merge"
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        _set(self, patch=check("window", self.patch, "patch side"))
+
+    @property
+    def out_channels(self) -> Value:
+        return normal(self.patch ** 2 * self.channels)
+
+    @property
+    def stride(self) -> Value:
+        """A tile a position: the stride of the P x P convolution it makes with the linear layer after it."""
+        return self.patch
+
+    def output_size(self, size: Size) -> Size:
+        height, width = sides(checked_size(size))
+        return as_size(_tiles(height, self.patch), _tiles(width, self.patch))
+
+
+def _tiles(side: Value, tile: Value) -> Value:
+    """How many tiles of ``tile`` cover ``side`` (the last one padded): ceil(side / tile); at a
+    symbolic tile, side / tile (exact where the side is a multiple of it)."""
+    if is_concrete(tile):
+        return _ceil_div(side, cast(int, tile))
+    return normal(exact_div(side, tile))
+
+
+#: Swin V2's continuous position bias: a 2 -> 512 -> heads MLP on the (2M - 1)**2 relative positions.
+CPB_HIDDEN = 512
+
+
+@dataclass(frozen=True, repr=False)
+class Attention(_Layer):
+    """Multi-head self-attention over the tokens of a map of ``channels`` C, with ``heads`` h:
+    a linear layer makes the queries, keys and values (3C**2 at each token), each head compares
+    its C/h channels of every query with every key (the scores, n x n) and sums the values
+    weighted by them (n x n again), and a linear layer projects the result (C**2 a token).
+    On n tokens: 4*n*C**2 + 2*n**2*C MACs, the heads whatever their number (they group the
+    channels of the two products, as G groups split a convolution: h * n**2 * C/h). The
+    softmax and the scaling by 1/sqrt(C/h) are not counted, like activations (they are no
+    multiply-accumulate of two tensors; FlopCounterMode counts neither).
+
+    >>> from convalgebra.symbols import H, W, N, G
+    >>> Attention(N, G).macs((H, W))                     # Swin's Eq. (1), hw tokens of C = N channels
+    2*H**2*N*W**2 + 4*H*N**2*W
+    >>> Attention(768, 12, extra=1).macs(14)             # ViT-B/16's attention: 196 patches and the class token
+    524391936
+
+    ``window`` M splits the tokens into M x M windows and attends within each (Swin; a side that
+    is not a multiple of M is padded up to one, as torchvision does, and the padded tokens
+    count): on n tokens, 4*n*C**2 + 2*n*M**2*C, Swin's Eq. (2). ``shift`` (Swin's shifted
+    windows) moves the windows and costs nothing. ``position_bias`` is Swin's relative position
+    bias, a table of (2M - 1)**2 * h parameters (``"table"``), or Swin V2's continuous one
+    (``"mlp"``: a 2 -> 512 -> h MLP on the (2M - 1)**2 relative positions, run once a layer, and
+    a learned logit scale a head).
+
+    >>> Attention(N, G, window=7).macs((H, W))
+    4*H*N**2*W + 98*H*N*W
+
+    ``grid`` P is MobileViT's unfolding: the map cut into P x P patches, and each token attends to
+    the n/P**2 tokens at the same place of every patch (P**2 sequences; a side that is no multiple
+    of P is stretched up to one, as timm does):
+
+    >>> Attention(N, G, grid=2).macs((H, W))
+    H**2*N*W**2/2 + 4*H*N**2*W
+    >>> Attention(96, 3, window=7, position_bias="table").params()
+    37755
+    """
+
+    channels: Value
+    heads: Value = 1
+    extra: int = 0
+    window: Optional[Value] = None
+    shift: int = 0
+    grid: Optional[Value] = None
+    qkv_bias: bool = True
+    proj_bias: bool = True
+    position_bias: str = "none"
+    name: str = ""
+
+    SIZES: ClassVar[tuple[str, ...]] = ("channels", "heads")
+    POSITIONAL: ClassVar[int] = 2
+
+    def __post_init__(self) -> None:
+        _set(self, channels=check("channels", self.channels, "channels"), heads=check("heads", self.heads, "heads"),
+             extra=check("tokens", self.extra, "extra tokens", symbolic=False),
+             window=None if self.window is None else check("window", self.window, "window"),
+             shift=check("padding", self.shift, "shift", symbolic=False),
+             grid=None if self.grid is None else check("window", self.grid, "patch side"),
+             qkv_bias=_truth(self.qkv_bias, "qkv_bias"), proj_bias=_truth(self.proj_bias, "proj_bias"),
+             name=_text(self.name, "name"))
+        one_of(self.position_bias, ("none", "table", "mlp"), "position bias")
+        if self.position_bias != "none" and self.window is None:
+            raise InvalidValueError("a relative position bias needs windows (window=M)")
+        if (self.window is not None or self.grid is not None) and self.extra:
+            raise InvalidValueError("window or unfolded attention has no class token (extra = 0)")
+        if self.window is not None and self.grid is not None:
+            raise InvalidValueError("attention in windows or unfolded into patches (grid), not both")
+        channels_per_group(self.channels, self.heads, "attention")
+
+    @property
+    def in_channels(self) -> Value:
+        return self.channels
+
+    @property
+    def out_channels(self) -> Value:
+        return self.channels
+
+    @property
+    def KIND(self) -> str:
+        if self.grid is not None:
+            return "unfolded attention"
+        if self.window is None:
+            return "self-attention"
+        return f"{'shifted ' if self.shift else ''}window attention"
+
+    def output_size(self, size: Size) -> Size:
+        return checked_size(size)
+
+    def tokens(self, size: Size) -> Value:
+        """The tokens the projections run on: H*W (+ ``extra``), padded up to whole windows.
+
+        >>> Attention(96, 3, window=7).tokens((56, 57)), Attention(768, 12, extra=1).tokens(14)
+        (3528, 197)
+        """
+        size = checked_size(size)
+        tile = self.window if self.window is not None else self.grid
+        if tile is None:
+            return _tokens(size, self.extra)
+        height, width = sides(size)
+        return normal(_tiles(height, tile) * _tiles(width, tile) * tile ** 2)
+
+    def partners(self, size: Size) -> Value:
+        """How many tokens each token attends to: all n, the M**2 of its window, or, unfolded into
+        P x P patches (``grid`` P, MobileViT), the n/P**2 at the same place of every patch."""
+        if self.grid is not None:
+            return normal(exact_div(self.tokens(size), self.grid ** 2))
+        return self.tokens(size) if self.window is None else self.window ** 2
+
+    def projection_macs(self, size: Size) -> Value:
+        """The linear layers' MACs: queries, keys, values and the output projection, 4*n*C**2."""
+        return normal(4 * self.tokens(size) * self.channels ** 2)
+
+    def score_macs(self, size: Size) -> Value:
+        """The two products of attention, the scores and the weighted sum: 2 * n * partners * C
+        (each of h heads on C/h channels; Swin V2's position-bias MLP, run once, is counted here too)."""
+        both = 2 * self.tokens(size) * self.partners(size) * self.channels
+        if self.position_bias == "mlp":
+            both += (2 * cast(int, self.window) - 1) ** 2 * (2 * CPB_HIDDEN + CPB_HIDDEN * self.heads)
+        return normal(both)
+
+    def macs(self, size: Size) -> Value:
+        return normal(self.projection_macs(size) + self.score_macs(size))
+
+    def score_elements(self, size: Size) -> Value:
+        """The size of the score matrices: h x n x n (h x n x M**2 in windows)."""
+        return normal(self.heads * self.tokens(size) * self.partners(size))
+
+    def params(self) -> Value:
+        """4C**2 weights, 3C + C biases, and the position bias: (2M - 1)**2 * h (a table) or
+        2*512 + 512 + 512*h + h (V2's MLP and logit scale)."""
+        C = self.channels
+        total = 4 * C ** 2 + (3 * C if self.qkv_bias else 0) + (C if self.proj_bias else 0)
+        if self.position_bias == "table":
+            total += (2 * cast(int, self.window) - 1) ** 2 * self.heads
+        elif self.position_bias == "mlp":
+            total += 3 * CPB_HIDDEN + CPB_HIDDEN * self.heads + self.heads
+        return normal(total)
+
+
+@dataclass(frozen=True, repr=False)
+class LinearAttention(_Layer):
+    """MobileViT V2's separable self-attention over the tokens of a map of ``channels`` C: a 1 x 1
+    layer makes one context score and a key and a value a token (C -> 1 + 2C), the softmax of the
+    n scores weights the keys into one context vector, which scales each token's value, and a
+    1 x 1 layer projects the result (C**2). No token is compared with every other: no n**2 term,
+    n*C*(3C + 1) MACs. The weighted sum of the keys and the scaling are elementwise products
+    (n*C each), which FlopCounterMode does not count and neither does this count (like the softmax).
+
+    >>> from convalgebra.symbols import H, W, N
+    >>> LinearAttention(N).macs((H, W)), LinearAttention(N).params()
+    (3*H*N**2*W + H*N*W, 3*N**2 + 4*N + 1)
+    """
+
+    channels: Value
+    bias: bool = True
+    name: str = ""
+
+    SIZES: ClassVar[tuple[str, ...]] = ("channels",)
+    KIND: ClassVar[str] = "separable attention"
+
+    def __post_init__(self) -> None:
+        _set(self, channels=check("channels", self.channels, "channels"), bias=_truth(self.bias, "bias"),
+             name=_text(self.name, "name"))
+
+    @property
+    def in_channels(self) -> Value:
+        return self.channels
+
+    @property
+    def out_channels(self) -> Value:
+        return self.channels
+
+    def output_size(self, size: Size) -> Size:
+        return checked_size(size)
+
+    def macs(self, size: Size) -> Value:
+        C, n = self.channels, area(checked_size(size))
+        return normal(3 * n * C ** 2 + n * C)
+
+    def params(self) -> Value:
+        C = self.channels
+        return normal(3 * C ** 2 + C + (3 * C + 1 if self.bias else 0))
+
+
 def layer_role(layer: Layer) -> str:
     """What a layer does, in a course's words (its kernel aside).
 
@@ -1210,7 +1564,8 @@ def window_text(layer: Layer) -> str:
 #: Every kind of layer: the leaves of a block.
 LAYER_TYPES: tuple[type, ...] = (Conv, Shuffle, Linear, Pool, AdaptivePool, BatchNorm, Identity, Slice, LayerNorm,
                                  LayerScale, Activation, Elementwise, ConvTranspose, Upsample, Uncounted, Held, Norm,
-                                 Parameters, Pad, Traced)
+                                 Parameters, Pad, Traced,
+                                 TokenLinear, Tokens, ClassToken, PatchMerge, Attention, LinearAttention)
 
 #: The same as Layer (the name the network code uses).
 AnyLayer = Layer

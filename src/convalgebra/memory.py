@@ -58,7 +58,8 @@ from .display import Result
 from .errors import InvalidValueError, wrong_type
 from .symbols import expression
 from .validation import check
-from .layers import (LAYER_TYPES, Elementwise, Identity, Layer, Linear, Size, Slice, Value, area, as_size,
+from .layers import (LAYER_TYPES, Attention, Elementwise, Identity, Layer, Linear, LinearAttention, Size, Slice,
+                     TokenLinear, Value, area, as_size, exact_div,
                      checked_size, is_concrete, layer_role, normal, sides)
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -184,8 +185,39 @@ def layer_traffic(layer: Layer, size: Size) -> Traffic:
     out = layer.output_size(size)
     if isinstance(layer, Linear):
         return Traffic(normal(layer.in_features), normal(layer.out_features), layer.params())
+    if isinstance(layer, (Attention, LinearAttention, TokenLinear)):
+        return _token_traffic(layer, size)
     operands = 2 if isinstance(layer, Elementwise) else 1
     return Traffic(normal(operands * _map(layer.in_channels, size)), _map(layer.out_channels, out), layer.params())
+
+
+def _token_traffic(layer: "Attention | LinearAttention | TokenLinear", size: Size) -> Traffic:
+    """A transformer layer's traffic on the n tokens (H*W, the class token too, Swin's windows padded):
+    a linear layer on each token reads n*in and writes n*out. Self-attention is counted as torch
+    runs it unfused, each product a kernel of its own: it reads its input (n*C), writes the queries,
+    keys and values (3n*C) and reads them back, writes the scores S = h*n*n (h*n*M**2 in windows), reads
+    them for the softmax, writes its result and reads it for the weighted sum (4S in all), writes the
+    context (n*C) and reads it for the projection, and writes the output (n*C). The n x n score
+    matrix is the term that grows with the square of the tokens. Separable attention writes and
+    reads its n*(2C + 1) scores, keys and values and its n*C scaled values.
+
+    >>> from convalgebra.layers import Attention
+    >>> from convalgebra.symbols import H, W, N, G
+    >>> layer_traffic(Attention(N, G), (H, W)).elements
+    4*G*H**2*W**2 + 10*H*N*W + 4*N**2 + 4*N
+    """
+    if isinstance(layer, TokenLinear):
+        n = exact_div(layer.macs(size), layer.in_channels * layer.out_channels)
+        return Traffic(normal(n * layer.in_channels), normal(n * layer.out_channels), layer.params())
+    C = layer.channels
+    if isinstance(layer, LinearAttention):
+        n = area(size)
+        made = n * (2 * C + 1) + n * C
+        return Traffic(normal(n * C + made), normal(made + n * C), layer.params())
+    n, scores = layer.tokens(size), layer.score_elements(size)
+    real = _map(C, size) if layer.window is not None else n * C  # the padding of the windows is made in place
+    return Traffic(normal(real + 3 * n * C + 2 * scores + n * C), normal(3 * n * C + 2 * scores + n * C + real),
+                   layer.params())
 
 
 # -- the walk: every step of a forward pass, and the tensors it makes ------------------

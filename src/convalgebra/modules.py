@@ -32,13 +32,14 @@ from .errors import InvalidValueError
 from .blocks import Block, iter_layers, size_fields
 from .layers import Conv, Layer
 from .printing import text
-from .rules import (Chain, Rewrite, Rule, chain, dense, depthwise, excite, expand, factorize, ghost, group,
-                    layer_norm, layer_scale, mix, reduce, separate, shuffle, split, squeeze, stack, widen)
+from .rules import (Chain, Rewrite, Rule, attend, chain, dense, depthwise, excite, expand, factorize, ghost, group,
+                    layer_norm, layer_scale, linear_attention, mix, mobilevit, patchify, reduce, separate, shuffle,
+                    split, squeeze, stack, widen)
 from .symbols import SYMBOLS, G, I, K, M, N, Number, alpha, k, p, r, rho, s, shown, symbol, t
 from .validation import check
 from .values import check_values
 
-__all__ = ["Paper", "Module", "MODULES", "LATER_MODULES", "COMPOSED_EXAMPLE", "standard", "check_used", "free_symbols",
+__all__ = ["Paper", "Module", "MODULES", "LATER_MODULES", "ATTENTION_MODULES", "COMPOSED_EXAMPLE", "standard", "check_used", "free_symbols",
            "parameter_defaults"]
 
 
@@ -380,6 +381,94 @@ LATER_MODULES: tuple[Module, ...] = (
         example={K: 3, M: 256, N: 32, I: 28},
     ),
 )
+
+#: From convolution to attention (2020 on): the image cut into tiles, the tokens mixed by attention, in the
+#: same primitives (``patchify``, ``attend``, ``linear_attention``). A transformer block is ConvNeXt's with its
+#: depthwise K x K replaced: attention mixes the tokens, the MLP (``widen``) the channels.
+ATTENTION_MODULES: tuple[Module, ...] = (
+    Module(
+        "patch-embedding", patchify(), {},
+        title="patch embedding", network="ViT, Swin",
+        paper=Paper("An Image is Worth 16x16 Words: Transformers for Image Recognition at Scale",
+                    "Dosovitskiy, Beyer, Kolesnikov, Weissenborn, Zhai, Unterthiner, Dehghani, Minderer, Heigold, "
+                    "Gelly, Uszkoreit, Houlsby", 2020),
+        article="(K*K*M*N*I*I) -> (K*K*M*N*(I/K)*(I/K)), stride K",
+        summary="The image is cut into K x K tiles (patches) and one linear layer maps each tile's K*K*M values "
+                "to N channels: a K x K convolution of stride K, which visits a K-th of the positions along "
+                "each side. ViT's tokens are these tiles (K = 16); Swin's patch merging is the same at K = 2.",
+        aliases=("patchify", "patch-embed", "patch-merging"),
+        activations="No activation: ViT adds the position embedding (and the class token) to the tiles' "
+                    "outputs; Swin puts layer norm after them.",
+        example={K: 16, M: 3, N: 768, I: 224},
+    ),
+    Module(
+        "self-attention", chain(separate(), widen(t), attend(G)), {t: 4, G: 12},
+        title="transformer block (global self-attention)", network="ViT",
+        paper=Paper("Attention Is All You Need", "Vaswani, Shazeer, Parmar, Uszkoreit, Jones, Gomez, Kaiser, "
+                    "Polosukhin", 2017),
+        article="(K*K*M*N*I*I) -> (4*M*M*I*I + 2*I*I*I*I*M + M*t*M*I*I + t*M*N*I*I), t = 4",
+        summary="ConvNeXt's block with its depthwise K x K convolution replaced by self-attention over the I*I "
+                "tokens: queries, keys, values and the output projection are four linear layers (4M**2 a "
+                "token); every token is compared with every other and the values summed by the scores "
+                "(I**2 * I**2 * M twice), the G heads grouping the channels of those two products (h heads of "
+                "M/h channels: the same MACs, G score matrices); then the MLP, 1 x 1 up to tM and back to N.",
+        aliases=("attention", "msa", "transformer", "transformer-block", "vit-block"),
+        activations="Layer norm before the attention and before the MLP (each in a residual sum); the softmax "
+                    "over the scores and the scaling by 1/sqrt(M/G) are not counted, like activations; GELU "
+                    "between the MLP's two layers.",
+        example={K: 3, M: 768, N: 768, I: 14},
+    ),
+    Module(
+        "window-attention", chain(separate(), widen(t), attend(G, window=True)), {t: 4, G: 3},
+        title="window attention", network="Swin",
+        paper=Paper("Swin Transformer: Hierarchical Vision Transformer using Shifted Windows",
+                    "Liu, Lin, Cao, Hu, Wei, Zhang, Lin, Guo", 2021),
+        article="(K*K*M*N*I*I) -> (4*M*M*I*I + 2*K*K*I*I*M + M*t*M*I*I + t*M*N*I*I), t = 4",
+        summary="Self-attention within non-overlapping K x K windows (Swin's M x M, M = 7): the tokens are split "
+                "into I*I/K**2 groups as group convolution splits the channels, and each token is compared "
+                "with the K**2 of its window only, so the cost is linear in the image's area; every second "
+                "block shifts the windows by K/2 (no cost) so that information crosses them. The relative "
+                "position bias adds (2K - 1)**2 * G parameters.",
+        aliases=("w-msa", "swin", "swin-block", "shifted-window-attention"),
+        activations="As in the transformer block: layer norm before the attention and the MLP, GELU in the "
+                    "MLP; the softmax, the scaling, the position bias and the shifted windows' mask are additions "
+                    "and exponentials, not counted.",
+        example={K: 7, M: 96, N: 96, I: 56},
+    ),
+    Module(
+        "mobilevit", mobilevit(G, k, t), {G: 4, k: 2, t: 2},
+        title="MobileViT block", network="MobileViT",
+        paper=Paper("MobileViT: Light-weight, General-purpose, and Mobile-friendly Vision Transformer",
+                    "Mehta, Rastegari", 2021),
+        article="(K*K*M*N*I*I) -> (K*K*M*M*I*I + M*N*I*I + 4*N*N*I*I + 2*I*I*(I*I/(k*k))*N + 2*t*N*N*I*I"
+                " + N*N*I*I + K*K*(M + N)*N*I*I), k = 2",
+        summary="Global attention between local convolutions: a K x K convolution and a 1 x 1 to the "
+                "transformer's N channels, the map unfolded into k x k patches so that each token attends "
+                "to the I*I/k**2 tokens at its place in every patch (k**2 sequences: the n**2 term divided "
+                "by k**2, a grouping of the tokens across the patches where windows group them within), the "
+                "MLP, a 1 x 1 back, and a K x K convolution fusing the result with the input.",
+        aliases=("mobilevit-block", "mobilevit-v1"),
+        activations="Batch norm and SiLU after the convolutions; layer norm before the attention and the "
+                    "MLP (SiLU between its layers) and after the transformer; the unfolding and folding are "
+                    "reshapes, no MACs.",
+        example={K: 3, M: 96, N: 96, I: 32},
+    ),
+    Module(
+        "separable-attention", chain(separate(), widen(t), linear_attention()), {t: 2},
+        title="separable self-attention", network="MobileViT V2",
+        paper=Paper("Separable Self-attention for Mobile Vision Transformers", "Mehta, Rastegari", 2022),
+        article="(K*K*M*N*I*I) -> (M*(3*M + 1)*I*I + M*t*M*I*I + t*M*N*I*I), t = 2",
+        summary="Attention without the n x n scores: a 1 x 1 layer gives each token one context score, the "
+                "softmax of the I*I scores weighs the keys into one context vector, which scales every "
+                "token's value before the output projection. Each token meets a summary of all the others, "
+                "not each of them: the I**4 term of self-attention is gone and the cost is linear in the area.",
+        aliases=("linear-attention", "mobilevit-v2", "mobilevitv2"),
+        activations="ReLU on the values before the context scales them; the softmax and the two elementwise "
+                    "products (n*M each) are not counted, as FlopCounterMode counts them not.",
+        example={K: 3, M: 256, N: 256, I: 16},
+    ),
+)
+
 
 def check_used(given: Mapping[sympy.Symbol, Any], *modules: Module) -> None:
     """Refuse a value for a symbol that none of ``modules`` uses (alpha and rho, which scale

@@ -40,7 +40,8 @@ from .blocks import AnyBlock, Join, Residual, Scale, flow, iter_layers, map_laye
 from .cost import CostRow, layer_costs
 from .layers import (Activation, AdaptivePool, AnyLayer, BatchNorm, Conv, ConvTranspose, Elementwise, Held, Identity,
                      LayerNorm, LayerScale, Linear, Norm, Pad, Parameters, Pool, Traced, Shuffle, Size, Slice,
-                     Uncounted, Upsample, Value, as_size, is_concrete, layer_kind, sides, window_text)
+                     Uncounted, Upsample, Value, as_size, is_concrete, layer_kind, sides, window_text,
+                     Attention, ClassToken, LinearAttention, PatchMerge, TokenLinear, Tokens)
 
 if TYPE_CHECKING:  # pragma: no cover
     import sympy
@@ -57,7 +58,8 @@ __all__ = [
 _SHORT = {Conv: "conv", Shuffle: "shuffle", Linear: "fc", Pool: "pool", AdaptivePool: "avgpool", BatchNorm: "bn",
           Identity: "identity", Slice: "slice", LayerNorm: "ln", LayerScale: "layer_scale", Activation: "act",
           Elementwise: "op", ConvTranspose: "deconv", Upsample: "upsample", Uncounted: "uncounted", Held: "held",
-          Norm: "norm", Parameters: "params", Pad: "pad", Traced: "traced"}
+          Norm: "norm", Parameters: "params", Pad: "pad", Traced: "traced",
+          TokenLinear: "linear", Tokens: "tokens", ClassToken: "cls", PatchMerge: "merge", Attention: "attn", LinearAttention: "attn"}
 
 
 def named(block: AnyBlock, prefix: str = "") -> AnyBlock:
@@ -88,14 +90,18 @@ class _Head(Exception):
         self.stride = stride
 
 
-def _stride(block: AnyBlock, stride: int) -> int:
+def _stride(block: AnyBlock, stride: int, windows: Optional[list[int]] = None) -> int:
     """``stride`` times the strides along ``block``'s main path (a branch stands for its
-    siblings, which agree); raises _Head at the classifier."""
+    siblings, which agree); raises _Head at the classifier. Each window attention puts in
+    ``windows`` the multiple of the input its sides must be to be whole windows."""
     def leaf(layer: AnyLayer, total: int, place: Any) -> int:
         if place.gate:  # a scale's gate pools to 1 x 1 beside the main path
             return total
         if isinstance(layer, (AdaptivePool, Linear)):
             raise _Head(total)
+        window = getattr(layer, "window", None)
+        if window and windows is not None:
+            windows.append(total * window)
         return total * getattr(layer, "stride", 1)
 
     return flow(block, stride, leaf, _main)
@@ -199,14 +205,19 @@ class Network(RichDisplay):
 
     @property
     def stride(self) -> int:
-        """The total stride: the closed form in I is exact when I is a multiple of it."""
-        total = 1
+        """The total stride: the closed form in I is exact when I is a multiple of it (with window
+        attention, a multiple of each window at its stride: 224 for Swin's 7 x 7 windows at stride 32).
+
+        >>> network("resnet50").stride, network("swin_t").stride
+        (32, 224)
+        """
+        total, windows = 1, cast("list[int]", [])
         for stage in self.stages:
             try:
-                total = total if stage.side else _stride(stage.block, total)
+                total = total if stage.side else _stride(stage.block, total, windows)
             except _Head as head:
-                return head.stride
-        return total
+                return math.lcm(head.stride, *windows)
+        return math.lcm(total, *windows)
 
     def count(self, size: Optional[Size] = None, auxiliary: bool = False) -> "NetworkCost":
         """Every layer's cost on a ``size`` x ``size`` input, or an H x W one for ``size = (H, W)``
@@ -244,7 +255,8 @@ class Network(RichDisplay):
             return self._count(size, auxiliary)
         except InvalidValueError as error:
             default = self.default_size
-            if not isinstance(default, int) or not any(isinstance(side, int) and side < default for side in sides(size)):
+            if not isinstance(default, int) or not any(isinstance(side, int) and side < default for side in sides(size)) \
+                    or any(isinstance(layer, Tokens) for stage in self.stages for layer in iter_layers(stage.block)):
                 raise
             least = self.min_size(default)
             raise InvalidValueError(f"{error} (the smallest input {self.name} takes is {least} x {least})") from None
@@ -381,9 +393,9 @@ def _checked_size(size: Any) -> Size:
 class _NoOutput(Exception):
     """The first layer (and its input size) that leaves no output."""
 
-    def __init__(self, layer: AnyLayer, size: Value) -> None:
+    def __init__(self, layer: AnyLayer, size: Value, why: str = "") -> None:
         super().__init__()
-        self.layer, self.size = layer, size
+        self.layer, self.size, self.why = layer, size, why
 
 
 def _sizes(block: AnyBlock, size: Value) -> Value:
@@ -391,8 +403,8 @@ def _sizes(block: AnyBlock, size: Value) -> Value:
     def leaf(layer: AnyLayer, size: Value, place: Any) -> Value:
         try:
             return layer.output_size(size)
-        except InvalidValueError:
-            raise _NoOutput(layer, size) from None
+        except InvalidValueError as error:
+            raise _NoOutput(layer, size, str(error)) from None
 
     return flow(block, size, leaf, _main)
 
@@ -421,6 +433,8 @@ def _no_output(stage: Stage, size: Value) -> str:
         _sizes(stage.block, size)
     except _NoOutput as stop:
         layer = stop.layer
+        if isinstance(layer, Tokens):  # a ViT takes the one size its position embedding is built for
+            return f"layer {stage.name}.{layer.name}: {stop.why}"
         kind = layer_kind(layer) if isinstance(layer, Conv) else f"{window_text(layer)} {layer_kind(layer)}"
         what = f"a {kind} with stride {getattr(layer, 'stride', 1)} and padding {_padding_text(layer)}"
         if layer.name:
@@ -478,9 +492,18 @@ def _share(part: Value, whole: Value) -> Value:
             top, bottom = _reduced(whole, gens, lowest)
             return coeff / bottom * sympy.Mul(*(g ** (int(powers.get(g, 0)) - e)
                                                                       for g, e in zip(gens, lowest))) / top
-        num = sympy.Poly(part, *gens)
+        return _reduced_share(part, whole, gens)
     except sympy.PolynomialError:
         return sympy.cancel(part / whole)
+
+
+@lru_cache(maxsize=256)
+def _reduced_share(part: Any, whole: Any, gens: tuple[Any, ...]) -> Any:
+    """``part / whole`` in lowest terms by the polynomials' gcd (a transformer's attention layers, one
+    sum of terms each, repeat: each distinct one reduced once)."""
+    import sympy
+
+    num, den = sympy.Poly(part, *gens), _poly(whole, gens)
     common = num.gcd(den)
     (top, num), (bottom, den) = num.quo(common).primitive(), den.quo(common).primitive()
     return sympy.Rational(top, bottom) * num.as_expr() / den.as_expr()
@@ -634,6 +657,15 @@ class NetworkCost(Result):
                     if poly.degree() != 1 or not poly.coeff_monomial(1).is_integer:
                         return None
                     multiples[x] = math.lcm(multiples[x], int(sympy.Rational(poly.coeff_monomial(x)).q))
+            window = getattr(row.layer, "window", None) if row.runs else None
+            for side in sides(row.input_size) if window else ():  # attention pads each side to whole windows
+                if is_concrete(side):
+                    continue
+                (x,) = cast("sympy.Expr", side).free_symbols
+                poly = sympy.Poly(side, x)
+                if poly.coeff_monomial(1) % window:
+                    return None
+                multiples[x] = math.lcm(multiples[x], int(sympy.Rational(poly.coeff_monomial(x) / window).q))
         return multiples
 
     def exact_when(self) -> Optional[str]:

@@ -599,3 +599,65 @@ def plot_training_memory(networks: Any, input_size: Optional["Size"] = None, opt
 
 def _gib(memory: int) -> str:
     return f"{memory / 2**30:g} GiB"
+
+
+# -- cost against resolution: where a transformer's curve crosses a CNN's ----------------------------------
+
+def plot_resolution(names: Iterable[Any] = ("resnet50", "vit_b_32", "swin_t"), between: tuple[int, int] = (32, 2048)
+                    ) -> "Figure":
+    """The MACs of networks on a square input of side I against I, from their closed forms in H and W
+    (a ViT's is that of the ViT built for each size; each form is exact at multiples of its network's
+    stride), on logarithmic axes, with the sides where two of the curves cross marked (solved exactly by
+    :func:`convalgebra.attention.cost_crossing`).
+
+    >>> fig = plot_resolution()
+    >>> [line.get_label() for line in fig.axes[0].get_lines()][:3]
+    ['resnet50: 81456*I**2 + 2048000', 'vit_b_32: 9*I**4/512 + 85284*I**2 + 85721088', 'swin_t: 89481*I**2 + 768000']
+    >>> plot_resolution(between=(0, 10))
+    Traceback (most recent call last):
+    ...
+    convalgebra.errors.InvalidValueError: between = (0, 10): expected two whole sides, 1 <= low < high <= 4096
+    """
+    if not (isinstance(between, tuple) and len(between) == 2 and all(isinstance(x, int) for x in between)
+            and 1 <= between[0] < between[1] <= 4096):
+        raise InvalidValueError(f"between = {shown(between)}: expected two whole sides, 1 <= low < high <= 4096")
+    _matplotlib()
+    import sympy
+
+    from .attention import cost_crossing
+    from .catalog import network
+    from .printing import text
+    from .symbols import H, I, W
+
+    nets = [network(n) for n in (names.split() if isinstance(names, str) else names)]
+    if not nets:
+        raise InvalidValueError("names: expected at least one network")
+    forms = [sympy.expand(sympy.sympify(net.count((H, W)).macs, strict=True).subs({H: I, W: I})) for net in nets]
+    low, high = between
+    sides = sorted({round(low * (high / low) ** (k / 200)) for k in range(201)})
+    fig = _figure(8, 5)
+    ax = fig.add_subplot()
+    for i, (net, form) in enumerate(zip(nets, forms)):
+        values = sympy.lambdify(I, form)
+        ax.plot(sides, [float(values(s)) / 1e9 for s in sides], color=f"C{i % 10}", label=f"{net.name}: {text(form)}")
+    for i, a in enumerate(nets):
+        for b in nets[i + 1:]:
+            try:
+                crossing = cost_crossing(a, b)
+            except InvalidValueError:
+                continue
+            for side in crossing.sides:
+                if low <= side <= high:
+                    macs = float(crossing.first_macs.subs({H: side, W: side})) / 1e9
+                    ax.plot([side], [macs], "o", color="black", markersize=4)
+                    ax.annotate(f"{a.name} = {b.name}\nat {side:.0f} x {side:.0f}", (side, macs),
+                                textcoords="offset points", xytext=(6, -14), fontsize="x-small")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("input side I (an I x I image)")
+    ax.set_ylabel("GMACs (multiply-accumulates)")
+    ax.set_title("Cost against resolution: a convolution network, global attention (I**4) and windows (I**2)",
+                 fontsize="medium")
+    ax.legend(fontsize="small", loc="upper left", frameon=False)
+    ax.grid(True, which="both", alpha=0.3)
+    return fig

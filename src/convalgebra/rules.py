@@ -27,8 +27,8 @@ from typing import Any, Callable, Literal, Union, cast
 
 from .errors import InvalidValueError
 from .blocks import Block, Parallel, Repeat, Scale, Series, check_block, iter_layers, map_layers, transform
-from .layers import (AdaptivePool, Conv, Identity, LayerNorm, LayerScale, Shuffle, Slice, Value, channels_per_group,
-                     exact_div, is_concrete)
+from .layers import (AdaptivePool, Attention, Conv, Identity, LayerNorm, LayerScale, LinearAttention, PatchMerge, Shuffle,
+                     Slice, Value, channels_per_group, exact_div, is_concrete)
 from .symbols import one_of
 from .validation import check
 
@@ -37,6 +37,7 @@ __all__ = [
     "group", "stack", "factorize", "separate", "depthwise",
     "reduce", "expand", "squeeze", "mix", "shuffle", "parse_rule",
     "excite", "split", "widen", "layer_norm", "layer_scale", "ghost", "dense", "se_gate",
+    "patchify", "attend", "linear_attention", "mobilevit",
 ]
 
 #: The most layers a rewrite makes (a module has tens; explaining a thousand takes seconds).
@@ -565,7 +566,7 @@ def parse_rule(text: str) -> Rule:
     >>> parse_rule("__import__('os').system('ls')")
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: cannot read rule "__import__('os').system('ls')": expected calls of chain, group, stack, factorize, separate, depthwise, reduce, expand, squeeze, mix, shuffle, excite, split, widen, layer_norm, layer_scale, ghost, dense
+    convalgebra.errors.InvalidValueError: cannot read rule "__import__('os').system('ls')": expected calls of chain, group, stack, factorize, separate, depthwise, reduce, expand, squeeze, mix, shuffle, excite, split, widen, layer_norm, layer_scale, ghost, dense, patchify, attend, linear_attention, mobilevit
     """
     from .symbols import parse_expression
 
@@ -604,3 +605,110 @@ def parse_rule(text: str) -> Rule:
         reason = error.msg if isinstance(error, SyntaxError) else "too deeply nested" if isinstance(
             error, RecursionError) else str(error)
         raise InvalidValueError(f"cannot read rule {text!r}: {reason}") from None
+
+
+# -- from convolution to attention: the image cut into tiles, the tokens mixed by attention ---------------
+
+def patchify(on: Target = "spatial") -> Rewrite:
+    """Cut the image into K x K tiles and apply the kernel once a tile: a K x K convolution of
+    stride K (ViT's patch embedding, Swin's patch merging at K = 2). Each tile is one position of
+    K**2 * M channels and a linear layer (a 1 x 1) makes its N outputs: K**2 * M * N at (I/K)**2
+    positions, the K**2 of the stride-1 convolution saved.
+
+    >>> from convalgebra.symbols import M, N, K, I
+    >>> from convalgebra.cost import total
+    >>> [(type(x).__name__, x.in_channels, x.out_channels) for x in iter_layers(patchify()(Conv(M, N, (K, K))))]
+    [('PatchMerge', M, K**2*M), ('Conv', K**2*M, N)]
+    >>> total(patchify()(Conv(M, N, (K, K))), I)
+    (I**2*M*N, K**2*M*N)
+    """
+    def replace_(c: Conv) -> Block:
+        kh, kw = c.kernel
+        if kh != kw:
+            raise InvalidValueError(f"patchify needs a square kernel, not {kh}x{kw}")
+        return Series(PatchMerge(c.in_channels, kh), Conv(kh * kw * c.in_channels, c.out_channels, (1, 1),
+                                                          groups=c.groups, bias=c.bias))
+
+    return Rewrite(_construction("patchify", (), {"on": _on(on)}, {"on": "spatial"}), replace_, on, "all",
+                   "cut the input into K x K tiles, a linear layer on each: a K x K convolution of stride K")
+
+
+def attend(G: Value, window: bool = False, on: Target = "spatial") -> Rewrite:
+    """Replace a convolution that mixes positions channel by channel (a depthwise K x K, as
+    ``separate`` makes) by multi-head self-attention with G heads: every token weighs every
+    other (4*n*M**2 + 2*n**2*M on n = I**2 tokens), or, with ``window``, the K**2 tokens of its
+    K x K window (4*n*M**2 + 2*n*K**2*M: Swin's windows, the kernel's K x K window made
+    non-overlapping).
+
+    >>> from convalgebra.symbols import M, K, I, G
+    >>> from convalgebra.cost import total
+    >>> total(attend(G)(Conv(M, M, (K, K), groups=M)), I)[0]
+    2*I**4*M + 4*I**2*M**2
+    >>> total(attend(G, window=True)(Conv(M, M, (K, K), groups=M)), I)[0]
+    2*I**2*K**2*M + 4*I**2*M**2
+    """
+    G = _argument("G", G)
+    if not isinstance(window, bool):
+        raise InvalidValueError(f"window = {window!r}: expected True or False")
+
+    def replace_(c: Conv) -> Block:
+        if c.in_channels != c.out_channels:
+            raise InvalidValueError(f"attention keeps the channels: it replaces a convolution of as many output"
+                                    f" channels as input channels, not {c.in_channels} -> {c.out_channels}")
+        kh, kw = c.kernel
+        if window and kh != kw:
+            raise InvalidValueError(f"a window is square: the kernel is {kh}x{kw}")
+        return Attention(c.in_channels, G, window=kh if window else None, position_bias="table" if window else "none")
+
+    return Rewrite(_construction("attend", (G,), {"window": window, "on": _on(on)}, {"window": False, "on": "spatial"}),
+                   replace_, on, "all",
+                   "self-attention in place of the convolution: G heads, every token (or its K x K window's) weighed")
+
+
+def linear_attention(on: Target = "spatial") -> Rewrite:
+    """Replace a convolution that mixes positions channel by channel by MobileViT V2's separable
+    self-attention: one context vector from all n tokens, n*M*(3M + 1) MACs, no n**2 term.
+
+    >>> from convalgebra.symbols import M, K, I
+    >>> from convalgebra.cost import total
+    >>> total(linear_attention()(Conv(M, M, (K, K), groups=M)), I)[0]
+    3*I**2*M**2 + I**2*M
+    """
+    def replace_(c: Conv) -> Block:
+        if c.in_channels != c.out_channels:
+            raise InvalidValueError(f"attention keeps the channels, not {c.in_channels} -> {c.out_channels}")
+        return LinearAttention(c.in_channels)
+
+    return Rewrite(_construction("linear_attention", (), {"on": _on(on)}, {"on": "spatial"}), replace_, on, "all",
+                   "separable self-attention in place of the convolution: one context vector, linear in the tokens")
+
+
+_CONSTRUCTORS.update({"patchify": patchify, "attend": attend, "linear_attention": linear_attention})
+
+
+def mobilevit(G: Value, k: Value, t: Value, on: Target = "spatial") -> Rewrite:
+    """MobileViT's block in place of a K x K convolution M -> N: a local K x K convolution, a 1 x 1 to
+    the transformer's N channels, global attention between the k x k patches' tokens (the map unfolded:
+    each token attends to the I**2/k**2 at its place in every patch, G heads) and the transformer's MLP
+    (1 x 1 up to tN and back), a 1 x 1 to N, the input concatenated, and a K x K convolution fusing
+    the M + N channels to N (Mehta and Rastegari; their transformer width is N here).
+
+    >>> from convalgebra.symbols import M, N, K, I, G, k, t
+    >>> from convalgebra.cost import total
+    >>> import sympy
+    >>> print(sympy.expand(total(mobilevit(G, k, t)(Conv(M, N, (K, K))), I)[0]))
+    2*I**4*N/k**2 + I**2*K**2*M**2 + I**2*K**2*M*N + I**2*K**2*N**2 + I**2*M*N + 2*I**2*N**2*t + 5*I**2*N**2
+    """
+    G, k, t = _argument("G", G), _argument("k", k), _argument("t", t)
+
+    def replace_(c: Conv) -> Block:
+        m, n = c.in_channels, c.out_channels
+        local = Series(replace(c, out_channels=m), Conv(m, n, (1, 1)), Attention(n, G, grid=k),
+                       Conv(n, t * n, (1, 1)), Conv(t * n, n, (1, 1)), LayerNorm(n), Conv(n, n, (1, 1)))
+        return Series(Parallel(Identity(m), local), replace(c, in_channels=m + n))
+
+    return Rewrite(_construction("mobilevit", (G, k, t), {"on": _on(on)}, {"on": "spatial"}), replace_, on, "all",
+                   "a local K x K, global attention between k x k patches, and a K x K fusing it with the input")
+
+
+_CONSTRUCTORS["mobilevit"] = mobilevit

@@ -216,6 +216,7 @@ VALID: dict[str, Domain] = {
     "groups": _WHOLE, "kernel": _WHOLE, "stride": _WHOLE, "dilation": _WHOLE, "padding": _NONNEGATIVE_WHOLE,
     "count": _NONNEGATIVE_WHOLE, "size": _WHOLE, "output": _WHOLE,
     "start": _NONNEGATIVE_WHOLE, "stop": _WHOLE, "output_padding": _NONNEGATIVE_WHOLE, "scale": _WHOLE,
+    "heads": _WHOLE, "tokens": _NONNEGATIVE_WHOLE, "window": _WHOLE, "patch": _WHOLE,
 }
 
 #: The largest number read or checked: 64 digits, far beyond any layer, and small enough

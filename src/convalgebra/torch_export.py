@@ -34,8 +34,9 @@ from typing import TYPE_CHECKING, Any, Optional, Union
 
 from .errors import ConvAlgebraError, InvalidValueError, wrong_type
 from .blocks import AnyBlock, Graph, Parallel, Repeat, Scale, Series, check_block, fold
-from .layers import (Activation, AdaptivePool, BatchNorm, Conv, ConvTranspose, Elementwise, Identity, Layer, LayerNorm,
-                     LayerScale, Linear, Norm, Pad, Parameters, Pool, Shuffle, Slice, Upsample)
+from .layers import (Activation, AdaptivePool, Attention, BatchNorm, ClassToken, Conv, ConvTranspose, Elementwise, Identity,
+                     Layer, LayerNorm, LayerScale, Linear, LinearAttention, Norm, Pad, Parameters, PatchMerge, Pool, Shuffle,
+                     Slice, TokenLinear, Tokens, Upsample)
 from .networks import Network
 from .symbols import shown
 
@@ -199,8 +200,42 @@ def _layer(block: Layer) -> "torch.nn.Module":
         return nn.ZeroPad2d((left, right, top, bottom))
     if isinstance(block, (Norm, Parameters)):
         return c.Held(_whole(block.channels, "channels"), int(block.held)) if block.held else nn.Identity()
+    if isinstance(block, (TokenLinear, Attention, LinearAttention, PatchMerge, Tokens, ClassToken)):
+        return _token_layer(block)
     raise wrong_type(block, "a convalgebra network, block or layer to export",
                      "it is a PyTorch model already: use it as it is")
+
+
+def _token_layer(block: Layer) -> "torch.nn.Module":
+    """A transformer's layer on a map (B, C, H, W), its tokens the positions: a linear layer on each token
+    is a 1 x 1 convolution; attention runs torch's own modules (``nn.MultiheadAttention``, torchvision's
+    shifted window attention) on the tokens. A class token has no place in a map: a ViT is exported from
+    torchvision itself."""
+    from torch import nn
+
+    c = _classes()
+    if isinstance(block, (Tokens, ClassToken)) or (isinstance(block, (TokenLinear, Attention)) and block.extra):
+        raise InvalidValueError("a class token has no place in a map, so a ViT is not exported: use torchvision's"
+                                " own (torchvision.models.vit_b_16(image_size=...))")
+    if isinstance(block, TokenLinear):
+        return nn.Conv2d(_whole(block.in_channels, "in channels"), _whole(block.out_channels, "out channels"), 1,
+                         bias=block.bias)
+    if isinstance(block, PatchMerge):
+        return c.PatchMerge(_whole(block.patch, "patch side"))
+    if isinstance(block, LinearAttention):
+        return c.SeparableAttention(_whole(block.channels, "channels"), block.bias)
+    assert isinstance(block, Attention)
+    channels, heads = _whole(block.channels, "channels"), _whole(block.heads, "heads")
+    if block.window is not None:
+        if block.position_bias == "none":
+            raise InvalidValueError("window attention exports as torchvision's, which has a position bias:"
+                                    " position_bias='table' or 'mlp'")
+        return c.WindowAttention(channels, heads, _whole(block.window, "window"), block.shift,
+                                 block.position_bias == "mlp", block.qkv_bias, block.proj_bias)
+    if block.qkv_bias != block.proj_bias:
+        raise InvalidValueError("torch's MultiheadAttention has one bias flag: qkv_bias and proj_bias alike")
+    grid = None if block.grid is None else _whole(block.grid, "patch side")
+    return c.TokenAttention(channels, heads, block.qkv_bias, grid)
 
 
 #: torch's module for each activation the layers name.
@@ -352,11 +387,75 @@ def _classes() -> SimpleNamespace:
         def forward(self, x: torch.Tensor) -> torch.Tensor:
             return x
 
+
+    class PatchMerge(nn.Module):
+        """Each P x P patch to one position of P*P*C channels, a side padded up to whole patches."""
+
+        def __init__(self, patch: int) -> None:
+            super().__init__()
+            self.patch = patch
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            p = self.patch
+            x = nn.functional.pad(x, (0, -x.shape[3] % p, 0, -x.shape[2] % p))
+            return nn.functional.pixel_unshuffle(x, p)
+
+    class TokenAttention(nn.Module):
+        """Multi-head self-attention over the positions of a map (torch's ``MultiheadAttention``); with
+        ``grid`` P, MobileViT's: the map unfolded, the tokens at one place of every P x P patch a sequence."""
+
+        def __init__(self, channels: int, heads: int, bias: bool, grid: Optional[int]) -> None:
+            super().__init__()
+            self.attention = nn.MultiheadAttention(channels, heads, bias=bias, batch_first=True)
+            self.grid = grid
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            b, ch, h, w = x.shape
+            p = self.grid or 1
+            hp, wp = -(-h // p) * p, -(-w // p) * p
+            if (hp, wp) != (h, w):  # stretched to whole patches, as timm's MobileViT does
+                x = nn.functional.interpolate(x, size=(hp, wp), mode="bilinear", align_corners=False)
+            tokens = x.reshape(b, ch, hp // p, p, wp // p, p).permute(0, 3, 5, 2, 4, 1).reshape(b * p * p, -1, ch)
+            out = self.attention(tokens, tokens, tokens, need_weights=False)[0]
+            out = out.reshape(b, p, p, hp // p, wp // p, ch).permute(0, 5, 3, 1, 4, 2).reshape(b, ch, hp, wp)
+            return out if (hp, wp) == (h, w) else nn.functional.interpolate(out, size=(h, w), mode="bilinear",
+                                                                            align_corners=False)
+
+    class WindowAttention(nn.Module):
+        """Swin's (shifted) window attention, torchvision's own module, on a map (B, C, H, W)."""
+
+        def __init__(self, channels: int, heads: int, window: int, shift: int, v2: bool, qkv_bias: bool,
+                     proj_bias: bool) -> None:
+            super().__init__()
+            from torchvision.models.swin_transformer import ShiftedWindowAttention, ShiftedWindowAttentionV2
+
+            kind = ShiftedWindowAttentionV2 if v2 else ShiftedWindowAttention
+            self.attention = kind(channels, [window, window], [shift, shift], heads, qkv_bias, proj_bias)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.attention(x.permute(0, 2, 3, 1)).permute(0, 3, 1, 2)
+
+    class SeparableAttention(nn.Module):
+        """MobileViT V2's separable self-attention on a map (its authors' LinearSelfAttention)."""
+
+        def __init__(self, channels: int, bias: bool) -> None:
+            super().__init__()
+            self.channels = channels
+            self.qkv_proj = nn.Conv2d(channels, 1 + 2 * channels, 1, bias=bias)
+            self.out_proj = nn.Conv2d(channels, channels, 1, bias=bias)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            query, key, value = torch.split(self.qkv_proj(x), [1, self.channels, self.channels], dim=1)
+            scores = torch.softmax(query.flatten(2), dim=-1).view_as(query)
+            context = (key * scores).sum(dim=(2, 3), keepdim=True)
+            return self.out_proj(torch.relu(value) * context)
+
     _activation_modules(Erf)
     return SimpleNamespace(Held=Held, Graph=Graph,
                            Concat=Concat, Sum=Sum, ChannelShuffle=ChannelShuffle, Network=Network, Gate=Gate,
                            Erf=Erf, ChannelSlice=ChannelSlice, ChannelNorm=ChannelNorm, LayerScale=LayerScale,
-                           Elementwise=Elementwise)
+                           Elementwise=Elementwise, PatchMerge=PatchMerge, TokenAttention=TokenAttention,
+                           WindowAttention=WindowAttention, SeparableAttention=SeparableAttention)
 
 
 def _key(name: str) -> str:

@@ -24,12 +24,14 @@ from typing import Any, Callable, Optional, Union
 
 from .blocks import AnyBlock, Parallel, Repeat, Residual, Scale, Series, map_layers, size_fields, substitute, transform
 from .errors import InvalidValueError
-from .layers import AdaptivePool, AnyLayer, BatchNorm, Conv, LayerNorm, Linear, Padding, Pool, Shuffle, is_concrete
+from .layers import (Activation, AdaptivePool, AnyLayer, Attention, BatchNorm, ClassToken, Conv, LayerNorm, Linear,
+                     Padding, PatchMerge, Pool, Shuffle, TokenLinear, Tokens, is_concrete)
+from .validation import check
 from .networks import Network, Stage, named
-from .rules import (chain, dense, depthwise, excite, expand, group, layer_norm, layer_scale, mix, reduce, separate,
+from .rules import (chain, dense, depthwise, excite, expand, group, layer_norm, layer_scale, mix, reduce, se_gate, separate,
                     shuffle, split, squeeze, stack, widen)
 
-__all__ = ["ZOO", "WIDTH_MULTIPLIED", "build", "width_multiplier"]
+__all__ = ["ZOO", "WIDTH_MULTIPLIED", "SIZED", "build", "width_multiplier"]
 
 Kernel = Union[int, tuple[int, int]]
 
@@ -47,16 +49,28 @@ def _register(fn: Callable[..., Network]) -> Callable[..., Network]:
     return fn
 
 
+#: The networks built for one input size (a ViT's position embedding holds one token a patch):
+#: ``build(name, image_size=...)`` builds one for another size, as torchvision's ``image_size=`` does.
+SIZED: tuple[str, ...] = ("vit_b_16", "vit_b_32", "vit_l_16", "vit_l_32", "vit_h_14")
+
+
 @lru_cache(maxsize=None)
-def build(name: str, alpha: Any = None) -> Network:
+def build(name: str, alpha: Any = None, image_size: Any = None) -> Network:
     """The network called exactly ``name`` (see ``catalog.network`` for the forgiving lookup),
-    at width multiplier ``alpha`` for a family that has one (MobileNet V1 and V2, MNASNet).
+    at width multiplier ``alpha`` for a family that has one (MobileNet V1 and V2, MNASNet),
+    built for ``image_size`` for one built for a size (the ViTs).
 
     >>> build("vgg16").stride
     32
     >>> build("mobilenet_v1", Fraction(1, 2)).title
     'MobileNet V1 0.5'
+    >>> build("vit_b_16", image_size=384).total(384)[0]
+    55484350464
     """
+    if image_size is not None:
+        if name not in SIZED or alpha is not None:
+            raise InvalidValueError(f"{name} is not built for one input size; these are: {', '.join(SIZED)}")
+        return ZOO[name](image_size=image_size)
     if alpha is None:
         return ZOO[name]()
     if name not in WIDTH_MULTIPLIED:
@@ -1340,3 +1354,193 @@ def convnext_base() -> Network:
 def convnext_large() -> Network:
     """ConvNeXt-L: 192-384-768-1536 channels, 3-3-27-3 blocks."""
     return _convnext("large", (192, 384, 768, 1536), (3, 3, 27, 3))
+
+
+# -- vision transformers: ViT and Swin -----------------------------------------------------------------
+#
+# A transformer's block is two residual sums on the tokens: attention (after layer norm), then the MLP,
+# two linear layers at each token with GELU between. The patch embedding is a P x P convolution of
+# stride P: the image cut into tiles. Tokens are the positions of the map, so the closed forms are in
+# the input's H and W (see ``layers.Attention``).
+
+_VIT = ('Dosovitskiy, Beyer, Kolesnikov, Weissenborn, Zhai, Unterthiner, Dehghani, Minderer, Heigold, Gelly, '
+        'Uszkoreit, Houlsby, "An Image is Worth 16x16 Words: Transformers for Image Recognition at Scale" (2020)')
+_SWIN = ('Liu, Lin, Cao, Hu, Wei, Zhang, Lin, Guo, "Swin Transformer: Hierarchical Vision Transformer using '
+         'Shifted Windows" (2021)')
+_SWIN_V2 = ('Liu, Hu, Lin, Yao, Xie, Wei, Ning, Cao, Zhang, Dong, Wei, Guo, "Swin Transformer V2: Scaling Up '
+            'Capacity and Resolution" (2022)')
+
+
+def _mlp(dim: int, hidden: int, extra: int = 0) -> AnyBlock:
+    """The transformer's MLP: dim -> hidden -> dim at each token, GELU between (biased, as torchvision's)."""
+    return Series(TokenLinear(dim, hidden, extra=extra), Activation(hidden, "gelu"), TokenLinear(hidden, dim, extra=extra))
+
+
+def _encoder_block(dim: int, heads: int, hidden: int) -> AnyBlock:
+    """ViT's encoder block: layer norm and self-attention over every token (the class token too), then
+    layer norm and the MLP, each in a residual sum."""
+    return Series(Residual(Series(LayerNorm(dim), Attention(dim, heads, extra=1))),
+                  Residual(Series(LayerNorm(dim), _mlp(dim, hidden, extra=1))))
+
+
+def _vit(patch: int, layers: int, heads: int, dim: int, hidden: int, image_size: Any = 224, default: int = 224) -> Network:
+    """torchvision's VisionTransformer: a P x P stride-P patch embedding, the class token and the position
+    embedding (built for ``image_size``), ``layers`` encoder blocks, layer norm, the class token's classifier."""
+    image_size = check("size", image_size, "image_size", symbolic=False)
+    if image_size % patch:
+        raise InvalidValueError(f"image_size = {image_size}: a ViT with {patch} x {patch} patches takes a multiple of {patch}")
+    positions = (image_size // patch) ** 2 + 1
+    stages = [_stage("patch_embed", [Series(_conv(3, dim, patch, patch, 0, bias=True), Tokens(dim, 1, positions))],
+                     "patch-embedding"),
+              _stage("encoder", [_encoder_block(dim, heads, hidden) for _ in range(layers)], "self-attention"),
+              _stage("head", [Series(LayerNorm(dim), ClassToken(dim), Linear(dim, 1000))])]
+    size = {16: "b", 32: "b", 14: "h"}.get(patch, "b") if dim == 768 or dim == 1280 else "l"
+    name = f"vit_{size}_{patch}"
+    title = f"ViT-{size.upper()}/{patch}" + ("" if image_size == default else f" at {image_size}")
+    return _network(name, title, stages, _VIT, f"torchvision.models.{name}(image_size={image_size})", image_size)
+
+
+@_register
+def vit_b_16(image_size: Any = 224) -> Network:
+    """ViT-B/16: 16 x 16 patches, 12 layers, 12 heads, 768 channels, MLP 3072."""
+    return _vit(16, 12, 12, 768, 3072, image_size)
+
+
+@_register
+def vit_b_32(image_size: Any = 224) -> Network:
+    """ViT-B/32: 32 x 32 patches, 12 layers, 12 heads, 768 channels, MLP 3072."""
+    return _vit(32, 12, 12, 768, 3072, image_size)
+
+
+@_register
+def vit_l_16(image_size: Any = 224) -> Network:
+    """ViT-L/16: 16 x 16 patches, 24 layers, 16 heads, 1024 channels, MLP 4096."""
+    return _vit(16, 24, 16, 1024, 4096, image_size)
+
+
+@_register
+def vit_l_32(image_size: Any = 224) -> Network:
+    """ViT-L/32: 32 x 32 patches, 24 layers, 16 heads, 1024 channels, MLP 4096."""
+    return _vit(32, 24, 16, 1024, 4096, image_size)
+
+
+@_register
+def vit_h_14(image_size: Any = 518) -> Network:
+    """ViT-H/14: 14 x 14 patches, 32 layers, 16 heads, 1280 channels, MLP 5120, built for 518 x 518 as its
+    weights are (torchvision's ``vit_h_14()`` without weights builds it for 224)."""
+    return _vit(14, 32, 16, 1280, 5120, image_size, 518)
+
+
+def _swin_block(dim: int, heads: int, window: int, shift: int, v2: bool) -> AnyBlock:
+    """Swin's block: (shifted) window attention with its relative position bias, then the MLP (ratio 4),
+    each with layer norm in a residual sum: before (V1) or after (V2's post-norm)."""
+    attention = Attention(dim, heads, window=window, shift=shift, position_bias="mlp" if v2 else "table")
+    mlp = _mlp(dim, 4 * dim)
+    if v2:
+        return Series(Residual(Series(attention, LayerNorm(dim))), Residual(Series(mlp, LayerNorm(dim))))
+    return Series(Residual(Series(LayerNorm(dim), attention)), Residual(Series(LayerNorm(dim), mlp)))
+
+
+def _patch_merging(dim: int, v2: bool) -> AnyBlock:
+    """Each 2 x 2 patch to one position of 4C channels, then a 4C -> 2C linear layer (no bias): a 2 x 2
+    convolution of stride 2; layer norm on the 4C before it (V1) or on the 2C after it (V2)."""
+    if v2:
+        return Series(PatchMerge(dim), TokenLinear(4 * dim, 2 * dim, bias=False), LayerNorm(2 * dim))
+    return Series(PatchMerge(dim), LayerNorm(4 * dim), TokenLinear(4 * dim, 2 * dim, bias=False))
+
+
+def _swin(size: str, dim: int, depths: tuple[int, ...], heads: tuple[int, ...], v2: bool = False) -> Network:
+    """torchvision's SwinTransformer: a 4 x 4 stride-4 patch embedding and layer norm, four stages of Swin
+    blocks (windows of 7, or 8 in V2, every second block shifted by half a window) with patch merging
+    between them, layer norm, global average pooling and the classifier."""
+    window = 8 if v2 else 7
+    stages = [_stage("patch_embed", [Series(_conv(3, dim, 4, 4, 0, bias=True), LayerNorm(dim))], "patch-embedding")]
+    for i, (depth, h) in enumerate(zip(depths, heads)):
+        width = dim * 2 ** i
+        blocks = [_swin_block(width, h, window, 0 if j % 2 == 0 else window // 2, v2) for j in range(depth)]
+        stages.append(_stage(f"stage{i + 1}", blocks, "window-attention"))
+        if i < len(depths) - 1:
+            stages.append(_stage(f"merge{i + 1}", [_patch_merging(width, v2)], "patch-embedding"))
+    last = dim * 2 ** (len(depths) - 1)
+    stages.append(_stage("head", [Series(LayerNorm(last), AdaptivePool(last), Linear(last, 1000))]))
+    name = f"swin_{'v2_' if v2 else ''}{size}"
+    title = f"Swin{'V2' if v2 else ''}-{size.upper()}"
+    return _network(name, title, stages, _SWIN_V2 if v2 else _SWIN, f"torchvision.models.{name}", 256 if v2 else 224)
+
+
+@_register
+def swin_t() -> Network:
+    """Swin-T: 96 channels, 2-2-6-2 blocks, 3-6-12-24 heads, 7 x 7 windows."""
+    return _swin("t", 96, (2, 2, 6, 2), (3, 6, 12, 24))
+
+
+@_register
+def swin_s() -> Network:
+    """Swin-S: 96 channels, 2-2-18-2 blocks, 3-6-12-24 heads, 7 x 7 windows."""
+    return _swin("s", 96, (2, 2, 18, 2), (3, 6, 12, 24))
+
+
+@_register
+def swin_b() -> Network:
+    """Swin-B: 128 channels, 2-2-18-2 blocks, 4-8-16-32 heads, 7 x 7 windows."""
+    return _swin("b", 128, (2, 2, 18, 2), (4, 8, 16, 32))
+
+
+@_register
+def swin_v2_t() -> Network:
+    """Swin V2-T: 96 channels, 2-2-6-2 blocks, 3-6-12-24 heads, 8 x 8 windows, continuous position bias."""
+    return _swin("t", 96, (2, 2, 6, 2), (3, 6, 12, 24), v2=True)
+
+
+@_register
+def swin_v2_s() -> Network:
+    """Swin V2-S: 96 channels, 2-2-18-2 blocks, 3-6-12-24 heads, 8 x 8 windows, continuous position bias."""
+    return _swin("s", 96, (2, 2, 18, 2), (3, 6, 12, 24), v2=True)
+
+
+@_register
+def swin_v2_b() -> Network:
+    """Swin V2-B: 128 channels, 2-2-18-2 blocks, 4-8-16-32 heads, 8 x 8 windows, continuous position bias."""
+    return _swin("b", 128, (2, 2, 18, 2), (4, 8, 16, 32), v2=True)
+
+
+# -- MaxViT: MBConv, then attention in 7 x 7 blocks and in a 7 x 7 grid ------------------------------------
+
+_MAXVIT = ('Tu, Talebi, Zhang, Yang, Milanfar, Bovik, Li, "MaxViT: Multi-Axis Vision Transformer" (2022)')
+
+
+def _maxvit_mbconv(cin: int, cout: int, stride: int) -> AnyBlock:
+    """MaxViT's MBConv: batch norm, 1 x 1 up to 4 * out, a 3 x 3 depthwise (the stride), a squeeze-and-
+    excitation gate to out/4 (biased), a biased 1 x 1 to out; the shortcut pooled and projected where the
+    block strides."""
+    mid = 4 * cout
+    body = Series(BatchNorm(cin), _conv(cin, mid, 1), BatchNorm(mid), _conv(mid, mid, 3, stride, 1, mid), BatchNorm(mid),
+                  Scale(_biased(se_gate(mid, 16))), _conv(mid, cout, 1, bias=True))
+    if stride == 1 and cin == cout:
+        return Residual(body)
+    shortcut = Series(Pool(cin, 3, stride, 1, kind="avg"), _conv(cin, cout, 1, bias=True)) if stride > 1 \
+        else _conv(cin, cout, 1, bias=True)
+    return Residual(body, shortcut)
+
+
+def _partition_attention(dim: int) -> AnyBlock:
+    """Layer norm and attention within 49 tokens (a 7 x 7 block, or a 7 x 7 grid spread over the map: the
+    same count), heads of 32 channels with a relative position bias, then layer norm and the MLP (ratio 4)."""
+    return Series(Residual(Series(LayerNorm(dim), Attention(dim, dim // 32, window=7, position_bias="table"))),
+                  Residual(Series(LayerNorm(dim), _mlp(dim, 4 * dim))))
+
+
+@_register
+def maxvit_t() -> Network:
+    """MaxViT-T: a 3 x 3 stem of 64 channels, four stages of 2-2-5-2 layers of 64-128-256-512 channels, each
+    layer an MBConv, block attention and grid attention (7 x 7 partitions, heads of 32 channels)."""
+    stages = [_stage("stem", [Series(_conv(3, 64, 3, 2, 1), BatchNorm(64), _conv(64, 64, 3, 1, 1, bias=True))])]
+    cin = 64
+    for i, (width, depth) in enumerate(zip((64, 128, 256, 512), (2, 2, 5, 2)), 1):
+        layers: list[AnyBlock] = [Series(_maxvit_mbconv(cin if j == 0 else width, width, 2 if j == 0 else 1),
+                         _partition_attention(width), _partition_attention(width)) for j in range(depth)]
+        stages.append(_stage(f"stage{i}", layers, "window-attention"))
+        cin = width
+    stages.append(_stage("head", [Series(AdaptivePool(512), LayerNorm(512), Linear(512, 512), Activation(512, "tanh"),
+                                         Linear(512, 1000, bias=False))]))
+    return _network("maxvit_t", "MaxViT-T", stages, _MAXVIT, "torchvision.models.maxvit_t")
