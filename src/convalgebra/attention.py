@@ -86,11 +86,11 @@ def swin_letters(expr: Any) -> Any:
     """
     import sympy
 
-    from .symbols import H, K, N, W
+    from .symbols import H, K, N, W, expression
 
     letters = {H: sympy.Symbol("h", positive=True), W: sympy.Symbol("w", positive=True),
                N: sympy.Symbol("C", positive=True), K: sympy.Symbol("M", positive=True)}
-    return sympy.sympify(expr, strict=True).xreplace(letters)
+    return expression(expr, "expression").xreplace(letters)
 
 
 def quadratic_crossing() -> "dict[Any, Any]":

@@ -229,6 +229,10 @@ def network(name: "str | Network", alpha: Any = None, image_size: Any = None) ->
         return name if alpha is None and image_size is None else network(name.name, alpha, image_size)
     if not isinstance(name, str):
         raise wrong_type(name, "a network's name (see 'convalgebra networks') or a Network")
+    if image_size is not None:
+        from .validation import check
+
+        image_size = check("size", image_size, "image_size", symbolic=False)
     if not name.isprintable():  # a control character is no part of a name (lookup ignores punctuation, not these)
         raise InvalidValueError(f"network {name!r}: a name holds no control characters (see 'convalgebra networks')")
     from .zoo import ZOO, build

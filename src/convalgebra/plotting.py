@@ -629,6 +629,8 @@ def plot_resolution(names: Iterable[Any] = ("resnet50", "vit_b_32", "swin_t"), b
     from .printing import text
     from .symbols import H, I, W
 
+    if not isinstance(names, (str, list, tuple)):
+        raise InvalidValueError(f"names = {shown(names)}: expected networks' names, for example ['resnet50', 'swin_t']")
     nets = [network(n) for n in (names.split() if isinstance(names, str) else names)]
     if not nets:
         raise InvalidValueError("names: expected at least one network")
