@@ -56,7 +56,7 @@ SIZES = [(225, 161), (192, 256)]
 INCEPTION_SIZES = [(301, 333), (299, 299)]
 TRANSFORMERS = ("vit_", "swin_", "maxvit_")
 #: The largest last, so that a sweep cut short has counted the most models.
-LAST = ("regnet_y_128gf", "vit_h_14", "regnet_y_32gf", "regnet_x_32gf", "vit_l_16", "vit_l_32")
+LAST = ("vit_l_32", "vit_l_16", "regnet_x_32gf", "regnet_y_32gf", "vit_h_14", "regnet_y_128gf")
 TIMEOUT = 900  # seconds a model, export and count
 
 
