@@ -62,7 +62,7 @@ def to_torch(obj: Union[Network, AnyBlock], device: Optional[Any] = None) -> "to
     try:
         place = torch.device(device) if device is not None else contextlib.nullcontext()
         if device is not None:
-            torch.empty(0, device=place)  # a device this machine has (a CUDA index needs a GPU)
+            torch.empty(0, device=torch.device(device))  # a device this machine has (a CUDA index needs a GPU)
     except (RuntimeError, TypeError, ValueError, AssertionError) as error:
         why = str(error).splitlines()[0][:120] if str(error) else "not a device"
         raise InvalidValueError(f"device = {shown(device)}: expected a torch device such as 'cpu' or 'meta' ({why})"
