@@ -426,13 +426,7 @@ class Shuffle(_Layer):
         _set(self, channels=check("channels", self.channels, "channels"), groups=check("groups", self.groups, "groups"),
              name=_text(self.name, "name"))
 
-    @property
-    def in_channels(self) -> Value:
-        return self.channels
-
-    @property
-    def out_channels(self) -> Value:
-        return self.channels
+    in_channels = out_channels = property(lambda self: self.channels)  # the channels it keeps
 
     def output_size(self, size: Size) -> Size:
         return size
@@ -1384,13 +1378,7 @@ class Attention(_Layer):
             raise InvalidValueError("attention in windows or unfolded into patches (grid), not both")
         channels_per_group(self.channels, self.heads, "attention")
 
-    @property
-    def in_channels(self) -> Value:
-        return self.channels
-
-    @property
-    def out_channels(self) -> Value:
-        return self.channels
+    in_channels = out_channels = property(lambda self: self.channels)  # the channels it keeps
 
     @property
     def KIND(self) -> str:
@@ -1479,13 +1467,7 @@ class LinearAttention(_Layer):
         _set(self, channels=check("channels", self.channels, "channels"), bias=_truth(self.bias, "bias"),
              name=_text(self.name, "name"))
 
-    @property
-    def in_channels(self) -> Value:
-        return self.channels
-
-    @property
-    def out_channels(self) -> Value:
-        return self.channels
+    in_channels = out_channels = property(lambda self: self.channels)  # the channels it keeps
 
     def output_size(self, size: Size) -> Size:
         return checked_size(size)
