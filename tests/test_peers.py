@@ -202,3 +202,141 @@ def test_cli_conventions():
     text = out.getvalue()
     assert "what other counters report" in text and "counted twice" in text and "per place" in text
     assert main(["count", "torchvision:resnet18", "--conventions", "--symbolic"], out=out, err=err) == 2
+
+
+# -- attention: nn.MultiheadAttention, scaled_dot_product_attention, a hand-written one (timm style) --------------
+
+C_TOKENS, HEADS = 16, 2
+
+
+class _Tokens(nn.Module):
+    """A 4 x 4 patch embedding into tokens, then a layer norm (as every transformer block has before attention)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv, self.norm = nn.Conv2d(3, C_TOKENS, 4, stride=4), nn.LayerNorm(C_TOKENS)
+
+    def forward(self, x):
+        return self.norm(self.conv(x).flatten(2).transpose(1, 2))
+
+
+class Multihead(nn.Module):
+    """nn.MultiheadAttention, asked for its weights (explicit bmm and softmax) or not (SDPA, as torchvision's ViT)."""
+
+    def __init__(self, need_weights: bool) -> None:
+        super().__init__()
+        self.tokens, self.need_weights = _Tokens(), need_weights
+        self.attention = nn.MultiheadAttention(C_TOKENS, HEADS, batch_first=True)
+
+    def forward(self, x):
+        t = self.tokens(x)
+        return self.attention(t, t, t, need_weights=self.need_weights)[0]
+
+
+class Fused(nn.Module):
+    """timm's attention with fused_attn: qkv and proj linear layers, F.scaled_dot_product_attention between."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens, self.qkv, self.proj = _Tokens(), nn.Linear(C_TOKENS, 3 * C_TOKENS), nn.Linear(C_TOKENS, C_TOKENS)
+        self.act = nn.GELU()
+
+    def heads(self, x):
+        t = self.tokens(x)
+        b, n, _ = t.shape
+        return self.qkv(t).reshape(b, n, 3, HEADS, C_TOKENS // HEADS).permute(2, 0, 3, 1, 4).unbind(0)
+
+    def forward(self, x):
+        q, k, v = self.heads(x)
+        out = torch.nn.functional.scaled_dot_product_attention(q, k, v)
+        return self.act(self.proj(out.transpose(1, 2).flatten(2)))
+
+
+class ByHand(Fused):
+    """The same written out: q @ k.T (the operator), F.softmax, torch.matmul with the values."""
+
+    def forward(self, x):
+        q, k, v = self.heads(x)
+        scores = (q * (C_TOKENS // HEADS) ** -0.5) @ k.transpose(-2, -1)
+        out = torch.matmul(torch.nn.functional.softmax(scores, dim=-1), v)
+        return self.proj(out.transpose(1, 2).flatten(2))
+
+
+@lru_cache(maxsize=None)
+def tiny_vit() -> "nn.Module":
+    torch.manual_seed(0)
+    return torchvision.models.VisionTransformer(image_size=32, patch_size=8, num_layers=2, num_heads=HEADS,
+                                                hidden_dim=C_TOKENS, mlp_dim=2 * C_TOKENS, num_classes=10)
+
+
+ATTENTION = [("multihead", lambda: Multihead(False), (8, 12)), ("multihead-weights", lambda: Multihead(True), (8, 12)),
+             ("sdpa", Fused, (8, 12)), ("by-hand", ByHand, (12, 8)), ("vit", tiny_vit, (32, 32))]
+
+
+@pytest.mark.parametrize("make, size", [(make, size) for _, make, size in ATTENTION], ids=[k for k, _, _ in ATTENTION])
+def test_attention_every_column_is_what_the_tool_reports(make, size):
+    torch.manual_seed(0)
+    counts = check_every_column(make(), *size)
+    assert all(peer.total is not None for peer in counts.peers)
+
+
+def _scores(n: int) -> int:
+    """The two products of attention by their definition: n x n scores of C/h channels a head, and as many again."""
+    return 2 * HEADS * n * n * (C_TOKENS // HEADS)
+
+
+def test_attention_where_peers_fall_short_of_the_definition():
+    """Held to the definition, not to the tools: on CPU tensors FlopCounterMode, fvcore and ptflops leave out
+    scaled_dot_product_attention's two products (2 n**2 C), which the meta device counts; thop counts
+    nn.MultiheadAttention as 0, its projections and parameters too; ptflops' pytorch backend counts the
+    products of nn.MultiheadAttention twice when asked for its weights (its hook, then the torch.bmm it patches)."""
+    n, x = 2 * 3, torch.zeros(1, 3, 8, 12)
+    fused = Fused().eval()
+    with FlopCounterMode(display=False) as meta:
+        fused.to("meta")(x.to("meta"))
+    fused = Fused().eval()
+    cpu = _flopcountermode(fused, x)[0]
+    assert meta.get_total_flops() - cpu == 2 * _scores(n)
+    counts = ca.peer_counts(ca.from_torch(fused, (3, 8, 12)))
+    assert counts.cost.macs * 2 == meta.get_total_flops()           # the library counts what the meta device runs
+    by = {p.key: p for p in counts.peers}
+    assert "attention" not in dict(by["fvcore"].parts) and "attention" not in dict(by["ptflops-aten"].parts)
+    mha = Multihead(True).eval()
+    thop_total, thop_params = _thop(mha, x)
+    conv = C_TOKENS * 3 * 4 * 4 * n
+    assert thop_total == conv + 4 * C_TOKENS * n                    # the embedding and its layer norm; attention 0
+    assert thop_params == sum(p.numel() for p in mha.tokens.parameters())
+    ptflops = dict(next(p for p in ca.peer_counts(ca.from_torch(mha, (3, 8, 12))).peers
+                        if p.key == "ptflops-pytorch").parts)
+    assert ptflops["attention"] == 2 * _scores(n)
+
+
+def test_timm_attention_hooked_whole_is_not_guessed():
+    """ptflops hooks timm's Attention by a formula of its own and skips the qkv and proj layers inside it: the
+    library says it cannot give that column rather than give another number; the other columns are the tools'."""
+    timm = pytest.importorskip("timm")
+    torch.manual_seed(0)
+    vit = timm.models.vision_transformer.VisionTransformer(img_size=32, patch_size=8, embed_dim=C_TOKENS, depth=2,
+                                                           num_heads=HEADS, mlp_ratio=2, num_classes=10)
+    counts = check_every_column(vit, 32, 32)
+    by = {p.key: p for p in counts.peers}
+    assert by["ptflops-pytorch"].total is None and "timm's Attention" in by["ptflops-pytorch"].unknown
+    assert all(p.total is not None for key, p in by.items() if key != "ptflops-pytorch")
+    # What ptflops reports: its count of the layers, less the qkv and proj layers (and their biases) of the 2 blocks
+    # on 17 tokens, plus its formula for each Attention: the scaling of the queries, the two products, the softmax.
+    import dataclasses
+
+    net = counts.cost.network
+    layers_only = dataclasses.replace(net, origins=tuple(o for o in net.origins if not o[1].startswith("timm.")))
+    counted = next(p for p in ca.peer_counts(layers_only, 32).peers if p.key == "ptflops-pytorch").total
+    n, c = 17, C_TOKENS
+    qkv_proj = n * (c * 3 * c + c * c) + n * 4 * c
+    formula = n * c + _scores(n) + HEADS * n * n
+    assert _ptflops("pytorch")(vit, torch.zeros(1, 3, 32, 32))[0] == counted - 2 * qkv_proj + 2 * formula
+
+
+def test_cli_conventions_attention():
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["count", "torchvision:vit_b_32", "--conventions"], out=out, err=err) == 0, err.getvalue()
+    text = out.getvalue()
+    assert "attention" in text and "scaled_dot_product_attention" in text

@@ -562,20 +562,21 @@ def _peer_counts_view(counts: "PeerCounts") -> View:
         f"On a 1 x {net.in_channels} x {height} x {width} input, convalgebra counts ", Expr(cost.macs, "number"),
         f" MACs ({CONVENTION}), that is ", Expr(cost.flops, "number"), " FLOPs, and ", Expr(cost.params, "number"),
         " params. Each counter below puts a cost on other things too, or on some of them twice:"))]
+    shown = tuple(p for p in PARTS if p != "attention" or any(dict(peer.parts).get(p) for peer in counts.peers))
     rows: list[tuple[Any, ...]] = [("convalgebra", "MACs", Expr(cost.macs, "number"), Expr(cost.params, "number"),
-                                    Expr(cost.macs, "number"), *("-" for _ in PARTS[1:]))]
+                                    Expr(cost.macs, "number"), *("-" for _ in shown[1:]))]
     for peer in counts.peers:
         parts = dict(peer.parts)
         params = "-" if peer.params is None else Expr(peer.params, "number")
         if peer.total is None:
             rows.append((peer.tool, peer.unit, "not known", "not known" if peer.key == "thop" else params,
-                         *("-" for _ in PARTS)))
+                         *("-" for _ in shown)))
             continue
         rows.append((peer.tool, peer.unit, Expr(peer.total, "number"), params,
-                     *(Expr(parts[p], "number") if parts.get(p) else "-" for p in PARTS)))
-    blocks.append(Table(("counter", "unit", "reports", "params", *PARTS), tuple(rows),
+                     *(Expr(parts[p], "number") if parts.get(p) else "-" for p in shown)))
+    blocks.append(Table(("counter", "unit", "reports", "params", *shown), tuple(rows),
                         caption=f"{net.name} at {height} x {width}: each counter's total, by what it counts",
-                        right=frozenset(range(2, 4 + len(PARTS)))))
+                        right=frozenset(range(2, 4 + len(shown)))))
     blocks.append(Items(tuple((f"{peer.tool} finds what to count by {peer.finds}; it counts {peer.why}"
                                + (f". Not known here: the model {peer.unknown}" if peer.unknown else "") + ".",)
                               for peer in counts.peers), caption="Why"))

@@ -778,6 +778,7 @@ class Importer:
                     item.layer = Traced(channels, op, channels, macs, at, at, held, name,
                                         tuple(getattr(meta[0], "shape", (0,))[1:]))
                     item.state = ImportState("tuple", channels)
+                    self.origins.setdefault(name, self._origin(node))
             return item
         out = tuple(meta.shape)
         op = self._op(node)
@@ -799,6 +800,12 @@ class Importer:
             self.join_names[node] = (name, item.owner)
         for part in iter_layers(layer) if layer is not None else ():
             self.origins.setdefault(part.name, origin)
+        if node.op == "call_module" and "." in str(node.target):  # a module that ptflops hooks whole, children unseen
+            parent = str(node.target).rsplit(".", 1)[0]
+            self.originals = getattr(self, "originals", None) or dict(self.model.named_modules())
+            kind = type(self.originals.get(parent))
+            if f"{kind.__module__}.{kind.__qualname__}" in _HOOKED_WHOLE:
+                self.origins.setdefault(parent, (f"{kind.__module__}.{kind.__qualname__}", 1))
         return item
 
     def _join_kind(self, node: Any, op: str, inputs: list[Any]) -> str:
@@ -827,12 +834,15 @@ class Importer:
 
     def _origin(self, node: Any) -> tuple[str, int]:
         """What torch ran for a node, as the peers' counters see it: a module's exact class
-        (``torch.nn.modules.conv.Conv2d``) and the number of places the module tree holds it,
+        (``torch.nn.modules.conv.Conv2d``; with how it was called where that decides what torch
+        runs: ``nn.MultiheadAttention(heads=12, tokens=197, need_weights=False, ...)``, and a
+        linear layer inside timm's ``Attention``, which ptflops hooks as a whole, says so) and the
+        number of places the module tree holds it,
         or a function (``torch.nn.functional.relu``, ``_operator.add``) or a method (``Tensor.mean``)."""
         if node.op == "call_module":
             module = self.modules[str(node.target)]
             cls = type(module)
-            return f"{cls.__module__}.{cls.__qualname__}", self.visits.get(id(module), 1)
+            return f"{cls.__module__}.{cls.__qualname__}{_call(node, module)}", self.visits.get(id(module), 1)
         if node.op == "call_method":
             return f"Tensor.{node.target}", 1
         target = node.target
@@ -1407,6 +1417,35 @@ class Importer:
             return None
         return Stage("unused", Series(*(Held(channels, n, module, module) for module, n in by_module.items())),
                      side=True)
+
+
+#: Modules a peer (ptflops' pytorch backend) hooks with a formula of its own, counting none of their children.
+_HOOKED_WHOLE = {"timm.models.vision_transformer.Attention", "timm.layers.attention.Attention"}
+
+
+def _call(node: Any, module: Any) -> str:
+    """How a module was called, where that decides what torch runs and what the peers count:
+    ``nn.MultiheadAttention``'s heads, tokens, ``need_weights`` (explicit products and a softmax,
+    or ``scaled_dot_product_attention``) and whether it had a mask or attended across two inputs.
+
+    >>> _call(None, object())
+    ''
+    """
+    from torch import nn
+
+    if not isinstance(module, nn.MultiheadAttention):
+        return ""
+    names = ("query", "key", "value", "key_padding_mask", "need_weights", "attn_mask", "average_attn_weights",
+             "is_causal")
+    given = dict(zip(names, node.args))
+    given.update(node.kwargs)
+    query = given.get("query")
+    shape = tuple(getattr(getattr(query, "meta", {}).get("tensor_meta"), "shape", ()))
+    tokens = shape[1 if module.batch_first else 0] if len(shape) == 3 else 0
+    mask = any(given.get(k) is not None for k in ("key_padding_mask", "attn_mask")) or bool(given.get("is_causal"))
+    alone = given.get("key") is query and given.get("value") is query and module._qkv_same_embed_dim
+    return (f"(heads={module.num_heads}, tokens={tokens}, need_weights={bool(given.get('need_weights', True))},"
+            f" mask={mask}, self={bool(alone)}, bias={module.in_proj_bias is not None}, channels={module.embed_dim})")
 
 
 @lru_cache(maxsize=None)
