@@ -193,11 +193,36 @@ def _run(sim: _Sim, block, box: list, c: int, size) -> tuple[_Tensor, int, objec
         return out, c, size
     x = box.pop()
     out_size = block.output_size(size)
+    if isinstance(block, ca.Attention):
+        return _attend(sim, block, x, size), c, out_size
     if isinstance(block, (Identity, Slice)):
         return x.view(), block.out_channels, out_size
     out = sim.tensor(block.out_channels * ca.layers.area(out_size))
     del x
     return out, block.out_channels, out_size
+
+
+def _attend(sim: _Sim, layer, x: _Tensor, size) -> _Tensor:
+    """Self-attention as torch's math path runs it, each tensor freed when Python drops it: the queries, keys and
+    values, the scores of each head, the softmax's output (the scores freed after it), the weighted sum, then
+    the output projection. Tokens and partners counted here apart from the layer: the map's positions and the
+    class tokens, or whole M x M windows (a side padded up to a multiple of M), each token with its window's."""
+    height, width = ca.layers.sides(size)
+    if layer.window is None:
+        tokens, partners = height * width + layer.extra, height * width + layer.extra
+    else:
+        m = layer.window
+        tokens, partners = -(-height // m) * -(-width // m) * m * m, m * m
+    c, h = layer.channels, layer.heads
+    qkv = sim.tensor(3 * tokens * c)
+    scores = sim.tensor(h * tokens * partners)
+    weights = sim.tensor(h * tokens * partners)
+    del scores
+    context = sim.tensor(tokens * c)
+    del weights, qkv
+    out = sim.tensor(c * height * width)
+    del context, x
+    return out
 
 
 def _simulated_peak(stages, c: int, size) -> int:
@@ -230,6 +255,37 @@ def test_peak_matches_a_simulated_forward_pass(c, e, h, w, which):
     if which == 4:
         c = 2 * c
     assert peak_memory(block, (h, w), c) == _simulated_peak([block], c, (h, w))
+
+
+@settings(max_examples=25, deadline=None)
+@given(heads=st.integers(1, 4), per_head=st.integers(1, 6), h=st.integers(1, 12), w=st.integers(1, 12),
+       window=st.sampled_from([None, 2, 3, 5]), extra=st.integers(0, 1), which=st.integers(0, 2))
+def test_attention_peak_holds_its_scores_as_a_simulated_forward_pass(heads, per_head, h, w, window, extra, which):
+    """The n x n scores (h*n*M**2 in windows) and the softmax's output are alive together inside attention:
+    the peak holds them, equal to a forward pass whose tensors Python frees one by one."""
+    c = heads * per_head
+    attention = ca.Attention(c, heads, extra=0 if window else extra, window=window)
+    block = [attention,
+             Residual(Series(ca.LayerNorm(c), attention)),
+             Series(Residual(Series(ca.LayerNorm(c), attention)),
+                    Residual(Series(ca.TokenLinear(c, 4 * c), Activation(4 * c, "gelu"), ca.TokenLinear(4 * c, c))))][which]
+    assert peak_memory(block, (h, w), c) == _simulated_peak([block], c, (h, w))
+    if which == 0:
+        n = (h * w + attention.extra) if window is None else -(-h // window) * -(-w // window) * window ** 2
+        scores = heads * n * (n if window is None else window ** 2)
+        assert peak_memory(block, (h, w), c) >= c * h * w + 3 * n * c + 2 * scores  # the input, qkv, S and P
+
+
+@pytest.mark.parametrize("name", ["vit_b_16", "swin_t"])
+def test_transformer_peak_holds_the_scores_and_its_closed_form(name):
+    net = ca.network(name)
+    stages = [s.block for s in net.stages if not s.side]
+    size = net.default_size
+    peak = network_memory(net, size).peak
+    assert peak == _simulated_peak(stages, net.in_channels, size)
+    if name == "swin_t":
+        closed = network_memory(net, (H, W)).peak
+        assert sympy.sympify(closed).subs({H: 224, W: 224}) == peak
 
 
 @pytest.mark.parametrize("name", ["resnet18", "mobilenet_v2", "squeezenet1_0", "googlenet", "densenet121"
@@ -404,3 +460,20 @@ def test_every_format_renders_the_memory_results():
         shown = [render() for render in (obj.to_text, obj.to_markdown, obj.to_html, obj.to_latex)]
         assert shown == [render() for render in (obj.to_text, obj.to_markdown, obj.to_html, obj.to_latex)]
         assert all("ShuffleNet V2" in x or "conv1" in x or "ghost" in x for x in shown)
+
+
+def test_explain_attention_memory_shows_the_peak_with_its_scores(capsys):
+    """explain --memory of an attention module gives each side's peak in closed form and at the values, the
+    closed form equal to the walk at those values; a module without attention shows no peak."""
+    e = ca.explain("self-attention", memory=True)
+    shown = e.numbers if e.numbers is not None else e.example
+    values = dict(shown.values)
+    assert sympy.sympify(e.memory.peak[1]).subs(values) == e.memory.peak_at[1]
+    assert main(["explain", "window-attention", "--memory", "--format", "json"]) == 0
+    import json
+
+    peak = json.loads(capsys.readouterr().out)["memory"]["peak"]
+    assert set(peak) == {"baseline", "rewritten", "at"}
+    assert main(["explain", "self-attention", "--memory"]) == 0
+    assert "n x n scores" in capsys.readouterr().out
+    assert ca.explain("bottleneck", memory=True).memory.peak is None

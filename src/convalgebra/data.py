@@ -182,6 +182,10 @@ def _module_memory(m: "ModuleMemory") -> dict[str, Any]:
                             "intensity": encode(intensity(macs, t.bytes(m.dtype)))}
                      for side, t, macs in (("baseline", m.at[0], m.macs_at[0]), ("rewritten", m.at[1], m.macs_at[1]))}
         out["at"]["ratio"] = encode(m.ratio_at)
+    if m.peak is not None:
+        out["peak"] = {"baseline": encode(m.peak[0]), "rewritten": encode(m.peak[1])}
+        if m.peak_at is not None:
+            out["peak"]["at"] = {"baseline": encode(m.peak_at[0]), "rewritten": encode(m.peak_at[1])}
     return out
 
 

@@ -191,6 +191,31 @@ def layer_traffic(layer: Layer, size: Size) -> Traffic:
     return Traffic(normal(operands * _map(layer.in_channels, size)), _map(layer.out_channels, out), layer.params())
 
 
+def working_memory(layer: Layer, size: Size) -> Value:
+    """The elements a layer holds while it runs, besides its input and its output: 0 for every
+    layer but self-attention, which on n tokens of C channels makes the queries, keys and values
+    (3nC), the scores S (h*n*n, h*n*M**2 in windows) and the softmax's output P (as many), then
+    the weighted sum O (nC) before the output projection. Inside the step the largest of
+    qkv + S + P (while the softmax runs), qkv + P + O (the second product) and O (the
+    projection, beside the output) is alive; the output (C*H*W) is the step's, so it is taken off.
+
+    >>> from convalgebra.layers import Attention
+    >>> from convalgebra.symbols import H, W
+    >>> working_memory(Attention(768, 12, extra=1), 14)     # qkv and 2 x 12 x 197 x 197 scores, less the output
+    1234776
+    >>> 3 * 197 * 768 + 2 * 12 * 197**2 - 196 * 768
+    1234776
+    >>> working_memory(Attention(96, 3, window=7), (H, W))     # Swin: S = 3 * 49 per token
+    486*H*W
+    """
+    if not isinstance(layer, Attention):
+        return 0
+    n, scores = layer.tokens(size), layer.score_elements(size)
+    C = layer.channels
+    qkv, context, out = 3 * n * C, n * C, _map(C, size)  # the output a map: the class token's and padding's left
+    return peak_of([normal(qkv + 2 * scores - out), normal(qkv + scores + context - out), normal(context)])
+
+
 def _token_traffic(layer: "Attention | LinearAttention | TokenLinear", size: Size) -> Traffic:
     """A transformer layer's traffic on the n tokens (H*W, the class token too, Swin's windows padded):
     a linear layer on each token reads n*in and writes n*out. Self-attention is counted as torch
@@ -239,6 +264,7 @@ class Step:
     writes: Optional[int] = None
     branch: tuple[int, ...] = ()
     times: Value = 1
+    working: Value = 0  #: elements alive inside the step besides its input and output (attention's scores)
 
 
 @dataclass(frozen=True)
@@ -327,7 +353,8 @@ class _Tracer:
         out_size = layer.output_size(size)
         made = None if isinstance(layer, _VIEWS) else self.new(_map(layer.out_channels, out_size))
         self.steps.append(Step(layer_role(layer), layer, layer.in_channels, layer.out_channels, size, out_size,
-                               normal(layer.macs(size) * place.times), moved, (sid,), made, place.branch, place.times))
+                               normal(layer.macs(size) * place.times), moved, (sid,), made, place.branch, place.times,
+                               working_memory(layer, size)))
         return (sid if made is None else made), layer.out_channels, out_size
 
     def joined(self, kind: str, ins: list[tuple[int, Value, Size]], place: Place) -> tuple[int, Value, Size]:
@@ -470,7 +497,9 @@ def alive_sets(t: Trace) -> list[Value]:
     for i in range(len(t.steps)):
         for sid, sign in [(sid, 1) for sid in starts.get(i, ())] + [(sid, -1) for sid in ends.get(i, ())]:
             numbers = _gather(t.storages[sid], sign, numbers, terms)
-        out.append(_sum(numbers, terms))
+        alive = _sum(numbers, terms)
+        working = t.steps[i].working
+        out.append(alive if is_concrete(working) and working == 0 else normal(alive + working))
     return out
 
 
@@ -516,6 +545,7 @@ def peak_of(candidates: Sequence[Value], least: int = 1) -> Value:
     """
     if not candidates:
         return 0
+    candidates = [part for c in candidates for part in _maxima(c)]
     if all(is_concrete(c) for c in candidates):
         return normal(max(Fraction(c) if isinstance(c, Fraction) else c for c in candidates))
     import sympy
@@ -536,6 +566,25 @@ def peak_of(candidates: Sequence[Value], least: int = 1) -> Value:
     front = [c for i, (c, pc) in enumerate(polys)
              if not any(j != i and bounds(pj, pc) and (pj != pc or j < i) for j, (_, pj) in enumerate(polys))]
     return front[0] if len(front) == 1 else sympy.Max(*front)
+
+
+def _maxima(value: Value) -> list[Value]:
+    """The candidates a value stands for: the arguments of a Max, and of a sum with a Max in it
+    (the elements alive beside attention's working memory, itself the largest of its phases)."""
+    import sys
+
+    if "sympy" not in sys.modules or is_concrete(value):
+        return [value]
+    import sympy
+
+    if isinstance(value, sympy.Max):
+        return [part for arg in value.args for part in _maxima(arg)]
+    if isinstance(value, sympy.Add):
+        inner = next((a for a in value.args if isinstance(a, sympy.Max)), None)
+        if inner is not None:
+            rest = value - inner
+            return [part for arg in inner.args for part in _maxima(normal(rest + arg))]
+    return [value]
 
 
 def peak_memory(block: Block, size: Size, in_channels: Optional[Value] = None) -> Value:
@@ -653,6 +702,10 @@ class ModuleMemory:
     values: Optional[dict[Any, Any]] = None
     at: Optional[tuple[Traffic, Traffic]] = None
     macs_at: Optional[tuple[Value, Value]] = None
+    #: for a module with attention: the peak activation memory of each side on I x I (its n x n scores and the
+    #: softmax's output alive together), and at ``values``
+    peak: Optional[tuple[Value, Value]] = None
+    peak_at: Optional[tuple[Value, Value]] = None
 
     @property
     def ratio_at(self) -> Optional[Fraction]:
@@ -684,4 +737,9 @@ def module_memory(block: Block, baseline: Block, dtype: str = "fp32", values: Op
         at = traffic(concrete[0], size), traffic(concrete[1], size)
         macs_at = (_total(s.macs for s in trace(concrete[0], size).steps),
                    _total(s.macs for s in trace(concrete[1], size).steps))
-    return ModuleMemory(dtype, before, after, ratio, equal_channels(ratio), values, at, macs_at)
+    peak = peak_at = None
+    if any(isinstance(layer, Attention) for layer in iter_layers(block)):
+        peak = peak_memory(baseline, I), peak_memory(block, I)
+        if concrete is not None and values is not None:
+            peak_at = peak_memory(concrete[0], values[I]), peak_memory(concrete[1], values[I])
+    return ModuleMemory(dtype, before, after, ratio, equal_channels(ratio), values, at, macs_at, peak, peak_at)

@@ -388,6 +388,16 @@ def _memory_blocks(e: "Explanation") -> list[Block]:
                          caption="Memory traffic at the values above", right=frozenset({1, 2, 3, 4})))
         if macs_ratio and traffic_ratio:
             out.append(Paragraph((f"MACs: {_change(macs_ratio)}; memory traffic: {_change(traffic_ratio)}.",)))
+    if mem.peak is not None:
+        out.append(Equations((
+            (("standard convolution",), (Expr(mem.peak[0]), " elements")),
+            ((m.name,), (Expr(mem.peak[1]), " elements")),
+        ), caption="Peak activation memory, in elements (the most tensors alive at once; inside attention the"
+                   " queries, keys and values, the n x n scores of every head and the softmax's output are alive"
+                   " together)"))
+        if mem.peak_at is not None:
+            out.append(Paragraph(("At the values above: ", Expr(mem.peak_at[0], "number"), " elements for the standard"
+                                  f" convolution, ", Expr(mem.peak_at[1], "number"), f" for {m.name}.")))
     return out
 
 
