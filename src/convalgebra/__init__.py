@@ -56,7 +56,7 @@ _EXPORTS: dict[str, str] = {
     **{name: "attention" for name in ("swin_equations", "swin_letters", "quadratic_crossing", "cost_crossing")},
     # memory traffic, ShuffleNet V2's guidelines, the roofline
     **{name: "memory" for name in ("DTYPES", "Traffic", "layer_traffic", "traffic", "intensity", "peak_memory",
-                                   "network_memory", "NetworkMemory", "ModuleMemory")},
+                                   "working_memory", "network_memory", "NetworkMemory", "ModuleMemory")},
     **{name: "guidelines" for name in ("guideline_g1", "guideline_g2", "least_traffic", "fragments", "Fragments",
                                        "Derivation")},
     **{name: "rooflines" for name in ("Device", "DEVICES", "device", "roofline", "Roofline", "crossing")},
@@ -110,7 +110,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .catalog import network, network_names
     from .torch_export import to_torch
     from .memory import (DTYPES, ModuleMemory, NetworkMemory, Traffic, intensity, layer_traffic, network_memory,
-                         peak_memory, traffic)
+                         peak_memory, traffic, working_memory)
     from .guidelines import Derivation, Fragments, fragments, guideline_g1, guideline_g2, least_traffic
     from .rooflines import DEVICES, Device, Roofline, crossing, device, roofline
     from .torch_import import from_torch, load_model

@@ -68,7 +68,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "DTYPES", "dtype_bytes", "Traffic", "Step", "Trace", "layer_traffic", "trace", "traffic", "intensity",
     "peak_memory", "peak_of", "alive_sets", "NetworkMemory", "MemoryRow", "network_memory", "ModuleMemory",
-    "module_memory",
+    "module_memory", "working_memory",
 ]
 
 #: Bytes per element of each dtype a count may be given in.
@@ -208,6 +208,10 @@ def working_memory(layer: Layer, size: Size) -> Value:
     >>> working_memory(Attention(96, 3, window=7), (H, W))     # Swin: S = 3 * 49 per token
     486*H*W
     """
+    if not isinstance(layer, LAYER_TYPES):
+        raise wrong_type(layer, "a layer")
+    size = _given_size(size)
+    layer.output_size(size)
     if not isinstance(layer, Attention):
         return 0
     n, scores = layer.tokens(size), layer.score_elements(size)
