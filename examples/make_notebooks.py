@@ -306,10 +306,180 @@ ca.plot_network("mobilenet_v2", by="stage", input_size=160)
 """),
 ]
 
+HYBRID = [
+    md("""
+# Designing a hybrid under a budget
+
+MobileViT (Mehta and Rastegari, 2021) keeps convolutions where the map is large and puts
+attention where it is small: convolutions at stride 2 to 16, transformer blocks on the 14 x 14
+and 7 x 7 maps. Convolution costs are linear in the image's area; attention on n tokens costs
+4nC² for its projections and 2n²C for its two products, quadratic in the area. A hybrid is
+cheap exactly because its n is small.
+
+This notebook designs one: a convolutional stem and stages, then two attention stages of
+width N, and asks for the widest N whose MACs at 224 x 224 stay within the budget of
+MobileNet V2, the convolutional network it competes with. Every number is computed.
+
+Costs are MACs (FLOPs = 2 x MACs); attention's softmax and scaling are not counted, as
+FlopCounterMode does not count them.
+"""),
+    md("""
+MobileViT's block, as the library's rule: unfold the map into P x P patches, attend between the
+tokens at the same place of every patch, fold back.
+"""),
+    code("""
+import convalgebra as ca
+from convalgebra import (Activation, AdaptivePool, Attention, Conv, LayerNorm, Linear, Repeat, Residual, Series,
+                         TokenLinear)
+
+ca.explain("mobilevit")
+"""),
+    md("""
+## The design
+
+A transformer stage of width C: a layer norm, multi-head attention and a residual, then a layer
+norm, an MLP of ratio 2 and a residual, twice. The hybrid: a stride-2 stem, an inverted
+residual, three strided convolutions to 14 x 14, a transformer stage, a strided convolution to
+7 x 7, another transformer stage, and MobileNet's head. Each transformer stage is entered and
+left by 1 x 1 convolutions, as in MobileViT.
+"""),
+    code("""
+def transformer(c, heads, blocks=2):
+    attend = Residual(Series(LayerNorm(c), Attention(c, heads)))
+    mlp = Residual(Series(LayerNorm(c), TokenLinear(c, 2 * c), Activation(2 * c, "gelu"), TokenLinear(2 * c, c)))
+    return Repeat(Series(attend, mlp), blocks)
+
+
+def hybrid(width, heads=4):
+    return Series(
+        Conv(3, 16, (3, 3), stride=2, padding=1),
+        Residual(Series(Conv(16, 64, (1, 1)), Conv(64, 64, (3, 3), groups=64), Conv(64, 16, (1, 1)))),
+        Conv(16, 24, (3, 3), stride=2, padding=1), Conv(24, 48, (3, 3), stride=2, padding=1),
+        Conv(48, 64, (3, 3), stride=2, padding=1),
+        Conv(64, width, (1, 1)), transformer(width, heads), Conv(width, 64, (1, 1)),
+        Conv(64, 80, (3, 3), stride=2, padding=1),
+        Conv(80, width, (1, 1)), transformer(width, heads), Conv(width, 80, (1, 1)),
+        Conv(80, 320, (1, 1)), AdaptivePool(320), Linear(320, 1000))
+"""),
+    md("""
+## Its cost in closed form
+
+With the width left as the symbol N, the MACs at 224 x 224 are a quadratic in N (the heads
+group the channels of attention's products and change nothing in the count; one head stands
+for any number of them here):
+"""),
+    code("""
+N, H, W = ca.N, ca.H, ca.W
+macs_N, params_N = ca.total(hybrid(N, heads=1), 224)
+macs_N
+"""),
+    md("""
+And in the input's H and W at a fixed width: the term in H²W² is attention's n² (n = HW/256
+tokens at stride 16, HW/1024 at 32), the others the convolutions' and projections' HW:
+"""),
+    code("""
+ca.total(hybrid(96), (H, W))[0]
+"""),
+    md("""
+## The budget: MobileNet V2 at 224
+"""),
+    code("""
+budget = ca.network("mobilenet_v2").count(224).macs
+budget
+"""),
+    md("""
+The closed form evaluated on every width that 4 heads divide, with `sweep` (numpy speed), and
+the widest that fits:
+"""),
+    code("""
+import pandas as pd
+
+widths = list(range(16, 1025, 4))
+table = ca.sweep(macs_N, N=widths).to_pandas()
+fits = table[table["value"] <= budget]
+width = int(fits["N"].max())
+chosen = hybrid(width)
+macs, params = ca.total(chosen, 224)
+assert macs <= budget < ca.total(hybrid(width + 4), 224)[0]        # the widest that fits, counted exactly
+assert macs == macs_N.subs(N, width) and params == params_N.subs(N, width)  # the closed form is the count
+pd.DataFrame({"width N": [width], "MACs": [macs], "budget used": [f"{macs / budget:.1%}"], "params": [params]})
+"""),
+    md("""
+PyTorch agrees: the same design built as PyTorch modules (`to_torch`, on the meta device, where
+nothing is computed) and counted by FlopCounterMode (FLOPs, 2 per MAC):
+"""),
+    code("""
+import torch
+from torch.utils.flop_counter import FlopCounterMode
+
+model = ca.to_torch(chosen, device="meta")
+with FlopCounterMode(display=False) as counter:
+    model(torch.empty(1, 3, 224, 224, device="meta"))
+assert counter.get_total_flops() == 2 * macs
+assert sum(p.numel() for p in model.parameters()) == params
+print(f"width {width}: {macs:,} MACs, {params:,} params, as PyTorch counts them")
+"""),
+    md("""
+## Where the budget goes, and where the hybrid stops being cheap
+
+Attention's share at 224: its projections (4nC²) and its two products (2n²C), read off each step
+of the forward pass (a repeated block's step counts its repeats):
+"""),
+    code("""
+from convalgebra.memory import trace
+
+steps = [s for s in trace(chosen, 224).steps if isinstance(s.layer, Attention)]
+products = sum(s.layer.score_macs(s.input_size) * s.times for s in steps)
+projections = sum(s.layer.projection_macs(s.input_size) * s.times for s in steps)
+assert products == 2 * (2 * 196**2 * width) + 2 * (2 * 49**2 * width)   # two blocks a stage: n = 196, then 49
+shares = {"attention's products (2n²C)": products, "attention's projections (4nC²)": projections,
+          "everything else": macs - products - projections}
+pd.Series(shares).to_frame("MACs")
+"""),
+    md("""
+The n² term is small at 224, but it grows with the square of the image's area. Against MobileNet
+V2, whose MACs grow linearly in the area, the hybrid's cost crosses over at some input side;
+both closed forms in I (H = W = I, exact at multiples of 32), swept:
+"""),
+    code("""
+I = ca.I
+ours = ca.total(chosen, (H, W))[0].subs({H: I, W: I})
+theirs = ca.network("mobilenet_v2").count((H, W)).macs.subs({H: I, W: I})
+sides = list(range(96, 1217, 32))
+curves = pd.DataFrame({"I": sides,
+                       "hybrid": ca.sweep(ours, I=sides).to_pandas()["value"],
+                       "mobilenet_v2": ca.sweep(theirs, I=sides).to_pandas()["value"]})
+beyond = curves[curves["hybrid"] > curves["mobilenet_v2"]]
+cross = int(beyond["I"].min()) if len(beyond) else None
+assert ca.total(chosen, 224)[0] == ours.subs(I, 224)
+print(f"the hybrid costs more than MobileNet V2 from I = {cross} on" if cross else "the hybrid stays cheaper")
+"""),
+    code("""
+import matplotlib.pyplot as plt
+
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.plot(curves["I"], curves["hybrid"] / 1e9, label=f"hybrid, N = {width}")
+ax.plot(curves["I"], curves["mobilenet_v2"] / 1e9, label="MobileNet V2")
+ax.axvline(224, color="grey", lw=0.8, ls=":")
+ax.set_xlabel("input side I (H = W = I)")
+ax.set_ylabel("GMACs")
+ax.set_title("A hybrid's attention is quadratic in the area")
+ax.legend()
+plt.show()
+"""),
+    md("""
+The design holds at the size it was made for; past the crossing, a larger image calls for
+windows (Swin's M x M windows make the n² term n·M²) or separable attention (MobileViT V2:
+no n² term at all), each a rule in the library: `ca.explain("window-attention")`,
+`ca.explain("separable-attention")`.
+"""),
+]
+
 NOTEBOOKS = {
     "01-tour-of-the-ten-modules.ipynb": TOUR,
     "02-designing-a-block-under-a-budget.ipynb": BUDGET,
     "03-network-cost-breakdown.ipynb": NETWORK,
+    "04-designing-a-hybrid-under-a-budget.ipynb": HYBRID,
 }
 
 

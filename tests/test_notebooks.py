@@ -40,7 +40,7 @@ def outputs(nb, kind: str) -> list:
 def test_at_least_the_three_a_course_needs():
     names = [p.name for p in NOTEBOOKS]
     assert names == ["01-tour-of-the-ten-modules.ipynb", "02-designing-a-block-under-a-budget.ipynb",
-                     "03-network-cost-breakdown.ipynb"]
+                     "03-network-cost-breakdown.ipynb", "04-designing-a-hybrid-under-a-budget.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
