@@ -278,6 +278,9 @@ def test_attention_every_column_is_what_the_tool_reports(make, size):
     torch.manual_seed(0)
     counts = check_every_column(make(), *size)
     assert all(peer.total is not None for peer in counts.peers)
+    height, width = size
+    tokens = (height // 8) * (width // 8) + 1 if make is tiny_vit else (height // 4) * (width // 4)
+    assert counts.products == (2 if make is tiny_vit else 1) * _scores(tokens)  # the library's: 2 n**2 C a layer
 
 
 def _scores(n: int) -> int:
@@ -299,6 +302,7 @@ def test_attention_where_peers_fall_short_of_the_definition():
     assert meta.get_total_flops() - cpu == 2 * _scores(n)
     counts = ca.peer_counts(ca.from_torch(fused, (3, 8, 12)))
     assert counts.cost.macs * 2 == meta.get_total_flops()           # the library counts what the meta device runs
+    assert counts.products == _scores(n) and "attention" in counts.to_text()
     by = {p.key: p for p in counts.peers}
     assert "attention" not in dict(by["fvcore"].parts) and "attention" not in dict(by["ptflops-aten"].parts)
     mha = Multihead(True).eval()

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from .display import Result
 from .errors import InvalidValueError, wrong_type
-from .layers import (Activation, AdaptivePool, BatchNorm, Conv, ConvTranspose, Elementwise, Held, LayerNorm, Linear,
+from .layers import (Activation, AdaptivePool, Attention, BatchNorm, Conv, ConvTranspose, Elementwise, Held, LayerNorm, Linear,
                      Norm, Pool, Traced, Uncounted, Upsample, area, sides)
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -111,6 +111,7 @@ class PeerCounts(Result):
 
     cost: "NetworkCost"
     peers: tuple[PeerCount, ...]
+    products: int = 0  #: of the library's MACs, those of attention's two products (scores, weighted sum)
 
 #: The parts each total is split into, in the table's order.
 PARTS = ("conv and linear", "attention", "bias", "norms", "activations", "pooling", "other")
@@ -224,7 +225,23 @@ def peer_counts(net: "Network", size: Any = None) -> PeerCounts:
         total = None if reason else sum(parts.values())
         peers.append(PeerCount(peer.key, peer.tool, peer.unit, total, None if reason and peer.key == "thop" else params,
                                ordered if total is not None else (), peer.finds, peer.why, reason))
-    return PeerCounts(cost, tuple(peers))
+    return PeerCounts(cost, tuple(peers), sum(_products(row, origins.get(row.name, ("", 1))[0]) for row in rows))
+
+
+def _products(row: "LayerCost", op: str) -> int:
+    """The MACs of attention's two products in one layer, as the library counts them (all devices alike)."""
+    layer = row.layer
+    if not row.runs:
+        return 0
+    if isinstance(layer, Attention):
+        return int(layer.score_macs(row.input_size))
+    if isinstance(layer, Traced) and (op in _PRODUCTS or op == _SDPA):
+        return int(layer.counted)
+    call = _MHA_CALL.search(op) if isinstance(layer, Traced) and op.startswith(_MHA) else None
+    if call is not None:
+        n, c = int(call.group(2)), _channels_of(op)
+        return 2 * n * n * c
+    return 0
 
 
 def _numel(channels: Any, size: Any) -> int:

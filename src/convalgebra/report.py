@@ -573,8 +573,10 @@ def _peer_counts_view(counts: "PeerCounts") -> View:
         f" MACs ({CONVENTION}), that is ", Expr(cost.flops, "number"), " FLOPs, and ", Expr(cost.params, "number"),
         " params. Each counter below puts a cost on other things too, or on some of them twice:"))]
     shown = tuple(p for p in PARTS if p != "attention" or any(dict(peer.parts).get(p) for peer in counts.peers))
+    mine = ((Expr(cost.macs - counts.products, "number"), Expr(counts.products, "number"))
+            if "attention" in shown else (Expr(cost.macs, "number"),))
     rows: list[tuple[Any, ...]] = [("convalgebra", "MACs", Expr(cost.macs, "number"), Expr(cost.params, "number"),
-                                    Expr(cost.macs, "number"), *("-" for _ in shown[1:]))]
+                                    *mine, *("-" for _ in shown[len(mine):]))]
     for peer in counts.peers:
         parts = dict(peer.parts)
         params = "-" if peer.params is None else Expr(peer.params, "number")
