@@ -344,3 +344,24 @@ def test_cli_conventions_attention():
     assert main(["count", "torchvision:vit_b_32", "--conventions"], out=out, err=err) == 0, err.getvalue()
     text = out.getvalue()
     assert "attention" in text and "scaled_dot_product_attention" in text
+
+
+def test_token_layers_with_size_rules_count_as_their_traced_forms():
+    """An import that reads linear layers on tokens and nn.MultiheadAttention into the library's TokenLinear and
+    Attention (closed forms in H and W) gives every counter's figure the traced layers give; attention whose
+    calls the importer did not record is not known, not guessed."""
+    import dataclasses
+
+    from convalgebra.layers import Attention, TokenLinear
+    from convalgebra.peers import PEERS, _counted, _NotKnown
+
+    for model, name, made in ((Fused(), "qkv", TokenLinear(C_TOKENS, 3 * C_TOKENS, name="qkv")),
+                              (Multihead(False), "attention", Attention(C_TOKENS, HEADS, name="attention"))):
+        net = ca.from_torch(model.eval(), (3, 8, 12))
+        origins = {n: op for n, op, _ in net.origins}
+        traced = next(r for r in net.count((8, 12)).layers if r.name == name)
+        sized = dataclasses.replace(traced, layer=made, macs=made.macs((2, 3)), input_size=(2, 3), output_size=(2, 3))
+        for peer in PEERS:
+            assert _counted(peer.key, sized, origins[name], 1) == _counted(peer.key, traced, origins[name], 1), peer.key
+    with pytest.raises(_NotKnown):
+        _counted("fvcore", sized, "torch.nn.functional.scaled_dot_product_attention", 1)

@@ -28,8 +28,8 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from .display import Result
 from .errors import InvalidValueError, wrong_type
-from .layers import (Activation, AdaptivePool, Attention, BatchNorm, Conv, ConvTranspose, Elementwise, Held, LayerNorm, Linear,
-                     Norm, Pool, Traced, Uncounted, Upsample, area, sides)
+from .layers import (Activation, AdaptivePool, Attention, BatchNorm, Conv, ConvTranspose, Elementwise, Held, LayerNorm,
+                     Linear, LinearAttention, Norm, Pool, TokenLinear, Traced, Uncounted, Upsample, area, sides)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .networks import LayerCost, Network, NetworkCost
@@ -257,6 +257,8 @@ def _counted(key: str, row: "LayerCost", op: str, places: int, carried: Optional
         return []
     if isinstance(layer, Traced):
         return _traced(key, layer, op, places)
+    if isinstance(layer, (Attention, LinearAttention, TokenLinear)):
+        return _tokens(key, row, op, places)
     if isinstance(layer, Uncounted) and not (key == "ptflops-pytorch" and op in _PTF_FUNCTIONS):
         return []
     macs = int(row.macs)
@@ -369,6 +371,23 @@ def _traced(key: str, layer: Traced, op: str, places: int) -> list[tuple[str, in
         raise _NotKnown(f"runs {layer.op} ({layer.name}), counted at the traced size, whose convention here is not"
                         " known")
     return []
+
+
+def _tokens(key: str, row: "LayerCost", op: str, places: int) -> list[tuple[str, int]]:
+    """A layer on tokens with a size rule (an import that reads a linear layer or nn.MultiheadAttention
+    into the library's token layers): a linear layer on each token as a traced one; attention by
+    the call torch ran (nn.MultiheadAttention's, recorded by the importer); any other not known."""
+    layer = row.layer
+    if isinstance(layer, TokenLinear) and op.split("(", 1)[0] == _LINEAR:
+        n = int(area(row.input_size) + layer.extra)
+        values, counted = n * int(layer.out_channels), int(row.macs)
+        held = counted // n + (int(layer.out_channels) if layer.bias else 0)
+        return _traced(key, Traced(layer.in_channels, "Linear", layer.out_channels, counted, shape=(n, int(
+            layer.out_channels)), held=held), op, places) if values else []
+    if isinstance(layer, Attention) and op.startswith(_MHA):
+        return _multihead(key, op)
+    raise _NotKnown(f"runs {getattr(layer, 'name', '') or type(layer).__name__} ({op or 'its calls not recorded'}),"
+                    " whose convention here is not known")
 
 
 def _multihead(key: str, op: str) -> list[tuple[str, int]]:
