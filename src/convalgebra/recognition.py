@@ -427,7 +427,7 @@ def recognize_network(net: Any) -> tuple[list[tuple[str, Optional[Recognized]]],
     >>> recognize_network(None)
     Traceback (most recent call last):
     ...
-    convalgebra.errors.InvalidValueError: None: expected a Network (one imported with from_torch or from the zoo)
+    convalgebra.errors.InvalidValueError: None: expected a Network (one imported with from_torch or from the zoo), not NoneType
     """
     from .errors import wrong_type
     from .networks import Network
