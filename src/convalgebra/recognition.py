@@ -107,7 +107,6 @@ def _layout(block: Block) -> _Layout:
 
     # the stack holds ("enter", block, place, parent node, step kind, step index) and ("close", node id)
     stack: list[tuple[Any, ...]] = [("enter", block, (), None, "", 0)]
-    pending: dict[int, list[_Step]] = {}  # a node's steps, completed with its end when it closes
     while stack:
         item = stack.pop()
         if item[0] == "close":
@@ -169,7 +168,6 @@ def _signature(layout: _Layout, chosen: Sequence[int], start: int, end: int) -> 
 def _patterns() -> tuple[_Pattern, ...]:
     """Every pattern, in the order tried: the modules' own, then the papers' variants."""
     from .catalog import module
-    from .layers import Identity
     from .rules import chain, depthwise, excite, ghost, group, reduce, se_gate, separate
     from .symbols import G, K, M, N, r, s, t
 
@@ -209,7 +207,6 @@ def _patterns() -> tuple[_Pattern, ...]:
             parts.append(ghost(s)(Conv(t * M, N, (1, 1))))
             out.append(made("ghost-bottleneck", Series(*parts), (t, s, r) if se else (t, s), with_se if se else "",
                             whole=("s",)))
-    del Identity
     return tuple(out)
 
 
