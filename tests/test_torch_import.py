@@ -296,8 +296,8 @@ def test_cli_help_says_a_file_runs():
     ("resnet50", "resnet50: 16 bottlenecks (t = 4)"),                     # He et al. 2016, Table 1: 3+4+6+3
     ("resnext50_32x4d", "resnext50_32x4d: 16 resnexts (t = 2; G = 32)"),  # Xie et al. 2017: 32 groups, width 128 of 256
     ("mobilenet_v2", "mobilenet_v2: 1 depthwise-separable; 16 inverted-bottlenecks (t = 6)"),  # Table 2: t = 1 once
-    ("efficientnet_b0", "efficientnet_b0: 15 mbconvs (t = 6; r = 24); 1 block none of the modules"),  # MBConv1 once
-    ("shufflenet_v2_x1_0", "shufflenet_v2_x1_0: 13 shufflenet-v2s; 3 blocks none of the modules"),  # 3 stride-2 units
+    ("efficientnet_b0", "efficientnet_b0: 16 mbconvs (t = 1 (1x), 6 (15x); r = 4 (1x), 24 (15x))"),  # MBConv1 once
+    ("shufflenet_v2_x1_0", "shufflenet_v2_x1_0: 16 shufflenet-v2s (3 down-sampling units)"),  # 3 stride-2 units
     ("convnext_tiny", "convnext_tiny: 18 convnexts (t = 4)"),             # Liu et al. 2022: (3, 3, 9, 3)
 ])
 def test_recognized_modules(name, line):

@@ -63,7 +63,7 @@ _EXPORTS: dict[str, str] = {
     # PyTorch both ways (the ``torch`` extra), blocks recognized as the modules, and what other counters report
     "to_torch": "torch_export", "from_torch": "torch_import", "load_model": "torch_import",
     "from_onnx": "onnx_import",
-    **{name: "recognition" for name in ("Recognized", "recognize", "recognize_network")},
+    **{name: "recognition" for name in ("Recognized", "recognize", "recognize_network", "find_modules")},
     **{name: "peers" for name in ("peer_counts", "PeerCounts", "PeerCount")},
     # figures (matplotlib, the ``plot`` extra, imported when a figure is drawn)
     "plot_ratios": "plotting", "plot_network": "plotting", "plot_roofline": "plotting", "plot_resolution": "plotting",
@@ -115,7 +115,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .rooflines import DEVICES, Device, Roofline, crossing, device, roofline
     from .torch_import import from_torch, load_model
     from .onnx_import import from_onnx
-    from .recognition import Recognized, recognize, recognize_network
+    from .recognition import Recognized, find_modules, recognize, recognize_network
     from .peers import PeerCount, PeerCounts, peer_counts
     from .layers import (Activation, Conv, ConvTranspose, Elementwise, Identity, LayerNorm, LayerScale, Shuffle, Slice,
                          Upsample, output_size)

@@ -312,10 +312,12 @@ def _network_cost(cost: "NetworkCost") -> dict[str, Any]:
         out["unused"] = [r.name for r in cost.layers if r.unused]
         out["counted_at_traced_size_only"] = [r.name for r in cost.layers if isinstance(r.layer, Traced)]
         out["exported_at"] = net.domain or None
-        out["blocks"] = [{"name": name, "module": r.module if r else None,
+        out["blocks"] = [{"name": name, "module": r.module if r else None, "variant": (r.variant or None) if r else None,
                           "parameters": encode(dict(r.parameters)) if r else {},
                           "stride": r.stride if r else None} for name, r in found]
         out["modules"] = summary
+        out["module_counts"] = {m: sum(1 for _, r in found if r is not None and r.module == m)
+                                for m in dict.fromkeys(r.module for _, r in found if r is not None)}
     return out
 
 
