@@ -30,7 +30,7 @@ from convalgebra.blocks import iter_layers  # noqa: E402
 from convalgebra.cli import main  # noqa: E402
 from convalgebra.errors import InvalidValueError  # noqa: E402
 from convalgebra.layers import Uncounted  # noqa: E402
-from convalgebra.symbols import H, I, W  # noqa: E402
+from convalgebra.symbols import B, H, I, W  # noqa: E402
 from convalgebra.torch_import import load_model  # noqa: E402
 
 warnings.filterwarnings("ignore", category=FutureWarning)
@@ -44,6 +44,8 @@ SIZES = [(97, 131), (128, 160)]
 #: names, the shapes computed in the graph, as_strided's gather, and weights in an external-data file.
 DYNAMO = ["resnet18", "shufflenet_v2_x0_5", "convnext_tiny", "efficientnet_b0"]
 CASES = [(name, "torchscript") for name in MODELS] + [(name, "dynamo") for name in DYNAMO]
+#: Exported with the batch dynamic too (the file's batch dimension N, read as the symbol B).
+BATCHED = ("mobilenet_v3_small", "batch")
 
 
 def _torchvision(name: str, device: str) -> "torch.nn.Module":
@@ -67,13 +69,13 @@ def exported(tmp_path_factory) -> dict[str, Path]:
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
-            for name, exporter in CASES:
+            for name, exporter in [*CASES, BATCHED]:
                 path = folder / exporter / f"{name}.onnx"
                 path.parent.mkdir(exist_ok=True)
                 model, x = _torchvision(name, "cpu"), torch.randn(1, 3, 64, 96)
-                if exporter == "torchscript":
-                    torch.onnx.export(model, x, str(path), dynamo=False, dynamic_axes={"x": {2: "H", 3: "W"}},
-                                      input_names=["x"])
+                if exporter in ("torchscript", "batch"):  # "batch": the batch a dim_param too
+                    axes = {0: "N", 2: "H", 3: "W"} if exporter == "batch" else {2: "H", 3: "W"}
+                    torch.onnx.export(model, x, str(path), dynamo=False, dynamic_axes={"x": axes}, input_names=["x"])
                 else:
                     try:
                         import onnxscript  # noqa: F401
@@ -89,10 +91,10 @@ def exported(tmp_path_factory) -> dict[str, Path]:
 
 
 @lru_cache(maxsize=None)
-def flop_counter(name: str, height: int, width: int) -> int:
+def flop_counter(name: str, height: int, width: int, batch: int = 1) -> int:
     model = _torchvision(name, "meta")
     with FlopCounterMode(display=False) as counter:
-        model(torch.empty(1, 3, height, width, device="meta"))
+        model(torch.empty(batch, 3, height, width, device="meta"))
     return counter.get_total_flops() // 2
 
 
@@ -136,6 +138,61 @@ def test_closed_form_in_the_files_symbols(exported, case):
     for height, width in ((3 * step, 5 * step), (7 * step, 4 * step)):
         assert cost.macs.subs({H: height, W: width}) == network(exported, case).total((height, width))[0]
     assert cost.params == initializer_parameters(exported[case])
+
+
+def test_batch_dimension_is_B(exported):
+    """A file whose batch is a dim_param counts its MACs for B images (closed form in B, H and W),
+    its parameters once: at B = 2 the MACs are FlopCounterMode's on a batch of 2."""
+    from convalgebra.symbols import B
+
+    net = network(exported, BATCHED)
+    cost = net.count()
+    assert net.batch == B and cost.batch == B and cost.macs.free_symbols == {B, H, W}
+    for batch, (height, width) in ((2, SIZES[0]), (3, SIZES[1])):
+        assert net.total((height, width))[0].subs(B, batch) == flop_counter(BATCHED[0], height, width, batch)
+        assert sum(r.macs for r in net.count((height, width)).layers).subs(B, batch) == \
+            flop_counter(BATCHED[0], height, width, batch)  # each layer's MACs are the batch's
+    step = int(cost.exact_when().rsplit(" ", 1)[-1])  # where the closed form in B, H and W claims to be exact
+    assert cost.macs.subs({B: 2, H: 3 * step, W: 5 * step}) == flop_counter(BATCHED[0], 3 * step, 5 * step, 2)
+    assert cost.params == net.total(SIZES[0])[1] == initializer_parameters(exported[BATCHED])
+    assert "batch dimension N: MACs for B images" in net.source
+    eight = ca.from_onnx(exported[BATCHED], dims={"N": 8})
+    assert eight.batch == 8 and eight.total(SIZES[0])[0] == flop_counter(BATCHED[0], *SIZES[0], 8)
+
+
+def test_batch_on_the_command_line(exported):
+    """``--set B=2 H=.. W=..`` counts the batch; text and JSON say it; a file whose batch is fixed
+    takes no B (one line, exit 2)."""
+    import json
+
+    height, width = SIZES[0]
+    out, err = io.StringIO(), io.StringIO()
+    args = ["count", str(exported[BATCHED]), "--set", "B=2", f"H={height}", f"W={width}"]
+    assert main([*args, "--format", "json"], out, err) == 0, err.getvalue()
+    data = json.loads(out.getvalue())
+    assert data["input"]["batch"] == 2 and data["total"]["macs"] == flop_counter(BATCHED[0], height, width, 2)
+    from convalgebra.symbols import B
+
+    per_image = network(exported, BATCHED).count().macs.subs(B, 1)
+    assert ca.parse_expression(data["total_symbolic"]["macs"]) == 2 * per_image  # the closed form at B = 2
+    import jsonschema
+
+    jsonschema.validate(data, ca.data.schema("count"))
+    out = io.StringIO()
+    assert main(args, out, err) == 0
+    assert "Batch: 2 images" in out.getvalue()
+    out = io.StringIO()
+    assert main(["count", str(exported[BATCHED]), "--symbolic"], out, err) == 0
+    assert "Batch: B images" in out.getvalue()
+    out = io.StringIO()
+    assert main(["count", str(exported[BATCHED]), "--symbolic", "--format", "json"], out, err) == 0
+    data = json.loads(out.getvalue())
+    assert data["input"]["batch"] == "B" and ca.parse_expression(data["total"]["macs"]) == (B * per_image).expand()
+    fixed = exported["mobilenet_v3_small", "torchscript"]
+    code, text = _one_line_cli(["count", str(fixed), "--set", "B=2"])
+    assert code == 2 and "batch is fixed at 1" in text and text.count("\n") == 1
+    code, text = _one_line_cli(["count", str(exported[BATCHED]), "--set", "B=0"])
+    assert code == 2 and text.count("\n") == 1
 
 
 def test_batch_norm_folded_differs_from_torch_by_the_norms(exported):
@@ -229,7 +286,7 @@ def test_channels_last_input():
     nodes = [helper.make_node("Transpose", ["x"], ["t"], perm=[0, 3, 1, 2]),
              helper.make_node("Conv", ["t", "w"], ["y"], auto_pad="SAME_UPPER", strides=[2, 2])]
     model = _model(nodes, [_weight("w", 8, 3, 3, 3)], dims=("unk__0", "H", "W", 3))
-    net = ca.from_onnx(model, strict=True)
+    net = ca.from_onnx(model, strict=True, dims={"unk__0": 1})
     assert net.in_channels == 3 and net.count().macs == 216 * H * W / 4
     assert net.total((9, 14)) == (216 * 5 * 7, 216)
 
@@ -562,8 +619,9 @@ def test_dims_mapped_and_square():
     node = helper.make_node("Conv", ["x", "w"], ["y"])
     model = _model([node], [_weight("w", 2, 3, 1, 1)], dims=("batch", None, "size", "size"))
     cost = ca.from_onnx(model).count()
-    assert cost.macs == 6 * I**2
-    assert "batch dimension batch counted at 1" in ca.from_onnx(model).source
+    assert cost.macs == 6 * B * I**2 and cost.params == 6  # the batch is B: MACs for B images, weights once
+    assert "batch dimension batch: MACs for B images" in ca.from_onnx(model).source
+    assert ca.from_onnx(model, dims={"batch": 4}).count().macs == 24 * I**2
     mapped = _model([node], [_weight("w", 2, 3, 1, 1)], dims=(1, None, "height", "width"))
     assert ca.from_onnx(mapped, dims={"height": "W", "width": "H"}).count().macs == 6 * H * W
     assert ca.from_onnx(mapped, dims={"height": 10}).count().macs == 60 * W

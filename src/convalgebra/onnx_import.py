@@ -3,8 +3,9 @@ library's own layers, the same layers and graph :func:`convalgebra.from_torch` b
 
 No inference runs and no weight is read: each initializer counts by its dims (external data is
 checked to be there, never loaded). Each ``dim_param`` of the input is a symbol of the closed
-form (the height and width H and W, by their place in NCHW; a batch dimension is counted at 1,
-the library counting one image, and the network says so), and every size flows through the
+form (the height and width H and W, by their place in NCHW; a batch dimension is the symbol B,
+the network's :attr:`~convalgebra.networks.Network.batch`: each layer's MACs are for the batch,
+the parameters once, and the graph's sizes are followed for one image), and every size flows through the
 library's own arithmetic, so a count at H and W is a closed form with its exactness condition.
 Shapes the graph computes from its values (``Shape -> Gather -> Concat -> Reshape``) are followed
 with those symbols.
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import math
 import os
+from fractions import Fraction
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
@@ -135,7 +137,7 @@ def from_onnx(source: Any, *, name: str = "", strict: bool = False,
 
     ``dims`` maps an input's ``dim_param`` to a library symbol by name (``{"height": "H"}``) or to
     a whole number; unmapped, the input's third and fourth dims are H and W (one symbol I when
-    both are the same ``dim_param``) and its first is the batch, counted at 1.
+    both are the same ``dim_param``) and its first is the batch B (``{"N": 8}`` counts a batch of 8).
 
     >>> import pytest; onnx = pytest.importorskip("onnx")
     >>> from onnx import helper, TensorProto
@@ -241,7 +243,7 @@ class _OnnxImporter(Importer):
     # -- the input -----------------------------------------------------------------
     def _source(self) -> tuple[str, int, Any]:
         """The data input: its name, channels and size (symbols where its dims are ``dim_param``)."""
-        from .symbols import I, H, W, symbol
+        from .symbols import B, I, H, W, symbol
 
         inputs = [i for i in self.graph.input if i.name not in self.inits]
         if len(inputs) != 1:
@@ -277,16 +279,15 @@ class _OnnxImporter(Importer):
             elif d.HasField("dim_value") and d.dim_value > 0:
                 mapped.append(int(d.dim_value))
             elif position == 0:
-                mapped.append(1)
+                mapped.append(B)
             else:
                 mapped.append(I if same else (H, W, H, W)[position])
-        if mapped[0] != 1:
-            if is_concrete(mapped[0]):
-                raise InvalidValueError(f"{self.name}: a batch of {mapped[0]} images; the library counts one (export"
-                                        " with a batch of 1 or a dynamic batch)")
-            raise InvalidValueError(f"{self.name}: the batch dimension is a symbol; the library counts one image")
-        if params[0]:
-            self.notes.append(f"batch dimension {params[0]} counted at 1")
+        if is_concrete(mapped[0]) and mapped[0] != 1 and not (params[0] and params[0] in self.dims):
+            raise InvalidValueError(f"{self.name}: a batch of {mapped[0]} images fixed in the file (its shapes hold"
+                                    " it); export with a batch of 1 or a dynamic batch")
+        self.batch = mapped[0]  # the images the file's graph is for: its sizes are followed for one image
+        if not (is_concrete(self.batch) and self.batch == 1):
+            self.notes.append(f"batch dimension {params[0] or '(unnamed)'}: MACs for {self.batch} images")
         channels = mapped[1]
         if not isinstance(channels, int):
             raise InvalidValueError(f"{self.name}: the input's channels ({params[1]}) must be a number")
@@ -305,6 +306,7 @@ class _OnnxImporter(Importer):
             values = self._values_of(tensor)
             if values is not None:
                 self.consts[tensor.name] = values
+        self.pooled = self._gathered_pools()
         self._read_nodes(self.graph.node)
         outputs = [self.keys[o.name] for o in self.graph.output if o.name in self.keys]
         outputs = list(dict.fromkeys(outputs))
@@ -329,7 +331,7 @@ class _OnnxImporter(Importer):
                       parts=self._blocks(),
                       origins=tuple((n, op, visits) for n, (op, visits) in self.origins.items()),
                       joins=tuple(dict.fromkeys(self.joins)), unused=frozenset(self.unused),
-                      outputs=tuple(self._value_name(n) for n in outputs))
+                      outputs=tuple(self._value_name(n) for n in outputs), batch=self.batch)
         uncounted = [layer for stage in net.stages for layer in iter_layers(stage.block) if isinstance(layer, Uncounted)]
         if self.strict and uncounted:
             listed = "; ".join(f"{layer.name} ({layer.op})" for layer in uncounted)
@@ -349,8 +351,72 @@ class _OnnxImporter(Importer):
             paths = [p for p in dict.fromkeys(self.join_paths) if p and any(c.startswith(p + ".") for c in convs)]
         return tuple(p for p in paths if not any(p.startswith(q + ".") for q in paths))
 
+    def _gathered_pools(self) -> dict[str, tuple[str, str, str, tuple[int, int]]]:
+        """torch's dynamo exporter writes an ``AdaptiveAvgPool2d`` (or max) whose input is no multiple
+        of its output (AlexNet's and VGG's to 6 x 6 and 7 x 7 at most sizes) as index arithmetic under
+        the module's scope: Range, GatherND, Where, Gather, Add, Div. Each such module, by the first
+        output of each of its nodes: (its module path, kind, the tensor it makes, its output size),
+        the size read off the file's shapes; where they do not fix it, the nodes are read one by one."""
+        import ast
+
+        scopes: dict[str, tuple[str, list[Any]]] = {}
+        for node in self.graph.node:
+            meta = {p.key: p.value for p in node.metadata_props}
+            hierarchy = meta.get("pkg.torch.onnx.class_hierarchy", "")
+            if "pooling.Adaptive" not in hierarchy:
+                continue
+            try:
+                scoped = [str(p) for p in ast.literal_eval(meta.get("pkg.torch.onnx.name_scopes", "[]"))]
+                classes = [str(c) for c in ast.literal_eval(hierarchy)]
+            except (ValueError, SyntaxError):
+                continue
+            if len(classes) < 2 or len(scoped) != len(classes) or \
+                    classes[-2] not in ("torch.nn.modules.pooling.AdaptiveAvgPool2d",
+                                        "torch.nn.modules.pooling.AdaptiveMaxPool2d"):
+                continue
+            kind = "max" if classes[-2].endswith("MaxPool2d") else "avg"
+            scopes.setdefault(scoped[-2], (kind, []))[1].append(node)
+        pooled: dict[str, tuple[str, str, str, tuple[int, int]]] = {}
+        results = {o.name for o in self.graph.output}
+        for scope, (kind, nodes) in scopes.items():
+            if not any(n.op_type in ("GatherND", "Gather", "Where") for n in nodes):
+                continue  # a pool the ops say themselves (ReduceMean, AveragePool): read one by one
+            inside = {o for n in nodes for o in n.output}
+            made = [o for n in nodes for o in n.output if o and (o in results or any(
+                    id(reader) not in {id(m) for m in nodes} and reader.output[0] not in inside
+                    for reader in self.consumers.get(o, [])))]
+            made = [o for o in made if len(self._inferred_dims(o) or ()) == 4]  # the map (not the indices)
+            dims = self._inferred_dims(made[0]) if len(made) == 1 else None
+            if dims is None or len(dims) != 4 or not all(isinstance(d, int) for d in dims[2:]):
+                continue
+            for n in nodes:
+                if n.output:
+                    pooled[n.output[0]] = (scope, kind, made[0], (int(dims[2]), int(dims[3])))
+        return pooled
+
+    def _gathered_pool(self, node: Any, data: list[str]) -> None:
+        """A node of an adaptive pool written as index arithmetic (:meth:`_gathered_pools`): the first
+        that reads the map is the whole pool, the library's :class:`~convalgebra.layers.AdaptivePool`
+        from the map to the module's result; the others are inside it."""
+        scope, kind, made, (height, width) = self.pooled[node.output[0]]
+        if made in self.keys:
+            return  # the pool is read already
+        first = self.nodes[self.keys[data[0]]]
+        if first.state.kind != "map":
+            return self._unknown_node(node, node.op_type)
+        self.names[scope] = self.names.get(scope, 0) + 1
+        label = scope if self.names[scope] == 1 else f"{scope}_{self.names[scope]}"
+        self.paths[label] = scope
+        pool = AdaptivePool(first.channels, height if height == width else (height, width), kind, label)
+        self._emit(node, made, [data[0]], pool, ImportState("map", first.channels), label, scope.split(".")[0])
+
     def _read_nodes(self, nodes: Any) -> None:
         for node in nodes:
+            if node.output and node.output[0] in getattr(self, "pooled", {}):
+                data = [x for x in node.input if x in self.keys]
+                if data:
+                    self._gathered_pool(node, data)
+                    continue
             if node.domain not in ("", "ai.onnx"):
                 data = [x for x in node.input if x in self.keys]
                 if data:
@@ -956,7 +1022,9 @@ class _OnnxImporter(Importer):
         whole = _product(shape)
         if sum(1 for d in dims if is_concrete(d) and d == -1) == 1:
             known = _product(d for d in dims if not (is_concrete(d) and d == -1))
-            dims = [self._simplified(whole / known) if (is_concrete(d) and d == -1) else d for d in dims]
+            rest = Fraction(whole, known) if isinstance(whole, int) and isinstance(known, int) and known else \
+                whole / known  # a number stays exact (Python's 512 / 512 is the float 1.0, which is no 1 to sympy)
+            dims = [self._simplified(rest) if (is_concrete(d) and d == -1) else d for d in dims]
         state, c = first.state, first.channels
         dims = [self._simplified(d) for d in dims]
         if tuple(dims) == tuple(self._simplified(x) for x in shape):
