@@ -110,10 +110,19 @@ def network(exported: dict[tuple[str, str], Path], case: tuple[str, str]) -> "ca
 
 
 def initializer_parameters(path: Path) -> int:
-    """The weights a file holds, read off its protobuf: every float initializer's elements, but a
-    batch norm's running mean and variance (statistics, torch's buffers) and one-element numbers."""
+    """The weights a file holds, read off its protobuf: the sum of its float initializers' sizes,
+    but one-element numbers and the tensors read only as a batch norm's running mean or variance
+    (statistics, torch's buffers; the dynamo exporter keeps one copy of equal tensors, so with
+    random weights a norm's running variance may be another layer's weight, which counts).
+
+    They differ from torch's ``sum(p.numel())``: the exporter folds each batch norm after a
+    convolution into it, so the file holds a bias of N where torch holds the norm's 2N (N fewer
+    a folded norm; ``test_batch_norm_folded_differs_from_torch_by_the_norms``)."""
     model = onnx.load(str(path), load_external_data=False)
-    statistics = {x for node in model.graph.node if node.op_type == "BatchNormalization" for x in node.input[3:5]}
+    read = {x for node in model.graph.node for k, x in enumerate(node.input)
+            if not (node.op_type == "BatchNormalization" and k in (3, 4))}
+    statistics = {x for node in model.graph.node if node.op_type == "BatchNormalization"
+                  for x in node.input[3:5]} - read
     return sum(math.prod(t.dims) for t in model.graph.initializer
                if t.data_type == TensorProto.FLOAT and t.name not in statistics and math.prod(t.dims) > 1)
 
@@ -193,6 +202,44 @@ def test_batch_on_the_command_line(exported):
     assert code == 2 and "batch is fixed at 1" in text and text.count("\n") == 1
     code, text = _one_line_cli(["count", str(exported[BATCHED]), "--set", "B=0"])
     assert code == 2 and text.count("\n") == 1
+
+
+def test_dynamo_gathered_adaptive_pool(tmp_path):
+    """torch's dynamo exporter writes an adaptive pool whose input is no multiple of its output
+    (AlexNet's and VGG's) as index arithmetic (Range, GatherND, Where, Gather, Add, Div): read as
+    the library's AdaptivePool by its module, so the classifier after it counts, at two sizes."""
+    pytest.importorskip("onnxscript")
+    import logging
+
+    class Small(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 4, 3, stride=2)
+            self.avgpool = torch.nn.AdaptiveAvgPool2d((3, 3))
+            self.fc = torch.nn.Linear(36, 5)
+
+        def forward(self, x):
+            return self.fc(torch.flatten(self.avgpool(self.conv(x)), 1))
+
+    torch.manual_seed(0)
+    model, path = Small().eval(), tmp_path / "small.onnx"
+    dims = {2: torch.export.Dim("H", min=8, max=512), 3: torch.export.Dim("W", min=8, max=512)}
+    logging.disable(logging.WARNING)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, (torch.randn(1, 3, 17, 21),), str(path), dynamo=True, dynamic_shapes={"x": dims},
+                              input_names=["x"])  # a map of 8 x 10: no multiple of 3
+    finally:
+        logging.disable(logging.NOTSET)
+    assert {"GatherND", "Where"} <= {n.op_type for n in onnx.load(str(path)).graph.node}
+    net = ca.from_onnx(path, strict=True)
+    assert [type(x).__name__ for s in net.stages for x in iter_layers(s.block)] == ["Conv", "AdaptivePool", "Linear"]
+    meta = model.to("meta")
+    for height, width in ((17, 21), (30, 19)):
+        with FlopCounterMode(display=False) as counter:
+            meta(torch.empty(1, 3, height, width, device="meta"))
+        assert net.total((height, width)) == (counter.get_total_flops() // 2, initializer_parameters(path))
 
 
 def test_batch_norm_folded_differs_from_torch_by_the_norms(exported):
