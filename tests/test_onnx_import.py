@@ -242,6 +242,36 @@ def test_dynamo_gathered_adaptive_pool(tmp_path):
         assert net.total((height, width)) == (counter.get_total_flops() // 2, initializer_parameters(path))
 
 
+def test_dynamo_swin_read_whole(tmp_path):
+    """torchvision's swin_t exported by the dynamo exporter (which keeps the input at 224 x 224 though
+    asked for H and W dynamic): each ShiftedWindowAttention read as the library's window attention
+    (its heads and window read off the position bias the exporter gathered), each PatchMerging as
+    the patch merge, its norm and linear layer; MACs FlopCounterMode's, params the file's initializers
+    (the gathered bias and the shifted windows' masks are in them, where torch holds a bias table)."""
+    pytest.importorskip("onnxscript")
+    import logging
+
+    from convalgebra.layers import Attention
+
+    torch.manual_seed(0)
+    model, path = _torchvision("swin_t", "cpu"), tmp_path / "swin_t.onnx"
+    dims = {2: torch.export.Dim("H", min=32, max=2048), 3: torch.export.Dim("W", min=32, max=2048)}
+    logging.disable(logging.WARNING)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, (torch.randn(1, 3, 224, 224),), str(path), dynamo=True, dynamic_shapes={"x": dims},
+                              input_names=["x"])
+    finally:
+        logging.disable(logging.NOTSET)
+    net = ca.from_onnx(path, name="swin_t", strict=True)
+    attention = [x for s in net.stages for x in iter_layers(s.block) if isinstance(x, Attention)]
+    assert [(x.heads, x.window) for x in attention] == [(h, 7) for h, n in ((3, 2), (6, 2), (12, 6), (24, 2))
+                                                         for _ in range(n)]
+    assert [x.shift for x in attention[:2]] == [0, 3]
+    assert net.total(224) == (flop_counter("swin_t", 224, 224), initializer_parameters(path))
+
+
 def test_batch_norm_folded_differs_from_torch_by_the_norms(exported):
     """resnet18's exporter folds each batch norm (2N weights) into the convolution before it (a
     bias of N): the file holds N fewer per norm than torch's parameters, as the docstring says

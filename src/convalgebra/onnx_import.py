@@ -58,6 +58,10 @@ _PASS = {"Identity", "Dropout", "Cast", "CastLike"}
 _JOINS = {"Add": "add", "Sub": "add", "Mul": "multiply", "Div": "multiply"}
 _TORCH_OPS = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div", "Concat": "cat"}
 _CONTROL = {"If", "Loop", "Scan"}
+#: Modules the dynamo exporter writes as many ops, read whole by their class (see ``_gathered_pools``).
+_WHOLE = ("torch.nn.modules.pooling.AdaptiveAvgPool2d", "torch.nn.modules.pooling.AdaptiveMaxPool2d",
+          "torchvision.models.swin_transformer.ShiftedWindowAttention",
+          "torchvision.models.swin_transformer.PatchMerging")
 _COMPARISONS = {"Equal": "==", "Greater": ">", "Less": "<", "GreaterOrEqual": ">=", "LessOrEqual": "<="}
 
 
@@ -351,64 +355,143 @@ class _OnnxImporter(Importer):
             paths = [p for p in dict.fromkeys(self.join_paths) if p and any(c.startswith(p + ".") for c in convs)]
         return tuple(p for p in paths if not any(p.startswith(q + ".") for q in paths))
 
-    def _gathered_pools(self) -> dict[str, tuple[str, str, str, tuple[int, int]]]:
-        """torch's dynamo exporter writes an ``AdaptiveAvgPool2d`` (or max) whose input is no multiple
-        of its output (AlexNet's and VGG's to 6 x 6 and 7 x 7 at most sizes) as index arithmetic under
-        the module's scope: Range, GatherND, Where, Gather, Add, Div. Each such module, by the first
-        output of each of its nodes: (its module path, kind, the tensor it makes, its output size),
-        the size read off the file's shapes; where they do not fix it, the nodes are read one by one."""
+    def _gathered_pools(self) -> dict[str, tuple[str, str, str, Any]]:
+        """Modules torch's dynamo exporter writes as many ops that are read whole, by the module's
+        scope and class (its node metadata), as from_torch reads the module: each such module, by
+        the first output of each of its nodes: (its module path, its class, the tensor it makes,
+        what it is read as).
+
+        - An ``AdaptiveAvgPool2d`` (or max) whose input is no multiple of its output (AlexNet's and
+          VGG's to 6 x 6 and 7 x 7 at most sizes) is index arithmetic: Range, GatherND, Where,
+          Gather, Add, Div; read as the pool, its output size read off the file's shapes.
+        - torchvision's Swin: a ``ShiftedWindowAttention`` (padding to whole windows, the shift's
+          rolls, the window partition, the products, the relative position bias gathered) is the
+          library's window :class:`~convalgebra.layers.Attention`, its heads and window read off
+          the bias table; a ``PatchMerging`` (padding, four strided slices, a concatenation, layer
+          norm, a linear layer) is :class:`~convalgebra.layers.PatchMerge`, its norm and linear layer.
+
+        Where the file does not fix what they need, the nodes are read one by one."""
         import ast
 
         scopes: dict[str, tuple[str, list[Any]]] = {}
         for node in self.graph.node:
             meta = {p.key: p.value for p in node.metadata_props}
             hierarchy = meta.get("pkg.torch.onnx.class_hierarchy", "")
-            if "pooling.Adaptive" not in hierarchy:
+            if not any(name in hierarchy for name in _WHOLE):
                 continue
             try:
                 scoped = [str(p) for p in ast.literal_eval(meta.get("pkg.torch.onnx.name_scopes", "[]"))]
                 classes = [str(c) for c in ast.literal_eval(hierarchy)]
             except (ValueError, SyntaxError):
                 continue
-            if len(classes) < 2 or len(scoped) != len(classes) or \
-                    classes[-2] not in ("torch.nn.modules.pooling.AdaptiveAvgPool2d",
-                                        "torch.nn.modules.pooling.AdaptiveMaxPool2d"):
+            if len(scoped) != len(classes):
                 continue
-            kind = "max" if classes[-2].endswith("MaxPool2d") else "avg"
-            scopes.setdefault(scoped[-2], (kind, []))[1].append(node)
-        pooled: dict[str, tuple[str, str, str, tuple[int, int]]] = {}
+            depth = next((i for i, c in enumerate(classes[:-1]) if c in _WHOLE), None)
+            if depth is not None:
+                scopes.setdefault(scoped[depth], (classes[depth], []))[1].append(node)
+        pooled: dict[str, tuple[str, str, str, Any]] = {}
         results = {o.name for o in self.graph.output}
         for scope, (kind, nodes) in scopes.items():
-            if not any(n.op_type in ("GatherND", "Gather", "Where") for n in nodes):
+            pool = kind.startswith("torch.nn.modules.pooling.")
+            if pool and not any(n.op_type in ("GatherND", "Gather", "Where") for n in nodes):
                 continue  # a pool the ops say themselves (ReduceMean, AveragePool): read one by one
             inside = {o for n in nodes for o in n.output}
+            ours = {id(m) for m in nodes}
             made = [o for n in nodes for o in n.output if o and (o in results or any(
-                    id(reader) not in {id(m) for m in nodes} and reader.output[0] not in inside
-                    for reader in self.consumers.get(o, [])))]
-            made = [o for o in made if len(self._inferred_dims(o) or ()) == 4]  # the map (not the indices)
-            dims = self._inferred_dims(made[0]) if len(made) == 1 else None
-            if dims is None or len(dims) != 4 or not all(isinstance(d, int) for d in dims[2:]):
+                    id(reader) not in ours and reader.output[0] not in inside for reader in self.consumers.get(o, [])))]
+            made = [o for o in made if len(self._inferred_dims(o) or ()) == 4]  # the map (not indices or sizes)
+            if len(made) != 1:
                 continue
+            what: Any = None
+            if pool:
+                dims = self._inferred_dims(made[0])
+                if dims is None or not all(isinstance(d, int) for d in dims[2:]):
+                    continue
+                what = (int(dims[2]), int(dims[3]))
+            else:
+                weights = [x for n in nodes for x in n.input if x in self.inits and
+                           self.inits[x].data_type in (1, 10, 11, 16) and _product(self.inits[x].dims) > 1]
+                what = (list(dict.fromkeys(weights)), any(n.op_type == "Concat" for n in nodes))
             for n in nodes:
                 if n.output:
-                    pooled[n.output[0]] = (scope, kind, made[0], (int(dims[2]), int(dims[3])))
+                    pooled[n.output[0]] = (scope, kind, made[0], what)
         return pooled
 
     def _gathered_pool(self, node: Any, data: list[str]) -> None:
-        """A node of an adaptive pool written as index arithmetic (:meth:`_gathered_pools`): the first
-        that reads the map is the whole pool, the library's :class:`~convalgebra.layers.AdaptivePool`
-        from the map to the module's result; the others are inside it."""
-        scope, kind, made, (height, width) = self.pooled[node.output[0]]
+        """A node of a module read whole (:meth:`_gathered_pools`): the first that reads the data is
+        the whole module, from that value to the module's result; the others are inside it."""
+        from .layers import Attention, PatchMerge, TokenLinear
+
+        scope, kind, made, what = self.pooled[node.output[0]]
         if made in self.keys:
-            return  # the pool is read already
+            return  # the module is read already
         first = self.nodes[self.keys[data[0]]]
-        if first.state.kind != "map":
-            return self._unknown_node(node, node.op_type)
+        c = first.channels
         self.names[scope] = self.names.get(scope, 0) + 1
         label = scope if self.names[scope] == 1 else f"{scope}_{self.names[scope]}"
         self.paths[label] = scope
-        pool = AdaptivePool(first.channels, height if height == width else (height, width), kind, label)
-        self._emit(node, made, [data[0]], pool, ImportState("map", first.channels), label, scope.split(".")[0])
+        owner = scope.split(".")[0]
+        block: Optional[AnyBlock] = None
+        state = ImportState(first.state.kind, c)
+        if kind.startswith("torch.nn.modules.pooling.") and first.state.kind == "map":
+            height, width = what
+            block = AdaptivePool(c, height if height == width else (height, width),
+                                 "max" if kind.endswith("MaxPool2d") else "avg", label)
+        elif first.state.kind == "nhwc" and is_concrete(c):
+            weights, rolled = what
+            dims = {x: tuple(self.inits[x].dims) for x in weights}
+            if kind.endswith(".ShiftedWindowAttention"):
+                block = self._window_attention(c, dims, rolled, label)
+            elif kind.endswith(".PatchMerging"):
+                block = Series(PatchMerge(c, name=f"{label}.merge"), LayerNorm(4 * c, name=f"{label}.norm"),
+                               TokenLinear(4 * c, 2 * c, bias=False, name=f"{label}.reduction"))
+                state = ImportState("nhwc", 2 * c)
+            total = sum(_product(d) for d in dims.values())
+            if block is not None and total != sum(x.params() for x in iter_layers(block)):
+                block = None  # the file holds other weights than the module read whole would: not guessed
+            held = self._claim(weights, label)
+            if block is None:
+                block, state = Uncounted(c, kind.rsplit(".", 1)[-1], held=held, name=label), ImportState("other", c)
+            elif held != total:  # a weight equal to another layer's, which the exporter keeps once: counted there
+                self.reused.update(x.name for x in iter_layers(block))
+                block = Series(block, Parameters(state.channels, held, f"{label}.parameters")) if held else block
+        if block is None:
+            return self._unknown_node(node, node.op_type)
+        self._emit(node, made, [data[0]], block, state, label, owner)
+
+    @staticmethod
+    def _window_attention(c: int, dims: dict[str, tuple[int, ...]], rolled: bool, label: str) -> Optional[AnyBlock]:
+        """Swin's window attention on ``c`` channels from the weights its module's nodes read: the
+        queries', keys' and values' C x 3C, the projection's C x C, their biases, and the relative
+        position bias: its table ((2M - 1)**2 x h) as torch holds it, or (as the dynamo exporter
+        folds it) already gathered for the M**2 x M**2 pairs of a window (h x M**4), with the
+        shifted windows' masks beside; the heads h and window M read off it. The file's weights
+        are its parameters: a gathered bias and masks are held beside the attention."""
+        from .layers import Attention
+
+        shapes = list(dims.values())
+        if not any(d in ((3 * c, c), (c, 3 * c)) for d in shapes) or (c, c) not in shapes:
+            return None
+        heads = window = 0
+        table = False
+        for d in shapes:
+            n = math.isqrt(d[-1]) if len(d) == 4 else math.isqrt(d[0]) if len(d) == 2 else 0
+            if len(d) == 4 and d[0] == 1 and d[2] == d[3] and n * n == d[2] and c % d[1] == 0:
+                heads, window = d[1], n  # 1 x h x M**2 x M**2
+            elif len(d) == 2 and d not in ((c, c), (3 * c, c), (c, 3 * c)) and n * n == d[0] and c % d[1] == 0:
+                if math.isqrt(n) ** 2 == n and n > 1:
+                    heads, window = d[1], math.isqrt(n)  # M**4 x h
+                elif n % 2 == 1 and n > 1 and not heads:
+                    heads, window, table = d[1], (n + 1) // 2, True  # (2M - 1)**2 x h
+        if not heads:
+            return None
+        attention = Attention(c, heads, window=window, shift=window // 2 if rolled else 0,
+                              qkv_bias=(3 * c,) in shapes, proj_bias=(c,) in shapes,
+                              position_bias="table" if table else "none", name=label)
+        rest = sum(_product(d) for d in shapes) - attention.params()
+        if rest < 0:
+            return None
+        return attention if not rest else Series(attention, Parameters(c, rest, f"{label}.constants"))
 
     def _read_nodes(self, nodes: Any) -> None:
         for node in nodes:
