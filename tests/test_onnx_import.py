@@ -46,6 +46,8 @@ DYNAMO = ["resnet18", "shufflenet_v2_x0_5", "convnext_tiny", "efficientnet_b0"]
 CASES = [(name, "torchscript") for name in MODELS] + [(name, "dynamo") for name in DYNAMO]
 #: Exported with the batch dynamic too (the file's batch dimension N, read as the symbol B).
 BATCHED = ("mobilenet_v3_small", "batch")
+#: A transformer: Swin's window attention and patch merging, exported with H and W dynamic.
+SWIN = ("swin_t", "torchscript")
 
 
 def _torchvision(name: str, device: str) -> "torch.nn.Module":
@@ -69,7 +71,7 @@ def exported(tmp_path_factory) -> dict[str, Path]:
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
-            for name, exporter in [*CASES, BATCHED]:
+            for name, exporter in [*CASES, BATCHED, SWIN]:
                 path = folder / exporter / f"{name}.onnx"
                 path.parent.mkdir(exist_ok=True)
                 model, x = _torchvision(name, "cpu"), torch.randn(1, 3, 64, 96)
@@ -240,6 +242,24 @@ def test_dynamo_gathered_adaptive_pool(tmp_path):
         with FlopCounterMode(display=False) as counter:
             meta(torch.empty(1, 3, height, width, device="meta"))
         assert net.total((height, width)) == (counter.get_total_flops() // 2, initializer_parameters(path))
+
+
+def test_torchscript_swin_with_h_and_w_dynamic(exported):
+    """swin_t from the TorchScript exporter, H and W dynamic (its shifted windows' masks built with
+    ScatterND, Mod, Range, Where from the sizes): each attn module read whole as the window attention,
+    each patch merging as one; MACs FlopCounterMode's at two sizes (one odd and oblong), params the
+    file's initializers, and the closed form in H and W equal to the count where it claims to be exact."""
+    from convalgebra.layers import Attention
+
+    net = network(exported, SWIN)
+    assert not [x for s in net.stages for x in iter_layers(s.block) if isinstance(x, Uncounted)]
+    assert [(x.heads, x.window) for s in net.stages for x in iter_layers(s.block) if isinstance(x, Attention)] == \
+        [(h, 7) for h, n in ((3, 2), (6, 2), (12, 6), (24, 2)) for _ in range(n)]
+    for height, width in ((225, 161), (192, 256)):
+        assert net.total((height, width)) == (flop_counter("swin_t", height, width), initializer_parameters(exported[SWIN]))
+    cost = net.count()
+    assert cost.exact_when() == "H and W are multiples of 224"
+    assert cost.macs.subs({H: 448, W: 224}) == flop_counter("swin_t", 448, 224)
 
 
 def test_dynamo_swin_read_whole(tmp_path):

@@ -389,6 +389,8 @@ class _OnnxImporter(Importer):
             depth = next((i for i, c in enumerate(classes[:-1]) if c in _WHOLE), None)
             if depth is not None:
                 scopes.setdefault(scoped[depth], (classes[depth], []))[1].append(node)
+        if not scopes:
+            scopes = self._swin_paths()
         pooled: dict[str, tuple[str, str, str, Any]] = {}
         results = {o.name for o in self.graph.output}
         for scope, (kind, nodes) in scopes.items():
@@ -399,7 +401,7 @@ class _OnnxImporter(Importer):
             ours = {id(m) for m in nodes}
             made = [o for n in nodes for o in n.output if o and (o in results or any(
                     id(reader) not in ours and reader.output[0] not in inside for reader in self.consumers.get(o, [])))]
-            made = [o for o in made if len(self._inferred_dims(o) or ()) == 4]  # the map (not indices or sizes)
+            made = [o for o in made if self._rank(o) == 4]  # the map (not indices or sizes)
             if len(made) != 1:
                 continue
             what: Any = None
@@ -409,13 +411,57 @@ class _OnnxImporter(Importer):
                     continue
                 what = (int(dims[2]), int(dims[3]))
             else:
-                weights = [x for n in nodes for x in n.input if x in self.inits and
-                           self.inits[x].data_type in (1, 10, 11, 16) and _product(self.inits[x].dims) > 1]
-                what = (list(dict.fromkeys(weights)), any(n.op_type == "Concat" for n in nodes))
+                weights = [self._aliased(x) for n in nodes for x in n.input]
+                weights = [x for x in weights if x in self.inits and self.inits[x].data_type in (1, 10, 11, 16) and
+                           _product(self.inits[x].dims) > 1]
+                rolled = any(n.op_type == "ScatterND" for n in nodes) if kind.startswith("onnx.") else \
+                    any(n.op_type == "Concat" for n in nodes)  # the shift's masks (TorchScript), its rolls (dynamo)
+                what = (list(dict.fromkeys(weights)), rolled)
             for n in nodes:
                 if n.output:
                     pooled[n.output[0]] = (scope, kind, made[0], what)
         return pooled
+
+    def _aliased(self, name: str) -> str:
+        """An initializer behind Identity nodes (the TorchScript exporter's aliases of shared weights)."""
+        while name not in self.inits and name in self.producer and self.producer[name].op_type == "Identity":
+            name = self.producer[name].input[0]
+        return name
+
+    def _rank(self, name: str) -> Optional[int]:
+        """A tensor's number of dims as onnx's shape inference gives it (its dims may be unknown)."""
+        self._inferred_dims(name)  # onnx's shape inference, once
+        value = (self.inferred or {}).get(name)
+        if value is None or not value.type.tensor_type.HasField("shape"):
+            return None
+        return len(value.type.tensor_type.shape.dim)
+
+    def _swin_paths(self) -> dict[str, tuple[str, list[Any]]]:
+        """The TorchScript exporter names each node by its module path (``/features/features.1/
+        features.1.0/attn/MatMul``) but not the module's class: Swin's modules found by their path
+        and what they hold, then read whole only where their weights are a window attention's
+        (:meth:`_window_attention`) or a patch merging's (its norm and reduction). An ``attn`` module
+        with a softmax and a matmul is taken as a window attention; a module whose own nodes slice
+        the map four ways and concatenate it, with a ``norm`` and a ``reduction`` inside, as a patch merging."""
+        paths: dict[str, list[Any]] = {}
+        for node in self.graph.node:
+            parts = [p for p in node.name.split("/") if p] if node.name.startswith("/") else []
+            path = ""
+            for part in parts[:-1]:
+                path = part if not path or part.startswith(path + ".") else f"{path}.{part}"
+            if path:
+                paths.setdefault(path, []).append(node)
+        found: dict[str, tuple[str, list[Any]]] = {}
+        for path, own in paths.items():
+            inside = [n for p, ns in paths.items() if p == path or p.startswith(path + ".") for n in ns]
+            ops = {n.op_type for n in own}
+            if path.endswith(".attn") and {"Softmax", "MatMul"} <= ops:
+                found[path] = ("onnx.ShiftedWindowAttention", inside)
+            elif sum(n.op_type == "Slice" for n in own) >= 4 and "Concat" in ops and \
+                    any(n.op_type == "LayerNormalization" for n in paths.get(f"{path}.norm", [])) and \
+                    any(n.op_type == "MatMul" for n in paths.get(f"{path}.reduction", [])):
+                found[path] = ("onnx.PatchMerging", inside)
+        return found
 
     def _gathered_pool(self, node: Any, data: list[str]) -> None:
         """A node of a module read whole (:meth:`_gathered_pools`): the first that reads the data is
