@@ -453,14 +453,15 @@ class _OnnxImporter(Importer):
                 paths.setdefault(path, []).append(node)
         found: dict[str, tuple[str, list[Any]]] = {}
         for path, own in paths.items():
-            inside = [n for p, ns in paths.items() if p == path or p.startswith(path + ".") for n in ns]
             ops = {n.op_type for n in own}
             if path.endswith(".attn") and {"Softmax", "MatMul"} <= ops:
-                found[path] = ("onnx.ShiftedWindowAttention", inside)
+                found[path] = ("onnx.ShiftedWindowAttention", [])
             elif sum(n.op_type == "Slice" for n in own) >= 4 and "Concat" in ops and \
                     any(n.op_type == "LayerNormalization" for n in paths.get(f"{path}.norm", [])) and \
                     any(n.op_type == "MatMul" for n in paths.get(f"{path}.reduction", [])):
-                found[path] = ("onnx.PatchMerging", inside)
+                found[path] = ("onnx.PatchMerging", [])
+        for path, (kind, inside) in found.items():  # each with the nodes of the modules inside it
+            inside += [n for p, ns in paths.items() if p == path or p.startswith(path + ".") for n in ns]
         return found
 
     def _gathered_pool(self, node: Any, data: list[str]) -> None:
