@@ -21,7 +21,9 @@ Known (torch 2.14, torchvision 0.29): the TorchScript exporter refuses AlexNet a
 with H and W dynamic (their AdaptiveAvgPool2d to 6x6 / 7x7 needs the input's size: "adaptive_avg_pool2d,
 input size not accessible"). The dynamo exporter writes that pool, where the map's size is no
 multiple of the output's (AlexNet's 4 columns to 6 at 225x161), as index arithmetic (Range, GatherND,
-Where, Gather, Add, Div) that from_onnx names as not counted, with the classifier after it.
+Where, Gather, Add, Div), which from_onnx reads whole as the adaptive pool by the module's class.
+With --all: the dynamo exporter keeps swin_t's input at 224 x 224 (its sizes fixed, so the odd size
+counts the layers at another size than the file's graph computes); the TorchScript one keeps H and W.
 """
 
 from __future__ import annotations
