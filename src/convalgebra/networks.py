@@ -188,6 +188,8 @@ class Network(RichDisplay):
             raise InvalidValueError(f"imported = {shown(self.imported)}: expected True or False")
         object.__setattr__(self, "in_channels", check("in_channels", self.in_channels, "input channels"))
         _checked_size(self.default_size)  # a size it can be counted at (kept as given)
+        if isinstance(self.batch, bool):
+            raise InvalidValueError(f"batch B = {self.batch}: expected a whole number >= 1 or the symbol B")
         if not (isinstance(self.batch, int) and self.batch == 1):
             object.__setattr__(self, "batch", check("B", self.batch, "batch B"))
         if isinstance(self.stages, list):
