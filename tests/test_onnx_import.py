@@ -712,6 +712,16 @@ def test_control_flow():
         ca.from_onnx(_model([fixed[0], loop], inits))
 
 
+def test_reshape_to_minus_one_with_a_batch():
+    """The dynamo exporter's flatten before a classifier, Reshape to [-1, C], on a file whose batch is a
+    dim_param: the classifier counts, for B images."""
+    nodes = [helper.make_node("GlobalAveragePool", ["x"], ["p"]), helper.make_node("Reshape", ["p", "shape"], ["f"]),
+             helper.make_node("Gemm", ["f", "w"], ["y"], transB=1)]
+    model = _model(nodes, [_ints("shape", [-1, 3]), _weight("w", 5, 3)], dims=("N", 3, "H", "W"))
+    net = ca.from_onnx(model, strict=True)
+    assert net.total((7, 9)) == (15 * B, 15)
+
+
 def test_dims_mapped_and_square():
     node = helper.make_node("Conv", ["x", "w"], ["y"])
     model = _model([node], [_weight("w", 2, 3, 1, 1)], dims=("batch", None, "size", "size"))
