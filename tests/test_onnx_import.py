@@ -30,7 +30,7 @@ from convalgebra.blocks import iter_layers  # noqa: E402
 from convalgebra.cli import main  # noqa: E402
 from convalgebra.errors import InvalidValueError  # noqa: E402
 from convalgebra.layers import Uncounted  # noqa: E402
-from convalgebra.symbols import H, I, W  # noqa: E402
+from convalgebra.symbols import B, H, I, W  # noqa: E402
 from convalgebra.torch_import import load_model  # noqa: E402
 
 warnings.filterwarnings("ignore", category=FutureWarning)
@@ -44,6 +44,10 @@ SIZES = [(97, 131), (128, 160)]
 #: names, the shapes computed in the graph, as_strided's gather, and weights in an external-data file.
 DYNAMO = ["resnet18", "shufflenet_v2_x0_5", "convnext_tiny", "efficientnet_b0"]
 CASES = [(name, "torchscript") for name in MODELS] + [(name, "dynamo") for name in DYNAMO]
+#: Exported with the batch dynamic too (the file's batch dimension N, read as the symbol B).
+BATCHED = ("mobilenet_v3_small", "batch")
+#: A transformer: Swin's window attention and patch merging, exported with H and W dynamic.
+SWIN = ("swin_t", "torchscript")
 
 
 def _torchvision(name: str, device: str) -> "torch.nn.Module":
@@ -67,13 +71,13 @@ def exported(tmp_path_factory) -> dict[str, Path]:
     try:
         with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter("ignore")
-            for name, exporter in CASES:
+            for name, exporter in [*CASES, BATCHED, SWIN]:
                 path = folder / exporter / f"{name}.onnx"
                 path.parent.mkdir(exist_ok=True)
                 model, x = _torchvision(name, "cpu"), torch.randn(1, 3, 64, 96)
-                if exporter == "torchscript":
-                    torch.onnx.export(model, x, str(path), dynamo=False, dynamic_axes={"x": {2: "H", 3: "W"}},
-                                      input_names=["x"])
+                if exporter in ("torchscript", "batch"):  # "batch": the batch a dim_param too
+                    axes = {0: "N", 2: "H", 3: "W"} if exporter == "batch" else {2: "H", 3: "W"}
+                    torch.onnx.export(model, x, str(path), dynamo=False, dynamic_axes={"x": axes}, input_names=["x"])
                 else:
                     try:
                         import onnxscript  # noqa: F401
@@ -89,10 +93,10 @@ def exported(tmp_path_factory) -> dict[str, Path]:
 
 
 @lru_cache(maxsize=None)
-def flop_counter(name: str, height: int, width: int) -> int:
+def flop_counter(name: str, height: int, width: int, batch: int = 1) -> int:
     model = _torchvision(name, "meta")
     with FlopCounterMode(display=False) as counter:
-        model(torch.empty(1, 3, height, width, device="meta"))
+        model(torch.empty(batch, 3, height, width, device="meta"))
     return counter.get_total_flops() // 2
 
 
@@ -108,10 +112,19 @@ def network(exported: dict[tuple[str, str], Path], case: tuple[str, str]) -> "ca
 
 
 def initializer_parameters(path: Path) -> int:
-    """The weights a file holds, read off its protobuf: every float initializer's elements, but a
-    batch norm's running mean and variance (statistics, torch's buffers) and one-element numbers."""
+    """The weights a file holds, read off its protobuf: the sum of its float initializers' sizes,
+    but one-element numbers and the tensors read only as a batch norm's running mean or variance
+    (statistics, torch's buffers; the dynamo exporter keeps one copy of equal tensors, so with
+    random weights a norm's running variance may be another layer's weight, which counts).
+
+    They differ from torch's ``sum(p.numel())``: the exporter folds each batch norm after a
+    convolution into it, so the file holds a bias of N where torch holds the norm's 2N (N fewer
+    a folded norm; ``test_batch_norm_folded_differs_from_torch_by_the_norms``)."""
     model = onnx.load(str(path), load_external_data=False)
-    statistics = {x for node in model.graph.node if node.op_type == "BatchNormalization" for x in node.input[3:5]}
+    read = {x for node in model.graph.node for k, x in enumerate(node.input)
+            if not (node.op_type == "BatchNormalization" and k in (3, 4))}
+    statistics = {x for node in model.graph.node if node.op_type == "BatchNormalization"
+                  for x in node.input[3:5]} - read
     return sum(math.prod(t.dims) for t in model.graph.initializer
                if t.data_type == TensorProto.FLOAT and t.name not in statistics and math.prod(t.dims) > 1)
 
@@ -136,6 +149,147 @@ def test_closed_form_in_the_files_symbols(exported, case):
     for height, width in ((3 * step, 5 * step), (7 * step, 4 * step)):
         assert cost.macs.subs({H: height, W: width}) == network(exported, case).total((height, width))[0]
     assert cost.params == initializer_parameters(exported[case])
+
+
+def test_batch_dimension_is_B(exported):
+    """A file whose batch is a dim_param counts its MACs for B images (closed form in B, H and W),
+    its parameters once: at B = 2 the MACs are FlopCounterMode's on a batch of 2."""
+    from convalgebra.symbols import B
+
+    net = network(exported, BATCHED)
+    cost = net.count()
+    assert net.batch == B and cost.batch == B and cost.macs.free_symbols == {B, H, W}
+    for batch, (height, width) in ((2, SIZES[0]), (3, SIZES[1])):
+        assert net.total((height, width))[0].subs(B, batch) == flop_counter(BATCHED[0], height, width, batch)
+        assert sum(r.macs for r in net.count((height, width)).layers).subs(B, batch) == \
+            flop_counter(BATCHED[0], height, width, batch)  # each layer's MACs are the batch's
+    step = int(cost.exact_when().rsplit(" ", 1)[-1])  # where the closed form in B, H and W claims to be exact
+    assert cost.macs.subs({B: 2, H: 3 * step, W: 5 * step}) == flop_counter(BATCHED[0], 3 * step, 5 * step, 2)
+    assert cost.params == net.total(SIZES[0])[1] == initializer_parameters(exported[BATCHED])
+    assert "batch dimension N: MACs for B images" in net.source
+    eight = ca.from_onnx(exported[BATCHED], dims={"N": 8})
+    assert eight.batch == 8 and eight.total(SIZES[0])[0] == flop_counter(BATCHED[0], *SIZES[0], 8)
+
+
+def test_batch_on_the_command_line(exported):
+    """``--set B=2 H=.. W=..`` counts the batch; text and JSON say it; a file whose batch is fixed
+    takes no B (one line, exit 2)."""
+    import json
+
+    height, width = SIZES[0]
+    out, err = io.StringIO(), io.StringIO()
+    args = ["count", str(exported[BATCHED]), "--set", "B=2", f"H={height}", f"W={width}"]
+    assert main([*args, "--format", "json"], out, err) == 0, err.getvalue()
+    data = json.loads(out.getvalue())
+    assert data["input"]["batch"] == 2 and data["total"]["macs"] == flop_counter(BATCHED[0], height, width, 2)
+    from convalgebra.symbols import B
+
+    per_image = network(exported, BATCHED).count().macs.subs(B, 1)
+    assert ca.parse_expression(data["total_symbolic"]["macs"]) == 2 * per_image  # the closed form at B = 2
+    import jsonschema
+
+    jsonschema.validate(data, ca.data.schema("count"))
+    out = io.StringIO()
+    assert main(args, out, err) == 0
+    assert "Batch: 2 images" in out.getvalue()
+    out = io.StringIO()
+    assert main(["count", str(exported[BATCHED]), "--symbolic"], out, err) == 0
+    assert "Batch: B images" in out.getvalue()
+    out = io.StringIO()
+    assert main(["count", str(exported[BATCHED]), "--symbolic", "--format", "json"], out, err) == 0
+    data = json.loads(out.getvalue())
+    assert data["input"]["batch"] == "B" and ca.parse_expression(data["total"]["macs"]) == (B * per_image).expand()
+    fixed = exported["mobilenet_v3_small", "torchscript"]
+    code, text = _one_line_cli(["count", str(fixed), "--set", "B=2"])
+    assert code == 2 and "batch is fixed at 1" in text and text.count("\n") == 1
+    code, text = _one_line_cli(["count", str(exported[BATCHED]), "--set", "B=0"])
+    assert code == 2 and text.count("\n") == 1
+
+
+def test_dynamo_gathered_adaptive_pool(tmp_path):
+    """torch's dynamo exporter writes an adaptive pool whose input is no multiple of its output
+    (AlexNet's and VGG's) as index arithmetic (Range, GatherND, Where, Gather, Add, Div): read as
+    the library's AdaptivePool by its module, so the classifier after it counts, at two sizes."""
+    pytest.importorskip("onnxscript")
+    import logging
+
+    class Small(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.conv = torch.nn.Conv2d(3, 4, 3, stride=2)
+            self.avgpool = torch.nn.AdaptiveAvgPool2d((3, 3))
+            self.fc = torch.nn.Linear(36, 5)
+
+        def forward(self, x):
+            return self.fc(torch.flatten(self.avgpool(self.conv(x)), 1))
+
+    torch.manual_seed(0)
+    model, path = Small().eval(), tmp_path / "small.onnx"
+    dims = {2: torch.export.Dim("H", min=8, max=512), 3: torch.export.Dim("W", min=8, max=512)}
+    logging.disable(logging.WARNING)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, (torch.randn(1, 3, 17, 21),), str(path), dynamo=True, dynamic_shapes={"x": dims},
+                              input_names=["x"])  # a map of 8 x 10: no multiple of 3
+    finally:
+        logging.disable(logging.NOTSET)
+    assert {"GatherND", "Where"} <= {n.op_type for n in onnx.load(str(path)).graph.node}
+    net = ca.from_onnx(path, strict=True)
+    assert [type(x).__name__ for s in net.stages for x in iter_layers(s.block)] == ["Conv", "AdaptivePool", "Linear"]
+    meta = model.to("meta")
+    for height, width in ((17, 21), (30, 19)):
+        with FlopCounterMode(display=False) as counter:
+            meta(torch.empty(1, 3, height, width, device="meta"))
+        assert net.total((height, width)) == (counter.get_total_flops() // 2, initializer_parameters(path))
+
+
+def test_torchscript_swin_with_h_and_w_dynamic(exported):
+    """swin_t from the TorchScript exporter, H and W dynamic (its shifted windows' masks built with
+    ScatterND, Mod, Range, Where from the sizes): each attn module read whole as the window attention,
+    each patch merging as one; MACs FlopCounterMode's at two sizes (one odd and oblong), params the
+    file's initializers, and the closed form in H and W equal to the count where it claims to be exact."""
+    from convalgebra.layers import Attention
+
+    net = network(exported, SWIN)
+    assert not [x for s in net.stages for x in iter_layers(s.block) if isinstance(x, Uncounted)]
+    assert [(x.heads, x.window) for s in net.stages for x in iter_layers(s.block) if isinstance(x, Attention)] == \
+        [(h, 7) for h, n in ((3, 2), (6, 2), (12, 6), (24, 2)) for _ in range(n)]
+    for height, width in ((225, 161), (192, 256)):
+        assert net.total((height, width)) == (flop_counter("swin_t", height, width), initializer_parameters(exported[SWIN]))
+    cost = net.count()
+    assert cost.exact_when() == "H and W are multiples of 224"
+    assert cost.macs.subs({H: 448, W: 224}) == flop_counter("swin_t", 448, 224)
+
+
+def test_dynamo_swin_read_whole(tmp_path):
+    """torchvision's swin_t exported by the dynamo exporter (which keeps the input at 224 x 224 though
+    asked for H and W dynamic): each ShiftedWindowAttention read as the library's window attention
+    (its heads and window read off the position bias the exporter gathered), each PatchMerging as
+    the patch merge, its norm and linear layer; MACs FlopCounterMode's, params the file's initializers
+    (the gathered bias and the shifted windows' masks are in them, where torch holds a bias table)."""
+    pytest.importorskip("onnxscript")
+    import logging
+
+    from convalgebra.layers import Attention
+
+    torch.manual_seed(0)
+    model, path = _torchvision("swin_t", "cpu"), tmp_path / "swin_t.onnx"
+    dims = {2: torch.export.Dim("H", min=32, max=2048), 3: torch.export.Dim("W", min=32, max=2048)}
+    logging.disable(logging.WARNING)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            torch.onnx.export(model, (torch.randn(1, 3, 224, 224),), str(path), dynamo=True, dynamic_shapes={"x": dims},
+                              input_names=["x"])
+    finally:
+        logging.disable(logging.NOTSET)
+    net = ca.from_onnx(path, name="swin_t", strict=True)
+    attention = [x for s in net.stages for x in iter_layers(s.block) if isinstance(x, Attention)]
+    assert [(x.heads, x.window) for x in attention] == [(h, 7) for h, n in ((3, 2), (6, 2), (12, 6), (24, 2))
+                                                         for _ in range(n)]
+    assert [x.shift for x in attention[:2]] == [0, 3]
+    assert net.total(224) == (flop_counter("swin_t", 224, 224), initializer_parameters(path))
 
 
 def test_batch_norm_folded_differs_from_torch_by_the_norms(exported):
@@ -229,7 +383,7 @@ def test_channels_last_input():
     nodes = [helper.make_node("Transpose", ["x"], ["t"], perm=[0, 3, 1, 2]),
              helper.make_node("Conv", ["t", "w"], ["y"], auto_pad="SAME_UPPER", strides=[2, 2])]
     model = _model(nodes, [_weight("w", 8, 3, 3, 3)], dims=("unk__0", "H", "W", 3))
-    net = ca.from_onnx(model, strict=True)
+    net = ca.from_onnx(model, strict=True, dims={"unk__0": 1})
     assert net.in_channels == 3 and net.count().macs == 216 * H * W / 4
     assert net.total((9, 14)) == (216 * 5 * 7, 216)
 
@@ -558,12 +712,23 @@ def test_control_flow():
         ca.from_onnx(_model([fixed[0], loop], inits))
 
 
+def test_reshape_to_minus_one_with_a_batch():
+    """The dynamo exporter's flatten before a classifier, Reshape to [-1, C], on a file whose batch is a
+    dim_param: the classifier counts, for B images."""
+    nodes = [helper.make_node("GlobalAveragePool", ["x"], ["p"]), helper.make_node("Reshape", ["p", "shape"], ["f"]),
+             helper.make_node("Gemm", ["f", "w"], ["y"], transB=1)]
+    model = _model(nodes, [_ints("shape", [-1, 3]), _weight("w", 5, 3)], dims=("N", 3, "H", "W"))
+    net = ca.from_onnx(model, strict=True)
+    assert net.total((7, 9)) == (15 * B, 15)
+
+
 def test_dims_mapped_and_square():
     node = helper.make_node("Conv", ["x", "w"], ["y"])
     model = _model([node], [_weight("w", 2, 3, 1, 1)], dims=("batch", None, "size", "size"))
     cost = ca.from_onnx(model).count()
-    assert cost.macs == 6 * I**2
-    assert "batch dimension batch counted at 1" in ca.from_onnx(model).source
+    assert cost.macs == 6 * B * I**2 and cost.params == 6  # the batch is B: MACs for B images, weights once
+    assert "batch dimension batch: MACs for B images" in ca.from_onnx(model).source
+    assert ca.from_onnx(model, dims={"batch": 4}).count().macs == 24 * I**2
     mapped = _model([node], [_weight("w", 2, 3, 1, 1)], dims=(1, None, "height", "width"))
     assert ca.from_onnx(mapped, dims={"height": "W", "width": "H"}).count().macs == 6 * H * W
     assert ca.from_onnx(mapped, dims={"height": 10}).count().macs == 60 * W

@@ -21,7 +21,9 @@ Known (torch 2.14, torchvision 0.29): the TorchScript exporter refuses AlexNet a
 with H and W dynamic (their AdaptiveAvgPool2d to 6x6 / 7x7 needs the input's size: "adaptive_avg_pool2d,
 input size not accessible"). The dynamo exporter writes that pool, where the map's size is no
 multiple of the output's (AlexNet's 4 columns to 6 at 225x161), as index arithmetic (Range, GatherND,
-Where, Gather, Add, Div) that from_onnx names as not counted, with the classifier after it.
+Where, Gather, Add, Div), which from_onnx reads whole as the adaptive pool by the module's class.
+With --all: the dynamo exporter keeps swin_t's input at 224 x 224 (its sizes fixed, so the odd size
+counts the layers at another size than the file's graph computes); the TorchScript one keeps H and W.
 """
 
 from __future__ import annotations
@@ -113,14 +115,17 @@ def export(name: str, folder: str, dynamo: bool) -> str:
 
 def initializer_parameters(path: str) -> int:
     """The weights the file holds (its protobuf only, external data left on disk): float
-    initializers of more than one element, but those a batch norm only reads as its running mean
-    or variance (the dynamo exporter shares equal initializers: with random weights a norm's
-    running variance is its scale, all ones, and its running mean its bias, all zeros)."""
+    initializers of more than one element (those no node reads too: the file holds them), but those
+    only read as a batch norm's running mean or variance (the dynamo exporter shares equal
+    initializers: with random weights a norm's running variance is its scale, all ones, and its
+    running mean its bias, all zeros); as tests/test_onnx_import.py counts them."""
     model = onnx.load(path, load_external_data=False)
-    used = {x for node in model.graph.node for k, x in enumerate(node.input)
+    read = {x for node in model.graph.node for k, x in enumerate(node.input)
             if not (node.op_type == "BatchNormalization" and k in (3, 4))}
+    statistics = {x for node in model.graph.node if node.op_type == "BatchNormalization"
+                  for x in node.input[3:5]} - read
     return sum(math.prod(t.dims) for t in model.graph.initializer
-               if t.data_type == TensorProto.FLOAT and t.name in used and math.prod(t.dims) > 1)
+               if t.data_type == TensorProto.FLOAT and t.name not in statistics and math.prod(t.dims) > 1)
 
 
 def torch_macs(model: torch.nn.Module, height: int, width: int) -> int:

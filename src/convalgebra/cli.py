@@ -289,22 +289,37 @@ def _cmd_count(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _count_onnx(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     """``count FILE.onnx``: the model read from the file, counted at its own input (a closed form
-    where its dims are dim_params), at ``--set``'s size, or at the symbols H and W (``--symbolic``)."""
+    where its dims are dim_params), at ``--set``'s size, or at the symbols H and W (``--symbolic``);
+    a batch dimension is B, or ``--set B=8``'s number."""
     import os
 
     from .onnx_import import from_onnx
 
-    if args.symbolic and args.set:
-        raise UsageError("--symbolic counts at the symbols H and W; leave out --set")
     if args.conventions:
         raise UsageError("--conventions compares PyTorch's counters; an ONNX model is counted by the library alone")
+    sizes = [x for x in args.set or () if x.partition("=")[0].strip() != "B"]
+    batches = [x for x in args.set or () if x.partition("=")[0].strip() == "B"]
+    if len(batches) > 1:
+        raise UsageError("B is set twice")
+    if args.symbolic and sizes:
+        raise UsageError("--symbolic counts at the symbols H and W; leave out --set's sizes")
     net = from_onnx(args.model, strict=args.strict, name=os.path.basename(args.model))
+    if batches:
+        from dataclasses import replace
+
+        from .symbols import B, parse_assignment
+        from .validation import check
+
+        if getattr(net.batch, "free_symbols", set()) != {B}:
+            raise UsageError(f"--set B: the file's batch is fixed at {net.batch}, not a dimension of its own")
+        _, value = parse_assignment(batches[0])
+        net = replace(net, batch=check("B", value, "batch B", symbolic=False))
     if args.symbolic:
         from .symbols import H, W
 
         _emit(net.count((H, W)), args.format, out, err)
     else:
-        _emit(net.count(parse_size(args.set) if args.set else None), args.format, out, err)
+        _emit(net.count(parse_size(sizes) if sizes else None), args.format, out, err)
     return 0
 
 

@@ -292,7 +292,8 @@ def _network_cost(cost: "NetworkCost") -> dict[str, Any]:
     out: dict[str, Any] = {
         "network": net.name, "title": net.title,
         "input": {"channels": encode(net.in_channels), "size": encode(cost.size), "height": encode(height),
-                  "width": encode(width)},
+                  "width": encode(width), **({} if is_concrete(cost.batch) and cost.batch == 1
+                                             else {"batch": encode(cost.batch)})},
         "units": {"macs": UNITS, "convention": CONVENTION},
         "total": total,
         "total_symbolic": closed,

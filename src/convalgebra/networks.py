@@ -137,6 +137,9 @@ class Network(RichDisplay):
     layers torch runs whose values no output reads (counted, and shown as unused), ``outputs`` the
     values the model returns (by the layers that make them), and ``domain`` the input sizes the
     import holds for, where a trace followed one path of the model's control flow ("" for all).
+    ``batch`` is the images one count is for: 1 (a count is per image), or the symbol B (or a number)
+    where an imported file's batch dimension is one; each layer's MACs are then for the whole batch,
+    the parameters once.
     """
 
     __view__ = "network"
@@ -156,6 +159,7 @@ class Network(RichDisplay):
     unused: frozenset[str] = frozenset()
     outputs: tuple[str, ...] = ()
     domain: str = ""
+    batch: Value = 1
 
     def __repr__(self) -> str:
         """A short summary (the stages are many): name, title, stages, default input.
@@ -184,6 +188,10 @@ class Network(RichDisplay):
             raise InvalidValueError(f"imported = {shown(self.imported)}: expected True or False")
         object.__setattr__(self, "in_channels", check("in_channels", self.in_channels, "input channels"))
         _checked_size(self.default_size)  # a size it can be counted at (kept as given)
+        if isinstance(self.batch, bool):
+            raise InvalidValueError(f"batch B = {self.batch}: expected a whole number >= 1 or the symbol B")
+        if not (isinstance(self.batch, int) and self.batch == 1):
+            object.__setattr__(self, "batch", check("B", self.batch, "batch B"))
         if isinstance(self.stages, list):
             object.__setattr__(self, "stages", tuple(self.stages))
         if not isinstance(self.stages, tuple):
@@ -287,7 +295,12 @@ class Network(RichDisplay):
         macs, params = _sum(s.macs for s in stages), _sum(s.params for s in stages)
         stages = [replace(s, macs_share=_share(s.macs, macs), params_share=_share(s.params, params)) for s in stages]
         rows = [replace(r, macs_share=_share(r.macs, macs), params_share=_share(r.params, params)) for r in rows]
-        return NetworkCost(self, given, tuple(rows), tuple(stages), macs, params, auxiliary)
+        batch = self.batch
+        if not (is_concrete(batch) and batch == 1):  # a batch's MACs: each image's, B times; the shares the same
+            stages = [replace(s, macs=_batched(s.macs, batch)) for s in stages]
+            rows = [replace(r, macs=_batched(r.macs, batch)) for r in rows]
+            macs = _batched(macs, batch)
+        return NetworkCost(self, given, tuple(rows), tuple(stages), macs, params, auxiliary, batch=batch)
 
     def total(self, size: Optional[Size] = None) -> tuple[Value, Value]:
         """(MACs, params) at ``size`` (one side, or (H, W)), exact.
@@ -467,6 +480,18 @@ def _expanded(value: Value) -> Value:
     return int(expanded) if expanded.is_Integer else expanded
 
 
+def _batched(macs: Value, batch: Value) -> Value:
+    """One image's MACs for a batch of ``batch`` images.
+
+    >>> from convalgebra.symbols import B, I
+    >>> _batched(100, 8), _batched(2 * I**2 + 3, B), _batched(0, B)
+    (800, 2*B*I**2 + 3*B, 0)
+    """
+    if is_concrete(macs) and macs == 0:
+        return 0
+    return _expanded(batch * macs)
+
+
 def _share(part: Value, whole: Value) -> Value:
     """``part / whole``: a Fraction for numbers, a fraction in lowest terms for expressions.
 
@@ -593,6 +618,7 @@ class NetworkCost(Result):
     macs: Value
     params: Value
     auxiliary: bool = False
+    batch: Value = 1  #: the images the MACs are for (the network's batch): 1, a number, or the symbol B
 
     @property
     def flops(self) -> Value:

@@ -3,8 +3,9 @@ library's own layers, the same layers and graph :func:`convalgebra.from_torch` b
 
 No inference runs and no weight is read: each initializer counts by its dims (external data is
 checked to be there, never loaded). Each ``dim_param`` of the input is a symbol of the closed
-form (the height and width H and W, by their place in NCHW; a batch dimension is counted at 1,
-the library counting one image, and the network says so), and every size flows through the
+form (the height and width H and W, by their place in NCHW; a batch dimension is the symbol B,
+the network's :attr:`~convalgebra.networks.Network.batch`: each layer's MACs are for the batch,
+the parameters once, and the graph's sizes are followed for one image), and every size flows through the
 library's own arithmetic, so a count at H and W is a closed form with its exactness condition.
 Shapes the graph computes from its values (``Shape -> Gather -> Concat -> Reshape``) are followed
 with those symbols.
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import math
 import os
+from fractions import Fraction
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any, Mapping, Optional
 
@@ -56,6 +58,10 @@ _PASS = {"Identity", "Dropout", "Cast", "CastLike"}
 _JOINS = {"Add": "add", "Sub": "add", "Mul": "multiply", "Div": "multiply"}
 _TORCH_OPS = {"Add": "add", "Sub": "sub", "Mul": "mul", "Div": "div", "Concat": "cat"}
 _CONTROL = {"If", "Loop", "Scan"}
+#: Modules the dynamo exporter writes as many ops, read whole by their class (see ``_gathered_pools``).
+_WHOLE = ("torch.nn.modules.pooling.AdaptiveAvgPool2d", "torch.nn.modules.pooling.AdaptiveMaxPool2d",
+          "torchvision.models.swin_transformer.ShiftedWindowAttention",
+          "torchvision.models.swin_transformer.PatchMerging")
 _COMPARISONS = {"Equal": "==", "Greater": ">", "Less": "<", "GreaterOrEqual": ">=", "LessOrEqual": "<="}
 
 
@@ -135,7 +141,7 @@ def from_onnx(source: Any, *, name: str = "", strict: bool = False,
 
     ``dims`` maps an input's ``dim_param`` to a library symbol by name (``{"height": "H"}``) or to
     a whole number; unmapped, the input's third and fourth dims are H and W (one symbol I when
-    both are the same ``dim_param``) and its first is the batch, counted at 1.
+    both are the same ``dim_param``) and its first is the batch B (``{"N": 8}`` counts a batch of 8).
 
     >>> import pytest; onnx = pytest.importorskip("onnx")
     >>> from onnx import helper, TensorProto
@@ -241,7 +247,7 @@ class _OnnxImporter(Importer):
     # -- the input -----------------------------------------------------------------
     def _source(self) -> tuple[str, int, Any]:
         """The data input: its name, channels and size (symbols where its dims are ``dim_param``)."""
-        from .symbols import I, H, W, symbol
+        from .symbols import B, I, H, W, symbol
 
         inputs = [i for i in self.graph.input if i.name not in self.inits]
         if len(inputs) != 1:
@@ -277,16 +283,15 @@ class _OnnxImporter(Importer):
             elif d.HasField("dim_value") and d.dim_value > 0:
                 mapped.append(int(d.dim_value))
             elif position == 0:
-                mapped.append(1)
+                mapped.append(B)
             else:
                 mapped.append(I if same else (H, W, H, W)[position])
-        if mapped[0] != 1:
-            if is_concrete(mapped[0]):
-                raise InvalidValueError(f"{self.name}: a batch of {mapped[0]} images; the library counts one (export"
-                                        " with a batch of 1 or a dynamic batch)")
-            raise InvalidValueError(f"{self.name}: the batch dimension is a symbol; the library counts one image")
-        if params[0]:
-            self.notes.append(f"batch dimension {params[0]} counted at 1")
+        if is_concrete(mapped[0]) and mapped[0] != 1 and not (params[0] and params[0] in self.dims):
+            raise InvalidValueError(f"{self.name}: a batch of {mapped[0]} images fixed in the file (its shapes hold"
+                                    " it); export with a batch of 1 or a dynamic batch")
+        self.batch = mapped[0]  # the images the file's graph is for: its sizes are followed for one image
+        if not (is_concrete(self.batch) and self.batch == 1):
+            self.notes.append(f"batch dimension {params[0] or '(unnamed)'}: MACs for {self.batch} images")
         channels = mapped[1]
         if not isinstance(channels, int):
             raise InvalidValueError(f"{self.name}: the input's channels ({params[1]}) must be a number")
@@ -305,6 +310,7 @@ class _OnnxImporter(Importer):
             values = self._values_of(tensor)
             if values is not None:
                 self.consts[tensor.name] = values
+        self.pooled = self._gathered_pools()
         self._read_nodes(self.graph.node)
         outputs = [self.keys[o.name] for o in self.graph.output if o.name in self.keys]
         outputs = list(dict.fromkeys(outputs))
@@ -329,7 +335,7 @@ class _OnnxImporter(Importer):
                       parts=self._blocks(),
                       origins=tuple((n, op, visits) for n, (op, visits) in self.origins.items()),
                       joins=tuple(dict.fromkeys(self.joins)), unused=frozenset(self.unused),
-                      outputs=tuple(self._value_name(n) for n in outputs))
+                      outputs=tuple(self._value_name(n) for n in outputs), batch=self.batch)
         uncounted = [layer for stage in net.stages for layer in iter_layers(stage.block) if isinstance(layer, Uncounted)]
         if self.strict and uncounted:
             listed = "; ".join(f"{layer.name} ({layer.op})" for layer in uncounted)
@@ -349,8 +355,198 @@ class _OnnxImporter(Importer):
             paths = [p for p in dict.fromkeys(self.join_paths) if p and any(c.startswith(p + ".") for c in convs)]
         return tuple(p for p in paths if not any(p.startswith(q + ".") for q in paths))
 
+    def _gathered_pools(self) -> dict[str, tuple[str, str, str, Any]]:
+        """Modules torch's dynamo exporter writes as many ops that are read whole, by the module's
+        scope and class (its node metadata), as from_torch reads the module: each such module, by
+        the first output of each of its nodes: (its module path, its class, the tensor it makes,
+        what it is read as).
+
+        - An ``AdaptiveAvgPool2d`` (or max) whose input is no multiple of its output (AlexNet's and
+          VGG's to 6 x 6 and 7 x 7 at most sizes) is index arithmetic: Range, GatherND, Where,
+          Gather, Add, Div; read as the pool, its output size read off the file's shapes.
+        - torchvision's Swin: a ``ShiftedWindowAttention`` (padding to whole windows, the shift's
+          rolls, the window partition, the products, the relative position bias gathered) is the
+          library's window :class:`~convalgebra.layers.Attention`, its heads and window read off
+          the bias table; a ``PatchMerging`` (padding, four strided slices, a concatenation, layer
+          norm, a linear layer) is :class:`~convalgebra.layers.PatchMerge`, its norm and linear layer.
+
+        Where the file does not fix what they need, the nodes are read one by one."""
+        import ast
+
+        scopes: dict[str, tuple[str, list[Any]]] = {}
+        for node in self.graph.node:
+            meta = {p.key: p.value for p in node.metadata_props}
+            hierarchy = meta.get("pkg.torch.onnx.class_hierarchy", "")
+            if not any(name in hierarchy for name in _WHOLE):
+                continue
+            try:
+                scoped = [str(p) for p in ast.literal_eval(meta.get("pkg.torch.onnx.name_scopes", "[]"))]
+                classes = [str(c) for c in ast.literal_eval(hierarchy)]
+            except (ValueError, SyntaxError):
+                continue
+            if len(scoped) != len(classes):
+                continue
+            depth = next((i for i, c in enumerate(classes[:-1]) if c in _WHOLE), None)
+            if depth is not None:
+                scopes.setdefault(scoped[depth], (classes[depth], []))[1].append(node)
+        if not scopes:
+            scopes = self._swin_paths()
+        pooled: dict[str, tuple[str, str, str, Any]] = {}
+        results = {o.name for o in self.graph.output}
+        for scope, (kind, nodes) in scopes.items():
+            pool = kind.startswith("torch.nn.modules.pooling.")
+            if pool and not any(n.op_type in ("GatherND", "Gather", "Where") for n in nodes):
+                continue  # a pool the ops say themselves (ReduceMean, AveragePool): read one by one
+            inside = {o for n in nodes for o in n.output}
+            ours = {id(m) for m in nodes}
+            made = [o for n in nodes for o in n.output if o and (o in results or any(
+                    id(reader) not in ours and reader.output[0] not in inside for reader in self.consumers.get(o, [])))]
+            made = [o for o in made if self._rank(o) == 4]  # the map (not indices or sizes)
+            if len(made) != 1:
+                continue
+            what: Any = None
+            if pool:
+                dims = self._inferred_dims(made[0])
+                if dims is None or not all(isinstance(d, int) for d in dims[2:]):
+                    continue
+                what = (int(dims[2]), int(dims[3]))
+            else:
+                weights = [self._aliased(x) for n in nodes for x in n.input]
+                weights = [x for x in weights if x in self.inits and self.inits[x].data_type in (1, 10, 11, 16) and
+                           _product(self.inits[x].dims) > 1]
+                rolled = any(n.op_type == "ScatterND" for n in nodes) if kind.startswith("onnx.") else \
+                    any(n.op_type == "Concat" for n in nodes)  # the shift's masks (TorchScript), its rolls (dynamo)
+                what = (list(dict.fromkeys(weights)), rolled)
+            for n in nodes:
+                if n.output:
+                    pooled[n.output[0]] = (scope, kind, made[0], what)
+        return pooled
+
+    def _aliased(self, name: str) -> str:
+        """An initializer behind Identity nodes (the TorchScript exporter's aliases of shared weights)."""
+        while name not in self.inits and name in self.producer and self.producer[name].op_type == "Identity":
+            name = self.producer[name].input[0]
+        return name
+
+    def _rank(self, name: str) -> Optional[int]:
+        """A tensor's number of dims as onnx's shape inference gives it (its dims may be unknown)."""
+        self._inferred_dims(name)  # onnx's shape inference, once
+        value = (self.inferred or {}).get(name)
+        if value is None or not value.type.tensor_type.HasField("shape"):
+            return None
+        return len(value.type.tensor_type.shape.dim)
+
+    def _swin_paths(self) -> dict[str, tuple[str, list[Any]]]:
+        """The TorchScript exporter names each node by its module path (``/features/features.1/
+        features.1.0/attn/MatMul``) but not the module's class: Swin's modules found by their path
+        and what they hold, then read whole only where their weights are a window attention's
+        (:meth:`_window_attention`) or a patch merging's (its norm and reduction). An ``attn`` module
+        with a softmax and a matmul is taken as a window attention; a module whose own nodes slice
+        the map four ways and concatenate it, with a ``norm`` and a ``reduction`` inside, as a patch merging."""
+        paths: dict[str, list[Any]] = {}
+        for node in self.graph.node:
+            parts = [p for p in node.name.split("/") if p] if node.name.startswith("/") else []
+            path = ""
+            for part in parts[:-1]:
+                path = part if not path or part.startswith(path + ".") else f"{path}.{part}"
+            if path:
+                paths.setdefault(path, []).append(node)
+        found: dict[str, tuple[str, list[Any]]] = {}
+        for path, own in paths.items():
+            ops = {n.op_type for n in own}
+            if path.endswith(".attn") and {"Softmax", "MatMul"} <= ops:
+                found[path] = ("onnx.ShiftedWindowAttention", [])
+            elif sum(n.op_type == "Slice" for n in own) >= 4 and "Concat" in ops and \
+                    any(n.op_type == "LayerNormalization" for n in paths.get(f"{path}.norm", [])) and \
+                    any(n.op_type == "MatMul" for n in paths.get(f"{path}.reduction", [])):
+                found[path] = ("onnx.PatchMerging", [])
+        for path, (kind, inside) in found.items():  # each with the nodes of the modules inside it
+            inside += [n for p, ns in paths.items() if p == path or p.startswith(path + ".") for n in ns]
+        return found
+
+    def _gathered_pool(self, node: Any, data: list[str]) -> None:
+        """A node of a module read whole (:meth:`_gathered_pools`): the first that reads the data is
+        the whole module, from that value to the module's result; the others are inside it."""
+        from .layers import Attention, PatchMerge, TokenLinear
+
+        scope, kind, made, what = self.pooled[node.output[0]]
+        if made in self.keys:
+            return  # the module is read already
+        first = self.nodes[self.keys[data[0]]]
+        c = first.channels
+        self.names[scope] = self.names.get(scope, 0) + 1
+        label = scope if self.names[scope] == 1 else f"{scope}_{self.names[scope]}"
+        self.paths[label] = scope
+        owner = scope.split(".")[0]
+        block: Optional[AnyBlock] = None
+        state = ImportState(first.state.kind, c)
+        if kind.startswith("torch.nn.modules.pooling.") and first.state.kind == "map":
+            height, width = what
+            block = AdaptivePool(c, height if height == width else (height, width),
+                                 "max" if kind.endswith("MaxPool2d") else "avg", label)
+        elif first.state.kind == "nhwc" and is_concrete(c):
+            weights, rolled = what
+            dims = {x: tuple(self.inits[x].dims) for x in weights}
+            if kind.endswith(".ShiftedWindowAttention"):
+                block = self._window_attention(c, dims, rolled, label)
+            elif kind.endswith(".PatchMerging"):
+                block = Series(PatchMerge(c, name=f"{label}.merge"), LayerNorm(4 * c, name=f"{label}.norm"),
+                               TokenLinear(4 * c, 2 * c, bias=False, name=f"{label}.reduction"))
+                state = ImportState("nhwc", 2 * c)
+            total = sum(_product(d) for d in dims.values())
+            if block is not None and total != sum(x.params() for x in iter_layers(block)):
+                block = None  # the file holds other weights than the module read whole would: not guessed
+            held = self._claim(weights, label)
+            if block is None:
+                block, state = Uncounted(c, kind.rsplit(".", 1)[-1], held=held, name=label), ImportState("other", c)
+            elif held != total:  # a weight equal to another layer's, which the exporter keeps once: counted there
+                self.reused.update(x.name for x in iter_layers(block))
+                block = Series(block, Parameters(state.channels, held, f"{label}.parameters")) if held else block
+        if block is None:
+            return self._unknown_node(node, node.op_type)
+        self._emit(node, made, [data[0]], block, state, label, owner)
+
+    @staticmethod
+    def _window_attention(c: int, dims: dict[str, tuple[int, ...]], rolled: bool, label: str) -> Optional[AnyBlock]:
+        """Swin's window attention on ``c`` channels from the weights its module's nodes read: the
+        queries', keys' and values' C x 3C, the projection's C x C, their biases, and the relative
+        position bias: its table ((2M - 1)**2 x h) as torch holds it, or (as the dynamo exporter
+        folds it) already gathered for the M**2 x M**2 pairs of a window (h x M**4), with the
+        shifted windows' masks beside; the heads h and window M read off it. The file's weights
+        are its parameters: a gathered bias and masks are held beside the attention."""
+        from .layers import Attention
+
+        shapes = list(dims.values())
+        if not any(d in ((3 * c, c), (c, 3 * c)) for d in shapes) or (c, c) not in shapes:
+            return None
+        heads = window = 0
+        table = False
+        for d in shapes:
+            n = math.isqrt(d[-1]) if len(d) == 4 else math.isqrt(d[0]) if len(d) == 2 else 0
+            if len(d) == 4 and d[0] == 1 and d[2] == d[3] and n * n == d[2] and c % d[1] == 0:
+                heads, window = d[1], n  # 1 x h x M**2 x M**2
+            elif len(d) == 2 and d not in ((c, c), (3 * c, c), (c, 3 * c)) and n * n == d[0] and c % d[1] == 0:
+                if math.isqrt(n) ** 2 == n and n > 1:
+                    heads, window = d[1], math.isqrt(n)  # M**4 x h
+                elif n % 2 == 1 and n > 1 and not heads:
+                    heads, window, table = d[1], (n + 1) // 2, True  # (2M - 1)**2 x h
+        if not heads:
+            return None
+        attention = Attention(c, heads, window=window, shift=window // 2 if rolled else 0,
+                              qkv_bias=(3 * c,) in shapes, proj_bias=(c,) in shapes,
+                              position_bias="table" if table else "none", name=label)
+        rest = sum(_product(d) for d in shapes) - attention.params()
+        if rest < 0:
+            return None
+        return attention if not rest else Series(attention, Parameters(c, rest, f"{label}.constants"))
+
     def _read_nodes(self, nodes: Any) -> None:
         for node in nodes:
+            if node.output and node.output[0] in getattr(self, "pooled", {}):
+                data = [x for x in node.input if x in self.keys]
+                if data:
+                    self._gathered_pool(node, data)
+                    continue
             if node.domain not in ("", "ai.onnx"):
                 data = [x for x in node.input if x in self.keys]
                 if data:
@@ -956,7 +1152,9 @@ class _OnnxImporter(Importer):
         whole = _product(shape)
         if sum(1 for d in dims if is_concrete(d) and d == -1) == 1:
             known = _product(d for d in dims if not (is_concrete(d) and d == -1))
-            dims = [self._simplified(whole / known) if (is_concrete(d) and d == -1) else d for d in dims]
+            rest = Fraction(whole, known) if isinstance(whole, int) and isinstance(known, int) and known else \
+                whole / known  # a number stays exact (Python's 512 / 512 is the float 1.0, which is no 1 to sympy)
+            dims = [self._simplified(rest) if (is_concrete(d) and d == -1) else d for d in dims]
         state, c = first.state, first.channels
         dims = [self._simplified(d) for d in dims]
         if tuple(dims) == tuple(self._simplified(x) for x in shape):

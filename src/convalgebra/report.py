@@ -471,6 +471,9 @@ def _network_cost_view(cost: "NetworkCost") -> View:
     size = cost.size
     blocks: list[Block] = [Paragraph((x,), note=True) for x in (net.paper, net.source) if x]
     blocks.append(Paragraph(("Input: ", _map(net.in_channels, size, spaced=True), f". Costs in {UNITS}: {CONVENTION}.")))
+    if not (is_concrete(cost.batch) and cost.batch == 1):
+        blocks.append(Paragraph(("Batch: ", Expr(cost.batch), " images (the model's batch dimension): each layer's MACs"
+                                 " are for the whole batch, its parameters once.",)))
     spaced = not all(map(is_concrete, sides(size)))
     blocks.append(Table(
         ("#", "layer", "kind", "in", "out", "groups", "stride", "output", "MACs", "MACs %", "params", "params %"),

@@ -709,6 +709,8 @@ def training_cost(net: "str | Network", size: Optional[Size] = None, batch: Any 
     prefixes = _prefixes(freeze)
     if any(isinstance(b, Repeat) for stage in net.stages for b in _composites(stage.block)):
         net = replace(net, stages=tuple(replace(stage, block=_peeled(stage.block)) for stage in net.stages))
+    if getattr(net, "batch", 1) != 1:  # an imported file's batch: the step's own batch is the one counted
+        net = replace(net, batch=1)
     cost = net.count(size, auxiliary=True)
     rows = _row_names(net)
     if [r[0] for r in rows] != [r.name for r in cost.layers]:  # pragma: no cover - the two walks agree
