@@ -241,19 +241,25 @@ def _trace(model: "torch.nn.Module", shape: tuple[int, ...]) -> tuple[Any, Optio
         if mode is not None:
             device = next((t.device for t in (*model.parameters(), *model.buffers())), torch.device("cpu"))
             example = mode.from_tensor(torch.empty(1, *shape, device=device))
+        own = set(vars(model))
         try:
             tracer = _tracer()()
-            traced = _Traced(tracer.root if hasattr(tracer, "root") else model, tracer.trace(model))
+            traced = _Traced(model, tracer.trace(model))
         except Exception as error:  # torch.fx raises many kinds: TraceError, TypeError, NotImplementedError ...
             return _exported(model, shape, error)
+        finally:  # the constants torch.fx stows on the model (a torch.tensor made in forward) kept here instead
+            constants = {k: vars(model).pop(k) for k in set(vars(model)) - own}
+        traced.constants = constants
         try:
             with contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints the traceback it raises
                 try:  # on meta: the model's own tensors read as meta tensors of their shapes (no copy of the model)
-                    _shapes_only()(traced.root, traced.graph).propagate(torch.empty(1, *shape, device="meta"))
+                    _shapes_only()(traced.root, traced.graph, constants=constants).propagate(
+                        torch.empty(1, *shape, device="meta"))
                 except Exception:
                     if mode is None:
                         raise
-                    module = fx.GraphModule(traced.root, traced.graph, type(model).__name__)  # ShapeProp copies it
+                    module = fx.GraphModule({n.target: traced.attribute(n.target) for n in traced.graph.nodes
+                                             if n.op in ("get_attr", "call_module")}, traced.graph, type(model).__name__)
                     _shapes_only()(module, fake_mode=mode).propagate(example)  # a tensor made on the CPU in forward
         except Exception as error:
             raise InvalidValueError(f"{type(model).__name__} does not run on a 1 x {' x '.join(map(str, shape))}"
@@ -271,9 +277,19 @@ class _Traced:
 
     def __init__(self, root: "torch.nn.Module", graph: Any) -> None:
         self.root, self.graph = root, graph
+        self.constants: dict[str, Any] = {}
 
     def named_modules(self) -> Any:
         return self.root.named_modules()
+
+    def attribute(self, target: str) -> Any:
+        """What a ``get_attr`` node reads: a constant of the trace's, or the module's own tensor or module."""
+        if target in self.constants:
+            return self.constants[target]
+        value: Any = self.root
+        for part in target.split("."):
+            value = getattr(value, part, None)
+        return value
 
 
 class _Meta:
@@ -441,7 +457,9 @@ def _shapes_only() -> Any:
         return _Meta(value.shape, value.dtype) if isinstance(value, torch.Tensor) else value
 
     class ShapesOnly(ShapeProp):
-        def __init__(self, module: Any, graph: Any = None, fake_mode: Any = None) -> None:
+        def __init__(self, module: Any, graph: Any = None, fake_mode: Any = None,
+                     constants: Optional[dict[str, Any]] = None) -> None:
+            self.constants = constants or {}
             if graph is None:  # a GraphModule, on fake tensors: ShapeProp's own way
                 super().__init__(module, fake_mode=fake_mode)
                 return
@@ -459,6 +477,8 @@ def _shapes_only() -> Any:
             return cache[id(value)]
 
         def fetch_attr(self, target: str) -> Any:
+            if target in self.constants:
+                return self.on_meta(self.constants[target])
             return self.on_meta(super().fetch_attr(target))
 
         def run_node(self, n: Any) -> Any:
@@ -1158,6 +1178,10 @@ class Importer:
         if node.op != "call_module" and op in _NO_MACS:
             return 0  # a view, an elementwise op, a reduction: FlopCounterMode has no formula for it
         args, kwargs = map_aggregate(node.args, real), map_aggregate(node.kwargs, real)
+        module = self.modules[str(node.target)] if node.op == "call_module" else None
+        key = _op_key(node, module, args, kwargs)
+        if key is not None and key in _TRACED_MACS:
+            return _TRACED_MACS[key]  # the same op on the same shapes (a transformer's blocks): counted once
         try:
             with FlopCounterMode(display=False) as counter:
                 if node.op == "call_function":
@@ -1172,7 +1196,12 @@ class Importer:
             raise InvalidValueError(f"{self.name}: {name} ({op}) cannot be counted on meta tensors:"
                                     f" {_first_line(error)}") from None
         flops = counter.get_total_flops()
-        return flops // 2 if flops % 2 == 0 else Fraction(flops, 2)
+        macs = flops // 2 if flops % 2 == 0 else Fraction(flops, 2)
+        if key is not None:
+            if len(_TRACED_MACS) >= 4096:
+                _TRACED_MACS.clear()
+            _TRACED_MACS[key] = macs
+        return macs
 
     def _module_layer(self, module: Any, state: ImportState, out: tuple[int, ...], name: str) -> Optional[AnyBlock]:
         from torch import nn
@@ -1359,7 +1388,9 @@ class Importer:
         return found
 
     def _attribute(self, target: str) -> Any:
-        value: Any = self.traced.root if isinstance(self.traced, _Traced) else self.traced
+        if isinstance(self.traced, _Traced):
+            return self.traced.attribute(target)
+        value: Any = self.traced
         for part in target.split("."):
             value = getattr(value, part, None)
         return value
@@ -1533,6 +1564,41 @@ def _visits(model: Any) -> dict[int, int]:
 
     walk(model)
     return counts
+
+
+#: What FlopCounterMode counted for an op, by :func:`_op_key`.
+_TRACED_MACS: dict[Any, Any] = {}
+
+
+def _op_key(node: Any, module: Any, args: Any, kwargs: Any) -> Any:
+    """What FlopCounterMode's count of an op on meta tensors depends on: the function (or method,
+    or a leaf module's class, its settings and its tensors' shapes) and its arguments, tensors by
+    shape and dtype; None where an argument is no plain value."""
+    import torch
+
+    def frozen(value: Any) -> Any:
+        if isinstance(value, torch.Tensor):
+            return "tensor", tuple(value.shape), value.dtype, value.device.type
+        if isinstance(value, (list, tuple)):
+            return type(value).__name__, tuple(frozen(v) for v in value)
+        if isinstance(value, dict):
+            return "dict", tuple((k, frozen(v)) for k, v in value.items())
+        if not isinstance(value, (int, float, bool, str, type(None), torch.dtype, torch.device)):
+            raise TypeError(type(value).__name__)
+        return type(value).__name__, value
+
+    try:
+        target: Any = node.target
+        if module is not None:
+            settings = tuple((k, frozen(v)) for k, v in sorted(vars(module).items()) if not k.startswith("_") and
+                             isinstance(v, (int, float, bool, str, tuple, type(None))))
+            tensors = tuple((k, frozen(v)) for k, v in (*module.named_parameters(), *module.named_buffers()))
+            target = (type(module), settings, tensors)
+        key = (node.op, target, frozen(args), frozen(kwargs))
+        hash(key)
+        return key
+    except TypeError:
+        return None
 
 
 def _keep_map(state: ImportState) -> ImportState:
