@@ -258,9 +258,10 @@ def _trace(model: "torch.nn.Module", shape: tuple[int, ...]) -> tuple[Any, Optio
                 except Exception:
                     if mode is None:
                         raise
-                    module = fx.GraphModule({n.target: traced.attribute(n.target) for n in traced.graph.nodes
-                                             if n.op in ("get_attr", "call_module")}, traced.graph, type(model).__name__)
-                    _shapes_only()(module, fake_mode=mode).propagate(example)  # a tensor made on the CPU in forward
+                    read = {n.target: traced.attribute(n.target) for n in traced.graph.nodes
+                            if n.op in ("get_attr", "call_module")}
+                    copied = fx.GraphModule(read, traced.graph, type(model).__name__)
+                    _shapes_only()(copied, fake_mode=mode).propagate(example)  # a tensor made on the CPU in forward
         except Exception as error:
             raise InvalidValueError(f"{type(model).__name__} does not run on a 1 x {' x '.join(map(str, shape))}"
                                     f" input: {_first_line(error)}") from None
