@@ -100,7 +100,16 @@ def main() -> None:
     from convalgebra.layers import Traced
     from convalgebra.blocks import iter_layers
     from convalgebra.symbols import H, W
+    from convalgebra import torch_import
     from convalgebra.torch_import import from_torch
+
+    def fresh(fn: Callable[[], Any]) -> Callable[[], Any]:
+        """``fn`` with the import's cache of FlopCounterMode's counts per op and shapes emptied first,
+        so that no run is faster for the runs of the same model before it."""
+        def run() -> Any:
+            torch_import._TRACED_MACS.clear()
+            return fn()
+        return run
 
     names = MODELS[:args.models]
     from_torch(timm.create_model("resnet18", pretrained=False)).count((H, W))  # imports and caches, untimed
@@ -113,7 +122,7 @@ def main() -> None:
             meta = timm.create_model(name, pretrained=False).eval()
         ours, theirs = [], []
         for _ in range(args.runs):
-            seconds, cost = timed(lambda: from_torch(cpu, (3, 224, 224), name=name).count(224))
+            seconds, cost = timed(fresh(lambda: from_torch(cpu, (3, 224, 224), name=name).count(224)))
             ours.append(seconds)
             seconds, flops = timed(lambda: meta_flops(meta))
             theirs.append(seconds)
@@ -134,7 +143,7 @@ def main() -> None:
     for name, meta in closed:
         ours, theirs = [], []
         for _ in range(args.runs):
-            seconds, cost = timed(lambda: from_torch(meta, name=name).count((H, W)))
+            seconds, cost = timed(fresh(lambda: from_torch(meta, name=name).count((H, W))))
             ours.append(seconds)
             try:
                 seconds, flops = timed(lambda: symbolic_flops(meta))

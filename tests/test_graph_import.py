@@ -346,6 +346,25 @@ def test_the_users_model_is_untouched_on_the_cpu_with_weights():
     assert (cost.macs, cost.params) == torch_count(twin, (3, 32, 48))
 
 
+def test_a_constant_made_in_forward_is_not_stowed_on_the_users_model():
+    class Doubled(nn.Module):  # torch.fx keeps torch.tensor(2.0) as a constant: on a module of its own, not the model
+        def __init__(self):
+            super().__init__()
+            self.conv = nn.Conv2d(3, 8, 3)
+
+        def forward(self, x):
+            return self.conv(x) * torch.tensor(2.0)
+
+    m = Doubled()
+    before = set(vars(m))
+    for _ in range(2):
+        cost = from_torch(m, (3, 17, 23)).count((17, 23))
+        assert set(vars(m)) == before
+    with torch.device("meta"):
+        twin = Doubled()
+    assert (cost.macs, cost.params) == torch_count(twin, (3, 17, 23))
+
+
 def test_a_graph_network_works_everywhere_networks_do():
     """JSON, memory traffic, the export back to torch, the tables: on a graph network (DLA)."""
     net = from_torch(timm_model("dla34"), (3, 224, 224), name="dla34")

@@ -40,6 +40,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, fields
 from fractions import Fraction
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, Iterator, Optional, Union, cast
 
 from .display import RichDisplay
@@ -227,6 +228,18 @@ def output_size(size: Value, kernel: Value, stride: int = 1, padding: Padding = 
     >>> output_size(I, 11, stride=4, padding=2)
     I/4 - 1
     """
+    if not is_concrete(size) and type(kernel) is int and type(stride) is int and type(dilation) is int and \
+            type(padding) in (int, str):  # a closed form: each (size, kernel, stride, padding) worked out once
+        return _output_size_at(size, kernel, stride, padding, dilation, _FLOORS.get())
+    return _output_size(size, kernel, stride, padding, dilation)
+
+
+@lru_cache(maxsize=4096)
+def _output_size_at(size: Value, kernel: int, stride: int, padding: Padding, dilation: int, floors: bool) -> Value:
+    return _output_size(size, kernel, stride, padding, dilation)
+
+
+def _output_size(size: Value, kernel: Value, stride: int, padding: Padding, dilation: int) -> Value:
     size = _side(size)
     kernel = check("kernel", kernel, "kernel side")
     stride = cast(int, check("stride", stride, symbolic=False))

@@ -241,20 +241,27 @@ def _trace(model: "torch.nn.Module", shape: tuple[int, ...]) -> tuple[Any, Optio
         if mode is not None:
             device = next((t.device for t in (*model.parameters(), *model.buffers())), torch.device("cpu"))
             example = mode.from_tensor(torch.empty(1, *shape, device=device))
+        own = set(vars(model))
         try:
             tracer = _tracer()()
-            traced = fx.GraphModule(tracer.root if hasattr(tracer, "root") else model, tracer.trace(model),
-                                    type(model).__name__)
+            traced = _Traced(model, tracer.trace(model))
         except Exception as error:  # torch.fx raises many kinds: TraceError, TypeError, NotImplementedError ...
             return _exported(model, shape, error)
+        finally:  # the constants torch.fx stows on the model (a torch.tensor made in forward) kept here instead
+            constants = {k: vars(model).pop(k) for k in set(vars(model)) - own}
+        traced.constants = constants
         try:
             with contextlib.redirect_stderr(io.StringIO()):  # ShapeProp prints the traceback it raises
                 try:  # on meta: the model's own tensors read as meta tensors of their shapes (no copy of the model)
-                    _shapes_only()(traced).propagate(torch.empty(1, *shape, device="meta"))
+                    _shapes_only()(traced.root, traced.graph, constants=constants).propagate(
+                        torch.empty(1, *shape, device="meta"))
                 except Exception:
                     if mode is None:
                         raise
-                    _shapes_only()(traced, fake_mode=mode).propagate(example)  # a tensor made on the CPU in forward
+                    read = {n.target: traced.attribute(n.target) for n in traced.graph.nodes
+                            if n.op in ("get_attr", "call_module")}
+                    copied = fx.GraphModule(read, traced.graph, type(model).__name__)
+                    _shapes_only()(copied, fake_mode=mode).propagate(example)  # a tensor made on the CPU in forward
         except Exception as error:
             raise InvalidValueError(f"{type(model).__name__} does not run on a 1 x {' x '.join(map(str, shape))}"
                                     f" input: {_first_line(error)}") from None
@@ -262,6 +269,38 @@ def _trace(model: "torch.nn.Module", shape: tuple[int, ...]) -> tuple[Any, Optio
         for module, training in flags.items():
             module.training = training
     return traced, None
+
+
+class _Traced:
+    """A graph traced by torch.fx and the module it reads (its ``get_attr`` and ``call_module``
+    targets are the module's own): what a ``GraphModule`` holds, without copying the module tree
+    and generating the graph's Python code, which took a fifth of an import."""
+
+    def __init__(self, root: "torch.nn.Module", graph: Any) -> None:
+        self.root, self.graph = root, graph
+        self.constants: dict[str, Any] = {}
+
+    def named_modules(self) -> Any:
+        return self.root.named_modules()
+
+    def attribute(self, target: str) -> Any:
+        """What a ``get_attr`` node reads: a constant of the trace's, or the module's own tensor or module."""
+        if target in self.constants:
+            return self.constants[target]
+        value: Any = self.root
+        for part in target.split("."):
+            value = getattr(value, part, None)
+        return value
+
+
+class _Meta:
+    """A value's shape and dtype, all an import reads of it (torch.fx's ``TensorMetadata``
+    computes strides and memory formats too: a tenth of a millisecond a node)."""
+
+    __slots__ = ("shape", "dtype")
+
+    def __init__(self, shape: Any, dtype: Any) -> None:
+        self.shape, self.dtype = shape, dtype
 
 
 def _exported(model: "torch.nn.Module", shape: tuple[int, ...], why: BaseException) -> tuple[Any, dict[Any, Any]]:
@@ -322,6 +361,8 @@ def _tracer() -> Any:
     import torch
     from torch import fx
 
+    plain = {int, float, bool, str, type(None)}
+
     class Tracer(fx.Tracer):
         def names(self) -> tuple[dict[int, str], dict[int, str]]:
             if not hasattr(self, "_tensor_names"):
@@ -330,6 +371,13 @@ def _tracer() -> Any:
             return self._tensor_names
 
         def create_arg(self, a: Any) -> Any:
+            kind = type(a)  # the commonest arguments first, as torch.fx would make them, without its dozen checks
+            if kind is fx.Proxy:
+                return a.node
+            if kind in plain:
+                return a
+            if kind is tuple or kind is list:
+                return kind(self.create_arg(x) for x in a)
             if isinstance(a, torch.Tensor):
                 params, buffers = self.names()
                 found = (params if isinstance(a, torch.nn.Parameter) else buffers).get(id(a))
@@ -362,14 +410,16 @@ def _shapes_only() -> Any:
     make an empty tensor of their output's shape. On the meta device batch norm and pooling run
     PyTorch's Python decompositions, most of a trace's time, for shapes known beforehand."""
     import torch
-    from torch import nn
+    from torch import fx, nn
+    from torch.fx.node import map_aggregate
     from torch.fx.passes.shape_prop import ShapeProp
     from torch.nn import functional as F
 
     keep = (nn.BatchNorm1d, nn.BatchNorm2d, nn.LayerNorm, nn.ReLU, nn.ReLU6, nn.SiLU, nn.GELU, nn.Hardswish,
-            nn.Hardsigmoid, nn.Sigmoid, nn.Tanh, nn.Dropout, nn.Dropout2d, nn.Identity)
+            nn.Hardsigmoid, nn.Sigmoid, nn.Tanh, nn.Dropout, nn.Dropout2d, nn.Identity, nn.LeakyReLU, nn.ELU,
+            nn.Mish, nn.Hardtanh)
     functions = {F.relu, F.relu6, F.gelu, F.silu, F.hardswish, F.hardsigmoid, F.layer_norm, F.batch_norm, F.dropout,
-                 torch.relu, torch.sigmoid}
+                 torch.relu, torch.sigmoid, F.leaky_relu, F.elu, F.mish, F.hardtanh, F.group_norm, torch.tanh}
     broadcast = {operator.add, operator.mul, operator.iadd, operator.imul, torch.add, torch.mul}
 
     def conv_shape(module: Any, x: Any) -> Optional[tuple[int, ...]]:
@@ -381,7 +431,43 @@ def _shapes_only() -> Any:
         return (x.shape[0], module.out_channels, *sides) if min(sides) >= 1 and x.shape[1] == module.in_channels \
             else None
 
+    def cat_shape(tensors: Any, dim: Any) -> Optional[tuple[int, ...]]:
+        """The shape of a concatenation of tensors that agree but along ``dim`` (DenseNet's, VoVNet's)."""
+        if not isinstance(tensors, (list, tuple)) or not tensors or not isinstance(dim, int) or \
+                not all(isinstance(t, torch.Tensor) and t.dim() == tensors[0].dim() >= 1 and t.dtype == tensors[0].dtype
+                        for t in tensors) or not -tensors[0].dim() <= dim < tensors[0].dim():
+            return None
+        dim %= tensors[0].dim()
+        first = list(tensors[0].shape)
+        if any(list(t.shape[:dim]) + list(t.shape[dim + 1:]) != first[:dim] + first[dim + 1:] for t in tensors[1:]):
+            return None
+        return (*first[:dim], sum(t.shape[dim] for t in tensors), *first[dim + 1:])
+
+    def mean_shape(x: Any, dims: Any, keepdim: Any) -> Optional[tuple[int, ...]]:
+        """The shape of ``x.mean(dims, keepdim)`` over whole dimensions of a floating-point tensor."""
+        dims = (dims,) if isinstance(dims, int) else dims
+        if not x.is_floating_point() or not isinstance(keepdim, bool) or not isinstance(dims, (list, tuple)) or \
+                not dims or not all(isinstance(d, int) and -x.dim() <= d < x.dim() for d in dims):
+            return None
+        gone = {d % x.dim() for d in dims}
+        if len(gone) != len(dims):
+            return None
+        return tuple(1 if i in gone else n for i, n in enumerate(x.shape) if keepdim or i not in gone)
+
+    def light(value: Any) -> Any:
+        return _Meta(value.shape, value.dtype) if isinstance(value, torch.Tensor) else value
+
     class ShapesOnly(ShapeProp):
+        def __init__(self, module: Any, graph: Any = None, fake_mode: Any = None,
+                     constants: Optional[dict[str, Any]] = None) -> None:
+            self.constants = constants or {}
+            if graph is None:  # a GraphModule, on fake tensors: ShapeProp's own way
+                super().__init__(module, fake_mode=fake_mode)
+                return
+            fx.Interpreter.__init__(self, module, graph=graph)  # the model's own modules (no GraphModule made)
+            self.fake_module = self.fake_mode = None
+            self.real_module = module
+
         def on_meta(self, value: Any) -> Any:
             """A parameter or buffer as a meta tensor of its shape (once each): the model is not copied."""
             if not isinstance(value, torch.Tensor) or value.device.type == "meta" or self.fake_mode is not None:
@@ -392,10 +478,21 @@ def _shapes_only() -> Any:
             return cache[id(value)]
 
         def fetch_attr(self, target: str) -> Any:
+            if target in self.constants:
+                return self.on_meta(self.constants[target])
             return self.on_meta(super().fetch_attr(target))
 
         def run_node(self, n: Any) -> Any:
-            result = super().run_node(n)
+            if self.fake_mode is not None:
+                result = super().run_node(n)
+            else:  # the shape and dtype recorded, as ShapeProp's tensor_meta holds them (no strides)
+                try:
+                    result = fx.Interpreter.run_node(self, n)
+                except Exception as error:
+                    raise RuntimeError(f"ShapeProp error for: node={n.format_node()}") from error
+                meta = map_aggregate(result, light)
+                if isinstance(result, torch.Tensor) or any(isinstance(m, _Meta) for m in _flat(meta)):
+                    n.meta["tensor_meta"] = meta
             if not isinstance(result, torch.Tensor) and "tensor_meta" not in n.meta:
                 n.meta["concrete"] = result  # a size or a number read off a tensor, which an op counted at the trace reads
             return result
@@ -409,6 +506,8 @@ def _shapes_only() -> Any:
                 shape = conv_shape(module, x) if type(module) is nn.Conv2d else None
                 if type(module) is nn.AdaptiveAvgPool2d and x.dim() == 4 and isinstance(module.output_size, int):
                     shape = (*x.shape[:2], module.output_size, module.output_size)
+                if type(module) is nn.Linear and x.dim() >= 1 and x.shape[-1] == module.in_features:
+                    shape = (*x.shape[:-1], module.out_features)
                 if shape is not None:
                     return x.new_empty(shape)
             tensors = [*module.named_parameters(), *module.named_buffers()]
@@ -424,9 +523,30 @@ def _shapes_only() -> Any:
                 shape = torch.broadcast_shapes(args[0].shape, args[1].shape)
                 return next((a for a in args if a.shape == shape), None) if any(a.shape == shape for a in args) \
                     else super().call_function(target, args, kwargs)
+            if target is torch.cat and args and set(kwargs) <= {"dim"}:
+                shape = cat_shape(args[0], args[1] if len(args) > 1 else kwargs.get("dim", 0))
+                if shape is not None:
+                    return args[0][0].new_empty(shape)
             return super().call_function(target, args, kwargs)
 
+        def call_method(self, target: Any, args: Any, kwargs: Any) -> Any:
+            if target == "mean" and len(args) in (2, 3) and isinstance(args[0], torch.Tensor) and \
+                    set(kwargs) <= {"keepdim"}:
+                shape = mean_shape(args[0], args[1], args[2] if len(args) > 2 else kwargs.get("keepdim", False))
+                if shape is not None:
+                    return args[0].new_empty(shape)
+            return super().call_method(target, args, kwargs)
+
     return ShapesOnly
+
+
+def _flat(value: Any) -> list[Any]:
+    """The items of nested tuples, lists and dicts."""
+    if isinstance(value, (list, tuple)):
+        return [x for v in value for x in _flat(v)]
+    if isinstance(value, dict):
+        return [x for v in value.values() for x in _flat(v)]
+    return [value]
 
 
 def _first_line(error: BaseException) -> str:
@@ -1069,6 +1189,10 @@ class Importer:
         if node.op != "call_module" and op in _NO_MACS:
             return 0  # a view, an elementwise op, a reduction: FlopCounterMode has no formula for it
         args, kwargs = map_aggregate(node.args, real), map_aggregate(node.kwargs, real)
+        module = self.modules[str(node.target)] if node.op == "call_module" else None
+        key = _op_key(node, module, args, kwargs)
+        if key is not None and key in _TRACED_MACS:
+            return _TRACED_MACS[key]  # the same op on the same shapes (a transformer's blocks): counted once
         try:
             with FlopCounterMode(display=False) as counter:
                 if node.op == "call_function":
@@ -1083,7 +1207,12 @@ class Importer:
             raise InvalidValueError(f"{self.name}: {name} ({op}) cannot be counted on meta tensors:"
                                     f" {_first_line(error)}") from None
         flops = counter.get_total_flops()
-        return flops // 2 if flops % 2 == 0 else Fraction(flops, 2)
+        macs = flops // 2 if flops % 2 == 0 else Fraction(flops, 2)
+        if key is not None:
+            if len(_TRACED_MACS) >= 4096:
+                _TRACED_MACS.clear()
+            _TRACED_MACS[key] = macs
+        return macs
 
     def _module_layer(self, module: Any, state: ImportState, out: tuple[int, ...], name: str) -> Optional[AnyBlock]:
         from torch import nn
@@ -1270,6 +1399,8 @@ class Importer:
         return found
 
     def _attribute(self, target: str) -> Any:
+        if isinstance(self.traced, _Traced):
+            return self.traced.attribute(target)
         value: Any = self.traced
         for part in target.split("."):
             value = getattr(value, part, None)
@@ -1473,6 +1604,41 @@ def _visits(model: Any) -> dict[int, int]:
 
     walk(model)
     return counts
+
+
+#: What FlopCounterMode counted for an op, by :func:`_op_key`.
+_TRACED_MACS: dict[Any, Any] = {}
+
+
+def _op_key(node: Any, module: Any, args: Any, kwargs: Any) -> Any:
+    """What FlopCounterMode's count of an op on meta tensors depends on: the function (or method,
+    or a leaf module's class, its settings and its tensors' shapes) and its arguments, tensors by
+    shape and dtype; None where an argument is no plain value."""
+    import torch
+
+    def frozen(value: Any) -> Any:
+        if isinstance(value, torch.Tensor):
+            return "tensor", tuple(value.shape), value.dtype, value.device.type
+        if isinstance(value, (list, tuple)):
+            return type(value).__name__, tuple(frozen(v) for v in value)
+        if isinstance(value, dict):
+            return "dict", tuple((k, frozen(v)) for k, v in value.items())
+        if not isinstance(value, (int, float, bool, str, type(None), torch.dtype, torch.device)):
+            raise TypeError(type(value).__name__)
+        return type(value).__name__, value
+
+    try:
+        target: Any = node.target
+        if module is not None:
+            settings = tuple((k, frozen(v)) for k, v in sorted(vars(module).items()) if not k.startswith("_") and
+                             isinstance(v, (int, float, bool, str, tuple, type(None))))
+            tensors = tuple((k, frozen(v)) for k, v in (*module.named_parameters(), *module.named_buffers()))
+            target = (type(module), settings, tensors)
+        key = (node.op, target, frozen(args), frozen(kwargs))
+        hash(key)
+        return key
+    except TypeError:
+        return None
 
 
 def _keep_map(state: ImportState) -> ImportState:
